@@ -1,0 +1,48 @@
+"""nngraph: neural networks as data.
+
+A spec (YAML or JSON) declares neurons and connections; nngraph validates it, proves it is
+feed-forward, compiles it into matrix stages, runs, trains and draws it.
+
+The pipeline, one module per step (imports flow one way)::
+
+    nngraph.spec     load(path) -> Spec              (pydantic models, located errors)
+    nngraph.graph    build(spec) -> Graph            (references, shapes, cycles; networkx)
+    nngraph.compile  compile(graph) -> Plan          (matrix stages)
+    nngraph.runtime  forward(plan, x)                (batched forward pass; Plan.forward)
+    nngraph.train    train(spec, data) -> (plan, history)
+    nngraph.draw     draw(spec, view=...)            (graphviz)
+"""
+from .errors import (
+    CycleError,
+    DataError,
+    Diagnostic,
+    DrawError,
+    LimitError,
+    NNGraphError,
+    ParameterFileError,
+    SpecError,
+    TrainingError,
+)
+from .limits import Limits
+from .spec import Spec, dump, load
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Later pipeline steps load on first use, so `import nngraph` stays light (no scipy, no graphviz).
+    if name == "build":
+        from .graph import build
+        return build
+    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    if name == "train":
+        import importlib
+        return importlib.import_module(".train", __name__)
+    raise AttributeError(f"module 'nngraph' has no attribute {name!r}")
+
+
+__all__ = ["load", "dump", "build", "Spec", "Limits", "NNGraphError", "SpecError", "CycleError", "LimitError",
+           "ParameterFileError", "DataError", "TrainingError", "DrawError", "Diagnostic", "compile", "train",
+           "draw", "__version__"]

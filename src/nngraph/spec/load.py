@@ -1,0 +1,273 @@
+"""Load a spec from a file or text: parse strictly, validate into frozen models, explain errors."""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import typing
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Diagnostic, NNGraphError, SpecError
+from ..limits import Limits, default_limits
+from . import models
+from .models import Spec
+from .source import Source, format_path, parse
+
+
+def load(spec, *, limits: Limits | None = None, format: str | None = None) -> Spec:
+    """Load and validate a spec.
+
+    Parameters
+    ----------
+    spec : str, os.PathLike, dict or Spec
+        A path to a ``.yaml``/``.yml``/``.json`` file, spec text (anything containing a newline or
+        starting with ``{``), an already parsed mapping, or a Spec (returned as is).
+    limits : Limits, optional
+        Bounds on document size and nesting (default: :func:`nngraph.limits.default_limits`).
+    format : {"yaml", "json"}, optional
+        Overrides the format guessed from the file suffix or the text.
+
+    Returns
+    -------
+    Spec
+        The validated, frozen spec. Cross-references, shapes and cycles are checked by
+        :func:`nngraph.graph.build` (``nngraph validate`` runs both).
+
+    Raises
+    ------
+    SpecError
+        With one :class:`~nngraph.errors.Diagnostic` per problem, each located in the text.
+
+    Examples
+    --------
+    >>> spec = load("nngraph: 1\\nname: n\\nnodes: [{name: x, role: input}, {name: y, role: output}]\\n"
+    ...             "edges: [{from: x, to: y, weight: 2}]\\n")
+    >>> spec.edges[0].weight
+    2.0
+    """
+    if isinstance(spec, Spec):
+        return spec
+    limits = limits or default_limits()
+    if isinstance(spec, dict):
+        src = Source(json.dumps(spec, allow_nan=True), "<dict>", "json")
+        return validate_data(spec, src, None)
+    src, base_dir = read_source(spec, limits, format)
+    data = parse(src, limits)
+    return validate_data(data, src, base_dir)
+
+
+def read_source(spec, limits: Limits, format: str | None = None):
+    """Return the :class:`Source` (text, display name, format) and the folder files resolve in."""
+    is_text = isinstance(spec, str) and ("\n" in spec or spec.lstrip().startswith(("{", "[")))
+    if is_text:
+        text, name, base_dir = spec, "<string>", None
+    else:
+        path = Path(os.fspath(spec))
+        name = str(spec)
+        if not path.is_file():
+            reason = "is a folder, not a spec file" if path.is_dir() else "no such file"
+            raise SpecError([Diagnostic(name, 0, 0, "", "no_file", reason)])
+        size = path.stat().st_size
+        if size > limits.max_document_bytes:
+            raise SpecError([Diagnostic(name, 0, 0, "", "document_too_large",
+                                        f"the spec is {size:,} bytes, over the limit of {limits.max_document_bytes:,}; "
+                                        f"{Limits.how_to_raise('max_document_bytes')}")])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecError([Diagnostic(name, 0, 0, "", "encoding", f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
+        except OSError as exc:
+            raise SpecError([Diagnostic(name, 0, 0, "", "unreadable", exc.strerror or str(exc))])
+        base_dir = path.resolve().parent
+        if format is None and path.suffix.lower() == ".json":
+            format = "json"
+    if format is None:
+        format = "json" if text.lstrip().startswith("{") else "yaml"
+    if format not in ("yaml", "json"):
+        raise NNGraphError(f"unknown format {format!r}; use yaml or json")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return Source(text, name, format), base_dir
+
+
+def validate_data(data, src: Source, base_dir) -> Spec:
+    if not isinstance(data, dict):
+        found = "an empty document" if data is None else f"a {_type_name(data)}"
+        raise SpecError([Diagnostic(src.name, 1, 1, "", "not_mapping",
+                                    f"a spec is a mapping with keys nngraph, name, nodes, edges...; found {found}")])
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_diagnostics(exc, data, src)) from None
+    except (RecursionError, MemoryError) as exc:  # pragma: no cover - bounded by parse()
+        raise SpecError([Diagnostic(src.name, 1, 1, "", "too_large", str(exc))]) from None
+    spec._source = src
+    spec._base_dir = base_dir
+    return spec
+
+
+def _type_name(value) -> str:
+    return {dict: "mapping", list: "list", str: "string", int: "integer", float: "number",
+            bool: "boolean", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _real_path(loc, data):
+    """Drop pydantic's union tags from ``loc``, keeping only steps that exist in the data."""
+    path, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part not in node and part in _ALL_FIELDS:
+            path.append(part)  # a missing field: point at its mapping, name the field
+            node = None
+        # anything else is a union member tag such as 'list[float]' or 'function-after[...]'
+    return tuple(path), node
+
+
+def _models_at(path) -> list[type[BaseModel]]:
+    """The model classes that can sit at ``path`` in a Spec (for valid-key suggestions)."""
+    current: list = [Spec]
+    for part in path:
+        nxt = []
+        for tp in current:
+            if isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
+                for fname, f in tp.model_fields.items():
+                    if part in (fname, f.alias):
+                        nxt.extend(_unwrap(f.annotation))
+            elif isinstance(part, int):
+                origin = typing.get_origin(tp)
+                if origin in (list, tuple):
+                    for arg in typing.get_args(tp):
+                        nxt.extend(_unwrap(arg))
+        current = nxt
+    return [t for t in current if isinstance(t, type) and issubclass(t, BaseModel)]
+
+
+def _unwrap(tp) -> list:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin is typing.Union:
+        return [x for a in typing.get_args(tp) for x in _unwrap(a)]
+    return [tp]
+
+
+def _field_names(model) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+_ALL_FIELDS = {n for m in (models.Spec, models.Node, models.Edge, models.Data, models.Train, models.Optimizer,
+                           models.EarlyStopping, models.Activation, models.Initializer) for n in _field_names(m)}
+
+
+def suggest(word: str, choices) -> str:
+    """`` (did you mean 'x'?)`` or ``""``."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _message(err, path, value, data) -> tuple[str, str]:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = path[-1]
+        valid = sorted({k for m in _models_at(path[:-1]) for k in _field_names(m)})
+        return "unknown_key", f"unknown key '{key}'{suggest(key, valid)}; valid keys: {', '.join(valid)}"
+    if kind == "missing":
+        return "missing", f"required key '{err['loc'][-1]}' is missing"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",")]
+        return "invalid_choice", f"{value!r} is not one of {', '.join(choices)}{suggest(value, choices)}"
+    if kind == "string_pattern_mismatch":
+        if path and path[-1] in ("from", "to") or (len(path) >= 2 and path[-2] in (0, 1) and "edge_table" in path):
+            return "bad_reference", (f"{value!r} is not a neuron reference; write a node name, name[i] or "
+                                     "name[i:j] (e.g. hidden1, hidden1[3], hidden1[0:64])")
+        if path and path[-1] == "name" and len(path) > 1:
+            return "bad_name", (f"{value!r} is not a valid name; use letters, digits and _, starting with a "
+                                "letter or _ (so it can be referenced as name[i])")
+    if kind.endswith("_type") or kind in ("model_type", "model_attributes_type", "dict_type", "list_type"):
+        expected = {"int_type": "a whole number", "float_type": "a number", "string_type": "a string",
+                    "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+                    "model_type": "a mapping", "model_attributes_type": "a mapping", "tuple_type": "a list",
+                    "int_from_float": "a whole number"}.get(kind, kind.replace("_type", ""))
+        return "wrong_type", f"expected {expected}, found {_type_name(value)} {_short(value)}"
+    if kind == "value_error":
+        return "invalid_value", str(ctx.get("error", err["msg"]))
+    if kind == "union_tag_invalid":
+        return "wrong_type", f"found {_type_name(value)} {_short(value)}: {err['msg']}"
+    return kind, err["msg"][0].lower() + err["msg"][1:]
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
+    found = []
+    seen = set()
+    for err in exc.errors(include_url=False):
+        path, value = _real_path(err["loc"], data)
+        code, message = _message(err, path, value if value is not None else err.get("input"), data)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        key = err["type"] == "extra_forbidden"
+        found.append((path, code, message, key))
+    # a union that failed in every member yields one error per member: keep the first per path
+    by_path = {}
+    for path, code, message, key in found:
+        by_path.setdefault(path, []).append((code, message, key))
+    value_paths = [p for p, items in by_path.items() if not items[0][2]]
+    key_paths = [p for p, items in by_path.items() if items[0][2]]
+    pos = src.locate(value_paths) if value_paths else {}
+    pos.update(src.locate(key_paths, key=True) if key_paths else {})
+    out = []
+    for path, items in by_path.items():
+        line, col = pos.get(path, (1, 1))
+        shown = items if all(i[0] in ("unknown_key", "missing") for i in items) else items[:1]
+        for code, message, _ in shown:
+            out.append(Diagnostic(src.name, line, col, format_path(path), code, message))
+    return out
+
+
+def dump(spec: Spec, format: str = "yaml") -> str:
+    """Write a spec as YAML (one line per node and edge) or JSON; ``load(dump(s)) == s``.
+
+    Examples
+    --------
+    >>> s = load("nngraph: 1\\nname: n\\nnodes: [{name: x, role: input}, {name: y, role: output}]\\n")
+    >>> load(dump(s)) == s
+    True
+    """
+    data = spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True, mode="json")
+    data = {"nngraph": 1, **data}
+    for node in data.get("nodes", []):
+        if isinstance(node.get("activation"), dict) and list(node["activation"]) == ["name"]:
+            node["activation"] = node["activation"]["name"]
+    if format == "json":
+        return json.dumps(data, indent=2) + "\n"
+    lines = []
+    for key, value in data.items():
+        if key in ("nodes", "edges", "edge_table") and value:
+            lines.append(f"{key}:")
+            for item in value:
+                lines.append("  - " + _flow(item))
+        elif isinstance(value, (dict, list)):
+            lines.append(f"{key}: {_flow(value)}")
+        else:
+            lines.append(yaml.safe_dump({key: value}, default_flow_style=True, width=10**9,
+                                        sort_keys=False).strip()[1:-1])
+    return "\n".join(lines) + "\n"
+
+
+def _flow(value) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()

@@ -1,0 +1,320 @@
+"""The spec language, format version 1, as frozen pydantic models.
+
+These models check each value on its own (types, ranges, closed registries of names). Checks
+that relate several parts of a spec (references, shapes, cycles) live in :mod:`nngraph.graph`.
+Every field has a description: they become the JSON Schema that editors use (``nngraph schema``).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+
+FORMAT_VERSION = 1
+
+# A neuron reference: a node (`h1`), one neuron (`h1[3]`) or a slice (`h1[0:64]`, `h1[8:]`).
+REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\[(-?[0-9]+|-?[0-9]*:-?[0-9]*)\])?$"
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+NeuronRef = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=200)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
+
+ACTIVATIONS = ("linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax")
+INITIALIZERS = ("zeros", "ones", "constant", "normal", "uniform", "xavier_normal", "xavier_uniform",
+                "glorot_normal", "glorot_uniform", "he_normal", "he_uniform")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
+SOURCES = ("mnist", "fashion_mnist", "digits", "xor", "and", "or", "moons", "circles", "blobs",
+           "csv", "npz", "inline")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True,
+                              validate_default=False)
+
+
+def _named(value: Any) -> Any:
+    """Let ``relu`` stand for ``{name: relu}`` (activations, initializers, optimizers)."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class Activation(Model):
+    """What a neuron applies to its weighted sum: a name, with parameters where it has any."""
+
+    name: Literal[ACTIVATIONS] = Field(description="Activation function.")  # type: ignore[valid-type]
+    alpha: Optional[Finite] = Field(None, description="Slope below zero (leaky_relu, default 0.01) "
+                                    "or saturation value (elu, default 1.0).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_string(cls, value):
+        return _named(value)
+
+    @model_validator(mode="after")
+    def _alpha_only_where_used(self):
+        if self.alpha is not None and self.name not in ("leaky_relu", "elu"):
+            raise ValueError(f"'alpha' applies to leaky_relu and elu, not to {self.name}")
+        return self
+
+    @property
+    def key(self) -> tuple:
+        alpha = self.alpha
+        if alpha is None and self.name in ("leaky_relu", "elu"):
+            alpha = 0.01 if self.name == "leaky_relu" else 1.0
+        return (self.name, alpha)
+
+
+class Initializer(Model):
+    """A seeded random (or constant) rule that fills weights or biases."""
+
+    name: Literal[INITIALIZERS] = Field(description="Initializer: zeros, ones, constant (value), normal "
+                                        "(mean, std), uniform (low, high), xavier/glorot and he (normal or uniform).")  # type: ignore[valid-type]
+    value: Optional[Finite] = Field(None, description="constant: the value.")
+    mean: Optional[Finite] = Field(None, description="normal: the mean (default 0).")
+    std: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(None, description="normal: standard deviation (default 0.05).")
+    low: Optional[Finite] = Field(None, description="uniform: lower bound (default -0.05).")
+    high: Optional[Finite] = Field(None, description="uniform: upper bound (default 0.05).")
+    gain: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(None, description="Scale factor for xavier/he (default 1).")
+    seed: Optional[Annotated[int, Field(ge=0, lt=2**63)]] = Field(None, description="Seed; default derived from train.seed and the parameter's name.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_string(cls, value):
+        return _named(value)
+
+    @model_validator(mode="after")
+    def _params_fit(self):
+        allowed = {"constant": {"value"}, "normal": {"mean", "std"}, "uniform": {"low", "high"}}
+        allowed.update({n: {"gain"} for n in INITIALIZERS if n.endswith(("_normal", "_uniform")) and n not in ("normal", "uniform")})
+        given = {k for k in ("value", "mean", "std", "low", "high", "gain") if getattr(self, k) is not None}
+        extra = given - allowed.get(self.name, set())
+        if extra:
+            raise ValueError(f"{self.name} takes no {', '.join(sorted(extra))}")
+        if self.name == "constant" and self.value is None:
+            raise ValueError("constant needs 'value'")
+        if self.name == "uniform" and (self.low if self.low is not None else -0.05) >= (self.high if self.high is not None else 0.05):
+            raise ValueError("uniform needs low < high")
+        return self
+
+
+def _bias_kind(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "list"
+    if isinstance(v, (dict, str)) or isinstance(v, Initializer):
+        return "init"
+    return "number"
+
+
+BiasSpec = Annotated[
+    Union[Annotated[Finite, Tag("number")], Annotated[list[Finite], Tag("list")],
+          Annotated[Initializer, Tag("init")]],
+    Discriminator(_bias_kind),
+]
+
+
+class Node(Model):
+    """A node is a layer of ``size`` neurons sharing an activation (size 1: a single neuron)."""
+
+    name: Identifier = Field(description="Unique name, used by edges (`from: hidden1`).")
+    size: Annotated[int, Field(ge=1)] = Field(1, description="Number of neurons.")
+    role: Literal["input", "hidden", "output"] = Field("hidden", description="input, hidden or output.")
+    activation: Optional[Activation] = Field(None, description="Activation (default linear); inputs have none.")
+    bias: Optional[BiasSpec] = Field(None, description="A number, a list of `size` numbers, or an initializer "
+                                     "(default zeros); inputs have none.")
+    labels: Optional[list[str]] = Field(None, description="A name per neuron (input features or output classes).")
+    dropout: Optional[Probability] = Field(None, description="Dropout rate applied to this node's outputs in training.")
+    trainable: bool = Field(True, description="false freezes this node's bias.")
+    description: Optional[str] = Field(None, description="Free text.")
+
+
+def _weights_kind(v: Any) -> str:
+    if isinstance(v, (list, tuple)) and v and all(isinstance(r, (list, tuple)) for r in v):
+        return "matrix"
+    return "vector"
+
+
+WeightsSpec = Annotated[
+    Union[Annotated[list[list[Finite]], Tag("matrix")], Annotated[list[Finite], Tag("vector")]],
+    Discriminator(_weights_kind),
+]
+
+Triple = Union[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)], Finite],
+               tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]]
+
+
+class Edge(Model):
+    """Connections from the neurons of one reference to the neurons of another."""
+
+    from_: NeuronRef = Field(alias="from", description="Source: `node`, `node[i]` or `node[i:j]`.")
+    to: NeuronRef = Field(description="Target: `node`, `node[i]` or `node[i:j]`.")
+    pattern: Literal["dense", "one_to_one", "sparse", "random"] = Field(
+        "dense", description="dense (all to all), one_to_one (i to i), sparse (listed connections) "
+        "or random (density, seed).")
+    weight: Optional[Finite] = Field(None, description="The weight, for one neuron to one neuron.")
+    weights: Optional[WeightsSpec] = Field(None, description="dense: a matrix [from size][to size]; "
+                                           "one_to_one: a list of size numbers.")
+    connections: Optional[list[Triple]] = Field(None, description="sparse: [i, j, w] triples (or [i, j] with "
+                                                "init), i and j counted within the from and to references.")
+    density: Optional[Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]] = Field(
+        None, description="random: fraction of possible connections present.")
+    seed: Optional[Annotated[int, Field(ge=0, lt=2**63)]] = Field(None, description="random: seed of the connection pattern.")
+    init: Optional[Initializer] = Field(None, description="Initializer for weights not given literally.")
+    trainable: bool = Field(True, description="false freezes these weights.")
+    description: Optional[str] = Field(None, description="Free text.")
+
+    @model_validator(mode="after")
+    def _pattern_fields(self):
+        given = [k for k in ("weight", "weights", "connections") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of weight, weights, connections, not {' and '.join(given)}")
+        if given and self.init is not None and given != ["connections"]:
+            raise ValueError(f"give either {given[0]} or init, not both")
+        wants = {"sparse": "connections", "random": "density"}
+        if self.pattern in wants and getattr(self, wants[self.pattern]) is None:
+            raise ValueError(f"pattern {self.pattern} needs '{wants[self.pattern]}'")
+        if self.connections is not None and self.pattern != "sparse":
+            raise ValueError("'connections' needs pattern: sparse")
+        if (self.density is not None or self.seed is not None) and self.pattern != "random":
+            raise ValueError("'density' and 'seed' need pattern: random")
+        if self.pattern == "random" and self.weights is not None:
+            raise ValueError("pattern random takes init, not literal weights")
+        if self.connections is not None:
+            lengths = {len(c) for c in self.connections}
+            if len(lengths) > 1:
+                raise ValueError("connections must be all [i, j, w] or all [i, j]")
+            if lengths == {2} and self.init is None:
+                raise ValueError("connections given as [i, j] need an init for their weights")
+            if lengths == {3} and self.init is not None:
+                raise ValueError("connections given as [i, j, w] already have weights; remove init")
+        return self
+
+
+class Optimizer(Model):
+    """How gradients change the parameters."""
+
+    name: Literal[OPTIMIZERS] = Field(description="sgd, momentum, nesterov, adagrad, rmsprop or adam.")  # type: ignore[valid-type]
+    learning_rate: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(0.01, description="Step size.")
+    momentum: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.9, description="momentum, nesterov: decay of the velocity.")
+    beta1: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.9, description="adam: decay of the first moment.")
+    beta2: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.999, description="adam: decay of the second moment.")
+    rho: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.9, description="rmsprop: decay of the squared-gradient average.")
+    epsilon: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(1e-8, description="Added to denominators.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_string(cls, value):
+        return _named(value)
+
+
+class EarlyStopping(Model):
+    patience: Annotated[int, Field(ge=1)] = Field(3, description="Epochs without improvement of the validation loss before stopping.")
+    min_delta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="Smallest change that counts as improvement.")
+    restore_best: bool = Field(True, description="Keep the weights of the best validation epoch.")
+
+
+class Train(Model):
+    """How to train: loss, optimizer, minibatches, epochs, regularisation, seed."""
+
+    loss: Literal[LOSSES] = Field(description="mse, cross_entropy (with softmax outputs) or binary_cross_entropy (sigmoid outputs).")  # type: ignore[valid-type]
+    optimizer: Optimizer = Field(Optimizer(name="adam", learning_rate=0.001), description="Optimizer.")
+    batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = Field(32, description="Samples per gradient step.")
+    epochs: Annotated[int, Field(ge=1, le=1_000_000)] = Field(10, description="Passes over the training data.")
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description="Seed for initialization, shuffling and dropout.")
+    validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        0.1, description="Fraction of the training data held out to validate after each epoch.")
+    shuffle: bool = Field(True, description="Shuffle the training data each epoch.")
+    l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 penalty on weights (not biases).")
+    early_stopping: Optional[EarlyStopping] = Field(None, description="Stop when the validation loss stops improving.")
+
+
+class Data(Model):
+    """Where the examples come from."""
+
+    source: Literal[SOURCES] = Field(description="A built-in dataset (mnist, fashion_mnist, digits, xor, and, or, moons, "
+                                     "circles, blobs), a file (csv, npz) or inline rows.")  # type: ignore[valid-type]
+    path: Optional[str] = Field(None, description="csv, npz: the file, relative to the spec's folder.")
+    directory: Optional[str] = Field(None, description="mnist, fashion_mnist: folder with the IDX files, relative to "
+                                     "the spec's folder (default: $NNGRAPH_DATA or ~/.nngraph/data).")
+    target: Optional[str] = Field(None, description="csv, npz, inline: the target column (or array) name.")
+    columns: Optional[list[str]] = Field(None, description="inline: the column names of the rows.")
+    rows: Optional[list[list[Finite]]] = Field(None, description="inline: the examples, one row each.")
+    samples: Optional[Annotated[int, Field(ge=1, le=10_000_000)]] = Field(None, description="Generated sets: how many "
+                                                                          "samples; files: use at most this many.")
+    noise: Optional[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(None, description="moons, circles, blobs: noise.")
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description="Seed for generated sets and splits.")
+    normalize: Literal["none", "scale", "standardize"] = Field(
+        "none", description="scale: divide by the largest absolute feature value of the training set "
+        "(pixels to [0, 1]); standardize: zero mean, unit variance per feature.")
+    test_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        0.2, description="Fraction held out for testing when the source has no test set of its own.")
+
+    @model_validator(mode="after")
+    def _fields_fit_source(self):
+        needs = {"csv": ("path", "target"), "npz": ("path",), "inline": ("rows", "columns", "target")}
+        missing = [f for f in needs.get(self.source, ()) if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"source {self.source} needs {', '.join(missing)}")
+        if self.path is not None and self.source not in ("csv", "npz"):
+            raise ValueError(f"'path' is for csv and npz sources, not {self.source}")
+        if self.rows is not None and self.source != "inline":
+            raise ValueError("'rows' needs source: inline")
+        if self.directory is not None and self.source not in ("mnist", "fashion_mnist"):
+            raise ValueError("'directory' is for mnist and fashion_mnist")
+        return self
+
+
+EdgeRow = tuple[NeuronRef, NeuronRef, Finite]
+
+
+class Spec(Model):
+    """A complete network: neurons, connections, and optionally parameters, data and training."""
+
+    schema_: Optional[str] = Field(None, alias="$schema", description="JSON Schema reference for editors; ignored.")
+    nngraph: Literal[1] = Field(description="Format version of the spec language (1).")
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", max_length=128)] = Field(
+        description="Name of the network.")
+    description: Optional[str] = Field(None, description="What the network is for.")
+    nodes: Annotated[list[Node], Field(min_length=1)] = Field(description="Neurons: a node of size N is a layer of N neurons.")
+    edges: list[Edge] = Field([], description="Connections between nodes, neurons or slices.")
+    edge_table: Optional[list[EdgeRow]] = Field(None, description="Compact neuron-level connections: rows of "
+                                                "[from neuron, to neuron, weight], e.g. [\"h[3]\", \"out[0]\", 0.5].")
+    edge_file: Optional[str] = Field(None, description="A CSV (from,to,weight) or NPZ (arrays from, to, weight) "
+                                     "file of neuron-level connections, relative to the spec's folder.")
+    parameters: Optional[str] = Field(None, description="An .npz of learned weights and biases, relative to the spec's "
+                                      "folder; written by training.")
+    data: Optional[Data] = Field(None, description="Where the examples come from.")
+    train: Optional[Train] = Field(None, description="How to train.")
+
+    _source: Any = PrivateAttr(None)
+    _base_dir: Any = PrivateAttr(None)
+
+    def __eq__(self, other) -> bool:  # equal content, wherever it was loaded from
+        return isinstance(other, Spec) and self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def source(self):
+        """The :class:`~nngraph.spec.source.Source` this spec was loaded from (None if built in code)."""
+        return self._source
+
+    @property
+    def base_dir(self):
+        """The folder that files named by this spec are resolved in (None: the current folder)."""
+        return self._base_dir
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)

@@ -1,0 +1,429 @@
+"""Parse spec text (YAML or JSON) into plain Python data, strictly and safely.
+
+YAML is read from libyaml's event stream (the C parser where available) by an iterative
+composer of our own, so that:
+
+* no YAML tag, anchor or alias is ever honoured (nothing can name code, no alias bombs);
+* scalars follow the YAML 1.2 core schema (``no`` is the string "no", ``1e3`` is a float) and
+  ambiguous YAML 1.1 forms (``012``) are refused rather than guessed;
+* duplicate keys and non-finite numbers are errors that name both places;
+* nesting depth is bounded without recursion.
+
+Values are returned as plain dicts/lists/str/int/float/bool/None. Positions are not stored per
+value (that would double the memory of a 100k-edge spec); :meth:`Source.locate` re-reads the
+text once for all the paths an error report needs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from json.decoder import JSONDecodeError, scanstring
+
+import yaml
+
+from ..errors import Diagnostic, LimitError, SpecError
+from ..limits import Limits
+
+try:  # libyaml's parser is ~10x faster; fall back to the pure-Python one
+    from yaml._yaml import CParser as _SafeEventLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _SafeEventLoader(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        """Only a parser: events, no constructor that could build objects."""
+
+        def __init__(self, stream):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+        def dispose(self):
+            pass
+
+Path = tuple  # a spec path: ("edges", 3, "to")
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_INT_OTHER = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF_NAN = re.compile(r"[-+]?\.(inf|Inf|INF)\Z|\.(nan|NaN|NAN)\Z")
+_NULLS = {"~", "null", "Null", "NULL", ""}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+
+
+def format_path(path) -> str:
+    """``("edges", 3, "to")`` -> ``edges[3].to``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@dataclass
+class Source:
+    """A spec's text and where it came from; locates spec paths on demand."""
+
+    text: str
+    name: str  # file name as the user gave it, or "<string>"
+    format: str  # "yaml" or "json"
+
+    def diag(self, path, message, code, *, key=False, severity="error", position=None) -> Diagnostic:
+        line, col = position if position else self.locate([path], key=key).get(tuple(path), (0, 0))
+        return Diagnostic(self.name, line, col, format_path(path), code, message, severity)
+
+    def locate(self, paths, key=False) -> dict:
+        """Map each path to its 1-based (line, column); a missing path maps to its nearest parent.
+
+        With ``key=True`` the position of a mapping key is given instead of its value's.
+        """
+        wanted = {tuple(p) for p in paths}
+        prefixes = {p[:i] for p in wanted for i in range(len(p) + 1)}
+        try:
+            found = (_locate_json if self.format == "json" else _locate_yaml)(self.text, prefixes, key)
+        except Exception:  # locating is best effort: a position is never worth a crash
+            found = {}
+        out = {}
+        for p in wanted:
+            q = p
+            while q not in found and q:
+                q = q[:-1]
+            out[p] = found.get(q, (1, 1))
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# YAML
+
+
+def _plain_scalar(value: str, where, src: Source, errors: list):
+    c = value[:1]
+    if c and (c.isdigit() or c in "-+."):
+        if _INT.match(value):
+            digits = value.lstrip("+-")
+            if len(digits) > 1 and digits[0] == "0":
+                errors.append((where, "ambiguous_number",
+                               f"'{value}' is ambiguous (YAML 1.1 reads it as octal): write "
+                               f"{int(value)} or quote it as a string"))
+            return int(value)
+        if _FLOAT.match(value):
+            return float(value)
+        if _INF_NAN.match(value):
+            errors.append((where, "not_finite", f"'{value}' is not a finite number; only finite numbers are allowed"))
+            return 0.0
+        if _INT_OTHER.match(value):
+            return int(value, 0)
+        return value
+    if value in _NULLS:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return value
+
+
+def _pos(event):
+    return (event.start_mark.line + 1, event.start_mark.column + 1)
+
+
+def parse_yaml(src: Source, limits: Limits):
+    """Compose YAML events into Python data, without recursion, tags, anchors or aliases."""
+    errors = []  # (position, code, message)
+    stack = []  # frames: [container, pending_key, key_positions]
+    root = None
+    documents = 0
+    try:
+        events = yaml.parse(src.text, Loader=_SafeEventLoader)
+        for ev in events:
+            kind = type(ev)
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if ev.anchor is not None:
+                    errors.append((_pos(ev), "anchor", f"YAML anchors (&{ev.anchor}) and aliases are not "
+                                   "allowed in specs; write the value out"))
+                if ev.tag is not None and ev.tag != "!" and not (kind is yaml.ScalarEvent and ev.implicit[0]):
+                    errors.append((_pos(ev), "tag", f"YAML tags ({ev.tag}) are not allowed in specs: a spec is "
+                                   "plain data and can never name code"))
+                if kind is yaml.ScalarEvent:
+                    if ev.implicit[0] and not ev.style:
+                        value = _plain_scalar(ev.value, _pos(ev), src, errors)
+                    else:
+                        value = ev.value
+                    container = None
+                else:
+                    value = container = {} if kind is yaml.MappingStartEvent else []
+                    if len(stack) >= limits.max_depth:
+                        raise _Abort(_pos(ev), "too_deep", f"nesting is deeper than {limits.max_depth} levels")
+                if stack:
+                    frame = stack[-1]
+                    parent = frame[0]
+                    if type(parent) is list:
+                        parent.append(value)
+                    elif frame[1] is _NO_KEY:
+                        if container is not None or not isinstance(value, str):
+                            errors.append((_pos(ev), "bad_key", "mapping keys must be plain strings"))
+                            value = repr(value)
+                        if value in parent:
+                            first = frame[2][value]
+                            errors.append((_pos(ev), "duplicate_key",
+                                           f"duplicate key '{value}' (first at line {first[0]}); "
+                                           "each key may appear once"))
+                        frame[1] = value
+                        frame[2][value] = _pos(ev)
+                        if container is not None:
+                            stack.append([container, _NO_KEY, {}])
+                        continue
+                    else:
+                        parent[frame[1]] = value
+                        frame[1] = _NO_KEY
+                else:
+                    root = value
+                if container is not None:
+                    stack.append([container, _NO_KEY, {}])
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+            elif kind is yaml.AliasEvent:
+                errors.append((_pos(ev), "alias", f"YAML aliases (*{ev.anchor}) are not allowed in specs; "
+                               "write the value out"))
+                if stack and type(stack[-1][0]) is dict and stack[-1][1] is not _NO_KEY:
+                    stack[-1][1] = _NO_KEY
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Abort(_pos(ev), "many_documents", "a spec file holds one YAML document; "
+                                 "remove the second '---'")
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        msg = f"invalid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.problem:
+            msg = f"invalid YAML: {exc.problem} ({exc.context})"
+        line_text = src.text.splitlines()[line - 1] if 0 < line <= src.text.count("\n") + 1 else ""
+        if re.search(r"[{\[,:]\s*[A-Za-z_]\w*\[-?[0-9]*:?-?[0-9]*\]", line_text) and re.search(r"[{\[]", line_text):
+            msg += ("; a neuron reference like h1[3] inside {...} or [...] must be quoted: \"h1[3]\" "
+                    "(or write the mapping in block style)")
+        raise SpecError([Diagnostic(src.name, line, col, "", "yaml_syntax", msg)])
+    except yaml.YAMLError as exc:
+        raise SpecError([Diagnostic(src.name, 1, 1, "", "yaml_syntax", f"invalid YAML: {exc}")])
+    except _Abort as exc:
+        cls = LimitError if exc.code == "too_deep" else SpecError
+        raise cls([Diagnostic(src.name, *exc.position, "", exc.code, exc.message)])
+    if errors:
+        raise SpecError([Diagnostic(src.name, p[0], p[1], "", code, msg) for p, code, msg in errors])
+    return root
+
+
+_NO_KEY = object()
+
+
+class _Abort(Exception):
+    def __init__(self, position, code, message):
+        self.position, self.code, self.message = position, code, message
+
+
+def _locate_yaml(text: str, wanted: set, key: bool) -> dict:
+    found = {}
+    stack = []  # [path, is_map, index_or_pending_key, expecting_key]
+    for ev in yaml.parse(text, Loader=_SafeEventLoader):
+        kind = type(ev)
+        if kind in (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent):
+            if not stack:
+                path = ()
+            else:
+                frame = stack[-1]
+                if frame[1]:  # mapping
+                    if frame[3]:  # this event is a key
+                        frame[2] = ev.value if kind is yaml.ScalarEvent else None
+                        frame[3] = False
+                        kpath = frame[0] + (frame[2],)
+                        if key and kpath in wanted:
+                            found[kpath] = _pos(ev)
+                        if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                            continue
+                        path = kpath
+                    else:
+                        path = frame[0] + (frame[2],)
+                        frame[3] = True
+                else:
+                    path = frame[0] + (frame[2],)
+                    frame[2] += 1
+            if path in wanted and not (key and path in found):
+                found.setdefault(path, _pos(ev))
+            if kind is yaml.MappingStartEvent:
+                stack.append([path, True, None, True])
+            elif kind is yaml.SequenceStartEvent:
+                stack.append([path, False, 0, False])
+        elif kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+            stack.pop()
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+
+
+def _no_constant(name):
+    raise _JSONValueError(f"'{name}' is not a finite number; only finite numbers are allowed", "not_finite")
+
+
+class _JSONValueError(ValueError):
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def _pairs(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _JSONValueError(f"duplicate key '{k}'; each key may appear once", "duplicate_key")
+        out[k] = v
+    return out
+
+
+def parse_json(src: Source, limits: Limits):
+    text = src.text
+    depth_error = _json_depth(text, limits.max_depth)
+    if depth_error is not None:
+        line, col = _line_col(text, depth_error)
+        raise LimitError([Diagnostic(src.name, line, col, "", "too_deep",
+                                     f"nesting is deeper than {limits.max_depth} levels")])
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant,
+                          parse_float=_finite_float)
+    except JSONDecodeError as exc:
+        raise SpecError([Diagnostic(src.name, exc.lineno, exc.colno, "", "json_syntax",
+                                    f"invalid JSON: {exc.msg}")])
+    except _JSONValueError as exc:
+        # json does not say where a hook failed: find the first offending token ourselves
+        pos = _find_json_problem(text, exc.code)
+        line, col = _line_col(text, pos)
+        raise SpecError([Diagnostic(src.name, line, col, "", exc.code, str(exc))])
+    except RecursionError:
+        raise LimitError([Diagnostic(src.name, 1, 1, "", "too_deep", "nesting is too deep")])
+
+
+def _finite_float(s):
+    v = float(s)
+    if not math.isfinite(v):
+        raise _JSONValueError(f"'{s}' is not a finite number; only finite numbers are allowed", "not_finite")
+    return v
+
+
+def _json_depth(text: str, max_depth: int):
+    """Offset where nesting first exceeds ``max_depth`` (strings skipped), else None."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return None
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        t = m.group()
+        if t in "[{":
+            depth += 1
+            if depth > max_depth:
+                return m.start()
+        elif t in "]}":
+            depth -= 1
+    return None
+
+
+def _line_col(text: str, pos: int):
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _find_json_problem(text: str, code: str) -> int:
+    if code == "not_finite":
+        for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?[0-9.]+[eE][+-]?[0-9]{3,})', text):
+            if m.group(1) and not math.isfinite(float(m.group(1).replace("Infinity", "inf"))):
+                return m.start()
+        return 0
+    found = {}
+    _walk_json(text, 0, (), None, found, dup=True)
+    return found.get("dup", 0)
+
+
+def _walk_json(text, i, path, wanted, found, key=False, dup=False):
+    """Walk one JSON value at offset ``i``; record positions of wanted paths; return end offset."""
+    i = _WS.match(text, i).end()
+    if wanted is not None and path in wanted and not (key and path in found):
+        found.setdefault(path, i)
+    c = text[i]
+    if c == "{":
+        i = _WS.match(text, i + 1).end()
+        seen = set()
+        if text[i] == "}":
+            return i + 1
+        while True:
+            kpos = i
+            k, i = scanstring(text, i + 1)
+            if dup and k in seen and "dup" not in found:
+                found["dup"] = kpos
+            seen.add(k)
+            if key and wanted is not None and path + (k,) in wanted:
+                found[path + (k,)] = kpos
+            i = _WS.match(text, i).end() + 1  # the colon
+            sub = path + (k,)
+            if dup or (wanted is not None and sub in wanted):
+                i = _walk_json(text, i, sub, wanted, found, key, dup)
+            else:
+                i = _skip_json(text, i)
+            i = _WS.match(text, i).end()
+            if text[i] == "}":
+                return i + 1
+            i = _WS.match(text, i + 1).end()
+    if c == "[":
+        i = _WS.match(text, i + 1).end()
+        n = 0
+        if text[i] == "]":
+            return i + 1
+        while True:
+            sub = path + (n,)
+            if dup or (wanted is not None and sub in wanted):
+                i = _walk_json(text, i, sub, wanted, found, key, dup)
+            else:
+                i = _skip_json(text, i)
+            n += 1
+            i = _WS.match(text, i).end()
+            if text[i] == "]":
+                return i + 1
+            i = _WS.match(text, i + 1).end()
+    return _skip_json(text, i)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _skip_json(text, i):
+    i = _WS.match(text, i).end()
+    return _DECODER.raw_decode(text, i)[1]
+
+
+def _locate_json(text: str, wanted: set, key: bool) -> dict:
+    found = {}
+    _walk_json(text, 0, (), wanted, found, key)
+    return {p: _line_col(text, pos) for p, pos in found.items()}
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def parse(src: Source, limits: Limits):
+    """Parse ``src`` by its format, after bounding its size."""
+    size = len(src.text.encode("utf-8", "surrogatepass")) if len(src.text) * 4 > limits.max_document_bytes else len(src.text)
+    if size > limits.max_document_bytes:
+        raise LimitError([Diagnostic(src.name, 1, 1, "", "document_too_large",
+                                     f"the spec is {size:,} bytes, over the limit of {limits.max_document_bytes:,} "
+                                     f"bytes; {Limits.how_to_raise('max_document_bytes')}")])
+    if src.format == "json":
+        return parse_json(src, limits)
+    return parse_yaml(src, limits)
