@@ -176,6 +176,9 @@ def suggest(word: str, choices) -> str:
 def _message(err, path, value, data) -> tuple[str, str]:
     kind = err["type"]
     ctx = err.get("ctx") or {}
+    if kind in ("too_long", "too_short", "missing") and len(path) >= 2 and path[-2] in ("connections", "edge_table"):
+        shape = "[i, j, w] (or [i, j] with init)" if path[-2] == "connections" else '["from[i]", "to[j]", weight]'
+        return "wrong_shape", f"each row of {path[-2]} is {shape}; found {_short(value)}"
     if kind == "extra_forbidden":
         key = path[-1]
         valid = sorted({k for m in _models_at(path[:-1]) for k in _field_names(m)})

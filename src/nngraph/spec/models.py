@@ -14,6 +14,7 @@ from pydantic import (
     Discriminator,
     Field,
     PrivateAttr,
+    Strict,
     StringConstraints,
     Tag,
     model_validator,
@@ -148,8 +149,11 @@ WeightsSpec = Annotated[
     Discriminator(_weights_kind),
 ]
 
-Triple = Union[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)], Finite],
-               tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]]
+# A list is a fine way to write a tuple in YAML/JSON: relax strictness for the container only.
+Index = Annotated[int, Strict(), Field(ge=0)]
+StrictFinite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Triple = Union[Annotated[tuple[Index, Index, StrictFinite], Strict(False)],
+               Annotated[tuple[Index, Index], Strict(False)]]
 
 
 class Edge(Model):
@@ -273,7 +277,7 @@ class Data(Model):
         return self
 
 
-EdgeRow = tuple[NeuronRef, NeuronRef, Finite]
+EdgeRow = Annotated[tuple[Annotated[NeuronRef, Strict()], Annotated[NeuronRef, Strict()], StrictFinite], Strict(False)]
 
 
 class Spec(Model):

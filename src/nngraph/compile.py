@@ -1,0 +1,486 @@
+"""Compile a neuron graph into matrix stages: ``Z = sum_s A_s[:, rows_s] @ W_s + b``, then activations.
+
+A stage holds every neuron of one depth (see :mod:`nngraph.graph.order`), its columns ordered
+by activation so each activation runs once per stage on a contiguous column range (softmax
+once per node). A stage reads each earlier stage it depends on through one weight block, dense
+or CSR by measured density (``SPARSE_BELOW``); skip connections are just blocks from older
+stages. A dense edge between two whole layers is copied into its block as one matrix: nothing
+is ever expanded per connection unless the graph itself is irregular there.
+
+``compile(spec)`` returns a :class:`Plan`; ``plan.forward(x)`` runs it (:mod:`nngraph.runtime`).
+"""
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import DataError, NNGraphError
+from .graph import Graph, build
+from .params import bias_key, expected_shapes, initial_values
+
+# Below this fraction of present connections a block is stored as CSR. Measured by
+# benchmarks/bench_sparse_threshold.py (batch 1,000, float32, 2 threads): CSR wins only below
+# about 2% density; see docs/performance.md.
+SPARSE_BELOW = 0.02
+
+
+@dataclass
+class Block:
+    """One weight block: source stage ``src`` (its columns ``rows``, None = all) into a stage."""
+
+    src: int
+    rows: np.ndarray | None
+    W: object  # np.ndarray (len(rows) x width) or scipy.sparse.csr_array
+    sparse: bool
+    mask: np.ndarray | None = None  # dense blocks with absent connections: True where present
+    frozen: np.ndarray | None = None  # True where the connection is not trainable (dense: matrix; CSR: data)
+
+    @property
+    def shape(self):
+        return self.W.shape
+
+    @property
+    def nnz(self):
+        return int(self.W.nnz) if self.sparse else int(self.mask.sum() if self.mask is not None else self.W.size)
+
+
+@dataclass
+class Stage:
+    index: int
+    neurons: np.ndarray  # global neuron ids, in column order
+    blocks: list = field(default_factory=list)
+    bias: np.ndarray | None = None
+    bias_frozen: np.ndarray | None = None
+    segments: list = field(default_factory=list)  # (activation, alpha, lo, hi)
+    dropout: np.ndarray | None = None  # per-column dropout rate (training only)
+
+    @property
+    def width(self):
+        return len(self.neurons)
+
+    @property
+    def macs(self):
+        return sum(b.nnz for b in self.blocks)
+
+
+class Plan:
+    """A compiled network. Call :meth:`forward`; inspect :attr:`stages`; :meth:`save` parameters."""
+
+    def __init__(self, graph: Graph, stages, col_of, dtype, params_origin: str):
+        self.graph = graph
+        self.spec = graph.spec
+        self.stages = stages
+        self.dtype = np.dtype(dtype)
+        self.col_of = col_of  # column of each global neuron within its stage
+        self.stage_of = graph.neuron_level
+        self.params_origin = params_origin
+        self.inputs = [(n.name, n.size) for n in graph.inputs]
+        self.outputs = [(n.name, n.size) for n in graph.outputs]
+        self.input_width = sum(s for _, s in self.inputs)
+        self.output_width = sum(s for _, s in self.outputs)
+        self._out_index = [self._locate_node(n) for n in graph.outputs]
+        self._param_index = None
+        self._buffers = {}
+
+    # -- inputs and outputs ----------------------------------------------------------------
+    def _locate_node(self, node):
+        g = np.arange(node.offset, node.offset + node.size)
+        stages, cols = self.stage_of[g], self.col_of[g]
+        if (stages == stages[0]).all() and (np.diff(cols) == 1).all():
+            return [(int(stages[0]), slice(int(cols[0]), int(cols[-1]) + 1), None)]
+        return [(int(s), cols[stages == s], np.flatnonzero(stages == s)) for s in np.unique(stages)]
+
+    def input_names(self) -> list[str]:
+        """One name per input column: the node's labels, ``name[i]``, or the node name (size 1)."""
+        return _column_names(self.graph.inputs)
+
+    def output_names(self) -> list[str]:
+        return _column_names(self.graph.outputs)
+
+    def as_input(self, x) -> np.ndarray:
+        """An array (batch, input width) from an array or a dict of input node name -> values."""
+        if isinstance(x, dict):
+            unknown = set(x) - {n for n, _ in self.inputs}
+            if unknown:
+                from .spec import suggest
+                name = sorted(unknown)[0]
+                raise DataError(f"'{name}' is not an input node{suggest(name, [n for n, _ in self.inputs])}; "
+                                f"inputs are {', '.join(n for n, _ in self.inputs)}")
+            parts = []
+            for name, size in self.inputs:
+                if name not in x:
+                    raise DataError(f"input '{name}' is missing ({size} value{'s' if size > 1 else ''} per sample)")
+                v = np.asarray(x[name], dtype=self.dtype)
+                v = v.reshape(-1, 1) if v.ndim <= 1 and size == 1 else np.atleast_2d(v)
+                if v.shape[1] != size:
+                    raise DataError(f"input '{name}' has {v.shape[1]} values per sample; it has {size} neurons")
+                parts.append(v)
+            x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        if x.ndim != 2 or x.shape[1] != self.input_width:
+            raise DataError(f"expected an array of shape (batch, {self.input_width}) "
+                            f"({', '.join(f'{n} {s}' for n, s in self.inputs)}); found shape {x.shape}")
+        if x.dtype != self.dtype or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=self.dtype)
+        return x
+
+    def gather_outputs(self, acts) -> np.ndarray:
+        parts = []
+        for (name, size), where in zip(self.outputs, self._out_index):
+            if len(where) == 1 and where[0][2] is None:
+                s, cols, _ = where[0]
+                parts.append(acts[s][:, cols])
+            else:
+                out = np.empty((acts[0].shape[0], size), dtype=self.dtype)
+                for s, cols, local in where:
+                    out[:, local] = acts[s][:, cols]
+                parts.append(out)
+        if len(parts) == 1:
+            return parts[0].copy()
+        return np.concatenate(parts, axis=1)
+
+    # -- running --------------------------------------------------------------------------
+    def forward(self, x, *, as_dict: bool = False):
+        """Run a batch. ``x``: (batch, inputs) array, input nodes concatenated in spec order, or a
+        dict name -> array. Returns (batch, outputs), output nodes concatenated in spec order, or
+        a dict name -> array with ``as_dict=True``."""
+        from .runtime import forward
+
+        y = forward(self, self.as_input(x))
+        if as_dict:
+            out, at = {}, 0
+            for name, size in self.outputs:
+                out[name] = y[:, at:at + size]
+                at += size
+            return out
+        return y
+
+    __call__ = forward
+
+    # -- parameters -----------------------------------------------------------------------
+    def parameters(self) -> dict:
+        """Current parameter values by name (float64 copies), as stored in a parameters file."""
+        out = {}
+        for key, (shape, places) in self.param_index().items():
+            value = np.zeros(int(np.prod(shape)))
+            for get, _ in places:
+                get(value)
+            out[key] = value.reshape(shape)
+        return out
+
+    def set_parameters(self, values: dict) -> None:
+        """Write parameter values (by name) into the compiled blocks."""
+        index = self.param_index()
+        for key, value in values.items():
+            if key not in index:
+                raise NNGraphError(f"'{key}' is not a parameter of this network")
+            shape, places = index[key]
+            value = np.asarray(value, dtype=np.float64)
+            if value.shape != tuple(shape):
+                raise NNGraphError(f"'{key}' has shape {value.shape}; expected {tuple(shape)}")
+            flat = value.ravel()
+            for _, put in places:
+                put(flat)
+
+    def param_index(self):
+        if self._param_index is None:
+            self._param_index = _build_param_index(self)
+        return self._param_index
+
+    def save(self, path=None) -> str:
+        """Write the parameters to ``path`` (default: the spec's ``parameters`` file), atomically."""
+        from .params import parameters_path, write_parameters
+
+        target = path if path is not None else parameters_path(self.graph)
+        if target is None:
+            raise NNGraphError("the spec names no parameters file; give a path")
+        write_parameters(target, self.parameters())
+        return str(target)
+
+    def load(self, path) -> None:
+        """Read parameters from an ``.npz`` (checked against the spec) into the plan."""
+        from pathlib import Path
+
+        from .params import read_parameters
+
+        self.set_parameters(read_parameters(Path(path), expected_shapes(self.graph)))
+
+    # -- summary --------------------------------------------------------------------------
+    @property
+    def n_parameters(self) -> int:
+        return sum(int(np.prod(s)) for s, _ in self.param_index().values())
+
+    @property
+    def macs(self) -> int:
+        return sum(s.macs for s in self.stages)
+
+    def __repr__(self):
+        return (f"Plan({self.spec.name!r}: {len(self.stages) - 1} stages, {self.input_width} inputs -> "
+                f"{self.output_width} outputs, {self.n_parameters:,} parameters, {self.dtype})")
+
+
+def _column_names(nodes):
+    names = []
+    for n in nodes:
+        labels = n.spec.labels
+        if labels:
+            names += list(labels)
+        elif n.size == 1:
+            names.append(n.name)
+        else:
+            names += [f"{n.name}[{i}]" for i in range(n.size)]
+    return names
+
+
+# ------------------------------------------------------------------------------------------
+# compiling
+
+
+def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: bool = True, seed: int | None = None,
+            sparse_below: float | None = None) -> Plan:
+    """Compile a spec (or a built :class:`~nngraph.graph.Graph`) into a runnable :class:`Plan`.
+
+    Parameters
+    ----------
+    spec : Spec, Graph, path or text
+    params : dict, optional
+        Parameter values by name; default: the parameters file where it exists, else the spec's
+        literal weights and seeded initializers.
+    dtype : numpy dtype
+        float32 (default) or float64, used end to end.
+    use_file : bool
+        Read the spec's parameters file when it exists (default True).
+    seed : int, optional
+        Seed for initializers (default ``train.seed``).
+    sparse_below : float, optional
+        Density below which a block is stored sparse (default :data:`SPARSE_BELOW`).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    SpecError, ParameterFileError
+
+    Examples
+    --------
+    >>> plan = compile("nngraph: 1\\nname: n\\nnodes: [{name: x, role: input}, {name: y, role: output}]\\n"
+    ...                "edges: [{from: x, to: y, weight: 2}]\\n")
+    >>> plan.forward([[1.5]])
+    array([[3.]], dtype=float32)
+    """
+    graph = spec if isinstance(spec, Graph) else build(spec)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise NNGraphError(f"dtype must be float32 or float64, not {dtype}")
+    if params is None:
+        params, origin = initial_values(graph, seed, use_file)
+    else:
+        origin = "parameters given in code"
+    threshold = SPARSE_BELOW if sparse_below is None else sparse_below
+    stages, col_of = _layout(graph, dtype)
+    _fill_blocks(graph, stages, col_of, dtype, threshold)
+    plan = Plan(graph, stages, col_of, dtype, origin)
+    defaults = {k: v for k, v in params.items()}
+    plan.set_parameters(defaults)
+    return plan
+
+
+def _layout(graph: Graph, dtype):
+    """Group neurons into stages by depth; order each stage's columns by activation, then node."""
+    level = graph.neuron_level
+    n_stages = int(level.max()) + 1 if graph.n_neurons else 1
+    node_of = np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
+    act_keys = {}
+    for n in graph.nodes:
+        act_keys.setdefault(n.activation, len(act_keys))
+    act_rank = np.array([act_keys[n.activation] for n in graph.nodes])[node_of]
+    col_of = np.zeros(graph.n_neurons, dtype=np.int64)
+    # stage 0: the inputs, in spec order (that is what the user's x columns are)
+    inputs = np.concatenate([np.arange(n.offset, n.offset + n.size) for n in graph.inputs])
+    col_of[inputs] = np.arange(len(inputs))
+    stages = [Stage(0, inputs)]
+    order = np.lexsort((np.arange(graph.n_neurons), node_of, act_rank, level))
+    sorted_levels = level[order]
+    bounds = np.searchsorted(sorted_levels, np.arange(1, n_stages + 1))
+    for k in range(1, n_stages):
+        neurons = order[bounds[k - 1]:bounds[k]]
+        col_of[neurons] = np.arange(len(neurons))
+        stage = Stage(k, neurons, bias=np.zeros(len(neurons), dtype=dtype))
+        nodes_here = node_of[neurons]
+        cuts = np.flatnonzero(np.diff(nodes_here)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(neurons)]):
+            node = graph.nodes[nodes_here[lo]]
+            name, alpha = node.activation
+            last = stage.segments[-1] if stage.segments else None
+            if last and last[0] == name and last[1] == alpha and last[3] == lo and name != "softmax":
+                stage.segments[-1] = (name, alpha, last[2], int(hi))
+            else:
+                stage.segments.append((name, alpha, int(lo), int(hi)))
+        rates = np.array([graph.nodes[i].spec.dropout or 0.0 for i in nodes_here])
+        stage.dropout = rates if rates.any() else None
+        frozen = np.array([not graph.nodes[i].spec.trainable for i in nodes_here])
+        stage.bias_frozen = frozen if frozen.any() else None
+        stages.append(stage)
+    return stages, col_of
+
+
+def _fill_blocks(graph: Graph, stages, col_of, dtype, threshold):
+    """Place every connection into the block (source stage -> stage) it belongs to."""
+    level = graph.neuron_level
+    rects, pairs = {}, {}
+    for ci, c in enumerate(graph.connections):
+        s_nodes, d_nodes = graph.nodes[c.src], graph.nodes[c.dst]
+        sg = np.arange(s_nodes.offset + c.src_lo, s_nodes.offset + c.src_hi)
+        dg = np.arange(d_nodes.offset + c.dst_lo, d_nodes.offset + c.dst_hi)
+        if c.dense and (level[sg] == level[sg[0]]).all() and (level[dg] == level[dg[0]]).all():
+            rects.setdefault((int(level[sg[0]]), int(level[dg[0]])), []).append((ci, col_of[sg], col_of[dg]))
+            continue
+        if c.dense:
+            r = np.repeat(np.arange(c.m), c.n)
+            q = np.tile(np.arange(c.n), c.m)
+        else:
+            r, q = c.rows, c.cols
+        src, dst = sg[r], dg[q]
+        key_s, key_d = level[src], level[dst]
+        pos = np.arange(len(r))
+        for s_st, d_st in set(zip(key_s.tolist(), key_d.tolist())):
+            sel = (key_s == s_st) & (key_d == d_st)
+            pairs.setdefault((s_st, d_st), []).append((ci, col_of[src[sel]], col_of[dst[sel]], pos[sel]))
+    for s_st, d_st in sorted(set(rects) | set(pairs)):
+        stages[d_st].blocks.append(_make_block(graph, stages, s_st, d_st, rects.get((s_st, d_st), []),
+                                               pairs.get((s_st, d_st), []), dtype, threshold))
+    for st in stages[1:]:
+        st.blocks.sort(key=lambda b: b.src)
+
+
+def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
+    width_src, width_dst = stages[s_st].width, stages[d_st].width
+    used = np.unique(np.concatenate([r[1] for r in rects] + [p[1] for p in pairs]))
+    nnz = sum(len(r[1]) * len(r[2]) for r in rects) + sum(len(p[1]) for p in pairs)
+    # read the whole source stage unless a small part of it is used (a gather costs a copy)
+    rows = None if len(used) > 0.5 * width_src else used
+    n_rows = width_src if rows is None else len(rows)
+    row_pos = np.arange(width_src) if rows is None else np.full(width_src, -1, dtype=np.int64)
+    if rows is not None:
+        row_pos[rows] = np.arange(len(rows))
+    block = Block(s_st, rows, None, sparse=nnz < threshold * n_rows * width_dst)
+    block.places = []  # (connection index, kind, ...) for the parameter index
+    frozen_conns = {ci for ci, *_ in rects + pairs if not graph.connections[ci].trainable}
+    if not block.sparse:
+        W = np.zeros((n_rows, width_dst), dtype=dtype)
+        present = np.zeros((n_rows, width_dst), dtype=bool)
+        frozen = np.zeros((n_rows, width_dst), dtype=bool) if frozen_conns else None
+        for ci, sc, dc in rects:
+            rsel, csel = _as_index(row_pos[sc]), _as_index(dc)
+            present[rsel, csel] = True
+            if frozen is not None and ci in frozen_conns:
+                frozen[rsel, csel] = True
+            block.places.append((ci, "rect", rsel, csel))
+        for ci, sc, dc, pos in pairs:
+            flat = row_pos[sc] * width_dst + dc
+            present.ravel()[flat] = True
+            if frozen is not None and ci in frozen_conns:
+                frozen.ravel()[flat] = True
+            block.places.append((ci, "flat", flat, pos))
+        block.W = W
+        block.mask = None if present.all() else present
+        block.frozen = frozen
+        return block
+    # CSR, built directly (connections are unique, so no duplicates to sum)
+    coo_r, coo_c, owner, ppos = [], [], [], []
+    for ci, sc, dc in rects:
+        rr = np.repeat(row_pos[sc], len(dc))
+        cc = np.tile(dc, len(sc))
+        coo_r.append(rr), coo_c.append(cc), owner.append(np.full(len(rr), ci)), ppos.append(np.arange(len(rr)))
+    for ci, sc, dc, pos in pairs:
+        coo_r.append(row_pos[sc]), coo_c.append(dc), owner.append(np.full(len(sc), ci)), ppos.append(pos)
+    coo_r, coo_c = np.concatenate(coo_r), np.concatenate(coo_c)
+    owner, ppos = np.concatenate(owner), np.concatenate(ppos)
+    order = np.lexsort((coo_c, coo_r))
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(coo_r, minlength=n_rows), out=indptr[1:])
+    data = np.zeros(len(order), dtype=dtype)
+    block.W = sp.csr_array((data, coo_c[order].astype(np.int32 if width_dst < 2**31 else np.int64),
+                            indptr), shape=(n_rows, width_dst))
+    block.W.has_sorted_indices = True
+    data_pos = np.empty(len(order), dtype=np.int64)
+    data_pos[order] = np.arange(len(order))
+    for ci in np.unique(owner):
+        sel = owner == ci
+        block.places.append((int(ci), "flat", data_pos[sel], ppos[sel]))
+    if frozen_conns:
+        block.frozen = np.isin(owner[order], list(frozen_conns))
+    return block
+
+
+def _as_index(cols):
+    """A slice when the columns are contiguous and ascending (a view, not a gather)."""
+    if len(cols) and cols[-1] - cols[0] == len(cols) - 1 and (np.diff(cols) == 1).all():
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols if len(cols) != 1 else slice(int(cols[0]), int(cols[0]) + 1)
+
+
+def _build_param_index(plan: Plan) -> dict:
+    """name -> (shape, [(get(flat_out), put(flat_in))]) over the blocks and biases."""
+    graph = plan.graph
+    shapes = expected_shapes(graph)
+    index = {k: (s, []) for k, s in shapes.items()}
+    for node in graph.nodes:
+        if node.role == "input":
+            continue
+        g = np.arange(node.offset, node.offset + node.size)
+        for s in np.unique(plan.stage_of[g]):
+            local = np.flatnonzero(plan.stage_of[g] == s)
+            cols = plan.col_of[g[local]]
+            bias = plan.stages[s].bias
+            index[bias_key(node.name)][1].append(_accessor_vec(bias, cols, local))
+    for st in plan.stages[1:]:
+        for block in st.blocks:
+            storage = block.W.data if block.sparse else block.W
+            for ci, kind, a, b in block.places:
+                c = graph.connections[ci]
+                if kind == "rect":
+                    index[c.key][1].append(_accessor_rect(storage, a, b, c.shape))
+                else:
+                    target = storage if block.sparse else storage.reshape(-1)
+                    index[c.key][1].append(_accessor_vec(target, a, b))
+    return index
+
+
+def _accessor_vec(storage, where, pos):
+    def get(flat):
+        flat[pos] = storage[where]
+
+    def put(flat):
+        storage[where] = flat[pos]
+
+    return get, put
+
+
+def _accessor_rect(storage, rsel, csel, shape):
+    sub = (rsel, csel) if isinstance(rsel, slice) or isinstance(csel, slice) else np.ix_(rsel, csel)
+    if isinstance(rsel, np.ndarray) and isinstance(csel, np.ndarray):
+        sub = np.ix_(rsel, csel)
+    elif isinstance(rsel, np.ndarray):
+        sub = (rsel[:, None], csel)
+    elif isinstance(csel, np.ndarray):
+        sub = (rsel, csel)
+
+    def get(flat):
+        flat[:] = storage[sub].reshape(-1)
+
+    def put(flat):
+        storage[sub] = flat.reshape(shape)
+
+    return get, put
+
+
+__all__ = ["compile", "Plan", "Stage", "Block", "SPARSE_BELOW"]
+_ = builtins  # `compile` shadows the builtin on purpose: nngraph.compile.compile(spec)

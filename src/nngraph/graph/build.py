@@ -1,0 +1,548 @@
+"""Resolve a Spec into a neuron graph and check it: references, roles, shapes, limits, files.
+
+Each rule is a small function that reports into a :class:`Report`; :func:`build` runs them all
+so a user sees every independent problem in one pass. Acyclicity and depth live in
+:mod:`nngraph.graph.order`.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Diagnostic, LimitError, SpecError
+from ..limits import Limits, default_limits
+from ..spec import Spec, load, suggest
+from ..spec.files import UnsafePath, read_edge_file, require_regular_file, resolve_inside
+from ..spec.source import format_path
+from .refs import parse_ref, resolve_range, split_neuron_refs
+
+
+class Report:
+    """Collects findings with spec paths; locates them all in one read of the text."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.items = []  # (path, code, message, severity, key)
+
+    def error(self, path, code, message, key=False):
+        self.items.append((tuple(path), code, message, "error", key))
+
+    def warning(self, path, code, message):
+        self.items.append((tuple(path), code, message, "warning", False))
+
+    def _diagnostics(self, severity):
+        items = [i for i in self.items if i[3] == severity]
+        src = self.spec.source
+        if src is None:
+            return [Diagnostic("<spec>", 0, 0, format_path(p), c, m, s) for p, c, m, s, _ in items]
+        pos = src.locate([i[0] for i in items if not i[4]])
+        pos.update(src.locate([i[0] for i in items if i[4]], key=True))
+        return [Diagnostic(src.name, *pos[p], format_path(p), c, m, s) for p, c, m, s, _ in items]
+
+    @property
+    def has_errors(self):
+        return any(i[3] == "error" for i in self.items)
+
+    def errors(self):
+        return self._diagnostics("error")
+
+    def warnings(self):
+        return self._diagnostics("warning")
+
+    def raise_if_errors(self, cls=SpecError):
+        if self.has_errors:
+            raise cls(self.errors(), self.warnings())
+
+
+@dataclass
+class NodeInfo:
+    index: int
+    name: str
+    size: int
+    offset: int  # global index of the node's first neuron
+    role: str
+    activation: tuple  # (name, alpha); inputs are ("linear", None)
+    spec: object = field(repr=False)
+
+
+@dataclass
+class Connection:
+    """One spec edge (or one node pair of an edge table), resolved to neuron ranges.
+
+    ``dense``: every neuron of ``src_lo:src_hi`` of node ``src`` to every neuron of
+    ``dst_lo:dst_hi`` of node ``dst``; weights have shape (m, n). Otherwise ``rows``/``cols``
+    list the connections, local to those ranges; weights have shape (count,).
+    """
+
+    key: str  # parameter name, e.g. "edges/pixels->hidden1"
+    path: tuple  # spec path for messages, e.g. ("edges", 3)
+    src: int
+    src_lo: int
+    src_hi: int
+    dst: int
+    dst_lo: int
+    dst_hi: int
+    dense: bool
+    rows: np.ndarray | None = None
+    cols: np.ndarray | None = None
+    values: np.ndarray | None = None  # literal weights from the spec
+    init: object = None
+    trainable: bool = True
+    row_paths: np.ndarray | None = None  # edge tables: original row number of each connection
+
+    @property
+    def m(self):
+        return self.src_hi - self.src_lo
+
+    @property
+    def n(self):
+        return self.dst_hi - self.dst_lo
+
+    @property
+    def count(self):
+        return self.m * self.n if self.dense else len(self.rows)
+
+    @property
+    def shape(self):
+        return (self.m, self.n) if self.dense else (self.count,)
+
+
+@dataclass
+class Graph:
+    """A validated, resolved neuron graph with a proven feed-forward order."""
+
+    spec: Spec
+    nodes: list
+    connections: list
+    n_neurons: int
+    neuron_level: np.ndarray  # stage number of every neuron (inputs 0)
+    node_graph: object  # networkx.DiGraph over node indices
+    warnings: list
+    limits: Limits
+
+    def node(self, name: str) -> NodeInfo:
+        return self.nodes[self._by_name[name]]
+
+    def __post_init__(self):
+        self._by_name = {n.name: n.index for n in self.nodes}
+
+    @property
+    def inputs(self):
+        return [n for n in self.nodes if n.role == "input"]
+
+    @property
+    def outputs(self):
+        return [n for n in self.nodes if n.role == "output"]
+
+    @property
+    def n_weights(self):
+        return sum(c.count for c in self.connections)
+
+    def neuron_name(self, g: int) -> str:
+        offsets = [n.offset for n in self.nodes]
+        i = int(np.searchsorted(offsets, g, side="right") - 1)
+        node = self.nodes[i]
+        return node.name if node.size == 1 else f"{node.name}[{g - node.offset}]"
+
+
+def derived_seed(base: int, key: str) -> int:
+    """A stable per-parameter seed: the same spec and seed give the same numbers everywhere."""
+    return (int(base) * 1_000_003 + zlib.crc32(key.encode())) % 2**63
+
+
+def build(spec, *, limits: Limits | None = None) -> Graph:
+    """Resolve and check a spec; return its neuron graph.
+
+    Parameters
+    ----------
+    spec : Spec, path or text
+        Anything :func:`nngraph.load` accepts.
+    limits : Limits, optional
+
+    Returns
+    -------
+    Graph
+
+    Raises
+    ------
+    SpecError
+        Every independent problem (unknown names, shapes, duplicates, unsafe files...).
+    LimitError
+        A declared size is over a limit; nothing was allocated.
+    CycleError
+        The neurons form a cycle; the message lists it neuron by neuron.
+
+    Examples
+    --------
+    >>> g = build("nngraph: 1\\nname: n\\nnodes: [{name: x, role: input, size: 2}, {name: y, role: output}]\\n"
+    ...           "edges: [{from: x, to: y}]\\n")
+    >>> g.n_neurons, g.n_weights
+    (3, 2)
+    """
+    from .order import order_neurons  # acyclicity proof and depth
+
+    limits = limits or default_limits()
+    spec = load(spec, limits=limits)
+    report = Report(spec)
+    nodes = check_nodes(spec, report, limits)
+    if report.has_errors and not nodes:
+        report.raise_if_errors()
+    check_files(spec, report)
+    connections = resolve_edges(spec, nodes, report, limits)
+    connections += resolve_edge_table(spec, nodes, report)
+    if any(i[1] in ("too_many_neurons", "node_too_large", "too_many_weights") for i in report.items):
+        report.raise_if_errors(LimitError)
+    check_duplicates(connections, nodes, report)
+    check_flow(spec, nodes, connections, report)
+    report.raise_if_errors()
+    n_neurons = sum(n.size for n in nodes)
+    levels, node_graph = order_neurons(spec, nodes, connections, n_neurons, report)
+    return Graph(spec, nodes, connections, n_neurons, levels, node_graph, report.warnings(), limits)
+
+
+# --------------------------------------------------------------------------------------------
+# nodes
+
+
+def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
+    nodes, seen, offset = [], {}, 0
+    for i, node in enumerate(spec.nodes):
+        path = ("nodes", i)
+        if node.name in seen:
+            report.error(path + ("name",), "duplicate_name",
+                         f"node name '{node.name}' is already used by nodes[{seen[node.name]}]; names must be unique")
+        seen.setdefault(node.name, i)
+        if node.size > limits.max_node_size:
+            report.error(path + ("size",), "node_too_large", f"size {node.size:,} is over the limit of "
+                         f"{limits.max_node_size:,} neurons per node; {Limits.how_to_raise('max_node_size')}")
+        if node.role == "input":
+            for attr in ("activation", "bias", "dropout"):
+                if getattr(node, attr) is not None:
+                    report.error(path + (attr,), "input_" + attr, f"input nodes take no {attr}: they pass their "
+                                 f"values on unchanged; remove '{attr}' or make the node hidden")
+        if isinstance(node.bias, list) and len(node.bias) != node.size:
+            report.error(path + ("bias",), "bias_length", f"bias has {len(node.bias)} values for a node of "
+                         f"size {node.size}; give {node.size} numbers, or one number for all")
+        if node.labels is not None:
+            if len(node.labels) != node.size:
+                report.error(path + ("labels",), "labels_length", f"{len(node.labels)} labels for a node of size "
+                             f"{node.size}; give one label per neuron")
+            elif len(set(node.labels)) != len(node.labels):
+                report.error(path + ("labels",), "duplicate_label", "labels must be unique within a node")
+        act = node.activation.key if node.activation is not None else ("linear", None)
+        nodes.append(NodeInfo(i, node.name, node.size, offset, node.role, act, node))
+        offset += node.size
+    if offset > limits.max_neurons:
+        report.error(("nodes",), "too_many_neurons", f"{offset:,} neurons in all, over the limit of "
+                     f"{limits.max_neurons:,}; {Limits.how_to_raise('max_neurons')}")
+    roles = {n.role for n in spec.nodes}
+    for role in ("input", "output"):
+        if role not in roles:
+            report.error(("nodes",), f"no_{role}", f"no node has role: {role}; a network needs at least one "
+                         f"{role} node")
+    return nodes
+
+
+def check_files(spec: Spec, report: Report):
+    """Files named by the spec must resolve inside its folder (they need not exist yet)."""
+    named = [(("parameters",), spec.parameters), (("edge_file",), spec.edge_file)]
+    if spec.data is not None:
+        named += [(("data", "path"), spec.data.path), (("data", "directory"), spec.data.directory)]
+    for path, name in named:
+        if name is None:
+            continue
+        try:
+            resolve_inside(spec.base_dir, name)
+        except UnsafePath as exc:
+            report.error(path, "unsafe_path", str(exc))
+
+
+# --------------------------------------------------------------------------------------------
+# edges
+
+
+def _resolve_ref(ref, by_name, nodes, report, path):
+    try:
+        name, selector = parse_ref(ref)
+    except ValueError as exc:
+        report.error(path, "bad_reference", str(exc))
+        return None
+    if name not in by_name:
+        report.error(path, "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
+                     f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
+        return None
+    node = nodes[by_name[name]]
+    try:
+        lo, hi = resolve_range(selector, node.size, name)
+    except ValueError as exc:
+        report.error(path, "out_of_range", str(exc))
+        return None
+    return node, lo, hi
+
+
+def _declared_count(edge, m, n) -> int:
+    if edge.pattern == "dense":
+        return m * n
+    if edge.pattern == "one_to_one":
+        return m
+    if edge.pattern == "sparse":
+        return len(edge.connections)
+    return math.ceil(edge.density * m * n)
+
+
+def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
+    by_name = {}
+    for n in nodes:
+        by_name.setdefault(n.name, n.index)
+    ends, total = [], 0
+    for i, edge in enumerate(spec.edges):
+        path = ("edges", i)
+        src = _resolve_ref(edge.from_, by_name, nodes, report, path + ("from",))
+        dst = _resolve_ref(edge.to, by_name, nodes, report, path + ("to",))
+        ends.append((src, dst))
+        if src and dst:
+            total += _declared_count(edge, src[2] - src[1], dst[2] - dst[1])
+    total += len(spec.edge_table or ())
+    if total > limits.max_weights:
+        report.error(("edges",), "too_many_weights", f"{total:,} weights in all, over the limit of "
+                     f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
+        return []
+    out = []
+    for i, (edge, (src, dst)) in enumerate(zip(spec.edges, ends)):
+        if src is None or dst is None:
+            continue
+        path = ("edges", i)
+        if dst[0].role == "input":
+            report.error(path + ("to",), "edge_into_input", f"'{edge.to}' is an input node; inputs receive "
+                         "data, not connections; make it hidden or point the edge elsewhere")
+            continue
+        conn = _resolve_edge(edge, path, src, dst, report, spec)
+        if conn is not None:
+            out.append(conn)
+    return out
+
+
+def _resolve_edge(edge, path, src, dst, report, spec):
+    (snode, slo, shi), (dnode, dlo, dhi) = src, dst
+    m, n = shi - slo, dhi - dlo
+    key = f"edges/{edge.from_}->{edge.to}"
+    conn = Connection(key, path, snode.index, slo, shi, dnode.index, dlo, dhi, dense=edge.pattern == "dense",
+                      init=edge.init, trainable=edge.trainable)
+    if edge.pattern == "dense":
+        if edge.weight is not None:
+            if (m, n) != (1, 1):
+                report.error(path + ("weight",), "weight_shape", f"'weight' sets one connection, but "
+                             f"{edge.from_} -> {edge.to} is {m} x {n}; use 'weights' (a {m} x {n} matrix) or 'init'")
+                return None
+            conn.values = np.array([[edge.weight]])
+        elif edge.weights is not None:
+            w = edge.weights
+            if not (len(w) == m and all(isinstance(r, list) and len(r) == n for r in w)):
+                found = f"{len(w)} x {len(w[0]) if w and isinstance(w[0], list) else '?'}"
+                rows = {len(r) for r in w if isinstance(r, list)}
+                if len(rows) > 1:
+                    found = f"rows of lengths {sorted(rows)}"
+                report.error(path + ("weights",), "weights_shape", f"weights must be a matrix of {m} rows "
+                             f"(from {edge.from_}) by {n} columns (to {edge.to}); found {found}")
+                return None
+            conn.values = np.array(w, dtype=np.float64)
+        return conn
+    if edge.pattern == "one_to_one":
+        if m != n:
+            report.error(path + ("pattern",), "one_to_one_sizes", f"one_to_one needs equal sizes; "
+                         f"{edge.from_} has {m} neurons and {edge.to} has {n}")
+            return None
+        conn.rows = conn.cols = np.arange(m, dtype=np.int64)
+        if edge.weight is not None:
+            conn.values = np.full(m, edge.weight)
+        elif edge.weights is not None:
+            if not isinstance(edge.weights[0] if edge.weights else 0.0, float) or len(edge.weights) != m:
+                report.error(path + ("weights",), "weights_shape", f"one_to_one weights are a list of {m} numbers")
+                return None
+            conn.values = np.array(edge.weights, dtype=np.float64)
+        return conn
+    if edge.weight is not None or (edge.pattern == "sparse" and edge.weights is not None):
+        report.error(path, "weights_for_pattern", f"pattern {edge.pattern} takes its weights from "
+                     "'connections' ([i, j, w]) or 'init'")
+        return None
+    if edge.pattern == "sparse":
+        table = edge.connections
+        conn.rows = np.array([c[0] for c in table], dtype=np.int64)
+        conn.cols = np.array([c[1] for c in table], dtype=np.int64)
+        bad = np.flatnonzero((conn.rows >= m) | (conn.cols >= n))
+        for k in bad[:5]:
+            report.error(path + ("connections", int(k)), "out_of_range", f"connection [{table[k][0]}, {table[k][1]}] "
+                         f"is outside {edge.from_} x {edge.to} ({m} x {n}: i < {m}, j < {n})")
+        if len(bad):
+            return None
+        if table and len(table[0]) == 3:
+            conn.values = np.array([c[2] for c in table], dtype=np.float64)
+        return conn
+    # random: a seeded pattern, fixed by the spec (not by training)
+    seed = edge.seed if edge.seed is not None else derived_seed(0, key)
+    k = math.ceil(edge.density * m * n)
+    flat = np.sort(np.random.default_rng(seed).choice(m * n, size=k, replace=False))
+    conn.rows, conn.cols = np.divmod(flat, n)
+    return conn
+
+
+def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
+    """Group edge-table rows and edge-file rows into one sparse Connection per node pair."""
+    out = []
+    if spec.edge_table:
+        rows = spec.edge_table
+        out += _table_connections(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                                  np.array([r[2] for r in rows], dtype=np.float64), "edge_table", nodes, report)
+    if spec.edge_file:
+        try:
+            path = require_regular_file(resolve_inside(spec.base_dir, spec.edge_file), spec.edge_file)
+            f, t, w = read_edge_file(path)
+        except (UnsafePath, ValueError) as exc:
+            report.error(("edge_file",), "edge_file", str(exc))
+            return out
+        out += _table_connections(f, t, w, "edge_file", nodes, report)
+    return out
+
+
+def _table_connections(frm, to, weights, where, nodes, report):
+    by_name = {n.name: n for n in nodes}
+    resolved = []
+    for refs, col in ((frm, 0), (to, 1)):
+        try:
+            names, idx = split_neuron_refs(refs)
+        except ValueError as exc:
+            report.error((where,), "bad_reference", str(exc))
+            return []
+        uniq, inverse = np.unique(names, return_inverse=True)
+        node_of = np.empty(len(uniq), dtype=np.int64)
+        sizes = np.empty(len(uniq), dtype=np.int64)
+        for u, name in enumerate(uniq):
+            if name not in by_name:
+                row = int(np.flatnonzero(inverse == u)[0])
+                report.error(_row_path(where, row, col), "unknown_node",
+                             f"unknown node '{name}'{suggest(name, by_name)}")
+                return []
+            node_of[u], sizes[u] = by_name[name].index, by_name[name].size
+        node_idx, size = node_of[inverse], sizes[inverse]
+        missing = (idx < 0) & (size != 1)
+        bad = np.flatnonzero(missing | (idx >= size))
+        if len(bad):
+            row = int(bad[0])
+            report.error(_row_path(where, row, col), "out_of_range",
+                         f"{refs[row]!r} must name one neuron (name[i] with i < {size[row]})"
+                         + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
+            return []
+        resolved.append((node_idx, np.maximum(idx, 0)))
+    (sn, si), (dn, di) = resolved
+    into_input = np.flatnonzero(np.array([nodes[k].role == "input" for k in range(len(nodes))])[dn])
+    if len(into_input):
+        report.error(_row_path(where, int(into_input[0]), 1), "edge_into_input",
+                     "connections may not end in an input node")
+        return []
+    out = []
+    pair = sn * len(nodes) + dn
+    order = np.argsort(pair, kind="stable")
+    bounds = np.flatnonzero(np.diff(pair[order])) + 1
+    for group in np.split(order, bounds):
+        s, d = int(sn[group[0]]), int(dn[group[0]])
+        conn = Connection(f"{where}/{nodes[s].name}->{nodes[d].name}", (where, int(group[0])), s, 0, nodes[s].size,
+                          d, 0, nodes[d].size, dense=False, rows=si[group], cols=di[group],
+                          values=weights[group], row_paths=group)
+        out.append(conn)
+    return out
+
+
+def _row_path(where, row, col):
+    return (where, row, col) if where == "edge_table" else (where,)
+
+
+# --------------------------------------------------------------------------------------------
+# duplicates and reachability
+
+
+def check_duplicates(connections, nodes, report: Report):
+    """No two connections may join the same pair of neurons."""
+    by_pair = {}
+    for c in connections:
+        by_pair.setdefault((c.src, c.dst), []).append(c)
+    for (s, d), group in by_pair.items():
+        n_dst = nodes[d].size
+        dense = [c for c in group if c.dense]
+        listed = [c for c in group if not c.dense]
+        for a_i, a in enumerate(dense):  # dense blocks overlap when both ranges intersect
+            for b in dense[a_i + 1:]:
+                if a.src_lo < b.src_hi and b.src_lo < a.src_hi and a.dst_lo < b.dst_hi and b.dst_lo < a.dst_hi:
+                    _duplicate(report, b, a)
+        codes = []
+        for c in listed:
+            code = (c.src_lo + c.rows) * n_dst + (c.dst_lo + c.cols)
+            uniq, first, counts = np.unique(code, return_index=True, return_counts=True)
+            if len(uniq) != len(code):
+                k = int(np.flatnonzero(counts > 1)[0])
+                dup_rows = np.flatnonzero(code == uniq[k])
+                where = c.path if c.row_paths is None else (c.path[0], int(c.row_paths[dup_rows[1]]))
+                report.error(where, "duplicate_connection", f"{_pair_name(nodes, s, d, uniq[k], n_dst)} is "
+                             "connected twice; each pair of neurons may be connected once")
+            for other, ocode in codes:
+                common = np.intersect1d(uniq, ocode, assume_unique=True)
+                if len(common):
+                    _duplicate(report, c, other, _pair_name(nodes, s, d, common[0], n_dst))
+            for a in dense:
+                r, q = np.divmod(uniq, n_dst)
+                inside = (r >= a.src_lo) & (r < a.src_hi) & (q >= a.dst_lo) & (q < a.dst_hi)
+                if inside.any():
+                    _duplicate(report, c, a, _pair_name(nodes, s, d, uniq[np.argmax(inside)], n_dst))
+            codes.append((c, uniq))
+
+
+def _pair_name(nodes, s, d, code, n_dst):
+    i, j = divmod(int(code), n_dst)
+    a, b = nodes[s], nodes[d]
+    return f"{a.name if a.size == 1 else f'{a.name}[{i}]'} -> {b.name if b.size == 1 else f'{b.name}[{j}]'}"
+
+
+def _duplicate(report, c, other, what=None):
+    what = what or "some neurons"
+    report.error(c.path, "duplicate_connection", f"{what} already connected by {format_path(other.path)}; "
+                 "each pair of neurons may be connected once")
+
+
+def check_flow(spec: Spec, nodes, connections, report: Report):
+    """Every output must be reachable from an input; warn about nodes no output depends on."""
+    succ = {n.index: set() for n in nodes}
+    pred = {n.index: set() for n in nodes}
+    for c in connections:
+        succ[c.src].add(c.dst)
+        pred[c.dst].add(c.src)
+    reached = _closure([n.index for n in nodes if n.role == "input"], succ)
+    needed = _closure([n.index for n in nodes if n.role == "output"], pred)
+    for n in nodes:
+        path = ("nodes", n.index)
+        if n.role == "output" and n.index not in reached:
+            report.error(path, "unreachable_output", f"output '{n.name}' is not reached from any input; "
+                         "connect it (through hidden nodes) to an input")
+        elif n.role != "output" and n.index not in needed:
+            report.warning(path, "unused_node", f"no output depends on '{n.name}'; it is computed for nothing")
+        elif n.role == "hidden" and not pred[n.index]:
+            report.warning(path, "no_inputs", f"'{n.name}' has no incoming connections; it outputs a constant")
+        if n.activation[0] == "softmax" and n.size == 1:
+            report.warning(path + ("activation",), "softmax_of_one", f"softmax over one neuron is always 1; "
+                           "use sigmoid for a single-neuron probability")
+
+
+def _closure(start, links):
+    seen, stack = set(start), list(start)
+    while stack:
+        for nxt in links[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def spec_folder(spec: Spec) -> Path:
+    return Path(spec.base_dir) if spec.base_dir is not None else Path.cwd()

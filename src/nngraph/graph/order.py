@@ -1,0 +1,161 @@
+"""Prove a graph feed-forward and give every neuron its depth (its stage in the compiled plan).
+
+Work happens at node granularity first (networkx on the node graph: a handful of vertices).
+Only nodes on a node-level cycle, or with connections inside themselves, are expanded to
+neurons; there a vectorised Kahn peel (numpy, one step per depth level, not per neuron) finds
+the depth, and networkx ``find_cycle`` names the cycle when the peel stalls. A softmax node
+counts as one vertex: each of its outputs depends on all of its inputs.
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+from ..errors import CycleError, SpecError
+from ..spec.source import format_path
+
+
+def order_neurons(spec, nodes, connections, n_neurons, report):
+    """Return (level of each neuron, node-level DiGraph); raise CycleError on a neuron cycle."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(n.index for n in nodes)
+    incoming = {n.index: [] for n in nodes}
+    for k, c in enumerate(connections):
+        graph.add_edge(c.src, c.dst)
+        incoming[c.dst].append(k)
+        if c.src == c.dst and nodes[c.src].activation[0] == "softmax":
+            report.error(c.path, "softmax_feeds_itself", f"'{nodes[c.src].name}' is a softmax node: each of its "
+                         "outputs depends on all of its neurons, so its neurons may not feed each other")
+    report.raise_if_errors(SpecError)
+    level = np.zeros(n_neurons, dtype=np.int32)
+    condensed = nx.condensation(graph)
+    for comp in nx.topological_sort(condensed):
+        members = sorted(condensed.nodes[comp]["members"])
+        if len(members) == 1 and not graph.has_edge(members[0], members[0]):
+            _node_level(nodes[members[0]], incoming, connections, nodes, level)
+        else:
+            _neuron_levels(members, incoming, connections, nodes, level, spec, report)
+    return level, graph
+
+
+def _node_level(node, incoming, connections, nodes, level):
+    if node.role == "input":
+        return
+    deepest = 0
+    for k in incoming[node.index]:
+        c = connections[k]
+        deepest = max(deepest, int(_source_levels(c, nodes, level).max()))
+    level[node.offset:node.offset + node.size] = deepest + 1
+
+
+def _source_levels(c, nodes, level):
+    base = nodes[c.src].offset
+    if c.dense:
+        return level[base + c.src_lo:base + c.src_hi]
+    return level[base + c.src_lo + c.rows]
+
+
+def _expand(c):
+    """Local (row, col) pairs of a connection (dense blocks expanded)."""
+    if c.dense:
+        rows = np.repeat(np.arange(c.m), c.n)
+        cols = np.tile(np.arange(c.n), c.m)
+        return rows, cols
+    return c.rows, c.cols
+
+
+def _neuron_levels(members, incoming, connections, nodes, level, spec, report):
+    # local vertex ids: one per neuron, or one per softmax node
+    vid_start, nv = {}, 0
+    for i in members:
+        vid_start[i] = nv
+        nv += 1 if nodes[i].activation[0] == "softmax" else nodes[i].size
+    member_set = set(members)
+
+    def vid(node_index, local):
+        if nodes[node_index].activation[0] == "softmax":
+            return np.full(len(local), vid_start[node_index], dtype=np.int64)
+        return vid_start[node_index] + local
+
+    base = np.ones(nv, dtype=np.int64)
+    for i in members:
+        if nodes[i].role == "input":
+            base[vid(i, np.arange(nodes[i].size))] = 0
+    eu, ev, ek = [], [], []
+    for i in members:
+        for k in incoming[i]:
+            c = connections[k]
+            rows, cols = _expand(c)
+            dst = vid(c.dst, c.dst_lo + cols)
+            if c.src in member_set:
+                eu.append(vid(c.src, c.src_lo + rows))
+                ev.append(dst)
+                ek.append(np.full(len(rows), k, dtype=np.int64))
+            else:
+                src_levels = level[nodes[c.src].offset + c.src_lo + rows]
+                np.maximum.at(base, dst, src_levels.astype(np.int64) + 1)
+    eu = np.concatenate(eu) if eu else np.zeros(0, np.int64)
+    ev = np.concatenate(ev) if ev else np.zeros(0, np.int64)
+    ek = np.concatenate(ek) if ek else np.zeros(0, np.int64)
+    depth, done = _peel(nv, eu, ev, base)
+    if not done.all():
+        _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report)
+    for i in members:
+        n = nodes[i]
+        level[n.offset:n.offset + n.size] = depth[vid(i, np.arange(n.size))]
+
+
+def _peel(nv, eu, ev, base):
+    """Kahn's algorithm, one vectorised step per generation; depth[v] = max(base[v], depth[u] + 1)."""
+    order = np.argsort(eu, kind="stable")
+    eu_s, ev_s = eu[order], ev[order]
+    indptr = np.zeros(nv + 1, dtype=np.int64)
+    np.cumsum(np.bincount(eu_s, minlength=nv), out=indptr[1:])
+    indeg = np.bincount(ev, minlength=nv)
+    depth = base.copy()
+    done = np.zeros(nv, dtype=bool)
+    frontier = np.flatnonzero(indeg == 0)
+    while len(frontier):
+        done[frontier] = True
+        starts, ends = indptr[frontier], indptr[frontier + 1]
+        counts = ends - starts
+        total = int(counts.sum())
+        if total == 0:
+            break
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        src, dst = eu_s[idx], ev_s[idx]
+        np.maximum.at(depth, dst, depth[src] + 1)
+        dec = np.bincount(dst, minlength=nv)
+        indeg -= dec
+        touched = np.flatnonzero(dec)
+        frontier = touched[indeg[touched] == 0]
+    return depth, done
+
+
+def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report):
+    stuck = ~done[eu] & ~done[ev]
+    g = nx.DiGraph()
+    for u, v, k in zip(eu[stuck].tolist(), ev[stuck].tolist(), ek[stuck].tolist()):
+        if not g.has_edge(u, v):
+            g.add_edge(u, v, conn=k)
+    cycle = nx.find_cycle(g)
+    starts = sorted((s, i) for i, s in vid_start.items())
+
+    def name(v):
+        i = max(i for s, i in starts if s <= v)
+        n = nodes[i]
+        if n.activation[0] == "softmax":
+            return f"{n.name}[*]"
+        return n.name if n.size == 1 else f"{n.name}[{v - vid_start[i]}]"
+
+    chain = " -> ".join([name(u) for u, _ in cycle] + [name(cycle[0][0])])
+    paths = []
+    for u, v in cycle:
+        p = connections[g.edges[u, v]["conn"]].path
+        if p not in paths:
+            paths.append(p)
+    where = spec.source.locate(paths) if spec.source is not None else {p: (0, 0) for p in paths}
+    via = ", ".join(f"{format_path(p)} (line {where[p][0]})" for p in paths)
+    report.error(paths[0], "cycle", f"the neurons form a cycle, so the network is not feed-forward: {chain}; "
+                 f"through {via}; remove or redirect one of these connections")
+    report.raise_if_errors(CycleError)

@@ -1,0 +1,182 @@
+"""Parameter values: from the spec (literal or initializer) or an ``.npz`` file, and back.
+
+Parameters are keyed by stable names: ``edges/<from>-><to>`` (as written in the spec),
+``edge_table/<a>-><b>`` / ``edge_file/<a>-><b>`` for compact connections, and
+``nodes/<name>/bias``. Files are read with ``allow_pickle=False``; each array's header is read
+and checked against the shape the spec implies before any data is read. Files are written to a
+temporary file and renamed into place, so a failed run never damages a good file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ParameterFileError
+from .graph import Graph, derived_seed
+from .initializers import fill
+from .spec.files import UnsafePath, require_regular_file, resolve_inside
+
+
+def bias_key(node_name: str) -> str:
+    return f"nodes/{node_name}/bias"
+
+
+def expected_shapes(graph: Graph) -> dict:
+    """Every parameter's name and shape, in spec order."""
+    shapes = {}
+    for node in graph.nodes:
+        if node.role != "input":
+            shapes[bias_key(node.name)] = (node.size,)
+    for c in graph.connections:
+        shapes[c.key] = c.shape
+    return shapes
+
+
+def has_literal_weights(graph: Graph) -> bool:
+    return any(c.values is not None for c in graph.connections)
+
+
+def spec_values(graph: Graph, seed: int | None = None) -> dict:
+    """Parameters as the spec declares them: literal values, else seeded initializers.
+
+    ``seed`` defaults to ``train.seed`` (or 0); each parameter draws from its own stream
+    derived from the seed and its name, so adding an edge does not change the others.
+    """
+    spec = graph.spec
+    if seed is None:
+        seed = spec.train.seed if spec.train is not None else 0
+    out = {}
+    for node in graph.nodes:
+        if node.role == "input":
+            continue
+        b = node.spec.bias
+        key = bias_key(node.name)
+        if b is None:
+            out[key] = np.zeros(node.size)
+        elif isinstance(b, float):
+            out[key] = np.full(node.size, b)
+        elif isinstance(b, list):
+            out[key] = np.array(b, dtype=np.float64)
+        else:
+            out[key] = fill(b, (node.size,), node.size, node.size, derived_seed(seed, key))
+    for c in graph.connections:
+        if c.values is not None:
+            out[c.key] = np.asarray(c.values, dtype=np.float64).reshape(c.shape)
+            continue
+        if c.dense:
+            fan_in, fan_out = c.m, c.n
+        else:
+            fan_in = max(1, round(c.count / max(1, len(np.unique(c.cols)))))
+            fan_out = max(1, round(c.count / max(1, len(np.unique(c.rows)))))
+        out[c.key] = fill(c.init, c.shape, fan_in, fan_out, derived_seed(seed, c.key))
+    return out
+
+
+def parameters_path(graph: Graph) -> Path | None:
+    """Where the spec's parameters file lives (inside the spec's folder), or None."""
+    spec = graph.spec
+    if spec.parameters is None:
+        return None
+    try:
+        return resolve_inside(spec.base_dir, spec.parameters)
+    except UnsafePath as exc:
+        raise ParameterFileError(f"parameters: {exc}") from None
+
+
+def initial_values(graph: Graph, seed: int | None = None, use_file: bool = True) -> tuple[dict, str]:
+    """Spec values, overridden by the parameters file where it exists; and a word on which was used."""
+    values = spec_values(graph, seed)
+    path = parameters_path(graph) if use_file else None
+    if path is not None and path.exists():
+        values.update(read_parameters(path, expected_shapes(graph), graph.spec.parameters))
+        return values, f"parameters from {graph.spec.parameters}"
+    if has_literal_weights(graph) and all(c.values is not None for c in graph.connections):
+        return values, "weights from the spec"
+    return values, "initial (untrained) weights"
+
+
+def _header(fp):
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fp, max_header_size=10_000)
+    if version in ((2, 0), (3, 0)):
+        return np.lib.format.read_array_header_2_0(fp, max_header_size=10_000)
+    raise ValueError(f"unsupported .npy version {version}")
+
+
+def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max_bytes: int = 2**31) -> dict:
+    """Read and check an ``.npz`` of parameters against the expected ``shapes``.
+
+    Raises
+    ------
+    ParameterFileError
+        Unsafe or unreadable file, pickled or object arrays, a missing, unexpected or
+        wrongly shaped array (named by its parameter), non-finite values.
+    """
+    name = shown_name or str(path)
+    try:
+        require_regular_file(Path(path), name)
+    except UnsafePath as exc:
+        raise ParameterFileError(f"parameters: {exc}") from None
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = {m.filename[:-4] if m.filename.endswith(".npy") else m.filename: m for m in zf.infolist()}
+            unknown = sorted(set(members) - set(shapes))
+            if unknown:
+                raise ParameterFileError(f"{name}: holds '{unknown[0]}', which the spec does not declare "
+                                         f"(expected: {', '.join(list(shapes)[:8])}{'...' if len(shapes) > 8 else ''}); "
+                                         "was it written for another spec?")
+            for key, shape in shapes.items():
+                if key not in members:
+                    continue  # falls back to the spec's value
+                info = members[key]
+                with zf.open(info) as fp:
+                    try:
+                        shp, fortran, dtype = _header(fp)
+                    except ValueError as exc:
+                        raise ParameterFileError(f"{name}: '{key}' is not a valid .npy array ({exc})") from None
+                    if dtype.hasobject or dtype.kind not in "fiu":
+                        raise ParameterFileError(f"{name}: '{key}' has dtype {dtype}; parameters must be plain "
+                                                 "numbers (object and pickled arrays are refused)")
+                    if tuple(shp) != tuple(shape):
+                        raise ParameterFileError(f"{name}: '{key}' has shape {tuple(shp)}, but the spec declares "
+                                                 f"{tuple(shape)}; retrain, or fix the spec")
+                    nbytes = int(np.prod(shp, dtype=object)) * dtype.itemsize
+                    if nbytes > max_bytes or nbytes > info.file_size:
+                        raise ParameterFileError(f"{name}: '{key}' declares {nbytes:,} bytes but holds "
+                                                 f"{info.file_size:,}; the file is truncated or damaged")
+                with zf.open(info) as fp:
+                    arr = np.lib.format.read_array(fp, allow_pickle=False)
+                arr = np.asarray(arr, dtype=np.float64)
+                if not np.isfinite(arr).all():
+                    raise ParameterFileError(f"{name}: '{key}' contains NaN or infinite values")
+                out[key] = arr
+    except ParameterFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ParameterFileError(f"{name}: not a readable .npz parameters file ({exc})") from None
+    return out
+
+
+def write_parameters(path: Path, values: dict) -> None:
+    """Write ``values`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
