@@ -2,7 +2,7 @@
 
 ``import nngraph.spec`` needs only pydantic and PyYAML.
 """
-from .load import dump, load, suggest
+from .load import dump, load, suggest, with_overrides
 from .models import (
     ACTIVATIONS,
     FORMAT_VERSION,
@@ -31,6 +31,6 @@ def json_schema() -> dict:
     return schema
 
 
-__all__ = ["load", "dump", "json_schema", "suggest", "Spec", "Node", "Edge", "Activation", "Initializer",
+__all__ = ["load", "dump", "with_overrides", "json_schema", "suggest", "Spec", "Node", "Edge", "Activation", "Initializer",
            "Data", "Train", "Optimizer", "EarlyStopping", "Source", "format_path", "FORMAT_VERSION",
            "ACTIVATIONS", "INITIALIZERS", "OPTIMIZERS", "LOSSES", "SOURCES"]

@@ -1,0 +1,419 @@
+"""The ``nngraph`` command: a thin layer over the library. Errors print one readable line each.
+
+Exit codes: 0 success, 1 invalid input or a failed run, 2 usage errors.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .errors import NNGraphError, SpecError
+
+_DEBUG = {"on": False}
+
+
+def _console(stderr=False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(exc: Exception, code: int = 1):
+    if _DEBUG["on"]:
+        traceback.print_exception(exc)
+    if isinstance(exc, SpecError):
+        for d in exc.diagnostics:
+            click.echo(d.format(), err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NNGraphError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug in nngraph: say so plainly, traceback only with --debug
+            if _DEBUG["on"]:
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, "
+                       "and please report it)", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="nngraph")
+def main(debug):
+    """nngraph: neural networks as data. Validate, run, train and draw network specs."""
+    _DEBUG["on"] = debug
+
+
+# -- validate / schema -------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print findings as a JSON list.")
+def validate(specs, as_json):
+    """Check specs: syntax, types, references, shapes, limits, files and cycles."""
+    from .graph import build
+
+    findings, ok = [], True
+    for path in specs:
+        try:
+            g = build(path)
+            findings += g.warnings
+            summary = f"{path}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
+                      f"{int(g.neuron_level.max())} stages)"
+            if not as_json:
+                for w in g.warnings:
+                    click.echo(w.format(), err=True)
+                click.echo(summary)
+        except SpecError as exc:
+            ok = False
+            findings += exc.diagnostics + exc.warnings
+            if not as_json:
+                for d in exc.diagnostics + exc.warnings:
+                    click.echo(d.format(), err=True)
+    if as_json:
+        click.echo(json.dumps([d.as_dict() for d in findings], indent=2))
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+def schema(output):
+    """Print the JSON Schema of the spec language (for editors)."""
+    from .spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output:
+        Path(output).write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+# -- inspect -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
+@click.option("--float64", is_flag=True, help="Compile in float64.")
+def inspect(spec, as_json, float64):
+    """Show the compiled plan: stages, blocks, parameters, multiply-adds."""
+    from .compile import compile
+    from .summary import plan_summary
+
+    plan = compile(spec, dtype="float64" if float64 else "float32")
+    info = plan_summary(plan)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{plan.spec.name}: {len(plan.stages) - 1} stages ({info['dtype']})")
+    for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
+        table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
+    for st in info["stages"]:
+        reads = "\n".join(f"stage {b['from_stage']}: {b['kind']} {b['shape'][0]}x{b['shape'][1]}"
+                          + (f" ({b['density']:.1%})" if b["density"] < 1 else "")
+                          + (f" rows {b['rows_read']}" if b["rows_read"] is not None else "") for b in st["blocks"])
+        table.add_row(str(st["stage"]), f"{st['neurons']:,}", "\n".join(st["computes"]), reads or "-",
+                      f"{st['parameters']:,}", f"{st['macs']:,}")
+    table.add_row("total", f"{info['neurons']:,}", "", "", f"{info['parameters']:,}", f"{info['macs']:,}",
+                  style="bold")
+    _console().print(table)
+    _console().print(f"parameters: {plan.params_origin}")
+
+
+# -- run / train -------------------------------------------------------------------------------
+
+
+def _training_options(f):
+    f = click.option("--epochs", type=click.IntRange(1), help="Override train.epochs.")(f)
+    f = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Override a spec value, e.g. train.optimizer.learning_rate=0.01 (repeatable).")(f)
+    f = click.option("--plot", type=click.Path(dir_okay=False), help="Write training curves to a PNG.")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")(f)
+    f = click.option("--no-save", is_flag=True, help="Do not write the parameters file.")(f)
+    return f
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False), help="Inputs: .npy, .npz or .csv.")
+@click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE", help="One input by name or label.")
+@click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write outputs to .npy or .csv.")
+@click.option("--retrain", is_flag=True, help="Train even if the parameters file exists.")
+@click.option("--float64", is_flag=True, help="Run in float64.")
+@_training_options
+def run(spec, inputs_file, input_pairs, output_file, retrain, float64, epochs, sets, plot, as_json, no_save):
+    """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
+    from . import load
+    from .graph import build
+    from .params import parameters_path
+    from .spec import with_overrides
+
+    s = load(spec)
+    if sets:
+        s = with_overrides(s, sets)
+    graph = build(s)
+    dtype = "float64" if float64 else "float32"
+    if inputs_file or input_pairs:
+        return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json)
+    pfile = parameters_path(graph)
+    trained = pfile is not None and pfile.exists()
+    if s.train is not None and (retrain or not trained):
+        return _train_and_report(graph, epochs, plot, as_json, no_save, dtype)
+    if s.data is not None:
+        return _evaluate_only(graph, dtype, as_json)
+    raise click.UsageError("this spec declares no data and no training; give inputs with --inputs FILE or "
+                           "--input NAME=VALUE (e.g. " + " ".join(f"--input {n}=1" for n, _ in
+                                                                  [(n.name, 0) for n in graph.inputs][:3]) + ")")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--float64", is_flag=True, help="Train in float64.")
+@_training_options
+def train(spec, float64, epochs, sets, plot, as_json, no_save):
+    """Train the spec's network (from its initial weights) and write its parameters file."""
+    from . import load
+    from .graph import build
+    from .spec import with_overrides
+
+    s = load(spec)
+    if sets:
+        s = with_overrides(s, sets)
+    _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32")
+
+
+def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json):
+    from .compile import compile
+    from .io import parse_input_args, read_inputs, write_outputs
+
+    plan = compile(graph, dtype=dtype)
+    x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
+    y = plan.forward(x)
+    names = plan.output_names()
+    if output_file:
+        write_outputs(output_file, y, names)
+        click.echo(f"wrote {y.shape[0]:,} x {y.shape[1]} outputs to {output_file}", err=True)
+        return
+    if as_json:
+        click.echo(json.dumps({"outputs": names, "values": y.tolist()}))
+        return
+    if y.shape[0] > 50 or y.shape[1] > 20:
+        click.echo(f"{y.shape[0]:,} x {y.shape[1]} outputs; write them with --output FILE.npy or .csv", err=True)
+        sys.exit(1)
+    from rich.table import Table
+
+    table = Table(title=f"{graph.spec.name} ({plan.params_origin})")
+    xin = plan.as_input(x)
+    show_inputs = xin.shape[1] <= 8
+    if show_inputs:
+        for n in plan.input_names():
+            table.add_column(n, justify="right", style="dim")
+    for n in names:
+        table.add_column(n, justify="right")
+    for i in range(y.shape[0]):
+        cells = ([f"{v:g}" for v in xin[i]] if show_inputs else []) + [f"{v:.6g}" for v in y[i]]
+        table.add_row(*cells)
+    _console().print(table)
+
+
+class _RichProgress:
+    """Training callbacks that draw a rich progress bar per epoch and a line per finished epoch."""
+
+    def __init__(self, epochs, quiet):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.epochs = epochs
+        self.quiet = quiet
+        self.console = _console(stderr=True)
+        self.progress = Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[of]}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+                                 TimeElapsedColumn(), console=self.console, transient=True, disable=quiet)
+        self.task = None
+
+    def epoch_start(self, epoch, steps):
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=steps, epoch=epoch, of=self.epochs, loss=float("nan"))
+        self.progress.reset(self.task, total=steps, epoch=epoch, of=self.epochs, loss=float("nan"))
+
+    def step(self, epoch, step, loss):
+        self.progress.update(self.task, completed=step, loss=loss)
+
+    def epoch_end(self, r):
+        if self.quiet:
+            return
+        parts = [f"epoch {r['epoch']:>3}", f"loss {r['loss']:.4f}"]
+        if "val_loss" in r:
+            parts.append(f"val_loss {r['val_loss']:.4f}")
+        if "val_accuracy" in r:
+            parts.append(f"val_acc {r['val_accuracy']:.2%}")
+        parts.append(f"{r['seconds']:.2f}s")
+        self.progress.console.print("  ".join(parts))
+
+    def close(self):
+        if self.task is not None:
+            self.progress.stop()
+
+
+def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
+    from .data import load_data
+    from .params import parameters_path
+    from .train import evaluate, train
+
+    spec = graph.spec
+    err = _console(stderr=True)
+    data = load_data(spec)
+    if not as_json:
+        err.print(f"data: {data.description}")
+    bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
+    try:
+        plan, history = train(graph, data, epochs=epochs, callbacks=bar, dtype=dtype)
+    finally:
+        bar.close()
+    result = {"spec": spec.name, "data": data.description, "history": history}
+    test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
+    result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
+    target = parameters_path(graph)
+    if target is not None and not no_save:
+        result["parameters"] = plan.save(target)
+    if plot:
+        from .plot import plot_history
+
+        plot_history(history, plot, title=spec.name)
+        result["plot"] = plot
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=float))
+        return
+    _print_test(test, data, spec)
+    if "parameters" in result:
+        err.print(f"parameters written to {result['parameters']}")
+    elif target is None:
+        err.print("parameters not saved: the spec names no 'parameters' file")
+    if plot:
+        err.print(f"training curves written to {plot}")
+
+
+def _evaluate_only(graph, dtype, as_json):
+    from .compile import compile
+    from .data import load_data
+    from .train import evaluate
+
+    spec = graph.spec
+    plan = compile(graph, dtype=dtype)
+    data = load_data(spec)
+    loss = spec.train.loss if spec.train else None
+    test = evaluate(plan, data.x_test, data.y_test, data.classes, loss)
+    if as_json:
+        click.echo(json.dumps({"spec": spec.name, "data": data.description, "parameters": plan.params_origin,
+                               "test": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}},
+                              indent=2))
+        return
+    err = _console(stderr=True)
+    err.print(f"data: {data.description}")
+    err.print(f"parameters: {plan.params_origin} (use --retrain to train again)")
+    _print_test(test, data, spec)
+
+
+def _print_test(test, data, spec):
+    out = _console()
+    if "accuracy" in test:
+        out.print(f"test accuracy: {test['accuracy']:.2%} ({test['n']:,} samples)" +
+                  (f", loss {test['loss']:.4f}" if "loss" in test else ""))
+        cm = test["confusion"]
+        if cm.shape[0] <= 12:
+            from rich.table import Table
+
+            names = data.classes if data.classes and len(data.classes) == cm.shape[0] else [str(i) for i in range(cm.shape[0])]
+            t = Table(title="confusion matrix (rows: true, columns: predicted)")
+            t.add_column("")
+            for n in names:
+                t.add_column(n, justify="right")
+            for i, n in enumerate(names):
+                t.add_row(n, *[f"[bold]{v}[/bold]" if i == j else (str(v) if v else "[dim]0[/dim]")
+                               for j, v in enumerate(cm[i])])
+            out.print(t)
+    elif "loss" in test:
+        out.print(f"test loss ({spec.train.loss if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
+
+
+# -- draw ----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (.svg, .png, .pdf, .dot).")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), help="Output format.")
+@click.option("--view", type=click.Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True)
+@click.option("--max-neurons", type=click.IntRange(3), default=12, show_default=True,
+              help="Collapse layers wider than this in the neuron view.")
+@click.option("--highlight", multiple=True, help="Highlight a node or neuron (repeatable).")
+@click.option("--focus", help="Draw only this neuron's neighbourhood (neuron view).")
+@click.option("--radius", type=click.IntRange(1), default=1, show_default=True, help="Steps around --focus.")
+@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True)
+@click.option("--force", is_flag=True, help="Draw a neuron view even if it would be very large.")
+@click.option("--open", "open_", is_flag=True, help="Open the diagram in the default viewer.")
+def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, force, open_):
+    """Draw a diagram of the network (neuron, layer or stage view)."""
+    from .draw import render
+
+    path, notes = render(spec, output=output, fmt=fmt, view=view, max_neurons=max_neurons, highlight=highlight,
+                         focus=focus, radius=radius, dpi=dpi, force=force)
+    for n in notes:
+        click.echo(n, err=True)
+    click.echo(f"wrote {path}", err=True)
+    if open_:
+        click.launch(str(path))
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def data():
+    """Datasets: download the full MNIST / Fashion-MNIST (the only command that uses the network)."""
+
+
+@data.command("download")
+@click.argument("name", type=click.Choice(["mnist", "fashion_mnist"]))
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Data folder (default $NNGRAPH_DATA "
+              "or ~/.nngraph/data).")
+@click.option("--url", help="Mirror base URL.")
+def download_cmd(name, directory, url):
+    """Download NAME's IDX files (checksums verified) into the data folder."""
+    from .data.download import download
+
+    folder = download(name, directory, url)
+    click.echo(f"{name} is in {folder}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+def dump(spec, fmt):
+    """Print a spec in canonical form (YAML or JSON)."""
+    from . import dump as dump_spec, load
+
+    click.echo(dump_spec(load(spec), fmt), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

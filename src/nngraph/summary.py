@@ -1,0 +1,46 @@
+"""A plan as plain data: what `nngraph inspect` prints and `--json` gives."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _computes(plan, stage) -> list[str]:
+    """'hidden1 (256, relu)' or 'h[3:7] (4, tanh)' for each node part the stage computes."""
+    graph = plan.graph
+    node_of = np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
+    out = []
+    ids = stage.neurons
+    nodes = node_of[ids]
+    for k in dict.fromkeys(nodes.tolist()):
+        node = graph.nodes[k]
+        local = np.sort(ids[nodes == k] - node.offset)
+        if len(local) == node.size:
+            what = node.name
+        elif len(local) == 1:
+            what = f"{node.name}[{local[0]}]"
+        elif local[-1] - local[0] == len(local) - 1:
+            what = f"{node.name}[{local[0]}:{local[-1] + 1}]"
+        else:
+            what = f"{node.name} ({len(local)} of {node.size})"
+        act = node.activation[0] if node.role != "input" else "input"
+        out.append(f"{what} ({len(local)}, {act})")
+    return out
+
+
+def plan_summary(plan) -> dict:
+    stages = []
+    for st in plan.stages:
+        blocks = []
+        for b in st.blocks:
+            rows, cols = b.shape
+            blocks.append({"from_stage": b.src, "kind": "sparse" if b.sparse else "dense", "shape": [rows, cols],
+                           "nonzeros": b.nnz, "density": b.nnz / max(rows * cols, 1),
+                           "rows_read": None if b.rows is None else int(len(b.rows))})
+        n_bias = 0 if st.index == 0 else st.width
+        stages.append({"stage": st.index, "neurons": st.width, "computes": _computes(plan, st), "blocks": blocks,
+                       "activations": [f"{a}[{lo}:{hi}]" for a, _, lo, hi in st.segments],
+                       "parameters": sum(b["nonzeros"] for b in blocks) + n_bias, "macs": st.macs})
+    return {"name": plan.spec.name, "dtype": str(plan.dtype), "inputs": plan.input_width,
+            "outputs": plan.output_width, "neurons": int(plan.graph.n_neurons),
+            "parameters": plan.n_parameters, "macs": plan.macs, "parameters_from": plan.params_origin,
+            "stages": stages}
