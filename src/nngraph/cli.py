@@ -60,6 +60,10 @@ def main(debug):
     _DEBUG["on"] = debug
 
 
+def _plural(n, word):
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 # -- validate / schema -------------------------------------------------------------------------
 
 
@@ -76,7 +80,7 @@ def validate(specs, as_json):
             g = build(path)
             findings += g.warnings
             summary = f"{path}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
-                      f"{int(g.neuron_level.max())} stages)"
+                      f"{_plural(int(g.neuron_level.max()), 'stage')})"
             if not as_json:
                 for w in g.warnings:
                     click.echo(w.format(), err=True)

@@ -19,7 +19,7 @@ def read_inputs(path, plan) -> np.ndarray:
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
     try:
         if suffix == ".npy":
             x = np.load(path, allow_pickle=False)
