@@ -386,14 +386,7 @@ def _step(plan, tensors, opt, xb, tb, cfg, fused, rng) -> float:
             masks[st.index] = m
     out = plan.gather_outputs(acts)
     loss = loss_value(cfg.loss, out, tb)
-    if fused:
-        d_out = (out - tb) / (out.shape[0] if cfg.loss == "cross_entropy" else out.size)
-        # outputs that are not fused still need dL/da
-        if len(fused) < len(plan.outputs):
-            d_general = loss_grad(cfg.loss, out, tb)
-            d_out = _merge_fused(plan, fused, d_out, d_general)
-    else:
-        d_out = loss_grad(cfg.loss, out, tb)
+    d_out = output_grad(plan, cfg.loss, out, tb, fused)
     grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), fused, masks)
     if cfg.l2:
         for t, g in zip(tensors, grads):
@@ -406,11 +399,23 @@ def _step(plan, tensors, opt, xb, tb, cfg, fused, rng) -> float:
     return loss
 
 
-def _merge_fused(plan, fused, d_fused, d_general):
-    out, at = d_general.copy(), 0
+def output_grad(plan, loss: str, out: np.ndarray, target: np.ndarray, fused: dict) -> np.ndarray:
+    """The gradient handed to :func:`backward`: dL/dz for fused output segments, dL/da elsewhere.
+
+    Fused softmax + cross-entropy: dL/dz = (a * sum(t) - t) / batch per node (a - t for one-hot
+    targets); fused sigmoid + binary cross-entropy: (a - t) / size. Both are exact and stable.
+    """
+    d = loss_grad(loss, out, target)
+    if not fused:
+        return d
+    at = 0
     for (name, size), where in zip(plan.outputs, plan._out_index):
         s, cols, local = where[0]
         if local is None and (s, cols.start) in fused:
-            out[:, at:at + size] = d_fused[:, at:at + size]
+            a, t = out[:, at:at + size], target[:, at:at + size]
+            if loss == "cross_entropy":
+                d[:, at:at + size] = (a * t.sum(axis=1, keepdims=True) - t) / out.shape[0]
+            else:
+                d[:, at:at + size] = (a - t) / out.size
         at += size
-    return out
+    return d

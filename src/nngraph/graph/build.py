@@ -311,25 +311,28 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
         report.error(("edges",), "too_many_weights", f"{total:,} weights in all, over the limit of "
                      f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
         return []
-    out = []
+    out, keys = [], {}
     for i, (edge, (src, dst)) in enumerate(zip(spec.edges, ends)):
         if src is None or dst is None:
             continue
         path = ("edges", i)
+        key = f"edges/{edge.from_}->{edge.to}"
+        keys[key] = keys.get(key, 0) + 1
+        if keys[key] > 1:  # several edges between the same references: number them in spec order
+            key += f"#{keys[key]}"
         if dst[0].role == "input":
             report.error(path + ("to",), "edge_into_input", f"'{edge.to}' is an input node; inputs receive "
                          "data, not connections; make it hidden or point the edge elsewhere")
             continue
-        conn = _resolve_edge(edge, path, src, dst, report, spec)
+        conn = _resolve_edge(edge, path, key, src, dst, report)
         if conn is not None:
             out.append(conn)
     return out
 
 
-def _resolve_edge(edge, path, src, dst, report, spec):
+def _resolve_edge(edge, path, key, src, dst, report):
     (snode, slo, shi), (dnode, dlo, dhi) = src, dst
     m, n = shi - slo, dhi - dlo
-    key = f"edges/{edge.from_}->{edge.to}"
     conn = Connection(key, path, snode.index, slo, shi, dnode.index, dlo, dhi, dense=edge.pattern == "dense",
                       init=edge.init, trainable=edge.trainable)
     if edge.pattern == "dense":

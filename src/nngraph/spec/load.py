@@ -61,7 +61,7 @@ def load(spec, *, limits: Limits | None = None, format: str | None = None) -> Sp
 
 def read_source(spec, limits: Limits, format: str | None = None):
     """Return the :class:`Source` (text, display name, format) and the folder files resolve in."""
-    is_text = isinstance(spec, str) and ("\n" in spec or spec.lstrip().startswith(("{", "[")))
+    is_text = isinstance(spec, str) and (not spec.strip() or "\n" in spec or spec.lstrip().startswith(("{", "[")))
     if is_text:
         text, name, base_dir = spec, "<string>", None
     else:

@@ -1,0 +1,1 @@
+from helpers import write_spec  # noqa: F401  (fixture)
