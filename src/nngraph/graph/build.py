@@ -197,7 +197,8 @@ def build(spec, *, limits: Limits | None = None) -> Graph:
     if any(i[1] in ("too_many_neurons", "node_too_large", "too_many_weights") for i in report.items):
         report.raise_if_errors(LimitError)
     check_duplicates(connections, nodes, report)
-    check_flow(spec, nodes, connections, report)
+    if not report.has_errors:  # with a broken edge, "unreachable" would only echo that error
+        check_flow(spec, nodes, connections, report)
     report.raise_if_errors()
     n_neurons = sum(n.size for n in nodes)
     levels, node_graph = order_neurons(spec, nodes, connections, n_neurons, report)

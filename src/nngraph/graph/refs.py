@@ -48,7 +48,8 @@ def split_neuron_refs(refs: np.ndarray):
     Returns (names, indices) where indices is -1 where no index was written.
     """
     refs = np.asarray(refs, dtype=str)
-    names, bracket, rest = np.char.partition(refs, "[")
+    parts = np.char.partition(refs, "[")
+    names, bracket, rest = parts[..., 0], parts[..., 1], parts[..., 2]
     has = bracket == "["
     idx = np.full(refs.shape, -1, dtype=np.int64)
     if has.any():
