@@ -147,7 +147,7 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
                         raise ParameterFileError(f"{name}: '{key}' has shape {tuple(shp)}, but the spec declares "
                                                  f"{tuple(shape)}; retrain, or fix the spec")
                     nbytes = int(np.prod(shp, dtype=object)) * dtype.itemsize
-                    if nbytes > max_bytes or nbytes > info.file_size:
+                    if nbytes > max_bytes or nbytes + fp.tell() > info.file_size:
                         raise ParameterFileError(f"{name}: '{key}' declares {nbytes:,} bytes but holds "
                                                  f"{info.file_size:,}; the file is truncated or damaged")
                 with zf.open(info) as fp:

@@ -1,0 +1,146 @@
+"""Compiled plans against the naive reference evaluator, known answers, dtypes, stability."""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import nngraph
+from nngraph import reference
+from nngraph.compile import compile
+from nngraph.errors import DataError
+
+from helpers import EXAMPLES, ROOT
+from randomnets import random_spec
+
+EX = {p.name: p for p in EXAMPLES}
+
+
+def test_perceptron_verdicts():
+    plan = compile(EX["perceptron.yaml"])
+    x = np.array([[7, 3], [8, 0], [2, 5], [0, 6], [4, 3]])
+    expected = np.where(3 * x[:, 0] + 4 * x[:, 1] - 24 >= 0, 1.0, -1.0)
+    assert plan.forward(x)[:, 0].tolist() == expected.tolist() == [1, 1, 1, 1, 1][:0] + expected.tolist()
+    assert plan.forward({"sleep": [4.0], "study": [3.0]}).tolist() == [[1.0]]  # 12 + 12 - 24 = 0
+    assert plan.forward({"sleep": [4.0], "study": [2.9]}).tolist() == [[-1.0]]
+
+
+def test_fast_food_prices():
+    plan = compile(EX["fast_food.yaml"], dtype=np.float64)
+    assert plan.forward([[2, 1, 3], [0, 0, 0], [1, 1, 1]])[:, 0].tolist() == [12.5, 0.0, 6.5]
+
+
+def test_xor_truth_table():
+    plan = compile(EX["xor.yaml"])
+    assert plan.forward([[0, 0], [0, 1], [1, 0], [1, 1]])[:, 0].tolist() == [0, 1, 1, 0]
+
+
+def test_mlp_compiles_to_one_dense_block_per_stage():
+    plan = compile(ROOT / "specs" / "mnist_mlp.yaml", use_file=False)
+    assert [s.width for s in plan.stages] == [784, 256, 256, 10]
+    for st in plan.stages[1:]:
+        assert len(st.blocks) == 1 and not st.blocks[0].sparse and st.blocks[0].rows is None
+        assert st.blocks[0].mask is None
+    assert plan.n_parameters == 784 * 256 + 256 + 256 * 256 + 256 + 2560 + 10
+
+
+def test_skip_connection_reads_the_input_stage():
+    plan = compile(EX["skip_connection.yaml"])
+    assert [b.src for b in plan.stages[2].blocks] == [0, 1]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), sparse=st.booleans(), batch=st.integers(1, 6))
+def test_compiled_equals_reference(seed, sparse, batch):
+    spec = random_spec(seed)
+    plan = compile(spec, dtype=np.float64, sparse_below=1.01 if sparse else 0.0)
+    x = np.random.default_rng(seed).normal(0, 2, (batch, plan.input_width))
+    expected = reference.evaluate(plan.graph, plan.parameters(), x)
+    np.testing.assert_allclose(plan.forward(x), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_float32_end_to_end(seed):
+    plan = compile(random_spec(seed), dtype=np.float32)
+    x = np.random.default_rng(seed).normal(size=(4, plan.input_width))  # float64 in
+    y = plan.forward(x)
+    assert y.dtype == np.float32
+    for st in plan.stages[1:]:
+        assert st.bias.dtype == np.float32 and all(b.W.dtype == np.float32 for b in st.blocks)
+    ref = reference.evaluate(plan.graph, plan.parameters(), x)
+    np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "softmax", "tanh", "softplus", "elu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activations_are_stable_at_large_inputs(act, dtype):
+    spec = {"nngraph": 1, "name": "s", "nodes": [{"name": "x", "role": "input", "size": 2},
+                                                  {"name": "y", "role": "output", "size": 2, "activation": act}],
+            "edges": [{"from": "x", "to": "y", "pattern": "one_to_one", "weights": [1.0, 1.0]}]}
+    plan = compile(spec, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = plan.forward([[1000.0, -1000.0], [-1000.0, 1000.0]])
+    assert np.isfinite(y).all()
+    if act == "softmax":
+        np.testing.assert_allclose(y, [[1, 0], [0, 1]])
+    if act == "sigmoid":
+        np.testing.assert_allclose(y, [[1, 0], [0, 1]])
+
+
+def test_dict_inputs_and_outputs():
+    plan = compile(EX["skip_connection.yaml"], dtype=np.float64)
+    x = np.arange(8.0).reshape(2, 4)
+    out = plan.forward({"x": x}, as_dict=True)
+    assert list(out) == ["y"] and out["y"].shape == (2, 3)
+    np.testing.assert_allclose(out["y"], plan.forward(x))
+
+
+def test_wrong_input_width_says_what_was_expected():
+    plan = compile(EX["skip_connection.yaml"])
+    with pytest.raises(DataError, match=r"shape \(batch, 4\) \(x 4\); found shape \(2, 3\)"):
+        plan.forward(np.zeros((2, 3)))
+    with pytest.raises(DataError, match="'z' is not an input node"):
+        plan.forward({"z": [1]})
+
+
+def test_buffers_are_reused_and_outputs_are_not_aliased():
+    plan = compile(EX["skip_connection.yaml"])
+    a = plan.forward(np.ones((3, 4)))
+    b = plan.forward(np.zeros((3, 4)))
+    assert not np.shares_memory(a, b) and not np.allclose(a, b)
+    assert len(plan._buffers) == 1
+
+
+def test_initializers_are_seeded_and_reproducible():
+    a = compile(EX["skip_connection.yaml"]).parameters()
+    b = compile(EX["skip_connection.yaml"]).parameters()
+    c = compile(EX["skip_connection.yaml"], seed=1).parameters()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["edges/x->hidden"], c["edges/x->hidden"])
+
+
+def test_random_pattern_is_fixed_by_its_seed():
+    spec = {"nngraph": 1, "name": "r", "nodes": [{"name": "x", "role": "input", "size": 50},
+                                                  {"name": "y", "role": "output", "size": 40}],
+            "edges": [{"from": "x", "to": "y", "pattern": "random", "density": 0.1, "seed": 3}]}
+    g1, g2 = nngraph.build(spec), nngraph.build(spec)
+    assert g1.connections[0].count == 200
+    assert np.array_equal(g1.connections[0].rows, g2.connections[0].rows)
+
+
+def test_sparse_blocks_chosen_by_density():
+    spec = {"nngraph": 1, "name": "r", "nodes": [{"name": "x", "role": "input", "size": 200},
+                                                  {"name": "y", "role": "output", "size": 200}],
+            "edges": [{"from": "x", "to": "y", "pattern": "random", "density": 0.005}]}
+    assert compile(spec).stages[1].blocks[0].sparse
+    spec["edges"][0]["density"] = 0.5
+    assert not compile(spec).stages[1].blocks[0].sparse
+
+
+def test_parameters_round_trip_through_set_parameters():
+    plan = compile(EX["irregular.yaml"], dtype=np.float64)
+    values = {k: v + 1.0 for k, v in plan.parameters().items()}
+    plan.set_parameters(values)
+    got = plan.parameters()
+    assert all(np.array_equal(got[k], values[k]) for k in values)
