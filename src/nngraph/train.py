@@ -324,8 +324,11 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
             if not np.isfinite(loss):
                 for t, v in zip(tensors, last_good):
                     t.value[...] = v
-                raise TrainingError(f"the loss became {loss} at epoch {epoch}, step {step + 1}; training stopped and "
-                                    "the parameters of the last good epoch were kept; lower the learning rate")
+                error = TrainingError(f"the loss became {loss} at epoch {epoch}, step {step + 1}; training stopped "
+                                      "and the parameters of the last good epoch were kept (nothing was written); "
+                                      "lower the learning rate")
+                error.plan, error.history = plan, history
+                raise error
             total += loss * len(sel)
             seen += len(sel)
             callbacks.step(epoch, step + 1, loss)
