@@ -320,7 +320,8 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         for step in range(steps):
             sel = idx[step * bs:(step + 1) * bs]
             xb, tb = x_tr[sel], t_tr[sel]
-            loss = _step(plan, tensors, opt, xb, tb, cfg, fused, rng)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below
+                loss = _step(plan, tensors, opt, xb, tb, cfg, fused, rng)
             if not np.isfinite(loss):
                 for t, v in zip(tensors, last_good):
                     t.value[...] = v
