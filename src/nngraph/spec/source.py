@@ -204,7 +204,8 @@ def parse_yaml(src: Source, limits: Limits):
         msg = f"invalid YAML: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             msg = f"invalid YAML: {exc.problem} ({exc.context})"
-        line_text = src.text.splitlines()[line - 1] if 0 < line <= src.text.count("\n") + 1 else ""
+        lines = src.text.split("\n")
+        line_text = lines[line - 1] if 0 < line <= len(lines) else ""
         if re.search(r"[{\[,:]\s*[A-Za-z_]\w*\[-?[0-9]*:?-?[0-9]*\]", line_text) and re.search(r"[{\[]", line_text):
             msg += ("; a neuron reference like h1[3] inside {...} or [...] must be quoted: \"h1[3]\" "
                     "(or write the mapping in block style)")
