@@ -38,7 +38,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NNGraphError as exc:
-            _fail(exc)
+            _fail(exc, getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             sys.exit(130)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Diagnostic, LimitError, SpecError
+from ..errors import CycleError, Diagnostic, LimitError, SpecError
 from ..limits import Limits, default_limits
 from ..spec import Spec, load, suggest
 from ..spec.files import UnsafePath, read_edge_file, require_regular_file, resolve_inside
@@ -129,6 +129,7 @@ class Graph:
 
     def __post_init__(self):
         self._by_name = {n.name: n.index for n in self.nodes}
+        self.cycle = None  # a CycleError, only for graphs built with allow_cycles=True
 
     @property
     def inputs(self):
@@ -154,7 +155,7 @@ def derived_seed(base: int, key: str) -> int:
     return (int(base) * 1_000_003 + zlib.crc32(key.encode())) % 2**63
 
 
-def build(spec, *, limits: Limits | None = None) -> Graph:
+def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> Graph:
     """Resolve and check a spec; return its neuron graph.
 
     Parameters
@@ -162,6 +163,9 @@ def build(spec, *, limits: Limits | None = None) -> Graph:
     spec : Spec, path or text
         Anything :func:`nngraph.load` accepts.
     limits : Limits, optional
+    allow_cycles : bool
+        For drawing a broken network: instead of raising CycleError, return the graph with the
+        cycle recorded in ``graph.cycle`` (and columns that are not a valid order).
 
     Returns
     -------
@@ -183,7 +187,7 @@ def build(spec, *, limits: Limits | None = None) -> Graph:
     >>> g.n_neurons, g.n_weights
     (3, 2)
     """
-    from .order import order_neurons  # acyclicity proof and depth
+    from .order import fallback_levels, order_neurons  # acyclicity proof and depth
 
     limits = limits or default_limits()
     spec = load(spec, limits=limits)
@@ -201,7 +205,15 @@ def build(spec, *, limits: Limits | None = None) -> Graph:
         check_flow(spec, nodes, connections, report)
     report.raise_if_errors()
     n_neurons = sum(n.size for n in nodes)
-    levels, node_graph = order_neurons(spec, nodes, connections, n_neurons, report)
+    try:
+        levels, node_graph = order_neurons(spec, nodes, connections, n_neurons, report)
+    except CycleError as exc:
+        if not allow_cycles:
+            raise
+        graph = Graph(spec, nodes, connections, n_neurons, fallback_levels(nodes, connections, n_neurons), None,
+                      report.warnings(), limits)
+        graph.cycle = exc
+        return graph
     return Graph(spec, nodes, connections, n_neurons, levels, node_graph, report.warnings(), limits)
 
 

@@ -158,4 +158,28 @@ def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec
     via = ", ".join(f"{format_path(p)} (line {where[p][0]})" for p in paths)
     report.error(paths[0], "cycle", f"the neurons form a cycle, so the network is not feed-forward: {chain}; "
                  f"through {via}; remove or redirect one of these connections")
-    report.raise_if_errors(CycleError)
+    try:
+        report.raise_if_errors(CycleError)
+    except CycleError as exc:  # what a drawing needs to mark the cycle: neuron names and connections
+        exc.cycle_neurons = [name(u) for u, _ in cycle]
+        exc.cycle_connections = sorted({g.edges[u, v]["conn"] for u, v in cycle})
+        raise
+
+
+def fallback_levels(nodes, connections, n_neurons):
+    """Columns for drawing a graph that is not feed-forward: node depth in the DAG of its
+    strongly connected components, nodes of one component side by side in spec order."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(n.index for n in nodes)
+    graph.add_edges_from((c.src, c.dst) for c in connections if c.src != c.dst)
+    condensed = nx.condensation(graph)
+    depth = {}
+    for comp in nx.topological_sort(condensed):
+        preds = [depth[p] + len(condensed.nodes[p]["members"]) for p in condensed.predecessors(comp)]
+        depth[comp] = max(preds, default=0)
+    level = np.zeros(n_neurons, dtype=np.int32)
+    for comp, members in ((c, sorted(condensed.nodes[c]["members"])) for c in condensed.nodes):
+        for k, i in enumerate(members):
+            n = nodes[i]
+            level[n.offset:n.offset + n.size] = depth[comp] + k
+    return level

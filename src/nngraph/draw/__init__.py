@@ -1,0 +1,145 @@
+"""Diagrams of a network: neuron view (every drawn neuron and weight), layer view, stage view.
+
+``draw(spec, view=...)`` returns a ``graphviz`` object (Jupyter displays it);
+``render(spec, output=...)`` writes SVG, PNG, PDF or DOT, as ``nngraph draw`` does.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..errors import DrawError, SpecError
+from ..graph import build
+from .emit import scene_to_dot, scene_to_svg
+from .overview import layer_graph, overview_scene, stage_graph
+from .scene import estimate_edges, neuron_scene
+
+AUTO_MAX_EDGES = 2000  # a neuron view stays readable up to about this many drawn connections
+REFUSE_EDGES = 60_000  # beyond this a neuron view takes minutes to render: ask for --force
+
+
+def has_dot() -> bool:
+    return shutil.which("dot") is not None
+
+
+def _values(graph):
+    """Parameter values to colour by, and which of them are real (literal or from a file)."""
+    from ..params import initial_values, parameters_path
+
+    values, origin = initial_values(graph, use_file=True)
+    path = parameters_path(graph)
+    if path is not None and path.exists():
+        return values, set(values)
+    known = {c.key for c in graph.connections if c.values is not None}
+    known |= {f"nodes/{n.name}/bias" for n in graph.nodes if n.spec.bias is not None and not hasattr(n.spec.bias, "name")}
+    return values, known
+
+
+def prepare(spec, view="auto", max_neurons=12, force=False):
+    graph = build(spec, allow_cycles=True)
+    if view == "auto":
+        view = "neuron" if estimate_edges(graph, max_neurons) <= AUTO_MAX_EDGES else "layer"
+    if view == "stage" and graph.cycle is not None:
+        raise DrawError("the network has a cycle, so it has no compiled stages; draw --view neuron or layer "
+                        "to see the cycle")
+    if view == "neuron" and not force:
+        n = estimate_edges(graph, max_neurons)
+        if n > REFUSE_EDGES:
+            raise DrawError(f"a neuron view would draw about {n:,} connections and take minutes; use --view layer, "
+                            "a smaller --max-neurons, --focus NEURON, or --force")
+    return graph, view
+
+
+def draw(spec, view: str = "auto", *, max_neurons: int = 12, highlight=(), focus=None, radius: int = 1,
+         dpi: int = 150, force: bool = False):
+    """A ``graphviz.Digraph`` of the network.
+
+    Parameters
+    ----------
+    spec : Spec, path or text
+    view : {"auto", "neuron", "layer", "stage"}
+        ``auto``: neuron view while about 2,000 connections or fewer would be drawn, else layer.
+    max_neurons : int
+        In the neuron view, layers wider than this show their first and last neurons only.
+    highlight : iterable of str
+        Node or neuron names to emphasise.
+    focus, radius :
+        Neuron view of only the neurons within ``radius`` connections of ``focus``.
+
+    Raises
+    ------
+    DrawError, SpecError
+    """
+    graph, view = prepare(spec, view, max_neurons, force)
+    return _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi)
+
+
+def _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi):
+    if view == "neuron":
+        values, known = _values(graph)
+        return scene_to_dot(neuron_scene(graph, values, known, max_neurons=max_neurons, highlight=highlight,
+                                         focus=focus, radius=radius), dpi)
+    if view == "layer":
+        return layer_graph(graph, dpi, highlight)
+    return stage_graph(_plan(graph), dpi)
+
+
+def _plan(graph):
+    from ..compile import compile
+
+    return compile(graph, use_file=False) if graph.cycle is None else None
+
+
+def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(), focus=None, radius=1,
+           dpi=150, force=False):
+    """Write a diagram; returns (path, notes). The format comes from ``fmt`` or the suffix (svg)."""
+    if fmt is None:
+        fmt = Path(output).suffix.lstrip(".").lower() if output and Path(output).suffix else "svg"
+    if fmt not in ("svg", "png", "pdf", "dot"):
+        raise DrawError(f"cannot write .{fmt}; use .svg, .png, .pdf or .dot")
+    graph, view = prepare(spec, view, max_neurons, force)
+    if output is None:
+        src = graph.spec.source
+        stem = Path(src.name).stem if src is not None and src.name != "<string>" else graph.spec.name
+        output = f"{stem}.{view}.{fmt}"
+    output = Path(output)
+    notes = []
+    if graph.cycle is not None:
+        notes.append("note: " + graph.cycle.diagnostics[0].format())
+    if view != "neuron" and fmt == "svg" and not has_dot():
+        # without Graphviz, lay the overview out in columns ourselves
+        scene = overview_scene(graph, view, _plan(graph) if view == "stage" else None)
+        _write_text(output, scene_to_svg(scene))
+        notes.append("Graphviz's dot was not found: wrote SVG with the built-in writer (apt-get install graphviz "
+                     "for the Graphviz layout)")
+        return output, notes
+    if view == "neuron" and fmt == "svg" and not has_dot():
+        values, known = _values(graph)
+        scene = neuron_scene(graph, values, known, max_neurons=max_neurons, highlight=highlight, focus=focus,
+                             radius=radius)
+        _write_text(output, scene_to_svg(scene))
+        notes.append("Graphviz's dot was not found: wrote SVG with the built-in writer")
+        return output, notes
+    g = _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi)
+    if fmt == "dot":
+        _write_text(output, g.source)
+        return output, notes
+    if not has_dot():
+        error = DrawError(f"writing {fmt.upper()} needs Graphviz: apt-get install graphviz (or brew install "
+                          "graphviz), or write .svg or .dot instead")
+        error.exit_code = 2
+        raise error
+    data = g.pipe(format=fmt, neato_no_op=2 if view == "neuron" else None, quiet=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(output)
+    return output, notes
+
+
+def _write_text(path: Path, text: str):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+__all__ = ["draw", "render", "has_dot", "SpecError"]
