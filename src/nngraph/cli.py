@@ -347,13 +347,14 @@ def _print_test(test, data, spec):
             from rich.table import Table
 
             names = data.classes if data.classes and len(data.classes) == cm.shape[0] else [str(i) for i in range(cm.shape[0])]
+            short = all(len(n) <= 3 for n in names)
             t = Table(title="confusion matrix (rows: true, columns: predicted)")
             t.add_column("")
-            for n in names:
-                t.add_column(n, justify="right")
             for i, n in enumerate(names):
-                t.add_row(n, *[f"[bold]{v}[/bold]" if i == j else (str(v) if v else "[dim]0[/dim]")
-                               for j, v in enumerate(cm[i])])
+                t.add_column(n if short else str(i), justify="right")
+            for i, n in enumerate(names):
+                t.add_row(n if short else f"{i} {n}", *[f"[bold]{v}[/bold]" if i == j else (str(v) if v else "[dim]0[/dim]")
+                                                        for j, v in enumerate(cm[i])])
             out.print(t)
     elif "loss" in test:
         out.print(f"test loss ({spec.train.loss if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")

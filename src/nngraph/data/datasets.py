@@ -27,7 +27,7 @@ IDX_NAMES = {
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
 # Debian's dataset-fashion-mnist package installs the IDX files here
-SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/dataset-fashion-mnist"), Path("/usr/share/fashion-mnist")]}
+SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")]}
 
 
 @dataclass
