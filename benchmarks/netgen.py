@@ -13,10 +13,12 @@ def mlp_spec(sizes=(784, 256, 256, 10)) -> dict:
     return {"nngraph": 1, "name": "mlp", "nodes": nodes, "edges": edges}
 
 
-def irregular_spec(neurons=2000, edges=100_000, hidden_nodes=10, n_in=100, n_out=100, seed=0) -> dict:
+def irregular_spec(neurons=2000, edges=100_000, hidden_nodes=10, n_in=None, n_out=None, seed=0) -> dict:
     """A NEAT-like graph: hidden nodes whose first half feeds their second half (edges inside a
     node), connections from every earlier node (skip connections), depth about 2 per node."""
     rng = np.random.default_rng(seed)
+    n_in = n_in or max(4, neurons // 20)
+    n_out = n_out or max(4, neurons // 20)
     hsize = (neurons - n_in - n_out) // hidden_nodes
     nodes = [{"name": "x", "role": "input", "size": n_in}]
     acts = ["tanh", "relu", "sigmoid"]

@@ -109,7 +109,7 @@ def test_weight_matrix_shape():
 
 def test_scalar_weight_needs_one_to_one_neuron():
     d = one(NET.replace("{from: hidden, to: y}", "{from: hidden, to: y, weight: 2}"))
-    assert d.code == "weight_shape" and "4 x 2" in d.message
+    assert d.code == "weight_shape" and "'hidden' has 4 neurons" in d.message and d.path == "edges[1].from"
 
 
 def test_bias_list_length():

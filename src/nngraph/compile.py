@@ -21,10 +21,13 @@ from .errors import DataError, NNGraphError
 from .graph import Graph, build
 from .params import bias_key, expected_shapes, initial_values
 
-# Below this fraction of present connections a block is stored as CSR. Measured by
-# benchmarks/bench_sparse_threshold.py (batch 1,000, float32, 2 threads): CSR wins only below
-# about 2% density; see docs/performance.md.
-SPARSE_BELOW = 0.02
+# Below this fraction of present connections a block is stored as CSR, if it is big enough for
+# the sparse product's fixed cost to pay off. Measured by `benchmarks/run.py --only sparse`
+# (1000x1000 block, batch 1,000, float32): CSR wins below about 8% density with 2 BLAS threads
+# and 14% with one (scipy's product is single-threaded); on blocks of under ~64k entries the
+# dense product is cheap and scipy's per-call overhead decides. See docs/performance.md.
+SPARSE_BELOW = 0.05
+SPARSE_MIN_ENTRIES = 65_536
 
 
 @dataclass
@@ -370,7 +373,8 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     row_pos = np.arange(width_src) if rows is None else np.full(width_src, -1, dtype=np.int64)
     if rows is not None:
         row_pos[rows] = np.arange(len(rows))
-    block = Block(s_st, rows, None, sparse=nnz < threshold * n_rows * width_dst)
+    sparse = nnz < threshold * n_rows * width_dst and (n_rows * width_dst >= SPARSE_MIN_ENTRIES or threshold > 1)
+    block = Block(s_st, rows, None, sparse=sparse)
     block.places = []  # (connection index, kind, ...) for the parameter index
     frozen_conns = {ci for ci, *_ in rects + pairs if not graph.connections[ci].trainable}
     if not block.sparse:

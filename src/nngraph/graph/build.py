@@ -7,6 +7,7 @@ so a user sees every independent problem in one pass. Acyclicity and depth live 
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,12 +308,26 @@ def _declared_count(edge, m, n) -> int:
     return math.ceil(edge.density * m * n)
 
 
+_SIMPLE_REF = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
+
+
+def _is_single_weight(edge) -> bool:
+    """An edge of one neuron to one neuron with a literal weight (NEAT genomes are made of these)."""
+    return (edge.weight is not None and edge.pattern == "dense" and _SIMPLE_REF.fullmatch(edge.from_) is not None
+            and _SIMPLE_REF.fullmatch(edge.to) is not None)
+
+
 def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
     by_name = {}
     for n in nodes:
         by_name.setdefault(n.name, n.index)
-    ends, total = [], 0
+    single = [i for i, e in enumerate(spec.edges) if _is_single_weight(e)]
+    single_set = set(single)
+    ends, total = [], len(single)
     for i, edge in enumerate(spec.edges):
+        if i in single_set:
+            ends.append(None)
+            continue
         path = ("edges", i)
         src = _resolve_ref(edge.from_, by_name, nodes, report, path + ("from",))
         dst = _resolve_ref(edge.to, by_name, nodes, report, path + ("to",))
@@ -325,9 +340,22 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
                      f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
         return []
     out, keys = [], {}
-    for i, (edge, (src, dst)) in enumerate(zip(spec.edges, ends)):
-        if src is None or dst is None:
+    for trainable in (True, False):
+        rows = [i for i in single if spec.edges[i].trainable is trainable]
+        if rows:
+            edges = [spec.edges[i] for i in rows]
+            conns = _table_connections(np.array([e.from_ for e in edges]), np.array([e.to for e in edges]),
+                                       np.array([e.weight for e in edges], dtype=np.float64), "connections",
+                                       nodes, report, row_index=np.array(rows))
+            for c in conns:
+                c.trainable = trainable
+                if not trainable:
+                    c.key += "#frozen"
+            out += conns
+    for i, (edge, ends_i) in enumerate(zip(spec.edges, ends)):
+        if ends_i is None or ends_i[0] is None or ends_i[1] is None:
             continue
+        src, dst = ends_i
         path = ("edges", i)
         key = f"edges/{edge.from_}->{edge.to}"
         keys[key] = keys.get(key, 0) + 1
@@ -424,8 +452,19 @@ def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
     return out
 
 
-def _table_connections(frm, to, weights, where, nodes, report):
+def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
+    """One sparse Connection per (source node, target node) from rows of single-neuron references.
+
+    ``where`` names the rows: "edge_table", "edge_file", or "connections" (single-neuron edges
+    of ``edges``, whose spec rows are ``row_index``).
+    """
     by_name = {n.name: n for n in nodes}
+    rows_at = np.arange(len(frm)) if row_index is None else row_index
+
+    def at(row, col):
+        if where == "connections":
+            return ("edges", int(rows_at[row]), ("from", "to")[col])
+        return _row_path(where, int(rows_at[row]), col)
     resolved = []
     for refs, col in ((frm, 0), (to, 1)):
         try:
@@ -439,8 +478,8 @@ def _table_connections(frm, to, weights, where, nodes, report):
         for u, name in enumerate(uniq):
             if name not in by_name:
                 row = int(np.flatnonzero(inverse == u)[0])
-                report.error(_row_path(where, row, col), "unknown_node",
-                             f"unknown node '{name}'{suggest(name, by_name)}")
+                report.error(at(row, col), "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
+                             f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
                 return []
             node_of[u], sizes[u] = by_name[name].index, by_name[name].size
         node_idx, size = node_of[inverse], sizes[inverse]
@@ -448,16 +487,24 @@ def _table_connections(frm, to, weights, where, nodes, report):
         bad = np.flatnonzero(missing | (idx >= size))
         if len(bad):
             row = int(bad[0])
-            report.error(_row_path(where, row, col), "out_of_range",
-                         f"{refs[row]!r} must name one neuron (name[i] with i < {size[row]})"
-                         + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
+            name = str(names[row])
+            if idx[row] >= size[row]:
+                msg = (f"neuron index {idx[row]} is out of range for '{name}' (size {size[row]}: valid 0 to "
+                       f"{size[row] - 1})")
+            elif where == "connections":
+                msg = (f"'weight' sets one connection, but '{name}' has {size[row]} neurons; use 'weights' "
+                       "(a matrix) or 'init'")
+            else:
+                msg = f"{refs[row]!r} must name one neuron (name[i] with i < {size[row]})"
+            code = "weight_shape" if where == "connections" and idx[row] < size[row] else "out_of_range"
+            report.error(at(row, col), code, msg + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
             return []
         resolved.append((node_idx, np.maximum(idx, 0)))
     (sn, si), (dn, di) = resolved
     into_input = np.flatnonzero(np.array([nodes[k].role == "input" for k in range(len(nodes))])[dn])
     if len(into_input):
-        report.error(_row_path(where, int(into_input[0]), 1), "edge_into_input",
-                     "connections may not end in an input node")
+        report.error(at(int(into_input[0]), 1), "edge_into_input", f"'{to[into_input[0]]}' is in an input node; "
+                     "inputs receive data, not connections")
         return []
     out = []
     pair = sn * len(nodes) + dn
@@ -465,9 +512,11 @@ def _table_connections(frm, to, weights, where, nodes, report):
     bounds = np.flatnonzero(np.diff(pair[order])) + 1
     for group in np.split(order, bounds):
         s, d = int(sn[group[0]]), int(dn[group[0]])
-        conn = Connection(f"{where}/{nodes[s].name}->{nodes[d].name}", (where, int(group[0])), s, 0, nodes[s].size,
+        first = int(rows_at[group[0]])
+        conn = Connection(f"{where}/{nodes[s].name}->{nodes[d].name}",
+                          ("edges", first) if where == "connections" else (where, first), s, 0, nodes[s].size,
                           d, 0, nodes[d].size, dense=False, rows=si[group], cols=di[group],
-                          values=weights[group], row_paths=group)
+                          values=weights[group], row_paths=rows_at[group])
         out.append(conn)
     return out
 
@@ -489,30 +538,51 @@ def check_duplicates(connections, nodes, report: Report):
         n_dst = nodes[d].size
         dense = [c for c in group if c.dense]
         listed = [c for c in group if not c.dense]
+        if len(dense) > 8 and sum(c.m * c.n for c in dense) <= 5_000_000:
+            listed = dense + listed  # many small blocks: compare them as lists of pairs (sorting, not k^2)
+            dense = []
         for a_i, a in enumerate(dense):  # dense blocks overlap when both ranges intersect
             for b in dense[a_i + 1:]:
                 if a.src_lo < b.src_hi and b.src_lo < a.src_hi and a.dst_lo < b.dst_hi and b.dst_lo < a.dst_hi:
                     _duplicate(report, b, a)
-        codes = []
-        for c in listed:
-            code = (c.src_lo + c.rows) * n_dst + (c.dst_lo + c.cols)
-            uniq, first, counts = np.unique(code, return_index=True, return_counts=True)
-            if len(uniq) != len(code):
-                k = int(np.flatnonzero(counts > 1)[0])
-                dup_rows = np.flatnonzero(code == uniq[k])
-                where = c.path if c.row_paths is None else (c.path[0], int(c.row_paths[dup_rows[1]]))
-                report.error(where, "duplicate_connection", f"{_pair_name(nodes, s, d, uniq[k], n_dst)} is "
-                             "connected twice; each pair of neurons may be connected once")
-            for other, ocode in codes:
-                common = np.intersect1d(uniq, ocode, assume_unique=True)
-                if len(common):
-                    _duplicate(report, c, other, _pair_name(nodes, s, d, common[0], n_dst))
-            for a in dense:
-                r, q = np.divmod(uniq, n_dst)
-                inside = (r >= a.src_lo) & (r < a.src_hi) & (q >= a.dst_lo) & (q < a.dst_hi)
-                if inside.any():
-                    _duplicate(report, c, a, _pair_name(nodes, s, d, uniq[np.argmax(inside)], n_dst))
-            codes.append((c, uniq))
+        if not listed:
+            continue
+        pair_codes, owners = [], []
+        for k, c in enumerate(listed):
+            r, q = _pairs_of(c)
+            pair_codes.append((c.src_lo + r) * n_dst + (c.dst_lo + q))
+            owners.append(np.full(len(r), k))
+        code, owner = np.concatenate(pair_codes), np.concatenate(owners)
+        order = np.argsort(code, kind="stable")
+        code, owner = code[order], owner[order]
+        same = np.flatnonzero(code[1:] == code[:-1])
+        for k in same[:5]:
+            first, second = listed[owner[k]], listed[owner[k + 1]]
+            what = _pair_name(nodes, s, d, code[k], n_dst)
+            if first is second:
+                pos = int(np.flatnonzero(_codes(second, n_dst) == code[k])[1])
+                where = second.path if second.row_paths is None else (second.path[0], int(second.row_paths[pos]))
+                report.error(where, "duplicate_connection", f"{what} is connected twice; each pair of neurons "
+                             "may be connected once")
+            else:
+                _duplicate(report, second, first, what)
+        for a in dense:
+            r, q = np.divmod(code, n_dst)
+            inside = (r >= a.src_lo) & (r < a.src_hi) & (q >= a.dst_lo) & (q < a.dst_hi)
+            if inside.any():
+                k = int(np.argmax(inside))
+                _duplicate(report, listed[owner[k]], a, _pair_name(nodes, s, d, code[k], n_dst))
+
+
+def _pairs_of(c):
+    if c.dense:
+        return np.repeat(np.arange(c.m), c.n), np.tile(np.arange(c.n), c.m)
+    return c.rows, c.cols
+
+
+def _codes(c, n_dst):
+    r, q = _pairs_of(c)
+    return (c.src_lo + r) * n_dst + (c.dst_lo + q)
 
 
 def _pair_name(nodes, s, d, code, n_dst):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import os
 import typing
@@ -52,7 +53,7 @@ def load(spec, *, limits: Limits | None = None, format: str | None = None) -> Sp
         return spec
     limits = limits or default_limits()
     if isinstance(spec, dict):
-        src = Source(json.dumps(spec, allow_nan=True), "<dict>", "json")
+        src = Source(None, "<dict>", "json", data=spec)
         return validate_data(spec, src, None)
     src, base_dir = read_source(spec, limits, format)
     data = parse(src, limits)
@@ -98,12 +99,17 @@ def validate_data(data, src: Source, base_dir) -> Spec:
         found = "an empty document" if data is None else f"a {_type_name(data)}"
         raise SpecError([Diagnostic(src.name, 1, 1, "", "not_mapping",
                                     f"a spec is a mapping with keys nngraph, name, nodes, edges...; found {found}")])
+    paused = gc.isenabled()
+    gc.disable()  # as in parse(): hundreds of thousands of new models, no cycles among them
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(_diagnostics(exc, data, src)) from None
     except (RecursionError, MemoryError) as exc:  # pragma: no cover - bounded by parse()
         raise SpecError([Diagnostic(src.name, 1, 1, "", "too_large", str(exc))]) from None
+    finally:
+        if paused:
+            gc.enable()
     spec._source = src
     spec._base_dir = base_dir
     return spec

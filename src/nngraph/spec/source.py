@@ -15,6 +15,7 @@ text once for all the paths an error report needs.
 """
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
@@ -70,9 +71,14 @@ def format_path(path) -> str:
 class Source:
     """A spec's text and where it came from; locates spec paths on demand."""
 
-    text: str
+    text: str | None  # None: a spec given as a Python mapping (see ``data``)
     name: str  # file name as the user gave it, or "<string>"
     format: str  # "yaml" or "json"
+    data: object = None  # a mapping given in code; its JSON text is made only if an error needs it
+
+    def __post_init__(self):
+        if self.text is None:
+            self.text = _LazyJSON(self.data)
 
     def diag(self, path, message, code, *, key=False, severity="error", position=None) -> Diagnostic:
         line, col = position if position else self.locate([path], key=key).get(tuple(path), (0, 0))
@@ -84,6 +90,10 @@ class Source:
         With ``key=True`` the position of a mapping key is given instead of its value's.
         """
         wanted = {tuple(p) for p in paths}
+        if not wanted:
+            return {}
+        if isinstance(self.text, _LazyJSON):
+            self.text = str(self.text)
         prefixes = {p[:i] for p in wanted for i in range(len(p) + 1)}
         try:
             found = (_locate_json if self.format == "json" else _locate_yaml)(self.text, prefixes, key)
@@ -96,6 +106,14 @@ class Source:
                 q = q[:-1]
             out[p] = found.get(q, (1, 1))
         return out
+
+
+class _LazyJSON:
+    def __init__(self, data):
+        self.data = data
+
+    def __str__(self):
+        return json.dumps(self.data, allow_nan=True, default=str)
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,12 +307,9 @@ def _pairs(pairs):
 
 
 def parse_json(src: Source, limits: Limits):
+    # Deep nesting: the C scanner raises RecursionError (caught below) long before the stack is at
+    # risk, and the spec models reject any structure deeper than the language's few levels.
     text = src.text
-    depth_error = _json_depth(text, limits.max_depth)
-    if depth_error is not None:
-        line, col = _line_col(text, depth_error)
-        raise LimitError([Diagnostic(src.name, line, col, "", "too_deep",
-                                     f"nesting is deeper than {limits.max_depth} levels")])
     try:
         return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant,
                           parse_float=_finite_float)
@@ -307,7 +322,8 @@ def parse_json(src: Source, limits: Limits):
         line, col = _line_col(text, pos)
         raise SpecError([Diagnostic(src.name, line, col, "", exc.code, str(exc))])
     except RecursionError:
-        raise LimitError([Diagnostic(src.name, 1, 1, "", "too_deep", "nesting is too deep")])
+        raise LimitError([Diagnostic(src.name, 1, 1, "", "too_deep", "nesting is too deep (a spec's structure "
+                                     f"is a few levels deep; the YAML reader stops at {limits.max_depth})")])
 
 
 def _finite_float(s):
@@ -315,22 +331,6 @@ def _finite_float(s):
     if not math.isfinite(v):
         raise _JSONValueError(f"'{s}' is not a finite number; only finite numbers are allowed", "not_finite")
     return v
-
-
-def _json_depth(text: str, max_depth: int):
-    """Offset where nesting first exceeds ``max_depth`` (strings skipped), else None."""
-    if text.count("[") + text.count("{") <= max_depth:
-        return None
-    depth = 0
-    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
-        t = m.group()
-        if t in "[{":
-            depth += 1
-            if depth > max_depth:
-                return m.start()
-        elif t in "]}":
-            depth -= 1
-    return None
 
 
 def _line_col(text: str, pos: int):
@@ -425,6 +425,14 @@ def parse(src: Source, limits: Limits):
         raise LimitError([Diagnostic(src.name, 1, 1, "", "document_too_large",
                                      f"the spec is {size:,} bytes, over the limit of {limits.max_document_bytes:,} "
                                      f"bytes; {Limits.how_to_raise('max_document_bytes')}")])
-    if src.format == "json":
-        return parse_json(src, limits)
-    return parse_yaml(src, limits)
+    # Building hundreds of thousands of small containers triggers the cyclic garbage collector
+    # again and again for nothing (a spec's data holds no cycles): pause it while parsing.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        if src.format == "json":
+            return parse_json(src, limits)
+        return parse_yaml(src, limits)
+    finally:
+        if paused:
+            gc.enable()

@@ -1,0 +1,472 @@
+"""nngraph benchmarks: every figure is a ratio against a baseline measured in the same run.
+
+    python benchmarks/run.py                 # everything, 1 and 2 BLAS threads
+    python benchmarks/run.py --quick         # fewer repeats, smaller scaling runs
+    python benchmarks/run.py --only forward,irregular --write-docs
+
+Baselines: hand-written numpy, onnxruntime and PyTorch CPU where installed (install them in
+the benchmark's environment: pip install onnx onnxruntime torch), neat-python's
+FeedForwardNetwork (pip install neat-python; a loop in its style otherwise), the naive
+reference evaluator, and PyYAML's C loader. Results go to benchmarks/results/latest.json and,
+with --write-docs, to docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import nngraph  # noqa: E402
+from nngraph.compile import compile  # noqa: E402
+from netgen import irregular_spec, mlp_spec, neat_activate, neat_style_network  # noqa: E402
+
+RESULTS = {}
+
+
+def best_of(fn, repeat=5, number=1):
+    """Smallest time per call over ``repeat`` rounds: the least disturbed by a shared machine."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t) / number)
+    return min(times)
+
+
+def table(title, header, rows):
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(c) for c in r) + " |")
+    return {"title": title, "header": header, "rows": rows}
+
+
+def threads_ctx(n):
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(n)
+
+
+# -- forward pass of the MNIST MLP -------------------------------------------------------------------
+
+
+def bench_forward(threads_list, quick):
+    sizes, batch = (784, 256, 256, 10), 10_000
+    plan = compile(mlp_spec(sizes), dtype=np.float32)
+    p = plan.parameters()
+    W = [p[f"edges/{a}->{b}"].astype(np.float32) for a, b in (("x", "h1"), ("h1", "h2"), ("h2", "y"))]
+    b = [p[f"nodes/{n}/bias"].astype(np.float32) for n in ("h1", "h2", "y")]
+    x = np.random.default_rng(0).random((batch, 784), dtype=np.float32)
+
+    def numpy_plain():
+        h = np.maximum(x @ W[0] + b[0], 0)
+        h = np.maximum(h @ W[1] + b[1], 0)
+        z = h @ W[2] + b[2]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    bufs = [np.empty((batch, s), np.float32) for s in sizes[1:]]
+
+    def numpy_inplace():
+        h1, h2, z = bufs
+        np.matmul(x, W[0], out=h1)
+        h1 += b[0]
+        np.maximum(h1, 0, out=h1)
+        np.matmul(h1, W[1], out=h2)
+        h2 += b[1]
+        np.maximum(h2, 0, out=h2)
+        np.matmul(h2, W[2], out=z)
+        z += b[2]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z.copy()
+
+    np.testing.assert_allclose(plan.forward(x), numpy_plain(), rtol=1e-4, atol=1e-6)
+    candidates = {"nngraph": lambda: plan.forward(x), "numpy (plain)": numpy_plain,
+                  "numpy (in-place buffers)": numpy_inplace}
+    ort = _onnx_session(W, b)
+    torch_model = _torch_model(W, b)
+    rows = []
+    for n in threads_list:
+        with threads_ctx(n):
+            found = {}
+            if ort is not None:
+                sess = ort(n)
+                candidates["onnxruntime"] = lambda: sess.run(None, {"x": x})[0]
+            if torch_model is not None:
+                import torch
+
+                torch.set_num_threads(n)
+                xt = torch.from_numpy(x)
+
+                def run_torch():
+                    with torch.inference_mode():
+                        return torch_model(xt)
+                candidates["PyTorch"] = run_torch
+            for _ in range(2):  # interleave rounds: a noisy neighbour hurts every candidate alike
+                for name, fn in candidates.items():
+                    t = best_of(fn, 3 if quick else 7)
+                    found[name] = min(found.get(name, 1e9), t)
+            ours = found["nngraph"]
+            for name, t in found.items():
+                rows.append([n, name, f"{batch / t:,.0f}", f"{batch / t / (batch / ours):.2f}" if name == "nngraph"
+                             else f"{t / ours:.2f}x"])
+    RESULTS["forward"] = table(
+        "Forward pass, MNIST MLP 784-256-256-10, batch 10,000, float32",
+        ["threads", "implementation", "samples/s", "nngraph speed relative to it"], rows)
+
+
+def _onnx_session(W, b):
+    try:
+        import onnx
+        import onnxruntime
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        return None
+    nodes, inits, prev = [], [], "x"
+    for i, (w, bias) in enumerate(zip(W, b)):
+        inits += [numpy_helper.from_array(w, f"W{i}"), numpy_helper.from_array(bias, f"b{i}")]
+        nodes.append(helper.make_node("Gemm", [prev, f"W{i}", f"b{i}"], [f"z{i}"]))
+        prev = f"z{i}"
+        if i < len(W) - 1:
+            nodes.append(helper.make_node("Relu", [prev], [f"a{i}"]))
+            prev = f"a{i}"
+    nodes.append(helper.make_node("Softmax", [prev], ["y"], axis=1))
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 784])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    data = model.SerializeToString()
+
+    def session(threads):
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+    return session
+
+
+def _torch_model(W, b):
+    try:
+        import torch
+    except ImportError:
+        return None
+    layers = []
+    for i, (w, bias) in enumerate(zip(W, b)):
+        lin = torch.nn.Linear(*w.shape)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w.T.copy()))
+            lin.bias.copy_(torch.from_numpy(bias))
+        layers.append(lin)
+        layers.append(torch.nn.ReLU() if i < len(W) - 1 else torch.nn.Softmax(dim=1))
+    return torch.nn.Sequential(*layers).eval()
+
+
+# -- irregular neuron graph ---------------------------------------------------------------------------
+
+
+def bench_irregular(threads_list, quick):
+    from nngraph import reference
+
+    spec = irregular_spec(2000, 100_000)
+    graph = nngraph.build(spec)
+    plan = compile(graph, dtype=np.float32)
+    params = plan.parameters()
+    batch = 1000
+    x = np.random.default_rng(1).normal(size=(batch, plan.input_width)).astype(np.float32)
+    sample_count = 10 if quick else 30
+    try:
+        import neat
+        from neat.nn import FeedForwardNetwork
+
+        inputs, outputs, evals = neat_style_network(graph, params)
+        acts = neat.activations.ActivationFunctionSet()
+        # neat's own sigmoid/tanh are scaled (5z, 2.5z); the work per neuron is the same
+        fmap = {"tanh": acts.get("tanh"), "relu": acts.get("relu"), "sigmoid": acts.get("sigmoid")}
+        node_of = {g: n for n in graph.nodes for g in range(n.offset, n.offset + n.size)}
+        evals = [(g, fmap[node_of[g].activation[0]], sum, bias, 1.0, links) for g, _, bias, links in evals]
+        net = FeedForwardNetwork(inputs, outputs, evals)
+        per_sample = lambda: [net.activate(list(map(float, s))) for s in x[:sample_count]]  # noqa: E731
+        baseline_name = "neat-python FeedForwardNetwork (per sample, per neuron)"
+    except ImportError:
+        net = neat_style_network(graph, params)
+        per_sample = lambda: [neat_activate(net, s) for s in x[:sample_count]]  # noqa: E731
+        baseline_name = "per-sample per-neuron loop in neat-python's style"
+    t_neat = best_of(per_sample, 2) / sample_count
+    t_ref = best_of(lambda: reference.evaluate(graph, params, x[:5]), 1) / 5
+    rows = []
+    for n in threads_list:
+        with threads_ctx(n):
+            t = best_of(lambda: plan.forward(x), 3 if quick else 7) / batch
+            rows.append([n, "nngraph compiled plan", f"{1 / t:,.0f}", "1"])
+            if n == threads_list[0]:
+                rows.append(["1", baseline_name, f"{1 / t_neat:,.0f}", f"{t_neat / t:,.0f}x"])
+                rows.append(["1", "naive reference evaluator (nngraph.reference)", f"{1 / t_ref:,.0f}",
+                             f"{t_ref / t:,.0f}x"])
+    blocks = [b for st in plan.stages for b in st.blocks]
+    RESULTS["irregular"] = table(
+        f"Forward pass, irregular graph ({graph.n_neurons:,} neurons, {graph.n_weights:,} edges, "
+        f"{len(plan.stages) - 1} stages, {len(blocks)} blocks of which {sum(b.sparse for b in blocks)} sparse), "
+        "batch 1,000, float32", ["threads", "implementation", "samples/s", "nngraph speed relative to it"], rows)
+
+
+# -- compile time, scaling, memory --------------------------------------------------------------------
+
+
+def _compile_child(edges):
+    """Run in a child process: build+compile+run the irregular graph; print times and peak RSS."""
+    import resource
+
+    neurons = max(200, edges // 50)
+    spec = irregular_spec(neurons, edges)
+    t0 = time.perf_counter()
+    s = nngraph.load(spec)
+    t1 = time.perf_counter()
+    g = nngraph.build(s)
+    t2 = time.perf_counter()
+    plan = compile(g)
+    t3 = time.perf_counter()
+    x = np.zeros((1000, plan.input_width), np.float32)
+    plan.forward(x)
+    t4 = time.perf_counter()
+    print(json.dumps({"edges": edges, "neurons": neurons, "validate_models": t1 - t0, "build": t2 - t1,
+                      "compile": t3 - t2, "forward_1000": t4 - t3,
+                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def bench_compile(threads_list, quick):
+    spec = mlp_spec((784, 256, 256, 10))
+    t_mlp = best_of(lambda: compile(spec), 5)
+    path = HERE.parent / "specs" / "mnist_mlp.yaml"
+    t_mlp_file = best_of(lambda: compile(path, use_file=False), 5)
+    g = nngraph.build(irregular_spec(2000, 100_000))
+    t_irr = best_of(lambda: compile(g), 3)
+    t_irr_build = best_of(lambda: nngraph.build(irregular_spec(2000, 100_000)), 2)
+    rows = [["MNIST MLP (dict -> plan: validate, build, compile, initialise 269k weights)", f"{t_mlp * 1000:.1f} ms"],
+            ["specs/mnist_mlp.yaml (read, parse, validate, build, compile)", f"{t_mlp_file * 1000:.1f} ms"],
+            ["irregular 2,000 neurons / 100k edges: build (validate, prove acyclic, depth)", f"{t_irr_build * 1000:.0f} ms"],
+            ["irregular 2,000 neurons / 100k edges: compile (layout, blocks, weights)", f"{t_irr * 1000:.0f} ms"]]
+    RESULTS["compile"] = table("Compile time", ["what", "time"], rows)
+    scaling = []
+    for edges in ([10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]):
+        out = subprocess.run([sys.executable, __file__, "--child-compile", str(edges)], capture_output=True,
+                             text=True, check=True).stdout
+        r = json.loads(out)
+        total = r["validate_models"] + r["build"] + r["compile"]
+        scaling.append([f"{edges:,}", f"{r['neurons']:,}", f"{r['validate_models']:.2f}", f"{r['build']:.2f}",
+                        f"{r['compile']:.2f}", f"{total / edges * 1e6:.1f}", f"{r['forward_1000']:.3f}",
+                        f"{r['peak_rss_mib']:.0f}"])
+    RESULTS["scaling"] = table("Scaling with edges (irregular graphs, one process each)",
+                               ["edges", "neurons", "validate s", "build s", "compile s", "µs per edge (total)",
+                                "first forward, batch 1,000 (s)", "peak RSS MiB"], scaling)
+
+
+# -- loading --------------------------------------------------------------------------------------------
+
+
+def _edge_spec_text(n_edges, fmt, compact=False):
+    rng = np.random.default_rng(0)
+    codes = np.sort(rng.choice(300 * 700, size=n_edges, replace=False))
+    src, dst = np.divmod(codes, 700)
+    w = np.round(rng.normal(size=len(src)), 3)
+    head = {"nngraph": 1, "name": "big", "nodes": [{"name": "h1", "role": "input", "size": 300},
+                                                   {"name": "out", "role": "output", "size": 700}]}
+    if fmt == "json":
+        key = "edge_table" if compact else "edges"
+        rows = ([[f"h1[{a}]", f"out[{b}]", float(c)] for a, b, c in zip(src, dst, w)] if compact else
+                [{"from": f"h1[{a}]", "to": f"out[{b}]", "weight": float(c)} for a, b, c in zip(src, dst, w)])
+        return json.dumps({**head, key: rows}), len(src)
+    lines = ["nngraph: 1", "name: big", "nodes:", "  - {name: h1, role: input, size: 300}",
+             "  - {name: out, role: output, size: 700}"]
+    if compact:
+        lines.append("edge_table:")
+        lines += [f'  - ["h1[{a}]", "out[{b}]", {c}]' for a, b, c in zip(src, dst, w)]
+    else:
+        lines.append("edges:")
+        lines += [f'  - {{from: "h1[{a}]", to: "out[{b}]", weight: {c}}}' for a, b, c in zip(src, dst, w)]
+    return "\n".join(lines) + "\n", len(src)
+
+
+def bench_load(threads_list, quick):
+    import yaml
+
+    n = 20_000 if quick else 100_000
+    rows = []
+    yaml_text, count = _edge_spec_text(n, "yaml")
+    json_text, _ = _edge_spec_text(n, "json")
+    table_text, _ = _edge_spec_text(n, "yaml", compact=True)
+    table_json, _ = _edge_spec_text(n, "json", compact=True)
+
+    def pyyaml(text, pause_gc):
+        if pause_gc:
+            gc.disable()
+        try:
+            return yaml.load(text, Loader=yaml.CSafeLoader)
+        finally:
+            gc.enable()
+
+    t_c = best_of(lambda: pyyaml(yaml_text, False), 1)
+    t_c_nogc = best_of(lambda: pyyaml(yaml_text, True), 1)
+    t_json_only = best_of(lambda: json.loads(json_text), 2)
+    rows.append([f"PyYAML C loader alone ({count:,} edge mappings, baseline)", f"{t_c:.2f}", "1.00"])
+    rows.append(["PyYAML C loader alone, garbage collector paused (baseline)", f"{t_c_nogc:.2f}",
+                 f"{t_c_nogc / t_c:.2f}"])
+    rows.append(["json.loads alone (baseline)", f"{t_json_only:.2f}", f"{t_json_only / t_c:.2f}"])
+    for label, text, fmt in (("nngraph validate, YAML edge mappings", yaml_text, "yaml"),
+                             ("nngraph validate, JSON edge mappings", json_text, "json"),
+                             ("nngraph validate, YAML edge_table rows", table_text, "yaml"),
+                             ("nngraph validate, JSON edge_table rows", table_json, "json")):
+        t = best_of(lambda: nngraph.build(nngraph.load(text, format=fmt)), 1)
+        rows.append([label + " (load + build)", f"{t:.2f}", f"{t / t_c:.2f}"])
+    t_mlp = best_of(lambda: nngraph.build(HERE.parent / "specs" / "mnist_mlp.yaml"), 5)
+    rows.append(["specs/mnist_mlp.yaml, dense 784-256-256-10 (load + build)", f"{t_mlp * 1000:.1f} ms", "-"])
+    RESULTS["load"] = table(f"Loading and validating {count:,} explicit edges",
+                            ["what", "seconds", "relative to PyYAML C loader"], rows)
+
+
+# -- training -----------------------------------------------------------------------------------------
+
+
+def bench_train(threads_list, quick):
+    rows = []
+    datasets = ["mnist"]
+    from nngraph.data.datasets import _find_idx, SYSTEM_DIRS
+
+    if any(_find_idx(d) for d in SYSTEM_DIRS["fashion_mnist"]):
+        datasets.append("fashion_mnist")
+    trainers = ["nngraph", "numpy"]
+    try:
+        import torch  # noqa: F401
+        trainers.append("torch")
+    except ImportError:
+        pass
+    for data in datasets:
+        for n in threads_list:
+            found = {}
+            for trainer in trainers:
+                out = subprocess.run([sys.executable, str(HERE / "train_compare.py"), trainer, "--data", data,
+                                      "--epochs", "3" if quick else "5", "--threads", str(n)],
+                                     capture_output=True, text=True, check=True).stdout
+                found[trainer] = json.loads(out.strip().splitlines()[-1])
+            ours = np.median(found["nngraph"]["epoch_seconds"][1:] or found["nngraph"]["epoch_seconds"])
+            for trainer, r in found.items():
+                med = np.median(r["epoch_seconds"][1:] or r["epoch_seconds"])
+                rows.append([data, r["n_train"], n, trainer, f"{med:.2f}", f"{ours / med:.2f}",
+                             f"{100 * r['accuracy']:.1f}", f"{r['peak_rss_mib']:.0f}"])
+    RESULTS["train"] = table(
+        "Training 784-256-128-10, Adam 1e-3, batch 128, float32 (median epoch after the first)",
+        ["data", "train samples", "threads", "trainer", "s/epoch", "nngraph time / this", "test acc %",
+         "peak RSS MiB"], rows)
+
+
+# -- sparse threshold -----------------------------------------------------------------------------------
+
+
+def bench_sparse(threads_list, quick):
+    import scipy.sparse as sp
+
+    rows = []
+    rng = np.random.default_rng(0)
+    m = n = 1000
+    a = rng.random((1000, m), dtype=np.float32)
+    for threads in threads_list:
+        with threads_ctx(threads):
+            for density in (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
+                w = sp.random_array((m, n), density=density, format="csr", dtype=np.float32, rng=rng)
+                dense = w.toarray()
+                out = np.empty((1000, n), np.float32)
+                t_dense = best_of(lambda: np.matmul(a, dense, out=out), 5)
+                t_sparse = best_of(lambda: w.T.dot(a.T).T, 5)
+                rows.append([threads, f"{density:.1%}", f"{t_dense * 1000:.2f}", f"{t_sparse * 1000:.2f}",
+                             "sparse" if t_sparse < t_dense else "dense"])
+    RESULTS["sparse"] = table("Dense vs CSR block, 1000x1000 weights, batch 1,000, float32 (ms)",
+                              ["threads", "density", "dense matmul", "CSR", "faster"], rows)
+
+
+# -- drawing ---------------------------------------------------------------------------------------------
+
+
+def bench_draw(threads_list, quick):
+    from nngraph.draw import render
+
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        spec_path = HERE.parent / "specs" / "mnist_mlp.yaml"
+        for view in ("neuron", "layer", "stage"):
+            for fmt in ("svg", "png"):
+                t = best_of(lambda: render(spec_path, Path(d) / f"m.{fmt}", view=view), 2)
+                rows.append(["specs/mnist_mlp.yaml", view, fmt, f"{t:.2f}"])
+        irr = Path(d) / "irr.json"
+        irr.write_text(json.dumps(irregular_spec(2000, 100_000)))
+        for view in ("layer", "stage"):
+            t = best_of(lambda: render(irr, Path(d) / "i.svg", view=view), 1)
+            rows.append(["irregular 2,000 neurons, 100k edges (JSON)", view, "svg", f"{t:.2f}"])
+    RESULTS["draw"] = table("Drawing (whole command: load, build, lay out, render)",
+                            ["spec", "view", "format", "seconds"], rows)
+
+
+SECTIONS = {"forward": bench_forward, "irregular": bench_irregular, "compile": bench_compile, "load": bench_load,
+            "train": bench_train, "sparse": bench_sparse, "draw": bench_draw}
+
+
+def write_docs():
+    from threadpoolctl import threadpool_info
+
+    blas = ", ".join(f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')})"
+                     for i in threadpool_info())
+    lines = ["# Performance", "",
+             "Measured by `python benchmarks/run.py --write-docs` (this file is generated; do not edit by hand).",
+             "Every figure is a ratio against a baseline measured in the same run, on the same machine:",
+             f"{os.cpu_count()} cores (shared), Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}.",
+             "Times are the best of several runs; on a shared machine the 1-thread rows are the stable ones.", ""]
+    notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
+    if notes:
+        lines += [notes.strip(), ""]
+    for key in SECTIONS:
+        if key not in RESULTS:
+            continue
+        r = RESULTS[key]
+        lines += [f"## {r['title']}", "", "| " + " | ".join(r["header"]) + " |",
+                  "|" + "|".join("---" for _ in r["header"]) + "|"]
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in r["rows"]]
+        lines.append("")
+    (HERE.parent / "docs" / "performance.md").write_text("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
+    ap.add_argument("--threads", default="1,2", help="BLAS thread counts to measure (default 1,2)")
+    ap.add_argument("--write-docs", action="store_true", help="write docs/performance.md")
+    ap.add_argument("--child-compile", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_compile:
+        return _compile_child(args.child_compile)
+    threads = [int(t) for t in args.threads.split(",")]
+    chosen = args.only.split(",") if args.only else list(SECTIONS)
+    for name in chosen:
+        SECTIONS[name](threads, args.quick)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "latest.json").write_text(json.dumps(RESULTS, indent=2))
+    if args.write_docs:
+        write_docs()
+
+
+if __name__ == "__main__":
+    main()
