@@ -35,6 +35,15 @@ from netgen import irregular_spec, mlp_spec, neat_activate, neat_style_network  
 RESULTS = {}
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over from
+    the parent across fork and exec, so a child would report the benchmark runner's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def best_of(fn, repeat=5, number=1):
     """Smallest time per call over ``repeat`` rounds: the least disturbed by a shared machine."""
     fn()
@@ -230,8 +239,6 @@ def bench_irregular(threads_list, quick):
 
 def _compile_child(edges):
     """Run in a child process: build+compile+run the irregular graph; print times and peak RSS."""
-    import resource
-
     neurons = max(200, edges // 50)
     spec = irregular_spec(neurons, edges)
     t0 = time.perf_counter()
@@ -246,7 +253,7 @@ def _compile_child(edges):
     t4 = time.perf_counter()
     print(json.dumps({"edges": edges, "neurons": neurons, "validate_models": t1 - t0, "build": t2 - t1,
                       "compile": t3 - t2, "forward_1000": t4 - t3,
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mib": peak_rss_mib()}))
 
 
 def bench_compile(threads_list, quick):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SIZES = (784, 256, 128, 10)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss would include the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def load(name):
@@ -43,7 +50,7 @@ def spec_dict(epochs, data):
 
 def run_nngraph(ds, epochs, data):
     import nngraph
-    from nngraph.train import evaluate, train
+    from nngraph.training import evaluate, train
 
     times = []
 
@@ -150,14 +157,14 @@ def main():
 
         torch.set_num_threads(args.threads)
     ds = load(args.data)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_rss_mib()
     with threadpool_limits(args.threads):
         times, acc = {"nngraph": run_nngraph, "numpy": run_numpy, "torch": run_torch}[args.trainer](
             ds, args.epochs, args.data)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mib()
     print(json.dumps({"trainer": args.trainer, "data": args.data, "threads": args.threads,
                       "n_train": int(len(ds.x_train)), "epoch_seconds": times, "accuracy": acc,
-                      "peak_rss_mib": peak / 1024, "rss_before_training_mib": base / 1024}))
+                      "peak_rss_mib": peak, "peak_rss_before_training_mib": base}))
 
 
 if __name__ == "__main__":

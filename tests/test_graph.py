@@ -218,3 +218,8 @@ def test_non_regular_edge_file_refused(tmp_path):
     (spec.parent / "sub").mkdir()
     d = one(spec)
     assert d.path == "edge_file" and "not a regular file" in d.message
+
+
+def test_unknown_keys_and_graph_errors_in_one_pass():
+    found = diags(NET.replace("size: 3}", "size: 3, sise: 3}").replace("{from: hidden, to: y}", "{from: hiden, to: y}"))
+    assert [(d.line, d.code) for d in found] == [(4, "unknown_key"), (9, "unknown_node")]

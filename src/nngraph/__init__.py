@@ -9,7 +9,7 @@ The pipeline, one module per step (imports flow one way)::
     nngraph.graph    build(spec) -> Graph            (references, shapes, cycles; networkx)
     nngraph.compile  compile(graph) -> Plan          (matrix stages)
     nngraph.runtime  forward(plan, x)                (batched forward pass; Plan.forward)
-    nngraph.train    train(spec, data) -> (plan, history)
+    nngraph.training train(spec, data) -> (plan, history), also nngraph.train
     nngraph.draw     draw(spec, view=...)            (graphviz)
 """
 from .errors import (
@@ -34,12 +34,12 @@ def __getattr__(name):
     if name == "build":
         from .graph import build
         return build
-    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference"):
+    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference", "training"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     if name == "train":
-        import importlib
-        return importlib.import_module(".train", __name__)
+        from .training import train
+        return train
     raise AttributeError(f"module 'nngraph' has no attribute {name!r}")
 
 

@@ -281,7 +281,7 @@ class _RichProgress:
 def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
     from .data import load_data
     from .params import parameters_path
-    from .train import evaluate, train
+    from .training import evaluate, train
 
     spec = graph.spec
     err = _console(stderr=True)
@@ -319,7 +319,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
 def _evaluate_only(graph, dtype, as_json):
     from .compile import compile
     from .data import load_data
-    from .train import evaluate
+    from .training import evaluate
 
     spec = graph.spec
     plan = compile(graph, dtype=dtype)

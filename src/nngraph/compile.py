@@ -26,7 +26,7 @@ from .params import bias_key, expected_shapes, initial_values
 # (1000x1000 block, batch 1,000, float32): CSR wins below about 8% density with 2 BLAS threads
 # and 14% with one (scipy's product is single-threaded); on blocks of under ~64k entries the
 # dense product is cheap and scipy's per-call overhead decides. See docs/performance.md.
-SPARSE_BELOW = 0.05
+SPARSE_BELOW = 0.08
 SPARSE_MIN_ENTRIES = 65_536
 
 

@@ -191,7 +191,17 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     from .order import fallback_levels, order_neurons  # acyclicity proof and depth
 
     limits = limits or default_limits()
-    spec = load(spec, limits=limits)
+    try:
+        spec = load(spec, limits=limits)
+    except SpecError as exc:
+        partial = getattr(exc, "partial_spec", None)
+        if partial is None:
+            raise
+        try:  # only unknown keys were wrong: report the graph's findings in the same pass
+            build(partial, limits=limits)
+        except SpecError as more:
+            raise SpecError(exc.diagnostics + more.diagnostics, exc.warnings + more.warnings) from None
+        raise
     report = Report(spec)
     nodes = check_nodes(spec, report, limits)
     if report.has_errors and not nodes:

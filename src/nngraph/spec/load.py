@@ -104,7 +104,9 @@ def validate_data(data, src: Source, base_dir) -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(_diagnostics(exc, data, src)) from None
+        error = SpecError(_diagnostics(exc, data, src))
+        error.partial_spec = _without_unknown_keys(exc, data, src, base_dir)
+        raise error from None
     except (RecursionError, MemoryError) as exc:  # pragma: no cover - bounded by parse()
         raise SpecError([Diagnostic(src.name, 1, 1, "", "too_large", str(exc))]) from None
     finally:
@@ -112,6 +114,27 @@ def validate_data(data, src: Source, base_dir) -> Spec:
             gc.enable()
     spec._source = src
     spec._base_dir = base_dir
+    return spec
+
+
+def _without_unknown_keys(exc: ValidationError, data, src, base_dir):
+    """When the only problems are unknown keys, the spec without them, so that the graph's checks
+    can report their own findings in the same pass (the unknown keys stay reported as errors)."""
+    errors = exc.errors(include_url=False)
+    if any(e["type"] != "extra_forbidden" for e in errors):
+        return None
+    stripped = json.loads(json.dumps(data))
+    for e in errors:
+        path, _ = _real_path(e["loc"], data)
+        parent = stripped
+        for part in path[:-1]:
+            parent = parent[part]
+        parent.pop(path[-1], None)
+    try:
+        spec = Spec.model_validate(stripped)
+    except ValidationError:
+        return None
+    spec._source, spec._base_dir = src, base_dir
     return spec
 
 
