@@ -461,10 +461,14 @@ def main():
     ap.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--threads", default="1,2", help="BLAS thread counts to measure (default 1,2)")
     ap.add_argument("--write-docs", action="store_true", help="write docs/performance.md")
+    ap.add_argument("--docs-only", action="store_true", help="rewrite docs/performance.md from the last results")
     ap.add_argument("--child-compile", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_compile:
         return _compile_child(args.child_compile)
+    if args.docs_only:
+        RESULTS.update(json.loads((HERE / "results" / "latest.json").read_text()))
+        return write_docs()
     threads = [int(t) for t in args.threads.split(",")]
     chosen = args.only.split(",") if args.only else list(SECTIONS)
     for name in chosen:

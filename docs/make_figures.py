@@ -21,8 +21,26 @@ FIGURES = [
 ]
 
 
+def trained_mnist():
+    """The MNIST MLP with real weights: train it (about a second) in a scratch copy."""
+    import shutil
+    import tempfile
+
+    from nngraph import train
+
+    folder = Path(tempfile.mkdtemp())
+    shutil.copy(ROOT / "specs" / "mnist_mlp.yaml", folder / "mnist_mlp.yaml")
+    plan, _ = train(folder / "mnist_mlp.yaml")
+    plan.save()
+    return folder / "mnist_mlp.yaml"
+
+
 def main():
     OUT.mkdir(exist_ok=True)
+    trained = trained_mnist()
+    for fmt in ("svg", "png"):
+        path, _ = render(trained, OUT / f"mnist_mlp.trained.neuron.{fmt}", view="neuron", dpi=96)
+        print("wrote", path.relative_to(ROOT))
     for spec, view in FIGURES:
         name = f"{Path(spec).stem}.{view}"
         for fmt in ("svg", "png"):

@@ -79,7 +79,8 @@ def stage_graph(plan, dpi=150):
         title = "stage 0 (inputs)" if st.index == 0 else f"stage {st.index}"
         label = (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" bgcolor="#ffffff">'
                  f'<tr><td><b>{title}</b></td></tr>{rows}'
-                 f'<tr><td><font point-size="9" color="#555555">{st.width:,} neurons</font></td></tr></table>>')
+                 f'<tr><td><font point-size="9" color="#555555">{st.width:,} neuron{"" if st.width == 1 else "s"}'
+                 '</font></td></tr></table>>')
         g.node(f"s{st.index}", label=label, tooltip=f"stage {st.index}: {st.width} neurons")
     for st in plan.stages[1:]:
         for b in st.blocks:

@@ -151,7 +151,8 @@ def neuron_scene(graph, values: dict, known: set, *, max_neurons: int = 12, high
                 if bias is not None and n.role != "input":
                     b = float(bias[i])
                     tip += f": b = {_fmt(b)}"
-                    label = _fmt(b) if len(_fmt(b)) <= 5 else ""
+                    short = f"{b:.2g}"
+                    label = short if len(short) <= 6 else ""
                 elif n.role != "input":
                     tip += ": b not set"
                 stroke, w = ("#e67e22", 3.0) if (n.name in hl or name in hl) else ("#333333", 1.0)
