@@ -143,7 +143,6 @@ def bench_forward(threads_list, quick):
 
 def _onnx_session(W, b):
     try:
-        import onnx
         import onnxruntime
         from onnx import TensorProto, helper, numpy_helper
     except ImportError:

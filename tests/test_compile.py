@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as hs
 
 import nngraph
 from nngraph import reference
@@ -50,7 +50,7 @@ def test_skip_connection_reads_the_input_stage():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), sparse=st.booleans(), batch=st.integers(1, 6))
+@given(seed=hs.integers(0, 2**32 - 1), sparse=hs.booleans(), batch=hs.integers(1, 6))
 def test_compiled_equals_reference(seed, sparse, batch):
     spec = random_spec(seed)
     plan = compile(spec, dtype=np.float64, sparse_below=1.01 if sparse else 0.0)

@@ -1,5 +1,4 @@
 """Datasets: IDX files, the bundled MNIST sample, generated sets, and the downloader (localhost)."""
-import gzip
 import hashlib
 import http.server
 import threading

@@ -3,12 +3,11 @@ import os
 
 import pytest
 
-import nngraph
 from nngraph import CycleError, LimitError, SpecError
 from nngraph.graph import build
 from nngraph.limits import Limits
 
-from helpers import EXAMPLES, SPECS, spec_text
+from helpers import EXAMPLES, SPECS
 
 NET = """\
 nngraph: 1

@@ -1,7 +1,6 @@
 """The README's code is run as written: Python blocks, and every `nngraph` command it shows,
 in a scratch copy of the repository (whose outputs, where shown, must match)."""
 import glob
-import os
 import re
 import shlex
 import shutil

@@ -164,7 +164,7 @@ def test_absent_connections_stay_absent():
     plan, _ = train(spec, _blobs_4d(spec))
     g = plan.graph.connections[0]
     block = plan.stages[1].blocks[0]
-    dense = block.W.toarray() if block.sparse else block.W
+    dense = block.dense()
     present = np.zeros((4, 6), dtype=bool)
     present[g.rows, g.cols] = True
     assert np.all(dense[~present] == 0) and np.any(dense[present] != 0)
@@ -181,7 +181,6 @@ def test_early_stopping_restores_the_best_epoch():
     plan, history = train(spec, _blobs_4d(spec), epochs=200)
     best = min(r["val_loss"] for r in history)
     assert len(history) < 200 and history[-1].get("stopped_early")
-    data = _blobs_4d(spec)
     assert best < history[-1]["val_loss"] or len(history) == 2
 
 

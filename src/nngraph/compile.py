@@ -11,7 +11,6 @@ is ever expanded per connection unless the graph itself is irregular there.
 """
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,18 +35,26 @@ class Block:
 
     src: int
     rows: np.ndarray | None
-    W: object  # np.ndarray (len(rows) x width) or scipy.sparse.csr_array
+    # dense: an ndarray of shape (len(rows), width). sparse: a CSR array of the *transpose*,
+    # (width, len(rows)): a sparse product is fast when it runs over contiguous rows of the
+    # transposed activations (see runtime.run_stage), ten times faster than dense @ csr.
+    W: object
     sparse: bool
     mask: np.ndarray | None = None  # dense blocks with absent connections: True where present
     frozen: np.ndarray | None = None  # True where the connection is not trainable (dense: matrix; CSR: data)
 
     @property
     def shape(self):
-        return self.W.shape
+        """(source columns read, stage width), whatever the storage."""
+        return (self.W.shape[1], self.W.shape[0]) if self.sparse else self.W.shape
 
     @property
     def nnz(self):
         return int(self.W.nnz) if self.sparse else int(self.mask.sum() if self.mask is not None else self.W.size)
+
+    def dense(self) -> np.ndarray:
+        """The block as a dense (source columns, stage width) matrix (for inspection and tests)."""
+        return self.W.toarray().T if self.sparse else self.W
 
 
 @dataclass
@@ -290,8 +297,7 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
     stages, col_of = _layout(graph, dtype)
     _fill_blocks(graph, stages, col_of, dtype, threshold)
     plan = Plan(graph, stages, col_of, dtype, origin)
-    defaults = {k: v for k, v in params.items()}
-    plan.set_parameters(defaults)
+    plan.set_parameters(params)
     return plan
 
 
@@ -397,7 +403,7 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
         block.mask = None if present.all() else present
         block.frozen = frozen
         return block
-    # CSR, built directly (connections are unique, so no duplicates to sum)
+    # CSR of the transpose, built directly (connections are unique, so no duplicates to sum)
     coo_r, coo_c, owner, ppos = [], [], [], []
     for ci, sc, dc in rects:
         rr = np.repeat(row_pos[sc], len(dc))
@@ -407,12 +413,12 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
         coo_r.append(row_pos[sc]), coo_c.append(dc), owner.append(np.full(len(sc), ci)), ppos.append(pos)
     coo_r, coo_c = np.concatenate(coo_r), np.concatenate(coo_c)
     owner, ppos = np.concatenate(owner), np.concatenate(ppos)
-    order = np.lexsort((coo_c, coo_r))
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(coo_r, minlength=n_rows), out=indptr[1:])
+    order = np.lexsort((coo_r, coo_c))  # by stage column, then source column
+    indptr = np.zeros(width_dst + 1, dtype=np.int64)
+    np.cumsum(np.bincount(coo_c, minlength=width_dst), out=indptr[1:])
     data = np.zeros(len(order), dtype=dtype)
-    block.W = sp.csr_array((data, coo_c[order].astype(np.int32 if width_dst < 2**31 else np.int64),
-                            indptr), shape=(n_rows, width_dst))
+    index_type = np.int32 if n_rows < 2**31 else np.int64
+    block.W = sp.csr_array((data, coo_r[order].astype(index_type), indptr), shape=(width_dst, n_rows))
     block.W.has_sorted_indices = True
     data_pos = np.empty(len(order), dtype=np.int64)
     data_pos[order] = np.arange(len(order))
@@ -469,12 +475,12 @@ def _accessor_vec(storage, where, pos):
 
 
 def _accessor_rect(storage, rsel, csel, shape):
-    sub = (rsel, csel) if isinstance(rsel, slice) or isinstance(csel, slice) else np.ix_(rsel, csel)
+    """get/put of a dense connection's (m, n) matrix inside a block; slices stay views."""
     if isinstance(rsel, np.ndarray) and isinstance(csel, np.ndarray):
         sub = np.ix_(rsel, csel)
     elif isinstance(rsel, np.ndarray):
         sub = (rsel[:, None], csel)
-    elif isinstance(csel, np.ndarray):
+    else:
         sub = (rsel, csel)
 
     def get(flat):
@@ -487,4 +493,3 @@ def _accessor_rect(storage, rsel, csel, shape):
 
 
 __all__ = ["compile", "Plan", "Stage", "Block", "SPARSE_BELOW"]
-_ = builtins  # `compile` shadows the builtin on purpose: nngraph.compile.compile(spec)

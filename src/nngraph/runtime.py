@@ -19,29 +19,44 @@ def forward(plan, x: np.ndarray, acts: list | None = None, training_mask=None) -
     """
     bufs = acts if acts is not None else _buffers(plan, x.shape[0])
     bufs[0] = x
+    transposed = {}
     for stage in plan.stages[1:]:
-        run_stage(stage, bufs, bufs[stage.index])
+        run_stage(stage, bufs, bufs[stage.index], transposed)
         if training_mask is not None and stage.dropout is not None:
             training_mask(stage, bufs[stage.index])
     return plan.gather_outputs(bufs)
 
 
-def run_stage(stage, bufs, Z):
+def run_stage(stage, bufs, Z, transposed=None):
+    """Z = activation(sum of A_src @ W + b), in place. Sparse blocks multiply the transposed
+    activations (contiguous rows for scipy's kernel); ``transposed`` caches them per forward pass
+    so each source stage is transposed once, however many blocks read it."""
     first = True
+    sparse_sum = None
     for block in stage.blocks:
+        if block.sparse:
+            AT = _transposed(bufs, block.src, transposed)
+            if block.rows is not None:
+                AT = AT[block.rows]
+            part = block.W @ AT  # (width, batch)
+            if sparse_sum is None:
+                sparse_sum = part
+            else:
+                sparse_sum += part
+            continue
         A = bufs[block.src]
         if block.rows is not None:
             A = A[:, block.rows]
-        if block.sparse:
-            P = block.W.T.dot(A.T).T if A.shape[0] else np.zeros((0, Z.shape[1]), Z.dtype)
-            if first:
-                Z[...] = P
-            else:
-                Z += P
-        elif first:
+        if first:
             np.matmul(A, block.W, out=Z)
         else:
             Z += A @ block.W
+        first = False
+    if sparse_sum is not None:
+        if first:
+            Z[...] = sparse_sum.T
+        else:
+            Z += sparse_sum.T
         first = False
     if first:
         Z[...] = 0
@@ -55,6 +70,14 @@ def run_stage(stage, bufs, Z):
         else:
             view = Z[:, lo:hi]
             FORWARD[name](view, view, alpha)
+
+
+def _transposed(bufs, src, cache):
+    if cache is None:
+        return np.ascontiguousarray(bufs[src].T)
+    if src not in cache:
+        cache[src] = np.ascontiguousarray(bufs[src].T)
+    return cache[src]
 
 
 def _buffers(plan, batch: int) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _computes(plan, stage) -> list[str]:
+def stage_contents(plan, stage) -> list[str]:
     """'hidden1 (256, relu)' or 'h[3:7] (4, tanh)' for each node part the stage computes."""
     graph = plan.graph
     node_of = np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
@@ -37,7 +37,7 @@ def plan_summary(plan) -> dict:
                            "nonzeros": b.nnz, "density": b.nnz / max(rows * cols, 1),
                            "rows_read": None if b.rows is None else int(len(b.rows))})
         n_bias = 0 if st.index == 0 else st.width
-        stages.append({"stage": st.index, "neurons": st.width, "computes": _computes(plan, st), "blocks": blocks,
+        stages.append({"stage": st.index, "neurons": st.width, "computes": stage_contents(plan, st), "blocks": blocks,
                        "activations": [f"{a}[{lo}:{hi}]" for a, _, lo, hi in st.segments],
                        "parameters": sum(b["nonzeros"] for b in blocks) + n_bias, "macs": st.macs})
     return {"name": plan.spec.name, "dtype": str(plan.dtype), "inputs": plan.input_width,

@@ -180,13 +180,15 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
                 continue
             dZ[:, lo:hi] = activation_grad(name, A[:, lo:hi], dZ[:, lo:hi], alpha)
         block_grads = []
+        dZT = None
         for b in st.blocks:
             src = acts[b.src] if b.rows is None else acts[b.src][:, b.rows]
-            if b.sparse:
-                coo = b._coo if hasattr(b, "_coo") else _coo_of(b)
-                g = np.einsum("bi,bi->i", src[:, coo[0]], dZ[:, coo[1]])
+            if b.sparse:  # b.W holds W transposed: (stage width, source columns)
+                if dZT is None:
+                    dZT = np.ascontiguousarray(dZ.T)
+                g = _sparse_weight_grad(b, np.ascontiguousarray(src.T), dZT)
                 if b.src > 0:
-                    back = (b.W @ dZ.T).T
+                    back = (b.W.T @ dZT).T
             else:
                 g = src.T @ dZ
                 if b.src > 0:
@@ -204,11 +206,18 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
     return out
 
 
-def _coo_of(block):
-    W = block.W
-    rows = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
-    block._coo = (rows, W.indices.astype(np.int64))
-    return block._coo
+def _sparse_weight_grad(block, AT, dZT, chunk_elems=1 << 22):
+    """dL/dW at the stored entries only: sum over the batch of A[:, i] * dZ[:, j], in chunks so
+    the gathered rows never exceed ``chunk_elems`` numbers."""
+    if not hasattr(block, "_coo"):
+        W = block.W
+        block._coo = (W.indices.astype(np.int64), np.repeat(np.arange(W.shape[0]), np.diff(W.indptr)))
+    src, dst = block._coo
+    out = np.empty(len(src), dtype=AT.dtype)
+    step = max(1, chunk_elems // max(AT.shape[1], 1))
+    for k in range(0, len(src), step):
+        out[k:k + step] = np.einsum("kb,kb->k", AT[src[k:k + step]], dZT[dst[k:k + step]])
+    return out
 
 
 # -- the training loop -------------------------------------------------------------------------

@@ -62,9 +62,9 @@ def layer_graph(graph, dpi=150, highlight=()):
 
 
 def _stage_text(plan, st):
-    from ..summary import _computes
+    from ..summary import stage_contents
 
-    return _computes(plan, st)
+    return stage_contents(plan, st)
 
 
 def stage_graph(plan, dpi=150):

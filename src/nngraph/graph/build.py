@@ -626,7 +626,7 @@ def check_flow(spec: Spec, nodes, connections, report: Report):
         elif n.role == "hidden" and not pred[n.index]:
             report.warning(path, "no_inputs", f"'{n.name}' has no incoming connections; it outputs a constant")
         if n.activation[0] == "softmax" and n.size == 1:
-            report.warning(path + ("activation",), "softmax_of_one", f"softmax over one neuron is always 1; "
+            report.warning(path + ("activation",), "softmax_of_one", "softmax over one neuron is always 1; "
                            "use sigmoid for a single-neuron probability")
 
 
