@@ -130,9 +130,9 @@ def test_random_pattern_is_fixed_by_its_seed():
 
 
 def test_sparse_blocks_chosen_by_density():
-    spec = {"nngraph": 1, "name": "r", "nodes": [{"name": "x", "role": "input", "size": 400},
-                                                  {"name": "y", "role": "output", "size": 400}],
-            "edges": [{"from": "x", "to": "y", "pattern": "random", "density": 0.005}]}
+    spec = {"nngraph": 1, "name": "r", "nodes": [{"name": "x", "role": "input", "size": 100},
+                                                  {"name": "y", "role": "output", "size": 100}],
+            "edges": [{"from": "x", "to": "y", "pattern": "random", "density": 0.05}]}
     assert compile(spec).stages[1].blocks[0].sparse
     spec["edges"][0]["density"] = 0.5
     assert not compile(spec).stages[1].blocks[0].sparse

@@ -20,13 +20,13 @@ from .errors import DataError, NNGraphError
 from .graph import Graph, build
 from .params import bias_key, expected_shapes, initial_values
 
-# Below this fraction of present connections a block is stored as CSR, if it is big enough for
-# the sparse product's fixed cost to pay off. Measured by `benchmarks/run.py --only sparse`
-# (1000x1000 block, batch 1,000, float32): CSR wins below about 8% density with 2 BLAS threads
-# and 14% with one (scipy's product is single-threaded); on blocks of under ~64k entries the
-# dense product is cheap and scipy's per-call overhead decides. See docs/performance.md.
+# Below this fraction of present connections a block is stored as CSR (of its transpose), if it
+# is not tiny. Measured by `benchmarks/run.py --only sparse` (1000x1000 block, batch 1,000,
+# float32): CSR wins below about 8% density with 2 BLAS threads and 14% with one (scipy's
+# product is single-threaded); on the 2,000-neuron irregular graph (90x90 blocks at 5%) CSR is
+# 1.3x faster than dense too. Blocks of under 1,024 entries stay dense: both are instant there.
 SPARSE_BELOW = 0.08
-SPARSE_MIN_ENTRIES = 65_536
+SPARSE_MIN_ENTRIES = 1_024
 
 
 @dataclass
