@@ -448,7 +448,7 @@ def write_docs():
     notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
     if notes:
         lines += [notes.strip(), ""]
-    for key in SECTIONS:
+    for key in ["forward", "irregular", "compile", "scaling", "load", "train", "sparse", "draw"]:
         if key not in RESULTS:
             continue
         r = RESULTS[key]
