@@ -219,6 +219,9 @@ def parse_yaml(src: Source, limits: Limits):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "nesting depth" in str(exc.problem):  # newer libyaml stops deep documents itself
+            raise LimitError([Diagnostic(src.name, line, col, "", "too_deep",
+                                         f"nesting is deeper than {limits.max_depth} levels")])
         msg = f"invalid YAML: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             msg = f"invalid YAML: {exc.problem} ({exc.context})"
