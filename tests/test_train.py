@@ -8,7 +8,8 @@ from nngraph.compile import compile
 from nngraph.data import Dataset, load_data
 from nngraph.runtime import _buffers, run_stage
 from nngraph.spec import Optimizer as OptimizerConfig
-from nngraph.training import (Optimizer, _fused_segments, backward, evaluate, loss_value, output_grad, targets_for,
+from nngraph.optimizers import Optimizer
+from nngraph.training import (_fused_segments, backward, evaluate, loss_value, output_grad, targets_for,
                            train, trainable_tensors)
 
 from helpers import EXAMPLES, ROOT

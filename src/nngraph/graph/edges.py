@@ -1,0 +1,335 @@
+"""Resolve edges, edge tables and edge files into Connections, and find duplicate connections.
+
+Single-neuron edges with a literal weight and table rows are resolved in bulk with numpy string
+operations and grouped per node pair; duplicates are found by sorting integer pair codes.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..limits import Limits
+from ..spec import Spec, suggest
+from ..spec.files import UnsafePath, read_edge_file, require_regular_file, resolve_inside
+from ..spec.source import format_path
+from .model import Connection, Report, derived_seed
+from .refs import parse_ref, resolve_range, split_neuron_refs
+
+
+
+def _resolve_ref(ref, by_name, nodes, report, path):
+    try:
+        name, selector = parse_ref(ref)
+    except ValueError as exc:
+        report.error(path, "bad_reference", str(exc))
+        return None
+    if name not in by_name:
+        report.error(path, "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
+                     f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
+        return None
+    node = nodes[by_name[name]]
+    try:
+        lo, hi = resolve_range(selector, node.size, name)
+    except ValueError as exc:
+        report.error(path, "out_of_range", str(exc))
+        return None
+    return node, lo, hi
+
+
+def _declared_count(edge, m, n) -> int:
+    if edge.pattern == "dense":
+        return m * n
+    if edge.pattern == "one_to_one":
+        return m
+    if edge.pattern == "sparse":
+        return len(edge.connections)
+    return math.ceil(edge.density * m * n)
+
+
+_SIMPLE_REF = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
+
+
+def _is_single_weight(edge) -> bool:
+    """An edge of one neuron to one neuron with a literal weight (NEAT genomes are made of these)."""
+    return (edge.weight is not None and edge.pattern == "dense" and _SIMPLE_REF.fullmatch(edge.from_) is not None
+            and _SIMPLE_REF.fullmatch(edge.to) is not None)
+
+
+def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
+    by_name = {}
+    for n in nodes:
+        by_name.setdefault(n.name, n.index)
+    single = [i for i, e in enumerate(spec.edges) if _is_single_weight(e)]
+    single_set = set(single)
+    ends, total = [], len(single)
+    for i, edge in enumerate(spec.edges):
+        if i in single_set:
+            ends.append(None)
+            continue
+        path = ("edges", i)
+        src = _resolve_ref(edge.from_, by_name, nodes, report, path + ("from",))
+        dst = _resolve_ref(edge.to, by_name, nodes, report, path + ("to",))
+        ends.append((src, dst))
+        if src and dst:
+            total += _declared_count(edge, src[2] - src[1], dst[2] - dst[1])
+    total += len(spec.edge_table or ())
+    if total > limits.max_weights:
+        report.error(("edges",), "too_many_weights", f"{total:,} weights in all, over the limit of "
+                     f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
+        return []
+    out, keys = [], {}
+    for trainable in (True, False):
+        rows = [i for i in single if spec.edges[i].trainable is trainable]
+        if rows:
+            edges = [spec.edges[i] for i in rows]
+            conns = _table_connections(np.array([e.from_ for e in edges]), np.array([e.to for e in edges]),
+                                       np.array([e.weight for e in edges], dtype=np.float64), "connections",
+                                       nodes, report, row_index=np.array(rows))
+            for c in conns:
+                c.trainable = trainable
+                if not trainable:
+                    c.key += "#frozen"
+            out += conns
+    for i, (edge, ends_i) in enumerate(zip(spec.edges, ends)):
+        if ends_i is None or ends_i[0] is None or ends_i[1] is None:
+            continue
+        src, dst = ends_i
+        path = ("edges", i)
+        key = f"edges/{edge.from_}->{edge.to}"
+        keys[key] = keys.get(key, 0) + 1
+        if keys[key] > 1:  # several edges between the same references: number them in spec order
+            key += f"#{keys[key]}"
+        if dst[0].role == "input":
+            report.error(path + ("to",), "edge_into_input", f"'{edge.to}' is an input node; inputs receive "
+                         "data, not connections; make it hidden or point the edge elsewhere")
+            continue
+        conn = _resolve_edge(edge, path, key, src, dst, report)
+        if conn is not None:
+            out.append(conn)
+    return out
+
+
+def _resolve_edge(edge, path, key, src, dst, report):
+    (snode, slo, shi), (dnode, dlo, dhi) = src, dst
+    m, n = shi - slo, dhi - dlo
+    conn = Connection(key, path, snode.index, slo, shi, dnode.index, dlo, dhi, dense=edge.pattern == "dense",
+                      init=edge.init, trainable=edge.trainable)
+    if edge.pattern == "dense":
+        if edge.weight is not None:
+            if (m, n) != (1, 1):
+                report.error(path + ("weight",), "weight_shape", f"'weight' sets one connection, but "
+                             f"{edge.from_} -> {edge.to} is {m} x {n}; use 'weights' (a {m} x {n} matrix) or 'init'")
+                return None
+            conn.values = np.array([[edge.weight]])
+        elif edge.weights is not None:
+            w = edge.weights
+            if not (len(w) == m and all(isinstance(r, list) and len(r) == n for r in w)):
+                found = f"{len(w)} x {len(w[0]) if w and isinstance(w[0], list) else '?'}"
+                rows = {len(r) for r in w if isinstance(r, list)}
+                if len(rows) > 1:
+                    found = f"rows of lengths {sorted(rows)}"
+                report.error(path + ("weights",), "weights_shape", f"weights must be a matrix of {m} rows "
+                             f"(from {edge.from_}) by {n} columns (to {edge.to}); found {found}")
+                return None
+            conn.values = np.array(w, dtype=np.float64)
+        return conn
+    if edge.pattern == "one_to_one":
+        if m != n:
+            report.error(path + ("pattern",), "one_to_one_sizes", f"one_to_one needs equal sizes; "
+                         f"{edge.from_} has {m} neurons and {edge.to} has {n}")
+            return None
+        conn.rows = conn.cols = np.arange(m, dtype=np.int64)
+        if edge.weight is not None:
+            conn.values = np.full(m, edge.weight)
+        elif edge.weights is not None:
+            if not isinstance(edge.weights[0] if edge.weights else 0.0, float) or len(edge.weights) != m:
+                report.error(path + ("weights",), "weights_shape", f"one_to_one weights are a list of {m} numbers")
+                return None
+            conn.values = np.array(edge.weights, dtype=np.float64)
+        return conn
+    if edge.weight is not None or (edge.pattern == "sparse" and edge.weights is not None):
+        report.error(path, "weights_for_pattern", f"pattern {edge.pattern} takes its weights from "
+                     "'connections' ([i, j, w]) or 'init'")
+        return None
+    if edge.pattern == "sparse":
+        table = edge.connections
+        conn.rows = np.array([c[0] for c in table], dtype=np.int64)
+        conn.cols = np.array([c[1] for c in table], dtype=np.int64)
+        bad = np.flatnonzero((conn.rows >= m) | (conn.cols >= n))
+        for k in bad[:5]:
+            report.error(path + ("connections", int(k)), "out_of_range", f"connection [{table[k][0]}, {table[k][1]}] "
+                         f"is outside {edge.from_} x {edge.to} ({m} x {n}: i < {m}, j < {n})")
+        if len(bad):
+            return None
+        if table and len(table[0]) == 3:
+            conn.values = np.array([c[2] for c in table], dtype=np.float64)
+        return conn
+    # random: a seeded pattern, fixed by the spec (not by training)
+    seed = edge.seed if edge.seed is not None else derived_seed(0, key)
+    k = math.ceil(edge.density * m * n)
+    flat = np.sort(np.random.default_rng(seed).choice(m * n, size=k, replace=False))
+    conn.rows, conn.cols = np.divmod(flat, n)
+    return conn
+
+
+def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
+    """Group edge-table rows and edge-file rows into one sparse Connection per node pair."""
+    out = []
+    if spec.edge_table:
+        rows = spec.edge_table
+        out += _table_connections(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                                  np.array([r[2] for r in rows], dtype=np.float64), "edge_table", nodes, report)
+    if spec.edge_file:
+        try:
+            path = require_regular_file(resolve_inside(spec.base_dir, spec.edge_file), spec.edge_file)
+            f, t, w = read_edge_file(path)
+        except (UnsafePath, ValueError) as exc:
+            report.error(("edge_file",), "edge_file", str(exc))
+            return out
+        out += _table_connections(f, t, w, "edge_file", nodes, report)
+    return out
+
+
+def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
+    """One sparse Connection per (source node, target node) from rows of single-neuron references.
+
+    ``where`` names the rows: "edge_table", "edge_file", or "connections" (single-neuron edges
+    of ``edges``, whose spec rows are ``row_index``).
+    """
+    by_name = {n.name: n for n in nodes}
+    rows_at = np.arange(len(frm)) if row_index is None else row_index
+
+    def at(row, col):
+        if where == "connections":
+            return ("edges", int(rows_at[row]), ("from", "to")[col])
+        return _row_path(where, int(rows_at[row]), col)
+    resolved = []
+    for refs, col in ((frm, 0), (to, 1)):
+        try:
+            names, idx = split_neuron_refs(refs)
+        except ValueError as exc:
+            report.error((where,), "bad_reference", str(exc))
+            return []
+        uniq, inverse = np.unique(names, return_inverse=True)
+        node_of = np.empty(len(uniq), dtype=np.int64)
+        sizes = np.empty(len(uniq), dtype=np.int64)
+        for u, name in enumerate(uniq):
+            if name not in by_name:
+                row = int(np.flatnonzero(inverse == u)[0])
+                report.error(at(row, col), "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
+                             f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
+                return []
+            node_of[u], sizes[u] = by_name[name].index, by_name[name].size
+        node_idx, size = node_of[inverse], sizes[inverse]
+        missing = (idx < 0) & (size != 1)
+        bad = np.flatnonzero(missing | (idx >= size))
+        if len(bad):
+            row = int(bad[0])
+            name = str(names[row])
+            if idx[row] >= size[row]:
+                msg = (f"neuron index {idx[row]} is out of range for '{name}' (size {size[row]}: valid 0 to "
+                       f"{size[row] - 1})")
+            elif where == "connections":
+                msg = (f"'weight' sets one connection, but '{name}' has {size[row]} neurons; use 'weights' "
+                       "(a matrix) or 'init'")
+            else:
+                msg = f"{refs[row]!r} must name one neuron (name[i] with i < {size[row]})"
+            code = "weight_shape" if where == "connections" and idx[row] < size[row] else "out_of_range"
+            report.error(at(row, col), code, msg + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
+            return []
+        resolved.append((node_idx, np.maximum(idx, 0)))
+    (sn, si), (dn, di) = resolved
+    into_input = np.flatnonzero(np.array([nodes[k].role == "input" for k in range(len(nodes))])[dn])
+    if len(into_input):
+        report.error(at(int(into_input[0]), 1), "edge_into_input", f"'{to[into_input[0]]}' is in an input node; "
+                     "inputs receive data, not connections")
+        return []
+    out = []
+    pair = sn * len(nodes) + dn
+    order = np.argsort(pair, kind="stable")
+    bounds = np.flatnonzero(np.diff(pair[order])) + 1
+    for group in np.split(order, bounds):
+        s, d = int(sn[group[0]]), int(dn[group[0]])
+        first = int(rows_at[group[0]])
+        conn = Connection(f"{where}/{nodes[s].name}->{nodes[d].name}",
+                          ("edges", first) if where == "connections" else (where, first), s, 0, nodes[s].size,
+                          d, 0, nodes[d].size, dense=False, rows=si[group], cols=di[group],
+                          values=weights[group], row_paths=rows_at[group])
+        out.append(conn)
+    return out
+
+
+def _row_path(where, row, col):
+    return (where, row, col) if where == "edge_table" else (where,)
+
+
+
+
+def check_duplicates(connections, nodes, report: Report):
+    """No two connections may join the same pair of neurons."""
+    by_pair = {}
+    for c in connections:
+        by_pair.setdefault((c.src, c.dst), []).append(c)
+    for (s, d), group in by_pair.items():
+        n_dst = nodes[d].size
+        dense = [c for c in group if c.dense]
+        listed = [c for c in group if not c.dense]
+        if len(dense) > 8 and sum(c.m * c.n for c in dense) <= 5_000_000:
+            listed = dense + listed  # many small blocks: compare them as lists of pairs (sorting, not k^2)
+            dense = []
+        for a_i, a in enumerate(dense):  # dense blocks overlap when both ranges intersect
+            for b in dense[a_i + 1:]:
+                if a.src_lo < b.src_hi and b.src_lo < a.src_hi and a.dst_lo < b.dst_hi and b.dst_lo < a.dst_hi:
+                    _duplicate(report, b, a)
+        if not listed:
+            continue
+        pair_codes, owners = [], []
+        for k, c in enumerate(listed):
+            r, q = _pairs_of(c)
+            pair_codes.append((c.src_lo + r) * n_dst + (c.dst_lo + q))
+            owners.append(np.full(len(r), k))
+        code, owner = np.concatenate(pair_codes), np.concatenate(owners)
+        order = np.argsort(code, kind="stable")
+        code, owner = code[order], owner[order]
+        same = np.flatnonzero(code[1:] == code[:-1])
+        for k in same[:5]:
+            first, second = listed[owner[k]], listed[owner[k + 1]]
+            what = _pair_name(nodes, s, d, code[k], n_dst)
+            if first is second:
+                pos = int(np.flatnonzero(_codes(second, n_dst) == code[k])[1])
+                where = second.path if second.row_paths is None else (second.path[0], int(second.row_paths[pos]))
+                report.error(where, "duplicate_connection", f"{what} is connected twice; each pair of neurons "
+                             "may be connected once")
+            else:
+                _duplicate(report, second, first, what)
+        for a in dense:
+            r, q = np.divmod(code, n_dst)
+            inside = (r >= a.src_lo) & (r < a.src_hi) & (q >= a.dst_lo) & (q < a.dst_hi)
+            if inside.any():
+                k = int(np.argmax(inside))
+                _duplicate(report, listed[owner[k]], a, _pair_name(nodes, s, d, code[k], n_dst))
+
+
+def _pairs_of(c):
+    if c.dense:
+        return np.repeat(np.arange(c.m), c.n), np.tile(np.arange(c.n), c.m)
+    return c.rows, c.cols
+
+
+def _codes(c, n_dst):
+    r, q = _pairs_of(c)
+    return (c.src_lo + r) * n_dst + (c.dst_lo + q)
+
+
+def _pair_name(nodes, s, d, code, n_dst):
+    i, j = divmod(int(code), n_dst)
+    a, b = nodes[s], nodes[d]
+    return f"{a.name if a.size == 1 else f'{a.name}[{i}]'} -> {b.name if b.size == 1 else f'{b.name}[{j}]'}"
+
+
+def _duplicate(report, c, other, what=None):
+    what = what or "some neurons"
+    report.error(c.path, "duplicate_connection", f"{what} already connected by {format_path(other.path)}; "
+                 "each pair of neurons may be connected once")

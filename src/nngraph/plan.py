@@ -1,0 +1,234 @@
+"""A compiled network: its stages, inputs and outputs, parameters by name, and ``forward``."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError, NNGraphError
+from .graph import Graph
+from .params import bias_key, expected_shapes
+
+
+class Plan:
+    """A compiled network. Call :meth:`forward`; inspect :attr:`stages`; :meth:`save` parameters."""
+
+    def __init__(self, graph: Graph, stages, col_of, dtype, params_origin: str):
+        self.graph = graph
+        self.spec = graph.spec
+        self.stages = stages
+        self.dtype = np.dtype(dtype)
+        self.col_of = col_of  # column of each global neuron within its stage
+        self.stage_of = graph.neuron_level
+        self.params_origin = params_origin
+        self.inputs = [(n.name, n.size) for n in graph.inputs]
+        self.outputs = [(n.name, n.size) for n in graph.outputs]
+        self.input_width = sum(s for _, s in self.inputs)
+        self.output_width = sum(s for _, s in self.outputs)
+        self._out_index = [self._locate_node(n) for n in graph.outputs]
+        self._param_index = None
+        self._buffers = {}
+
+    # -- inputs and outputs ----------------------------------------------------------------
+    def _locate_node(self, node):
+        g = np.arange(node.offset, node.offset + node.size)
+        stages, cols = self.stage_of[g], self.col_of[g]
+        if (stages == stages[0]).all() and (np.diff(cols) == 1).all():
+            return [(int(stages[0]), slice(int(cols[0]), int(cols[-1]) + 1), None)]
+        return [(int(s), cols[stages == s], np.flatnonzero(stages == s)) for s in np.unique(stages)]
+
+    def input_names(self) -> list[str]:
+        """One name per input column: the node's labels, ``name[i]``, or the node name (size 1)."""
+        return _column_names(self.graph.inputs)
+
+    def output_names(self) -> list[str]:
+        return _column_names(self.graph.outputs)
+
+    def as_input(self, x) -> np.ndarray:
+        """An array (batch, input width) from an array or a dict of input node name -> values."""
+        if isinstance(x, dict):
+            unknown = set(x) - {n for n, _ in self.inputs}
+            if unknown:
+                from .spec import suggest
+                name = sorted(unknown)[0]
+                raise DataError(f"'{name}' is not an input node{suggest(name, [n for n, _ in self.inputs])}; "
+                                f"inputs are {', '.join(n for n, _ in self.inputs)}")
+            parts = []
+            for name, size in self.inputs:
+                if name not in x:
+                    raise DataError(f"input '{name}' is missing ({size} value{'s' if size > 1 else ''} per sample)")
+                v = np.asarray(x[name], dtype=self.dtype)
+                v = v.reshape(-1, 1) if v.ndim <= 1 and size == 1 else np.atleast_2d(v)
+                if v.shape[1] != size:
+                    raise DataError(f"input '{name}' has {v.shape[1]} values per sample; it has {size} neurons")
+                parts.append(v)
+            x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        if x.ndim != 2 or x.shape[1] != self.input_width:
+            raise DataError(f"expected an array of shape (batch, {self.input_width}) "
+                            f"({', '.join(f'{n} {s}' for n, s in self.inputs)}); found shape {x.shape}")
+        if x.dtype != self.dtype or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=self.dtype)
+        return x
+
+    def gather_outputs(self, acts) -> np.ndarray:
+        parts = []
+        for (name, size), where in zip(self.outputs, self._out_index):
+            if len(where) == 1 and where[0][2] is None:
+                s, cols, _ = where[0]
+                parts.append(acts[s][:, cols])
+            else:
+                out = np.empty((acts[0].shape[0], size), dtype=self.dtype)
+                for s, cols, local in where:
+                    out[:, local] = acts[s][:, cols]
+                parts.append(out)
+        if len(parts) == 1:
+            return parts[0].copy()
+        return np.concatenate(parts, axis=1)
+
+    # -- running --------------------------------------------------------------------------
+    def forward(self, x, *, as_dict: bool = False):
+        """Run a batch. ``x``: (batch, inputs) array, input nodes concatenated in spec order, or a
+        dict name -> array. Returns (batch, outputs), output nodes concatenated in spec order, or
+        a dict name -> array with ``as_dict=True``."""
+        from .runtime import forward
+
+        y = forward(self, self.as_input(x))
+        if as_dict:
+            out, at = {}, 0
+            for name, size in self.outputs:
+                out[name] = y[:, at:at + size]
+                at += size
+            return out
+        return y
+
+    __call__ = forward
+
+    # -- parameters -----------------------------------------------------------------------
+    def parameters(self) -> dict:
+        """Current parameter values by name (float64 copies), as stored in a parameters file."""
+        out = {}
+        for key, (shape, places) in self.param_index().items():
+            value = np.zeros(int(np.prod(shape)))
+            for get, _ in places:
+                get(value)
+            out[key] = value.reshape(shape)
+        return out
+
+    def set_parameters(self, values: dict) -> None:
+        """Write parameter values (by name) into the compiled blocks."""
+        index = self.param_index()
+        for key, value in values.items():
+            if key not in index:
+                raise NNGraphError(f"'{key}' is not a parameter of this network")
+            shape, places = index[key]
+            value = np.asarray(value, dtype=np.float64)
+            if value.shape != tuple(shape):
+                raise NNGraphError(f"'{key}' has shape {value.shape}; expected {tuple(shape)}")
+            flat = value.ravel()
+            for _, put in places:
+                put(flat)
+
+    def param_index(self):
+        if self._param_index is None:
+            self._param_index = _build_param_index(self)
+        return self._param_index
+
+    def save(self, path=None) -> str:
+        """Write the parameters to ``path`` (default: the spec's ``parameters`` file), atomically."""
+        from .params import parameters_path, write_parameters
+
+        target = path if path is not None else parameters_path(self.graph)
+        if target is None:
+            raise NNGraphError("the spec names no parameters file; give a path")
+        write_parameters(target, self.parameters())
+        return str(target)
+
+    def load(self, path) -> None:
+        """Read parameters from an ``.npz`` (checked against the spec) into the plan."""
+        from pathlib import Path
+
+        from .params import read_parameters
+
+        self.set_parameters(read_parameters(Path(path), expected_shapes(self.graph)))
+
+    # -- summary --------------------------------------------------------------------------
+    @property
+    def n_parameters(self) -> int:
+        return sum(int(np.prod(s)) for s, _ in self.param_index().values())
+
+    @property
+    def macs(self) -> int:
+        return sum(s.macs for s in self.stages)
+
+    def __repr__(self):
+        return (f"Plan({self.spec.name!r}: {len(self.stages) - 1} stages, {self.input_width} inputs -> "
+                f"{self.output_width} outputs, {self.n_parameters:,} parameters, {self.dtype})")
+
+
+def _column_names(nodes):
+    names = []
+    for n in nodes:
+        labels = n.spec.labels
+        if labels:
+            names += list(labels)
+        elif n.size == 1:
+            names.append(n.name)
+        else:
+            names += [f"{n.name}[{i}]" for i in range(n.size)]
+    return names
+
+
+def _build_param_index(plan: Plan) -> dict:
+    """name -> (shape, [(get(flat_out), put(flat_in))]) over the blocks and biases."""
+    graph = plan.graph
+    shapes = expected_shapes(graph)
+    index = {k: (s, []) for k, s in shapes.items()}
+    for node in graph.nodes:
+        if node.role == "input":
+            continue
+        g = np.arange(node.offset, node.offset + node.size)
+        for s in np.unique(plan.stage_of[g]):
+            local = np.flatnonzero(plan.stage_of[g] == s)
+            cols = plan.col_of[g[local]]
+            bias = plan.stages[s].bias
+            index[bias_key(node.name)][1].append(_accessor_vec(bias, cols, local))
+    for st in plan.stages[1:]:
+        for block in st.blocks:
+            storage = block.W.data if block.sparse else block.W
+            for ci, kind, a, b in block.places:
+                c = graph.connections[ci]
+                if kind == "rect":
+                    index[c.key][1].append(_accessor_rect(storage, a, b, c.shape))
+                else:
+                    target = storage if block.sparse else storage.reshape(-1)
+                    index[c.key][1].append(_accessor_vec(target, a, b))
+    return index
+
+
+def _accessor_vec(storage, where, pos):
+    def get(flat):
+        flat[pos] = storage[where]
+
+    def put(flat):
+        storage[where] = flat[pos]
+
+    return get, put
+
+
+def _accessor_rect(storage, rsel, csel, shape):
+    """get/put of a dense connection's (m, n) matrix inside a block; slices stay views."""
+    if isinstance(rsel, np.ndarray) and isinstance(csel, np.ndarray):
+        sub = np.ix_(rsel, csel)
+    elif isinstance(rsel, np.ndarray):
+        sub = (rsel[:, None], csel)
+    else:
+        sub = (rsel, csel)
+
+    def get(flat):
+        flat[:] = storage[sub].reshape(-1)
+
+    def put(flat):
+        storage[sub] = flat.reshape(shape)
+
+    return get, put
