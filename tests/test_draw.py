@@ -136,3 +136,13 @@ def test_python_api_returns_a_graphviz_object():
 
     g = drawmod.draw(EX["perceptron.yaml"], view="layer")
     assert isinstance(g, graphviz.Digraph) and "verdict" in g.source
+
+
+def test_builtin_writer_draws_layer_and_stage_views(tmp_path, monkeypatch):
+    monkeypatch.setattr(drawmod, "has_dot", lambda: False)
+    out, notes = render(EX["skip_connection.yaml"], tmp_path / "l.svg", view="layer")
+    root = _svg(out)
+    assert len(_groups(root, "node")) == 3 and len(_groups(root, "edge")) == 3 and "built-in" in notes[0]
+    assert "x: 4 × identity, 0 parameters" in _tips(root)
+    out, _ = render(EX["skip_connection.yaml"], tmp_path / "s.svg", view="stage")
+    assert len(_groups(_svg(out), "edge")) == 3

@@ -239,3 +239,8 @@ def test_schema_describes_every_field():
     for name, model in schema["$defs"].items():
         for field, info in model.get("properties", {}).items():
             assert info.get("description"), f"{name}.{field} has no description"
+
+
+def test_early_stopping_needs_a_validation_split():
+    d = one(BASE + "train: {loss: mse, validation_split: 0, early_stopping: {patience: 2}}\n")
+    assert d.path == "train" and "set validation_split above 0" in d.message

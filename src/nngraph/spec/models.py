@@ -244,6 +244,12 @@ class Train(Model):
     l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 penalty on weights (not biases).")
     early_stopping: Optional[EarlyStopping] = Field(None, description="Stop when the validation loss stops improving.")
 
+    @model_validator(mode="after")
+    def _early_stopping_needs_validation(self):
+        if self.early_stopping is not None and self.validation_split == 0:
+            raise ValueError("early_stopping watches the validation loss: set validation_split above 0")
+        return self
+
 
 class Data(Model):
     """Where the examples come from."""
