@@ -99,6 +99,7 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
                 dA[s][:, cols] += d_out[:, at + local]
         at += size
     grads_by_stage = {}
+    transposed = {}  # each source stage's activations, transposed once for its sparse blocks
     for st in reversed(plan.stages[1:]):
         A, dZ = acts[st.index], dA[st.index]
         if st.index in masks:  # dropout: A = f(z) * m, so dL/df = dL/dA * m and f(z) = A / m
@@ -116,7 +117,10 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
             if b.sparse:  # b.W holds W transposed: (stage width, source columns)
                 if dZT is None:
                     dZT = np.ascontiguousarray(dZ.T)
-                g = _sparse_weight_grad(b, np.ascontiguousarray(src.T), dZT)
+                if b.src not in transposed:
+                    transposed[b.src] = np.ascontiguousarray(acts[b.src].T)
+                AT = transposed[b.src] if b.rows is None else transposed[b.src][b.rows]
+                g = _sparse_weight_grad(b, AT, dZT)
                 if b.src > 0:
                     back = (b.W.T @ dZT).T
             else:
@@ -341,9 +345,9 @@ def _fused_segments(plan: Plan, loss: str) -> dict:
 def _step(plan, tensors, opt, xb, tb, cfg, fused, rng) -> float:
     acts = _buffers(plan, xb.shape[0])
     acts[0] = xb
-    masks = {}
+    masks, transposed = {}, {}
     for st in plan.stages[1:]:
-        run_stage(st, acts, acts[st.index])
+        run_stage(st, acts, acts[st.index], transposed)
         if st.dropout is not None:
             keep = 1.0 - st.dropout
             m = (rng.random(acts[st.index].shape) < keep).astype(plan.dtype) / keep.astype(plan.dtype)
