@@ -222,3 +222,9 @@ def test_non_regular_edge_file_refused(tmp_path):
 def test_unknown_keys_and_graph_errors_in_one_pass():
     found = diags(NET.replace("size: 3}", "size: 3, sise: 3}").replace("{from: hidden, to: y}", "{from: hiden, to: y}"))
     assert [(d.line, d.code) for d in found] == [(4, "unknown_key"), (9, "unknown_node")]
+
+
+def test_output_neuron_without_connections_is_a_warning():
+    g = build(NET.replace("{from: hidden, to: y}", '{from: hidden, to: "y[0]"}'))
+    assert [(w.code, w.path) for w in g.warnings] == [("unfed_output", "nodes[2]")]
+    assert "y[1]" in g.warnings[0].message

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import CycleError, LimitError, SpecError
 from ..limits import Limits, default_limits
 from ..spec import Spec, load
@@ -162,6 +164,26 @@ def check_flow(spec: Spec, nodes, connections, report: Report):
         if n.activation[0] == "softmax" and n.size == 1:
             report.warning(path + ("activation",), "softmax_of_one", "softmax over one neuron is always 1; "
                            "use sigmoid for a single-neuron probability")
+    _check_output_neurons(nodes, connections, reached, report)
+
+
+def _check_output_neurons(nodes, connections, reached, report):
+    """Within a reached output node, a neuron that nothing connects to only outputs its bias."""
+    fed = {n.index: np.zeros(n.size, dtype=bool) for n in nodes if n.role == "output" and n.index in reached}
+    for c in connections:
+        if c.dst in fed:
+            if c.dense:
+                fed[c.dst][c.dst_lo:c.dst_hi] = True
+            else:
+                fed[c.dst][c.dst_lo + c.cols] = True
+    for index, mask in fed.items():
+        missing = np.flatnonzero(~mask)
+        if len(missing):
+            n = nodes[index]
+            shown = ", ".join(f"{n.name}[{i}]" for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            plural = "s" if len(missing) > 1 else ""
+            report.warning(("nodes", index), "unfed_output", f"no connection reaches output neuron{plural} {shown}; "
+                           "it outputs a constant (its bias)")
 
 
 def _closure(start, links):
