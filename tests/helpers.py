@@ -20,3 +20,18 @@ def write_spec(tmp_path):
         path.write_text(spec_text(body))
         return path
     return write
+
+
+def diagnostics_of(fn, *args, **kw):
+    """The diagnostics of the SpecError that ``fn(*args, **kw)`` must raise."""
+    from nngraph import SpecError
+
+    with pytest.raises(SpecError) as info:
+        fn(*args, **kw)
+    return info.value.diagnostics
+
+
+def only_diagnostic(fn, *args, **kw):
+    found = diagnostics_of(fn, *args, **kw)
+    assert len(found) == 1, found
+    return found[0]

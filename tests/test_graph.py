@@ -3,11 +3,11 @@ import os
 
 import pytest
 
-from nngraph import CycleError, LimitError, SpecError
+from nngraph import CycleError, LimitError
 from nngraph.graph import build
 from nngraph.limits import Limits
 
-from helpers import EXAMPLES, SPECS
+from helpers import EXAMPLES, SPECS, diagnostics_of, only_diagnostic
 
 NET = """\
 nngraph: 1
@@ -23,15 +23,11 @@ edges:
 
 
 def diags(text, **kw):
-    with pytest.raises(SpecError) as info:
-        build(text, **kw)
-    return info.value.diagnostics
+    return diagnostics_of(build, text, **kw)
 
 
 def one(text, **kw):
-    found = diags(text, **kw)
-    assert len(found) == 1, found
-    return found[0]
+    return only_diagnostic(build, text, **kw)
 
 
 @pytest.mark.parametrize("path", EXAMPLES + SPECS, ids=lambda p: p.name)

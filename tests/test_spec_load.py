@@ -8,7 +8,7 @@ import nngraph
 from nngraph import LimitError, SpecError
 from nngraph.limits import Limits
 
-from helpers import EXAMPLES, SPECS, spec_text
+from helpers import EXAMPLES, SPECS, diagnostics_of, only_diagnostic, spec_text
 
 BASE = """\
 nngraph: 1
@@ -22,15 +22,11 @@ edges:
 
 
 def errors(text, **kw):
-    with pytest.raises(SpecError) as info:
-        nngraph.load(text, **kw)
-    return info.value.diagnostics
+    return diagnostics_of(nngraph.load, text, **kw)
 
 
 def one(text, **kw):
-    found = errors(text, **kw)
-    assert len(found) == 1, found
-    return found[0]
+    return only_diagnostic(nngraph.load, text, **kw)
 
 
 @pytest.mark.parametrize("path", EXAMPLES + SPECS, ids=lambda p: p.name)

@@ -100,9 +100,3 @@ def grad(name, a, da, alpha=None):
     if name in NOT_DIFFERENTIABLE:
         return np.zeros_like(da)
     raise KeyError(name)
-
-
-def apply(name, z, out=None, alpha=None):
-    """Apply activation ``name`` to a 2-D array (a new array unless ``out`` is given)."""
-    out = np.empty_like(z) if out is None else out
-    return FORWARD[name](z, out, alpha)

@@ -6,7 +6,7 @@ for a whole process with an environment variable ``NNGRAPH_<NAME>`` (``NNGRAPH_M
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,6 @@ class Limits:
                 values[f.name] = int(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-    def with_(self, **changes) -> "Limits":
-        return replace(self, **changes)
 
     @staticmethod
     def how_to_raise(name: str) -> str:

@@ -6,7 +6,6 @@ so a user sees every independent problem in one pass. Edges are resolved in
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -195,6 +194,3 @@ def _closure(start, links):
                 stack.append(nxt)
     return seen
 
-
-def spec_folder(spec: Spec) -> Path:
-    return Path(spec.base_dir) if spec.base_dir is not None else Path.cwd()
