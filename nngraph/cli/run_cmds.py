@@ -1,146 +1,12 @@
-"""The ``nngraph`` command: a thin layer over the library. Errors print one readable line each.
-
-Exit codes: 0 success, 1 invalid input or a failed run, 2 usage errors.
-"""
+"""run, train: compute with a network, training it first when it has no parameters."""
 from __future__ import annotations
 
 import json
 import sys
-import traceback
-from pathlib import Path
 
 import click
 
-from .errors import NNGraphError, SpecError
-
-_DEBUG = {"on": False}
-
-
-def _console(stderr=False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def _fail(exc: Exception, code: int = 1):
-    if _DEBUG["on"]:
-        traceback.print_exception(exc)
-    if isinstance(exc, SpecError):
-        for d in exc.diagnostics:
-            click.echo(d.format(), err=True)
-    else:
-        click.echo(f"error: {exc}", err=True)
-    sys.exit(code)
-
-
-class _Group(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except NNGraphError as exc:
-            _fail(exc, getattr(exc, "exit_code", 1))
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
-            sys.exit(130)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-            raise
-        except Exception as exc:  # a bug in nngraph: say so plainly, traceback only with --debug
-            if _DEBUG["on"]:
-                raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, "
-                       "and please report it)", err=True)
-            sys.exit(1)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.version_option(package_name="nngraph")
-def main(debug):
-    """nngraph: neural networks as data. Validate, run, train and draw network specs."""
-    _DEBUG["on"] = debug
-
-
-def _plural(n, word):
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-# -- validate / schema -------------------------------------------------------------------------
-
-
-@main.command()
-@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print findings as a JSON list.")
-def validate(specs, as_json):
-    """Check specs: syntax, types, references, shapes, limits, files and cycles."""
-    from .graph import build
-
-    findings, ok = [], True
-    for path in specs:
-        try:
-            g = build(path)
-            findings += g.warnings
-            summary = f"{path}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
-                      f"{_plural(int(g.neuron_level.max()), 'stage')})"
-            if not as_json:
-                for w in g.warnings:
-                    click.echo(w.format(), err=True)
-                click.echo(summary)
-        except SpecError as exc:
-            ok = False
-            findings += exc.diagnostics + exc.warnings
-            if not as_json:
-                for d in exc.diagnostics + exc.warnings:
-                    click.echo(d.format(), err=True)
-    if as_json:
-        click.echo(json.dumps([d.as_dict() for d in findings], indent=2))
-    sys.exit(0 if ok else 1)
-
-
-@main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
-def schema(output):
-    """Print the JSON Schema of the spec language (for editors)."""
-    from .spec import json_schema
-
-    text = json.dumps(json_schema(), indent=2) + "\n"
-    if output:
-        Path(output).write_text(text)
-    else:
-        click.echo(text, nl=False)
-
-
-# -- inspect -----------------------------------------------------------------------------------
-
-
-@main.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
-@click.option("--float64", is_flag=True, help="Compile in float64.")
-def inspect(spec, as_json, float64):
-    """Show the compiled plan: stages, blocks, parameters, multiply-adds."""
-    from .compile import compile
-    from .summary import plan_summary
-
-    plan = compile(spec, dtype="float64" if float64 else "float32")
-    info = plan_summary(plan)
-    if as_json:
-        click.echo(json.dumps(info, indent=2))
-        return
-    from rich.table import Table
-
-    table = Table(title=f"{plan.spec.name}: {len(plan.stages) - 1} stages ({info['dtype']})")
-    for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
-        table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
-    for st in info["stages"]:
-        reads = "\n".join(f"stage {b['from_stage']}: {b['kind']} {b['shape'][0]}x{b['shape'][1]}"
-                          + (f" ({b['density']:.1%})" if b["density"] < 1 else "")
-                          + (f" rows {b['rows_read']}" if b["rows_read"] is not None else "") for b in st["blocks"])
-        table.add_row(str(st["stage"]), f"{st['neurons']:,}", "\n".join(st["computes"]), reads or "-",
-                      f"{st['parameters']:,}", f"{st['macs']:,}")
-    table.add_row("total", f"{info['neurons']:,}", "", "", f"{info['parameters']:,}", f"{info['macs']:,}",
-                  style="bold")
-    _console().print(table)
-    _console().print(f"parameters: {plan.params_origin}")
+from . import main, _console, _fail, _plural  # noqa: F401  (shared by the command modules)
 
 
 # -- run / train -------------------------------------------------------------------------------
@@ -166,10 +32,10 @@ def _training_options(f):
 @_training_options
 def run(spec, inputs_file, input_pairs, output_file, retrain, float64, epochs, sets, plot, as_json, no_save):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
-    from . import load
-    from .graph import build
-    from .params import parameters_path
-    from .spec import with_overrides
+    from .. import load
+    from ..graph import build
+    from ..params import parameters_path
+    from ..spec import with_overrides
 
     s = load(spec)
     if sets:
@@ -195,9 +61,9 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, epochs, s
 @_training_options
 def train(spec, float64, epochs, sets, plot, as_json, no_save):
     """Train the spec's network (from its initial weights) and write its parameters file."""
-    from . import load
-    from .graph import build
-    from .spec import with_overrides
+    from .. import load
+    from ..graph import build
+    from ..spec import with_overrides
 
     s = load(spec)
     if sets:
@@ -206,8 +72,8 @@ def train(spec, float64, epochs, sets, plot, as_json, no_save):
 
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json):
-    from .compile import compile
-    from .io import parse_input_args, read_inputs, write_outputs
+    from ..compile import compile
+    from ..io import parse_input_args, read_inputs, write_outputs
 
     plan = compile(graph, dtype=dtype)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
@@ -279,9 +145,9 @@ class _RichProgress:
 
 
 def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
-    from .data import load_data
-    from .params import parameters_path
-    from .training import evaluate, train
+    from ..data import load_data
+    from ..params import parameters_path
+    from ..training import evaluate, train
 
     spec = graph.spec
     err = _console(stderr=True)
@@ -300,7 +166,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
     if target is not None and not no_save:
         result["parameters"] = plan.save(target)
     if plot:
-        from .plot import plot_history
+        from ..plot import plot_history
 
         plot_history(history, plot, title=spec.name)
         result["plot"] = plot
@@ -317,9 +183,9 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
 
 
 def _evaluate_only(graph, dtype, as_json):
-    from .compile import compile
-    from .data import load_data
-    from .training import evaluate
+    from ..compile import compile
+    from ..data import load_data
+    from ..training import evaluate
 
     spec = graph.spec
     plan = compile(graph, dtype=dtype)
@@ -360,65 +226,3 @@ def _print_test(test, data, spec):
         out.print(f"test loss ({spec.train.loss if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
 
 
-# -- draw ----------------------------------------------------------------------------------------
-
-
-@main.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (.svg, .png, .pdf, .dot).")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), help="Output format.")
-@click.option("--view", type=click.Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True)
-@click.option("--max-neurons", type=click.IntRange(3), default=12, show_default=True,
-              help="Collapse layers wider than this in the neuron view.")
-@click.option("--highlight", multiple=True, help="Highlight a node or neuron (repeatable).")
-@click.option("--focus", help="Draw only this neuron's neighbourhood (neuron view).")
-@click.option("--radius", type=click.IntRange(1), default=1, show_default=True, help="Steps around --focus.")
-@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True)
-@click.option("--force", is_flag=True, help="Draw a neuron view even if it would be very large.")
-@click.option("--open", "open_", is_flag=True, help="Open the diagram in the default viewer.")
-def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, force, open_):
-    """Draw a diagram of the network (neuron, layer or stage view)."""
-    from .draw import render
-
-    path, notes = render(spec, output=output, fmt=fmt, view=view, max_neurons=max_neurons, highlight=highlight,
-                         focus=focus, radius=radius, dpi=dpi, force=force)
-    for n in notes:
-        click.echo(n, err=True)
-    click.echo(f"wrote {path}", err=True)
-    if open_:
-        click.launch(str(path))
-
-
-# -- data ----------------------------------------------------------------------------------------
-
-
-@main.group()
-def data():
-    """Datasets: download the full MNIST / Fashion-MNIST (the only command that uses the network)."""
-
-
-@data.command("download")
-@click.argument("name", type=click.Choice(["mnist", "fashion_mnist"]))
-@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Data folder (default $NNGRAPH_DATA "
-              "or ~/.nngraph/data).")
-@click.option("--url", help="Mirror base URL.")
-def download_cmd(name, directory, url):
-    """Download NAME's IDX files (checksums verified) into the data folder."""
-    from .data.download import download
-
-    folder = download(name, directory, url)
-    click.echo(f"{name} is in {folder}")
-
-
-@main.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
-def dump(spec, fmt):
-    """Print a spec in canonical form (YAML or JSON)."""
-    from . import dump as dump_spec, load
-
-    click.echo(dump_spec(load(spec), fmt), nl=False)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,102 @@
+"""validate, schema, inspect, dump: commands that read a spec and report on it."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import SpecError
+from . import main, _console, _fail, _plural  # noqa: F401  (shared by the command modules)
+
+
+# -- validate / schema -------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print findings as a JSON list.")
+def validate(specs, as_json):
+    """Check specs: syntax, types, references, shapes, limits, files and cycles."""
+    from ..graph import build
+
+    findings, ok = [], True
+    for path in specs:
+        try:
+            g = build(path)
+            findings += g.warnings
+            summary = f"{path}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
+                      f"{_plural(int(g.neuron_level.max()), 'stage')})"
+            if not as_json:
+                for w in g.warnings:
+                    click.echo(w.format(), err=True)
+                click.echo(summary)
+        except SpecError as exc:
+            ok = False
+            findings += exc.diagnostics + exc.warnings
+            if not as_json:
+                for d in exc.diagnostics + exc.warnings:
+                    click.echo(d.format(), err=True)
+    if as_json:
+        click.echo(json.dumps([d.as_dict() for d in findings], indent=2))
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+def schema(output):
+    """Print the JSON Schema of the spec language (for editors)."""
+    from ..spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output:
+        Path(output).write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+# -- inspect -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
+@click.option("--float64", is_flag=True, help="Compile in float64.")
+def inspect(spec, as_json, float64):
+    """Show the compiled plan: stages, blocks, parameters, multiply-adds."""
+    from ..compile import compile
+    from ..summary import plan_summary
+
+    plan = compile(spec, dtype="float64" if float64 else "float32")
+    info = plan_summary(plan)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{plan.spec.name}: {len(plan.stages) - 1} stages ({info['dtype']})")
+    for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
+        table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
+    for st in info["stages"]:
+        reads = "\n".join(f"stage {b['from_stage']}: {b['kind']} {b['shape'][0]}x{b['shape'][1]}"
+                          + (f" ({b['density']:.1%})" if b["density"] < 1 else "")
+                          + (f" rows {b['rows_read']}" if b["rows_read"] is not None else "") for b in st["blocks"])
+        table.add_row(str(st["stage"]), f"{st['neurons']:,}", "\n".join(st["computes"]), reads or "-",
+                      f"{st['parameters']:,}", f"{st['macs']:,}")
+    table.add_row("total", f"{info['neurons']:,}", "", "", f"{info['parameters']:,}", f"{info['macs']:,}",
+                  style="bold")
+    _console().print(table)
+    _console().print(f"parameters: {plan.params_origin}")
+
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+def dump(spec, fmt):
+    """Print a spec in canonical form (YAML or JSON)."""
+    from .. import dump as dump_spec, load
+
+    click.echo(dump_spec(load(spec), fmt), nl=False)
+
