@@ -129,11 +129,24 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
                           "graphviz), or write .svg or .dot instead")
         error.exit_code = 2
         raise error
-    data = g.pipe(format=fmt, neato_no_op=2 if view == "neuron" else None, quiet=True)
+    data = _pipe(g, fmt, view)
     tmp = output.with_name(output.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(output)
     return output, notes
+
+
+def _pipe(g, fmt, view):
+    import graphviz
+
+    try:
+        return g.pipe(format=fmt, neato_no_op=2 if view == "neuron" else None, quiet=True)
+    except graphviz.CalledProcessError as e:
+        from .safe import plain
+
+        detail = plain((e.stderr or b"").decode("utf-8", "replace").strip())[:300]
+        raise DrawError(f"Graphviz could not lay out the {view} view ({detail}); write .dot to inspect it, "
+                        "or .svg with the built-in writer") from None
 
 
 def _write_text(path: Path, text: str):

@@ -1,10 +1,9 @@
 """Layer view (a box per node) and stage view (a box per compiled stage), laid out by ``dot``."""
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 import numpy as np
 
+from .safe import dot, dot_attrs, markup
 from .scene import Line, Scene, Text
 
 FILL = {"input": "#eef2f7", "hidden": "#ffffff", "output": "#fff4d6"}
@@ -34,7 +33,7 @@ def _ref(graph, c, src=True):
 def layer_graph(graph, dpi=150, highlight=()):
     import graphviz
 
-    g = graphviz.Digraph(graph.spec.name, engine="dot")
+    g = graphviz.Digraph(dot(graph.spec.name), engine="dot")
     g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", nodesep="0.3", ranksep="0.9")
     g.attr("node", shape="plain", fontname="Helvetica")
     g.attr("edge", fontname="Helvetica", fontsize="9", color="#555555")
@@ -43,12 +42,12 @@ def layer_graph(graph, dpi=150, highlight=()):
     for n in graph.nodes:
         act = "identity" if n.role == "input" else n.activation[0]
         border = "#e67e22" if n.name in hl else "#333333"
-        label = (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="4" bgcolor="{FILL[n.role]}" '
-                 f'color="{border}"><tr><td><b>{escape(n.name)}</b></td></tr>'
-                 f'<tr><td>{n.size:,} × {escape(act)}</td></tr>'
-                 f'<tr><td><font point-size="9" color="#555555">{params[n.index]:,} parameters</font></td></tr>'
-                 "</table>>")
-        g.node(f"n{n.index}", label=label, tooltip=f"{n.name}: {n.size} neurons, {act}, {params[n.index]:,} parameters")
+        label = markup('<table border="1" cellborder="0" cellspacing="0" cellpadding="4" bgcolor="{}" color="{}">'
+                       '<tr><td><b>{}</b></td></tr><tr><td>{} × {}</td></tr>'
+                       '<tr><td><font point-size="9" color="#555555">{} parameters</font></td></tr></table>',
+                       FILL[n.role], border, n.name, f"{n.size:,}", act, f"{params[n.index]:,}")
+        g.node(f"n{n.index}", **dot_attrs(dict(
+            label=label, tooltip=f"{n.name}: {n.size} neurons, {act}, {params[n.index]:,} parameters")))
     cycle = set(graph.cycle.cycle_connections) if graph.cycle is not None else set()
     for k, c in enumerate(graph.connections):
         label = _edge_label(c)
@@ -56,7 +55,7 @@ def layer_graph(graph, dpi=150, highlight=()):
         attrs = {"label": f"{ends} {label}".strip(), "tooltip": f"{c.key}: {c.count:,} weights"}
         if k in cycle:
             attrs.update(color="#d62728", penwidth="2.5", fontcolor="#d62728")
-        g.edge(f"n{c.src}", f"n{c.dst}", **attrs)
+        g.edge(f"n{c.src}", f"n{c.dst}", **dot_attrs(attrs))
     _bound_crossing_search(g, len(graph.connections))
     return g
 
@@ -70,26 +69,28 @@ def _stage_text(plan, st):
 def stage_graph(plan, dpi=150):
     import graphviz
 
-    g = graphviz.Digraph(plan.spec.name + "-stages", engine="dot")
+    g = graphviz.Digraph(dot(plan.spec.name + "-stages"), engine="dot")
     g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", ranksep="0.8")
     g.attr("node", shape="plain", fontname="Helvetica")
     g.attr("edge", fontname="Helvetica", fontsize="9", color="#555555")
     for st in plan.stages:
-        rows = "".join(f"<tr><td align='left'>{escape(t)}</td></tr>" for t in _stage_text(plan, st)[:12])
+        texts = _stage_text(plan, st)[:12]
         title = "stage 0 (inputs)" if st.index == 0 else f"stage {st.index}"
-        label = (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" bgcolor="#ffffff">'
-                 f'<tr><td><b>{title}</b></td></tr>{rows}'
-                 f'<tr><td><font point-size="9" color="#555555">{st.width:,} neuron{"" if st.width == 1 else "s"}'
-                 '</font></td></tr></table>>')
-        g.node(f"s{st.index}", label=label, tooltip=f"stage {st.index}: {st.width} neurons")
+        width = f'{st.width:,} neuron{"" if st.width == 1 else "s"}'
+        label = markup('<table border="1" cellborder="0" cellspacing="0" cellpadding="3" bgcolor="#ffffff">'
+                       '<tr><td><b>{}</b></td></tr>' + "<tr><td align='left'>{}</td></tr>" * len(texts)
+                       + '<tr><td><font point-size="9" color="#555555">{}</font></td></tr></table>',
+                       title, *texts, width)
+        g.node(f"s{st.index}", **dot_attrs(dict(label=label, tooltip=f"stage {st.index}: {st.width} neurons")))
     for st in plan.stages[1:]:
         for b in st.blocks:
             kind = "sparse" if b.sparse else "dense"
             dens = b.nnz / max(b.shape[0] * b.shape[1], 1)
             label = f"{kind} {b.shape[0]}×{b.shape[1]}" + (f" ({dens:.0%})" if dens < 1 else "")
             skip = b.src < st.index - 1
-            g.edge(f"s{b.src}", f"s{st.index}", label=label, style="dashed" if b.sparse else "solid",
-                   color="#8e44ad" if skip else "#555555", tooltip=f"{label}, {b.nnz:,} weights")
+            g.edge(f"s{b.src}", f"s{st.index}", **dot_attrs(dict(
+                label=label, style="dashed" if b.sparse else "solid", color="#8e44ad" if skip else "#555555",
+                tooltip=f"{label}, {b.nnz:,} weights")))
     _bound_crossing_search(g, sum(len(st.blocks) for st in plan.stages))
     return g
 
