@@ -30,9 +30,11 @@ sys.path.insert(0, str(HERE))
 
 import nngraph  # noqa: E402
 from nngraph.compile import compile  # noqa: E402
+import legacy  # noqa: E402
 from netgen import irregular_spec, mlp_spec, neat_activate, neat_style_network  # noqa: E402
 
 RESULTS = {}
+LOAD = []  # (section, 1-minute load average before, after)
 
 
 def peak_rss_mib() -> float:
@@ -54,6 +56,42 @@ def best_of(fn, repeat=5, number=1):
             fn()
         times.append((time.perf_counter() - t) / number)
     return min(times)
+
+
+def interleaved(candidates: dict, rounds=7, target=0.05):
+    """Time every candidate once per round, rounds interleaved so a busy neighbour hurts all alike.
+    Each timing repeats the call for about ``target`` seconds. Returns name -> (median, min, max)
+    seconds per call over the rounds."""
+    numbers = {}
+    for name, fn in candidates.items():
+        fn()
+        t = time.perf_counter()
+        fn()
+        numbers[name] = max(1, int(target / max(time.perf_counter() - t, 1e-7)))
+    times = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            k = numbers[name]
+            t = time.perf_counter()
+            for _ in range(k):
+                fn()
+            times[name].append((time.perf_counter() - t) / k)
+    return {name: (float(np.median(v)), min(v), max(v)) for name, v in times.items()}
+
+
+def spread(found, name, scale=1.0, fmt="{:,.0f}"):
+    """'median (min–max)' of ``scale / time``: a rate, so min and max swap."""
+    med, lo, hi = found[name]
+    return f"{fmt.format(scale / med)} ({fmt.format(scale / hi)}–{fmt.format(scale / lo)})"
+
+
+def us(found, name):
+    med, lo, hi = found[name]
+    return f"{med * 1e6:.1f} ({lo * 1e6:.1f}–{hi * 1e6:.1f})"
+
+
+def loadavg():
+    return os.getloadavg()[0]
 
 
 def table(title, header, rows):
@@ -139,6 +177,90 @@ def bench_forward(threads_list, quick):
     RESULTS["forward"] = table(
         "Forward pass, MNIST MLP 784-256-256-10, batch 10,000, float32",
         ["threads", "implementation", "samples/s", "nngraph speed relative to it"], rows)
+
+
+def _mlp_peers(sizes, dtype=np.float32):
+    """A compiled MLP and its weights as hand-written numpy and onnxruntime run them."""
+    plan = compile(mlp_spec(sizes), dtype=dtype)
+    p = plan.parameters()
+    names = ["x"] + [f"h{i + 1}" for i in range(len(sizes) - 2)] + ["y"]
+    W = [p[f"edges/{a}->{b}"].astype(dtype) for a, b in zip(names, names[1:])]
+    b = [p[f"nodes/{n}/bias"].astype(dtype) for n in names[1:]]
+
+    def numpy_forward(x):  # the shortest fast hand-written numpy: fresh arrays, in-place bias/ReLU
+        h = x
+        for w, bias in zip(W[:-1], b[:-1]):
+            h = h @ w
+            h += bias
+            np.maximum(h, 0, out=h)
+        z = h @ W[-1]
+        z += b[-1]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+    return plan, W, b, numpy_forward
+
+
+def bench_latency(threads_list, quick):
+    """Small batches: the per-call cost. "before" is the previous runtime (benchmarks/legacy.py)."""
+    sizes = (784, 256, 128, 10)
+    plan, W, b, numpy_forward = _mlp_peers(sizes)
+    ort = _onnx_session(W, b)
+    rng = np.random.default_rng(0)
+    rows = []
+    before = loadavg()
+    for n in threads_list:
+        with threads_ctx(n):
+            sess = ort(n) if ort is not None else None
+            for batch in (1, 100) if quick else (1, 100, 10_000):
+                x = rng.random((batch, sizes[0]), dtype=np.float32)
+                np.testing.assert_allclose(plan.forward(x), numpy_forward(x), rtol=1e-4, atol=1e-6)
+                np.testing.assert_array_equal(plan.forward(x), legacy.forward(plan, x))
+                cands = {"nngraph plan.forward": lambda: plan.forward(x),
+                         "before: previous runtime": lambda: legacy.forward(plan, x),
+                         "numpy, hand-written": lambda: numpy_forward(x)}
+                if sess is not None:
+                    cands["onnxruntime"] = lambda: sess.run(None, {"x": x})[0]
+                found = interleaved(cands, 5 if quick else 9)
+                ours = found["nngraph plan.forward"][0]
+                for name in cands:
+                    rows.append([n, f"{batch:,}", name, us(found, name), f"{found[name][0] / ours:.2f}"])
+    LOAD.append(("latency", before, loadavg()))
+    RESULTS["latency"] = table(
+        "Forward latency, MLP 784-256-128-10, float32: µs per call, median (min–max) of interleaved rounds",
+        ["threads", "batch", "implementation", "µs per call", "nngraph speed relative to it"], rows)
+
+
+def bench_threads(threads_list, quick):
+    """Many Python threads sharing one plan (BLAS at 1 thread each): throughput, exact results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sizes = (784, 256, 128, 10)
+    plan, *_ = _mlp_peers(sizes)
+    rng = np.random.default_rng(0)
+    batches = [rng.random((32, sizes[0]), dtype=np.float32) for _ in range(64)]
+    rows = []
+    before = loadavg()
+    with threads_ctx(1):
+        expected = [plan.forward(x) for x in batches]  # serial, with the same BLAS thread count
+        pools = {k: ThreadPoolExecutor(k) for k in (1, 2, 4)}
+
+        def serve(k):
+            return lambda: list(pools[k].map(plan.forward, batches))
+        for k in pools:
+            got = serve(k)()
+            assert all(np.array_equal(a, e) for a, e in zip(got, expected)), "threaded results differ"
+        found = interleaved({k: serve(k) for k in pools}, 5 if quick else 9)
+        for k in pools:
+            rows.append([k, spread(found, k, scale=32 * len(batches)), f"{found[1][0] / found[k][0]:.2f}"])
+        for p in pools.values():
+            p.shutdown()
+    LOAD.append(("threads", before, loadavg()))
+    RESULTS["threads"] = table(
+        "One plan served by a pool of Python threads (BLAS 1 thread each), MLP 784-256-128-10, batch 32; "
+        "every result equal to the serial one",
+        ["Python threads", "samples/s, median (min–max)", "speed-up over 1 thread"], rows)
 
 
 def _onnx_session(W, b):
@@ -431,7 +553,7 @@ def bench_draw(threads_list, quick):
                             ["spec", "view", "format", "seconds"], rows)
 
 
-SECTIONS = {"forward": bench_forward, "irregular": bench_irregular, "compile": bench_compile, "load": bench_load,
+SECTIONS = {"latency": bench_latency, "threads": bench_threads, "forward": bench_forward, "irregular": bench_irregular, "compile": bench_compile, "load": bench_load,
             "train": bench_train, "sparse": bench_sparse, "draw": bench_draw}
 
 
@@ -448,7 +570,7 @@ def write_docs():
     notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
     if notes:
         lines += [notes.strip(), ""]
-    for key in ["forward", "irregular", "compile", "scaling", "load", "train", "sparse", "draw"]:
+    for key in ["latency", "threads", "forward", "irregular", "compile", "scaling", "load", "train", "sparse", "draw"]:
         if key not in RESULTS:
             continue
         r = RESULTS[key]

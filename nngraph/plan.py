@@ -1,6 +1,8 @@
 """A compiled network: its stages, inputs and outputs, parameters by name, and ``forward``."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .errors import DataError, NNGraphError
@@ -25,7 +27,27 @@ class Plan:
         self.output_width = sum(s for _, s in self.outputs)
         self._out_index = [self._locate_node(n) for n in graph.outputs]
         self._param_index = None
-        self._buffers = {}
+        self._local = threading.local()  # per-thread scratch buffers (see _buffers)
+
+    @property
+    def _buffers(self) -> dict:
+        """This thread's forward buffers by batch size. Each thread gets its own, so threads can
+        share one plan and get exactly the serial results; one thread reuses them call after call."""
+        try:
+            return self._local.buffers
+        except AttributeError:
+            self._local.buffers = {}
+            return self._local.buffers
+
+    def __getstate__(self):  # scratch buffers and accessors are rebuilt, not copied or pickled
+        state = self.__dict__.copy()
+        del state["_local"]
+        state["_param_index"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
 
     # -- inputs and outputs ----------------------------------------------------------------
     def _locate_node(self, node):

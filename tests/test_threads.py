@@ -1,0 +1,57 @@
+"""One plan shared by many threads gives exactly the serial results."""
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from nngraph.compile import compile
+
+from helpers import EXAMPLES
+from randomnets import random_spec
+
+EX = {p.name: p for p in EXAMPLES}
+
+
+def _hammer(plan, batches, threads=8, rounds=3):
+    expected = [plan.forward(x) for x in batches]
+    work = [i for _ in range(rounds) for i in range(len(batches))]
+    with ThreadPoolExecutor(threads) as pool:
+        got = list(pool.map(lambda i: (i, plan.forward(batches[i])), work))
+    wrong = [i for i, y in got if not np.array_equal(y, expected[i])]
+    assert not wrong, f"{len(wrong)} of {len(got)} threaded results differ from the serial ones"
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_many_threads_one_plan_equal_serial(sparse):
+    plan = compile(EX["irregular.yaml"], dtype=np.float64, sparse_below=1.01 if sparse else 0.0)
+    rng = np.random.default_rng(0)
+    # several batch sizes, each used by many threads at once; distinct data in every batch
+    batches = [rng.normal(size=(b, plan.input_width)) for b in (1, 2, 7, 64, 300) for _ in range(8)]
+    _hammer(plan, batches)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_threads_on_random_networks(seed):
+    plan = compile(random_spec(seed), dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    batches = [rng.normal(size=(b, plan.input_width)).astype(np.float32) for b in (1, 5, 33) for _ in range(6)]
+    _hammer(plan, batches, threads=6)
+
+
+def test_each_thread_keeps_its_own_buffers():
+    plan = compile(EX["skip_connection.yaml"])
+    plan.forward(np.ones((3, 4)))
+    mine = plan._buffers[3]
+    with ThreadPoolExecutor(1) as pool:
+        theirs = pool.submit(lambda: (plan.forward(np.ones((3, 4))), plan._buffers[3])[1]).result()
+    assert all(a is not b for a, b in zip(mine[1:], theirs[1:]))
+    assert plan._buffers[3] is mine  # reused by the same thread
+
+
+def test_a_plan_still_pickles():
+    plan = compile(EX["skip_connection.yaml"], dtype=np.float64)
+    x = np.arange(8.0).reshape(2, 4)
+    y = plan.forward(x)
+    copy = pickle.loads(pickle.dumps(plan))
+    np.testing.assert_array_equal(copy.forward(x), y)
