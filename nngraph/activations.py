@@ -67,11 +67,116 @@ def _softmax(z, out, alpha):
     return out
 
 
-FORWARD = {"linear": _linear, "step": _step, "sign": _sign, "sigmoid": _sigmoid, "tanh": _tanh,
-           "relu": _relu, "leaky_relu": _leaky_relu, "elu": _elu, "softplus": _softplus, "softmax": _softmax}
+# -- the vocabulary of evolved networks (neat-python), reproduced exactly, clamps included ---------
+# neat-python scales and clamps inside its activations: sigmoid is 1/(1+exp(-clip(5z, -60, 60))),
+# tanh is tanh(clip(2.5z, -60, 60)), and so on. The neat_* activations are those functions
+# as they are, so an imported genome keeps its weights and computes the same numbers.
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
 
-# step and sign have zero gradient almost everywhere: training refuses them (see nngraph.train)
-NOT_DIFFERENTIABLE = {"step", "sign"}
+
+def _neat_sigmoid(z, out, alpha):
+    np.multiply(z, 5.0, out=out)
+    np.clip(out, -60.0, 60.0, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
+def _neat_tanh(z, out, alpha):
+    np.multiply(z, 2.5, out=out)
+    np.clip(out, -60.0, 60.0, out=out)
+    return np.tanh(out, out=out)
+
+
+def _neat_sin(z, out, alpha):
+    np.multiply(z, 5.0, out=out)
+    np.clip(out, -60.0, 60.0, out=out)
+    return np.sin(out, out=out)
+
+
+def _neat_gauss(z, out, alpha):
+    np.clip(z, -3.4, 3.4, out=out)
+    np.square(out, out=out)
+    out *= -5.0
+    return np.exp(out, out=out)
+
+
+def _neat_softplus(z, out, alpha):
+    np.multiply(z, 5.0, out=out)
+    np.clip(out, -60.0, 60.0, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out *= 0.2
+    return out
+
+
+def _neat_exp(z, out, alpha):
+    np.clip(z, -60.0, 60.0, out=out)
+    return np.exp(out, out=out)
+
+
+def _neat_log(z, out, alpha):
+    np.maximum(z, 1e-7, out=out)
+    return np.log(out, out=out)
+
+
+def _neat_inv(z, out, alpha):
+    # neat-python returns 0 where 1/z raises (z == 0); 1/z of a tiny z is inf, as in Python
+    zero = z == 0
+    with np.errstate(divide="ignore", over="ignore"):
+        np.reciprocal(z, out=out)
+    out[zero] = 0.0
+    return out
+
+
+def _selu(z, out, alpha):
+    return _assign(out, np.where(z > 0, SELU_LAMBDA * z, (SELU_LAMBDA * SELU_ALPHA) * np.expm1(np.minimum(z, 0))))
+
+
+def _clamped(z, out, alpha):
+    return np.clip(z, -1.0, 1.0, out=out)
+
+
+def _abs(z, out, alpha):
+    return np.abs(z, out=out)
+
+
+def _square(z, out, alpha):
+    return np.square(z, out=out)
+
+
+def _cube(z, out, alpha):
+    return _assign(out, z * z * z)
+
+
+def _hat(z, out, alpha):
+    np.abs(z, out=out)
+    np.subtract(1.0, out, out=out)
+    return np.maximum(out, 0.0, out=out)
+
+
+FORWARD = {"linear": _linear, "step": _step, "sign": _sign, "sigmoid": _sigmoid, "tanh": _tanh,
+           "relu": _relu, "leaky_relu": _leaky_relu, "elu": _elu, "softplus": _softplus, "softmax": _softmax,
+           "selu": _selu, "clamped": _clamped, "abs": _abs, "square": _square, "cube": _cube, "hat": _hat,
+           "neat_sigmoid": _neat_sigmoid, "neat_tanh": _neat_tanh, "neat_sin": _neat_sin, "neat_gauss": _neat_gauss,
+           "neat_softplus": _neat_softplus, "neat_exp": _neat_exp, "neat_log": _neat_log, "neat_inv": _neat_inv}
+
+# Training refuses these (see nngraph.train), each for its reason. Training keeps only each
+# stage's outputs, and the derivatives of abs, square, hat, sin and gauss need the sign of the
+# input, which their output does not tell.
+NOT_DIFFERENTIABLE = {"step", "sign", "abs", "square", "hat", "neat_sin", "neat_gauss"}
+WHY_NOT_DIFFERENTIABLE = {
+    "step": "its gradient is zero almost everywhere", "sign": "its gradient is zero almost everywhere",
+    **{a: "its derivative needs the sign of the weighted sum, which training does not keep"
+       for a in ("abs", "square", "hat", "neat_sin", "neat_gauss")},
+}
+
+# Where the clamps of neat_softplus, neat_exp and neat_log hold the output still (gradient 0)
+_NEAT_SOFTPLUS_TOP = 0.2 * float(np.log1p(np.exp(60.0)))
+_EXP_LOW, _EXP_HIGH = float(np.exp(-60.0)), float(np.exp(60.0))
+_LOG_LOW = float(np.log(1e-7))
 
 
 def grad(name, a, da, alpha=None):
@@ -97,6 +202,29 @@ def grad(name, a, da, alpha=None):
         return da * -np.expm1(-a)  # sigmoid(z) = 1 - exp(-softplus(z))
     if name == "softmax":
         return a * (da - (da * a).sum(axis=1, keepdims=True))
+    return _neat_grad(name, a, da)
+
+
+def _neat_grad(name, a, da):
+    """Derivatives of the evolved-network activations, from their outputs (0 where clamped)."""
+    if name == "selu":
+        return da * np.where(a > 0, SELU_LAMBDA, a + SELU_LAMBDA * SELU_ALPHA).astype(da.dtype, copy=False)
+    if name == "clamped":
+        return da * (np.abs(a) < 1)
+    if name == "cube":  # 3 z^2 with z = cbrt(a)
+        return da * 3 * np.cbrt(a) ** 2
+    if name == "neat_sigmoid":  # the clamp holds a within 1e-26 of 0 or 1, where 5 a (1 - a) ~ 0
+        return da * 5 * a * (1 - a)
+    if name == "neat_tanh":
+        return da * 2.5 * (1 - a * a)
+    if name == "neat_softplus":  # d/dz 0.2 log(1 + e^(5z)) = sigmoid(5z) = 1 - exp(-5a)
+        return da * np.where(a < _NEAT_SOFTPLUS_TOP, -np.expm1(-5 * a), 0).astype(da.dtype, copy=False)
+    if name == "neat_exp":
+        return da * np.where((a > _EXP_LOW) & (a < _EXP_HIGH), a, 0).astype(da.dtype, copy=False)
+    if name == "neat_log":  # 1/z = exp(-a) above the clamp at z = 1e-7
+        return da * np.where(a > _LOG_LOW, np.exp(-np.maximum(a, _LOG_LOW)), 0).astype(da.dtype, copy=False)
+    if name == "neat_inv":  # -1/z^2 = -a^2
+        return da * -(a * a)
     if name in NOT_DIFFERENTIABLE:
         return np.zeros_like(da)
     raise KeyError(name)

@@ -32,6 +32,41 @@ def _act(name, alpha, z):
         return z if z > 0 else (1.0 if alpha is None else alpha) * math.expm1(z)
     if name == "softplus":
         return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+    return _neat_act(name, z)
+
+
+def _neat_act(name, z):
+    """The evolved-network activations, as neat-python writes them (scaling and clamps included)."""
+    clip = lambda v, lo, hi: max(lo, min(hi, v))  # noqa: E731
+    if name == "selu":
+        lam, a = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+        return lam * z if z > 0 else lam * a * math.expm1(z)
+    if name == "clamped":
+        return clip(z, -1.0, 1.0)
+    if name == "abs":
+        return abs(z)
+    if name == "square":
+        return z * z
+    if name == "cube":
+        return z * z * z
+    if name == "hat":
+        return max(0.0, 1.0 - abs(z))
+    if name == "neat_sigmoid":
+        return 1.0 / (1.0 + math.exp(-clip(5.0 * z, -60.0, 60.0)))
+    if name == "neat_tanh":
+        return math.tanh(clip(2.5 * z, -60.0, 60.0))
+    if name == "neat_sin":
+        return math.sin(clip(5.0 * z, -60.0, 60.0))
+    if name == "neat_gauss":
+        return math.exp(-5.0 * clip(z, -3.4, 3.4) ** 2)
+    if name == "neat_softplus":
+        return 0.2 * math.log1p(math.exp(clip(5.0 * z, -60.0, 60.0)))
+    if name == "neat_exp":
+        return math.exp(clip(z, -60.0, 60.0))
+    if name == "neat_log":
+        return math.log(max(1e-7, z))
+    if name == "neat_inv":
+        return 0.0 if z == 0 else 1.0 / z  # neat-python: 0 where the division raises
     raise KeyError(name)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import NOT_DIFFERENTIABLE, grad as activation_grad
+from .activations import NOT_DIFFERENTIABLE, WHY_NOT_DIFFERENTIABLE, grad as activation_grad
 from .compile import Plan, compile
 from .optimizers import Optimizer
 from .errors import DataError, TrainingError
@@ -169,6 +169,13 @@ class Callbacks:
 
 def check_trainable(graph: Graph, loss: str):
     bad = [n.name for n in graph.nodes if n.activation[0] in NOT_DIFFERENTIABLE and n.role != "input"]
+    signed = [n for n in graph.nodes if n.activation[0] in NOT_DIFFERENTIABLE - {"step", "sign"} and n.role != "input"]
+    if signed:
+        n = signed[0]
+        raise TrainingError(f"cannot train through the {n.activation[0]} activation of {n.name}"
+                            f"{f' (and {len(signed) - 1} more nodes)' if len(signed) > 1 else ''}: "
+                            f"{WHY_NOT_DIFFERENTIABLE[n.activation[0]]}; freeze nothing and train a copy with a "
+                            "smooth activation instead, or evaluate without training")
     if bad:
         raise TrainingError(f"cannot train through step or sign activations ({', '.join(bad)}): their gradient is "
                             "zero almost everywhere, so backpropagation learns nothing; use sigmoid or tanh "

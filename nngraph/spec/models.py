@@ -30,7 +30,10 @@ NeuronRef = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=200
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
 
-ACTIVATIONS = ("linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax")
+ACTIVATIONS = ("linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax",
+               # evolved networks (neat-python), exactly as neat-python computes them: see docs/spec.md
+               "selu", "clamped", "abs", "square", "cube", "hat", "neat_sigmoid", "neat_tanh", "neat_sin",
+               "neat_gauss", "neat_softplus", "neat_exp", "neat_log", "neat_inv")
 INITIALIZERS = ("zeros", "ones", "constant", "normal", "uniform", "xavier_normal", "xavier_uniform",
                 "glorot_normal", "glorot_uniform", "he_normal", "he_uniform")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
