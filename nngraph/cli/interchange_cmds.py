@@ -1,0 +1,39 @@
+"""import, export: move networks in from neat-python or ONNX, and out to ONNX or neat-python."""
+from __future__ import annotations
+
+import click
+
+from . import main
+
+
+@main.command(name="import")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The spec to write (.yaml or .json); many weights go to <name>.params.npz beside it.")
+@click.option("--format", "kind", type=click.Choice(["neat-json", "onnx"]), default=None,
+              help="The file's format (default: from its suffix or content).")
+@click.option("--name", default=None, help="The spec's name (default: from the file).")
+def import_cmd(source, output, kind, name):
+    """Turn a neat-python JSON export or an ONNX model into a spec. Nothing is written on refusal."""
+    from ..interchange import import_file, save
+
+    spec = import_file(source, kind=kind, name=name)
+    for path in save(spec, output):
+        click.echo(f"wrote {path}")
+
+
+@main.command(name="export")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@click.option("--format", "fmt", type=click.Choice(["onnx", "neat-json"]), default="onnx", show_default=True,
+              help="onnx: the compiled plan as an ONNX graph; neat-json: neat-python's JSON export format.")
+@click.option("--float64", is_flag=True, help="ONNX in float64 (weights bit for bit) instead of float32.")
+def export_cmd(spec, output, fmt, float64):
+    """Write a spec (with its trained parameters) as ONNX or as neat-python JSON."""
+    import numpy as np
+
+    from ..compile import compile
+    from ..interchange import export_file
+
+    plan = compile(spec, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
+    click.echo(f"wrote {export_file(plan, output, format=fmt)}")
