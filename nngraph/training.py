@@ -174,8 +174,8 @@ def check_trainable(graph: Graph, loss: str):
         n = signed[0]
         raise TrainingError(f"cannot train through the {n.activation[0]} activation of {n.name}"
                             f"{f' (and {len(signed) - 1} more nodes)' if len(signed) > 1 else ''}: "
-                            f"{WHY_NOT_DIFFERENTIABLE[n.activation[0]]}; freeze nothing and train a copy with a "
-                            "smooth activation instead, or evaluate without training")
+                            f"{WHY_NOT_DIFFERENTIABLE[n.activation[0]]}; run it as it is, or change such nodes to "
+                            "an activation training can differentiate (neat_sigmoid, neat_tanh, selu, ...)")
     if bad:
         raise TrainingError(f"cannot train through step or sign activations ({', '.join(bad)}): their gradient is "
                             "zero almost everywhere, so backpropagation learns nothing; use sigmoid or tanh "

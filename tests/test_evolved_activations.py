@@ -1,0 +1,56 @@
+"""The activations of evolved networks: compiled kernels against the oracle, derivatives against
+finite differences, and a clear refusal to train through those whose derivative needs the input."""
+import numpy as np
+import pytest
+
+from nngraph import TrainingError
+from nngraph.compile import compile
+from nngraph.reference import evaluate
+from nngraph.training import loss_value, train, trainable_tensors
+
+from randomnets import random_spec
+from test_train import _analytic
+
+TRAINABLE = ["selu", "clamped", "cube", "neat_sigmoid", "neat_tanh", "neat_softplus", "neat_exp", "neat_log",
+             "neat_inv"]
+NO_TRAINING = ["abs", "square", "hat", "neat_sin", "neat_gauss"]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_compiled_kernels_match_the_oracle(seed):
+    plan = compile(random_spec(seed, activations=TRAINABLE + NO_TRAINING), dtype=np.float64)
+    x = np.random.default_rng(seed).normal(0, 2, (6, plan.input_width))
+    np.testing.assert_allclose(plan.forward(x), evaluate(plan.graph, plan.parameters(), x), rtol=1e-9, atol=1e-12,
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("act", TRAINABLE)
+def test_derivatives_equal_finite_differences(act):
+    spec = random_spec(7, activations=[act], output_activation="linear")
+    plan = compile(spec, dtype=np.float64)
+    rng = np.random.default_rng(1)
+    # away from kinks and clamps (clamped at +-1, log's floor) so the finite difference is the derivative
+    x = rng.uniform(0.3, 0.6, size=(5, plan.input_width))
+    t = rng.normal(size=(5, plan.output_width))
+    grads = _analytic(plan, x, t, "mse")
+    for tensor, g in zip(trainable_tensors(plan), grads):
+        flat, gflat = tensor.value.reshape(-1), g.reshape(-1)
+        for k in rng.choice(flat.size, min(4, flat.size), replace=False):
+            old, h = flat[k], 1e-6
+            flat[k] = old + h
+            up = loss_value("mse", plan.forward(x), t)
+            flat[k] = old - h
+            down = loss_value("mse", plan.forward(x), t)
+            flat[k] = old
+            assert gflat[k] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("act", NO_TRAINING)
+def test_training_refuses_activations_whose_derivative_needs_the_input(act):
+    spec = ("nngraph: 1\nname: s\nnodes: [{name: x, role: input}, {name: h, activation: %s}, {name: y, role: output}]\n"
+            "edges: [{from: x, to: h, weight: 1}, {from: h, to: y, weight: 1}]\n"
+            "data: {source: inline, columns: [x, y], target: y, rows: [[0, 1], [1, 0]]}\n"
+            "train: {loss: mse, epochs: 1, validation_split: 0}\n") % act
+    with pytest.raises(TrainingError, match=f"cannot train through the {act} activation of h: its derivative needs "
+                                            "the sign of the weighted sum"):
+        train(spec)
