@@ -16,6 +16,8 @@ from .scene import estimate_edges, neuron_scene
 
 AUTO_MAX_EDGES = 2000  # a neuron view stays readable up to about this many drawn connections
 REFUSE_EDGES = 60_000  # beyond this a neuron view takes minutes to render: ask for --force
+MAX_COLUMNS = 300  # stages a neuron view lays side by side before it is unreadable (use --focus)
+MAX_BOXES = 2_000  # boxes of a layer or stage view that dot lays out in seconds
 
 
 def has_dot() -> bool:
@@ -35,18 +37,32 @@ def _values(graph):
     return values, known
 
 
-def prepare(spec, view="auto", max_neurons=12, force=False):
+def prepare(spec, view="auto", max_neurons=12, force=False, focus=None):
     graph = build(spec, allow_cycles=True)
+    depth = int(graph.neuron_level.max()) + 1 if graph.n_neurons else 0
+    boxes = len(graph.nodes)
     if view == "auto":
-        view = "neuron" if estimate_edges(graph, max_neurons) <= AUTO_MAX_EDGES else "layer"
+        view = "neuron" if focus is not None or (estimate_edges(graph, max_neurons) <= AUTO_MAX_EDGES
+                                                 and depth <= MAX_COLUMNS) else "layer"
     if view == "stage" and graph.cycle is not None:
         raise DrawError("the network has a cycle, so it has no compiled stages; draw --view neuron or layer "
                         "to see the cycle")
-    if view == "neuron" and not force:
+    if force:
+        return graph, view
+    if view == "neuron" and focus is None:
         n = estimate_edges(graph, max_neurons)
         if n > REFUSE_EDGES:
             raise DrawError(f"a neuron view would draw about {n:,} connections and take minutes; use --view layer, "
                             "a smaller --max-neurons, --focus NEURON, or --force")
+        if depth > MAX_COLUMNS:
+            raise DrawError(f"the network is {depth:,} stages deep: a neuron view would be {depth:,} columns wide "
+                            f"(more than {MAX_COLUMNS}); draw a part of it with --focus NEURON --radius N, use "
+                            "--view layer, or --force")
+    if view in ("layer", "stage") and max(boxes, depth if view == "stage" else 0) > MAX_BOXES:
+        what = f"{boxes:,} nodes" if view == "layer" else f"{depth:,} stages"
+        raise DrawError(f"a {view} view of {what} (more than {MAX_BOXES:,}) takes Graphviz minutes and cannot be "
+                        "read; use nngraph inspect for the summary, draw --view neuron --focus NEURON for a part, "
+                        "or --force")
     return graph, view
 
 
@@ -70,7 +86,7 @@ def draw(spec, view: str = "auto", *, max_neurons: int = 12, highlight=(), focus
     ------
     DrawError, SpecError
     """
-    graph, view = prepare(spec, view, max_neurons, force)
+    graph, view = prepare(spec, view, max_neurons, force, focus)
     return _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi)
 
 
@@ -97,7 +113,7 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
         fmt = Path(output).suffix.lstrip(".").lower() if output and Path(output).suffix else "svg"
     if fmt not in ("svg", "png", "pdf", "dot"):
         raise DrawError(f"cannot write .{fmt}; use .svg, .png, .pdf or .dot")
-    graph, view = prepare(spec, view, max_neurons, force)
+    graph, view = prepare(spec, view, max_neurons, force, focus)
     if output is None:
         src = graph.spec.source
         stem = Path(src.name).stem if src is not None and src.name != "<string>" else graph.spec.name

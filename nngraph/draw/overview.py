@@ -4,9 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from .safe import dot, dot_attrs, markup
+from .route import fit
 from .scene import Line, Scene, Text
 
 FILL = {"input": "#eef2f7", "hidden": "#ffffff", "output": "#fff4d6"}
+LEGEND = {
+    "layer": "box: a node (layer): name, neurons × activation, parameters (weights into it and biases); "
+             "arrow: an edge, labelled with its weight matrix (rows × columns, [a:b] a slice of neurons)",
+    "stage": "box: a compiled stage, y = f(Wᵀx + b), and the neurons it computes; arrow: a weight block "
+             "(rows × columns; dashed: sparse, with its density; purple: skips stages)",
+}
 
 
 def _node_params(graph):
@@ -34,7 +41,8 @@ def layer_graph(graph, dpi=150, highlight=()):
     import graphviz
 
     g = graphviz.Digraph(dot(graph.spec.name), engine="dot")
-    g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", nodesep="0.3", ranksep="0.9")
+    g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", nodesep="0.3", ranksep="0.9",
+           label=dot(LEGEND["layer"]), labelloc="b", fontsize="9", fontcolor="#555555")
     g.attr("node", shape="plain", fontname="Helvetica")
     g.attr("edge", fontname="Helvetica", fontsize="9", color="#555555")
     params = _node_params(graph)
@@ -70,7 +78,8 @@ def stage_graph(plan, dpi=150):
     import graphviz
 
     g = graphviz.Digraph(dot(plan.spec.name + "-stages"), engine="dot")
-    g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", ranksep="0.8")
+    g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", ranksep="0.8",
+           label=dot(LEGEND["stage"]), labelloc="b", fontsize="9", fontcolor="#555555")
     g.attr("node", shape="plain", fontname="Helvetica")
     g.attr("edge", fontname="Helvetica", fontsize="9", color="#555555")
     for st in plan.stages:
@@ -133,6 +142,9 @@ def overview_scene(graph, view, plan=None) -> Scene:
             scene.texts.append(Text(x, y + 26 + 12 * k, line, 9, color="#555555"))
     for a, b, label in links:
         (x1, y1), (x2, y2) = pos[a], pos[b]
-        scene.lines.append(Line(f"b{a}", f"b{b}", x1 + 12, y1, x2 - 12, y2, "#555555", 1.2, 0.9, label))
+        scene.lines.append(Line(f"b{a}", f"b{b}", [(x1 + 12, y1), (x2 - 12, y2)], "#555555", 1.2, 0.9, label))
         scene.texts.append(Text((x1 + x2) / 2, (y1 + y2) / 2 - 4, label, 8.5, color="#555555"))
+    scene.texts.append(Text(scene.width / 2, scene.height - 8, LEGEND[view], 9, color="#555555"))
+    scene.height += 6
+    fit(scene)
     return scene

@@ -6,63 +6,12 @@ positions (``neato -n2``) or SVG from the built-in writer, so both show the same
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-POS, NEG, GREY = "#2166ac", "#c0392b", "#9e9e9e"
-ROW, R = 34.0, 12.0  # points between neuron rows; circle radius
-FILL = {"input": "#eef2f7", "hidden": "#ffffff", "output": "#fff4d6"}
+from .marks import VALUE_LABELS, legend as _legend, signal_colour, signal_scale
+from .route import Lanes, Router, fit, label_lines
 
-
-@dataclass
-class Circle:
-    id: str
-    x: float
-    y: float
-    label: str
-    tooltip: str
-    fill: str
-    stroke: str = "#333333"
-    width: float = 1.0
-
-
-@dataclass
-class Line:
-    a: str
-    b: str
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    color: str
-    width: float
-    opacity: float
-    tooltip: str
-    dashed: bool = False
-
-
-@dataclass
-class Text:
-    x: float
-    y: float
-    text: str
-    size: float = 10.0
-    anchor: str = "middle"  # start | middle | end
-    color: str = "#333333"
-    bold: bool = False
-
-
-@dataclass
-class Scene:
-    width: float
-    height: float
-    circles: list = field(default_factory=list)
-    lines: list = field(default_factory=list)
-    texts: list = field(default_factory=list)
-    title: str = ""
-    weights_total: int = 0
-    weights_drawn: int = 0
+from .shapes import FILL, GREY, NEG, POS, R, ROW, Circle, Line, Rect, Scene, Text  # noqa: F401
 
 
 def _fmt(v: float) -> str:
@@ -88,77 +37,69 @@ def estimate_edges(graph, limit: int) -> int:
 
 
 def neuron_scene(graph, values: dict, known: set, *, max_neurons: int = 12, highlight=(), focus=None,
-                 radius: int = 1) -> Scene:
+                 radius: int = 1, signal=None) -> Scene:
+    """The neuron view. ``signal``: activations of every neuron (a traced forward pass) to colour by."""
     nodes = graph.nodes
-    level = graph.neuron_level
-    keep = None
-    if focus is not None:
-        keep = _neighbourhood(graph, focus, radius)
-    # groups: (column, node) -> sorted local indices present there
-    groups = {}
-    for n in nodes:
-        lv = level[n.offset:n.offset + n.size]
-        for col in np.unique(lv):
-            local = np.flatnonzero(lv == col)
-            if keep is not None:
-                local = np.array([i for i in local if n.offset + i in keep], dtype=int)
-            if len(local):
-                groups[(int(col), n.index)] = local
-    columns = sorted({c for c, _ in groups})
-    col_x = {}
-    tallest = 0.0
-    layout = {}
-    for ci, col in enumerate(columns):
+    keep = _neighbourhood(graph, focus, radius) if focus is not None else None
+    groups = _column_groups(graph, keep)  # column level -> [(node index, local indices)]
+    columns = sorted(groups)
+    layout, tallest = {}, 0.0
+    for col in columns:
         y, parts = 0.0, []
-        for (c, ni) in sorted(k for k in groups if k[0] == col):
-            local = groups[(c, ni)]
+        for ni, local in groups[col]:
             idx, hidden = drawn_locals(len(local), max_neurons)
             rows = [int(local[i]) for i in idx]
-            parts.append((ni, rows, hidden, len(local), y))
+            parts.append((ni, local, rows, hidden, y))
             extra = 10 if nodes[ni].spec.labels and nodes[ni].role == "hidden" else 0
             y += 22 + extra + ROW * (len(rows) + (1 if hidden else 0)) + 18
         layout[col] = (parts, y)
         tallest = max(tallest, y)
     # spacing that keeps a sane aspect ratio whatever the layer widths (no slivers)
     gap = max(120.0, min(420.0, tallest * 0.9 / max(len(columns) - 1, 1)))
-    for ci, col in enumerate(columns):
-        col_x[col] = 90.0 + ci * gap
-    width = 180.0 + gap * max(len(columns) - 1, 0)
-    scene = Scene(width, tallest + 110, title=graph.spec.name)
-    pos, names = {}, {}
+    col_x = [90.0 + ci * gap for ci in range(len(columns))]
+    scene = Scene(180.0 + gap * max(len(columns) - 1, 0), tallest + 110, title=graph.spec.name)
+    pos, names, col_of = {}, {}, {}
+    act_scale = signal_scale(signal) if signal is not None else 1.0
+    lanes = [Lanes() for _ in columns]
     hl = set(highlight)
-    for col in columns:
+    for ci, col in enumerate(columns):
         parts, height = layout[col]
         top = 40 + (tallest - height) / 2
-        for ni, rows, hidden, count, y0 in parts:
+        x = col_x[ci]
+        for ni, local, rows, hidden, y0 in parts:
             n = nodes[ni]
-            x = col_x[col]
             act = "identity" if n.role == "input" else n.activation[0]
-            scene.texts.append(Text(x, top + y0 + 8, _part_name(n, groups[(col, ni)]), 10.5, bold=True))
-            scene.texts.append(Text(x, top + y0 + 20, f"{count} × {act}", 9, color="#555555"))
+            scene.texts.append(Text(x, top + y0 + 8, _part_name(n, local), 10.5, bold=True))
+            scene.texts.append(Text(x, top + y0 + 20, f"{len(local)} × {act}", 9, color="#555555"))
+            lanes[ci].block(top + y0 - 4, top + y0 + 24)
             y = top + y0 + 22 + ROW / 2 + 4 + (10 if n.spec.labels and n.role == "hidden" else 0)
             labels = n.spec.labels or []
             bias = values.get(f"nodes/{n.name}/bias") if f"nodes/{n.name}/bias" in known else None
             for k, i in enumerate(rows):
                 if hidden and k == len(rows) - 2:
                     scene.texts.append(Text(x, y + 4, f"⋮ {hidden:,} more", 10, color="#555555"))
+                    lanes[ci].block(y - 8, y + 8)
                     y += ROW
                 g = n.offset + i
                 name = n.name if n.size == 1 else f"{n.name}[{i}]"
-                names[g] = name
+                names[g], col_of[g], pos[g] = name, ci, (x, y)
                 tip = name + (f" ({labels[i]})" if labels else "")
-                label = ""
+                label, fill = "", FILL[n.role]
                 if bias is not None and n.role != "input":
                     b = float(bias[i])
                     tip += f": b = {_fmt(b)}"
-                    short = f"{b:.2g}"
-                    label = short if len(short) <= 6 else ""
+                    label = _short(b)
                 elif n.role != "input":
                     tip += ": b not set"
+                if signal is not None:
+                    v = float(signal[g])
+                    tip += f", activation = {_fmt(v)}"
+                    label, fill = _short(v), signal_colour(v, act_scale)
                 stroke, w = ("#e67e22", 3.0) if (n.name in hl or name in hl) else ("#333333", 1.0)
                 if graph.cycle is not None and name in graph.cycle.cycle_neurons:
                     stroke, w = "#d62728", 3.0
-                scene.circles.append(Circle(f"n{g}", x, y, label, tip, FILL[n.role], stroke, w))
+                scene.circles.append(Circle(f"n{g}", x, y, label, tip, fill, stroke, w))
+                lanes[ci].block(y - R - 2.5, y + R + 2.5)
                 if labels:
                     if n.role == "input":
                         scene.texts.append(Text(x - R - 5, y + 3.5, labels[i], 9.5, "end"))
@@ -166,31 +107,44 @@ def neuron_scene(graph, values: dict, known: set, *, max_neurons: int = 12, high
                         scene.texts.append(Text(x + R + 5, y + 3.5, labels[i], 9.5, "start"))
                     else:
                         scene.texts.append(Text(x, y - R - 3, labels[i], 8.5, color="#555555"))
-                pos[g] = (x, y)
+                        lanes[ci].block(y - R - 12, y - R)
                 y += ROW
-    _edges(graph, scene, pos, names, values, known, hl)
-    bottom = scene.height - 40
-    scene.texts.append(Text(scene.width / 2, bottom, f"drawn: {scene.weights_drawn:,} of {scene.weights_total:,} weights"
-                            + (f" (layers wider than {max_neurons} neurons collapsed)"
-                               if scene.weights_drawn < scene.weights_total and focus is None else ""),
-                            9.5, "middle", "#555555"))
-    legend = ("weights: blue positive, red negative; width and opacity show |w| within each weight matrix"
-              if known else "weights not set yet (initialised when training): drawn in grey")
-    if graph.cycle is not None:
-        legend = "not feed-forward: the cycle " + " -> ".join(graph.cycle.cycle_neurons + graph.cycle.cycle_neurons[:1]) \
-            + " is drawn in red"
-    scene.texts.append(Text(scene.width / 2, bottom + 16, legend, 9.5, "middle",
-                            "#d62728" if graph.cycle is not None else "#555555"))
-    need = 5.5 * max(len(t.text) for t in scene.texts[-2:]) + 40
-    if need > scene.width:  # widen the canvas so the footer fits, keeping it centred
-        shift = (need - scene.width) / 2
-        for item in scene.circles + scene.texts:
-            item.x += shift
-        for e in scene.lines:
-            e.x1 += shift
-            e.x2 += shift
-        scene.width = need
+    router = Router(col_x, lanes, col_of, pos)
+    _edges(graph, scene, router, names, values, known, hl, signal)
+    labelled = 0 < scene.weights_drawn <= VALUE_LABELS and any(e.label for e in scene.lines)
+    if labelled:
+        label_lines(scene)
+    _legend(graph, scene, max_neurons, focus, known, signal, labelled, act_scale)
+    fit(scene)
     return scene
+
+
+def _column_groups(graph, keep) -> dict:
+    """The drawn neurons of each node per column (stage level), in linear time."""
+    level = graph.neuron_level
+    groups = {}
+    for n in graph.nodes:
+        local = np.arange(n.size)
+        if keep is not None:
+            local = np.array(sorted(g - n.offset for g in keep if n.offset <= g < n.offset + n.size), dtype=int)
+        if not len(local):
+            continue
+        lv = level[n.offset + local]
+        order = np.argsort(lv, kind="stable")
+        lv, local = lv[order], local[order]
+        cuts = np.flatnonzero(np.diff(lv)) + 1
+        for part in np.split(np.arange(len(lv)), cuts):
+            groups.setdefault(int(lv[part[0]]), []).append((n.index, local[part]))
+    return groups
+
+
+def _short(v: float) -> str:
+    """A number in at most 5 characters, to fit inside a circle (the tooltip has it in full)."""
+    for text in (f"{v:.2g}", f"{v:.1g}", f"{v:.0e}"):
+        text = text.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+        if len(text) <= 5:
+            return text
+    return "…"
 
 
 def _part_name(node, local) -> str:
@@ -204,9 +158,12 @@ def _part_name(node, local) -> str:
     return f"{node.name} ({len(local)} of {node.size})"
 
 
-def _edges(graph, scene, pos, names, values, known, hl):
+def _edges(graph, scene, router, names, values, known, hl, signal):
     cycle_conns = set(graph.cycle.cycle_connections) if graph.cycle is not None else set()
     cycle_names = set(graph.cycle.cycle_neurons) if graph.cycle is not None else set()
+    drawn = np.zeros(graph.n_neurons, dtype=bool)
+    drawn[list(router.pos)] = True
+    found = []  # (a, b, weight or None, relative |w| in its matrix, connection index)
     for ci, c in enumerate(graph.connections):
         s0 = graph.nodes[c.src].offset + c.src_lo
         d0 = graph.nodes[c.dst].offset + c.dst_lo
@@ -215,33 +172,40 @@ def _edges(graph, scene, pos, names, values, known, hl):
         has = c.key in known and w is not None
         scale = float(np.abs(w).max()) if has and np.size(w) else 0.0
         if c.dense:
-            rows = [g - s0 for g in pos if s0 <= g < s0 + c.m]
-            cols = [g - d0 for g in pos if d0 <= g < d0 + c.n]
-            pairs = [(i, j, (i, j)) for i in rows for j in cols]
+            pairs = [(int(i), int(j), (i, j)) for i in np.flatnonzero(drawn[s0:s0 + c.m])
+                     for j in np.flatnonzero(drawn[d0:d0 + c.n])]
         else:
-            drawn_src = np.array([g in pos for g in range(s0, s0 + c.m)])
-            drawn_dst = np.array([g in pos for g in range(d0, d0 + c.n)])
-            sel = np.flatnonzero(drawn_src[c.rows] & drawn_dst[c.cols])
+            sel = np.flatnonzero(drawn[s0:s0 + c.m][c.rows] & drawn[d0:d0 + c.n][c.cols])
             pairs = [(int(c.rows[k]), int(c.cols[k]), k) for k in sel]
         for i, j, at in pairs:
-            a, b = s0 + i, d0 + j
-            (x1, y1), (x2, y2) = pos[a], pos[b]
-            tip = f"{names[a]} -> {names[b]}"
-            if has:
-                v = float(w[at])
-                rel = abs(v) / scale if scale else 0.0
-                color, width, opacity = (POS if v >= 0 else NEG), 0.4 + 2.6 * rel, 0.25 + 0.75 * rel
-                tip += f": w = {_fmt(v)}"
-            else:
-                color, width, opacity = GREY, 0.8, 0.6
-                tip += ": w not set"
-            dashed = False
-            if ci in cycle_conns and names[a] in cycle_names and names[b] in cycle_names:
-                color, width, opacity, dashed = "#d62728", 3.0, 1.0, True
-            elif hl and not ({names[a], names[b]} & hl or {graph.nodes[c.src].name, graph.nodes[c.dst].name} & hl):
-                opacity *= 0.3
-            scene.lines.append(Line(f"n{a}", f"n{b}", x1 + R, y1, x2 - R, y2, color, width, opacity, tip, dashed))
-            scene.weights_drawn += 1
+            v = float(w[at]) if has else None
+            found.append((s0 + i, d0 + j, v, abs(v) / scale if has and scale else 0.0, ci))
+    if signal is not None:
+        carried = [abs(v * float(signal[a])) for a, _, v, _, _ in found if v is not None]
+        top = max(carried, default=0.0) or 1.0
+    for a, b, v, rel, ci in found:
+        weight = v
+        tip = f"{names[a]} -> {names[b]}"
+        if v is None:
+            color, width, opacity = GREY, 0.8, 0.6
+            tip += ": w not set"
+        else:
+            tip += f": w = {_fmt(v)}"
+            if signal is not None:
+                s = v * float(signal[a])
+                tip += f", signal = {_fmt(s)}"
+                v, rel = s, abs(s) / top
+            color = GREY if v == 0 else POS if v > 0 else NEG
+            width, opacity = 0.4 + 2.6 * rel, 0.25 + 0.75 * rel
+        dashed = False
+        if ci in cycle_conns and names[a] in cycle_names and names[b] in cycle_names:
+            color, width, opacity, dashed = "#d62728", 3.0, 1.0, True
+        elif hl and not ({names[a], names[b]} & hl or {graph.nodes[graph.connections[ci].src].name,
+                                                         graph.nodes[graph.connections[ci].dst].name} & hl):
+            opacity *= 0.3
+        scene.lines.append(Line(f"n{a}", f"n{b}", router.route(a, b), color, width, opacity, tip, dashed,
+                                label="" if weight is None else _short(weight)))
+        scene.weights_drawn += 1
 
 
 def _neighbourhood(graph, focus: str, radius: int) -> set:

@@ -1,0 +1,66 @@
+"""What each mark of the neuron view means: colours for values, the legend and the colour bar."""
+from __future__ import annotations
+
+import numpy as np
+
+from .shapes import Rect, Text
+
+VALUE_LABELS = 60  # print weights on the connections of networks up to this many drawn connections
+_WHITE, _BLUE, _RED = np.array([255, 255, 255]), np.array([67, 147, 195]), np.array([214, 96, 77])
+
+
+def signal_scale(values) -> float:
+    top = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    return top if top > 0 and np.isfinite(top) else 1.0
+
+
+def signal_colour(v: float, scale: float) -> str:
+    """White at 0, blue for positive, red for negative values, full at ``±scale``."""
+    t = max(-1.0, min(1.0, v / scale)) if np.isfinite(v) else 0.0
+    rgb = _WHITE + abs(t) * ((_BLUE if t >= 0 else _RED) - _WHITE)
+    return "#" + "".join(f"{int(round(c)):02x}" for c in rgb)
+
+
+def legend(graph, scene, max_neurons, focus, known, signal, labelled, act_scale=1.0):
+    """Lines under the drawing that say what every mark means (and a colour bar for activations)."""
+    from .scene import _fmt
+
+    lines = [f"drawn: {scene.weights_drawn:,} of {scene.weights_total:,} weights"
+             + (f" (layers wider than {max_neurons} neurons collapsed)"
+                if scene.weights_drawn < scene.weights_total and focus is None else "")]
+    if signal is not None:
+        lines.append("circle: a neuron, filled by its activation for this input (colour bar); the number inside "
+                     "is the activation")
+        lines.append("arrow: a connection, source to target; colour and width: the signal it carried, weight × "
+                     "source activation (blue positive, red negative)" + ("; number on it: the weight" if labelled
+                                                                           else ""))
+    else:
+        biases = any(k.endswith("/bias") for k in known)
+        lines.append("circle: a neuron (input, hidden, output); " + ("the number inside is its bias b"
+                     if biases else "biases not set yet"))
+        lines.append("arrow: a connection, source to target; blue positive weight, red negative, grey zero; width "
+                     "and opacity show |w| within each weight matrix" + ("; the number on it is the weight"
+                                                                         if labelled else "")
+                     if any("/bias" not in k for k in known) else
+                     "weights not set yet (initialised when training): drawn in grey")
+    cycle = None
+    if graph.cycle is not None:
+        names = graph.cycle.cycle_neurons
+        cycle = "not feed-forward: the cycle " + " -> ".join(names + names[:1]) + " is drawn in red"
+        lines.append(cycle)
+    bottom = max([c.y for c in scene.circles] + [p[1] for e in scene.lines for p in e.pts], default=0.0) + 40
+    for k, text in enumerate(lines):
+        scene.texts.append(Text(scene.width / 2, bottom + 16 * k, text, 9.5, "middle",
+                                "#d62728" if text is cycle else "#555555"))
+    if signal is not None:
+        _colour_bar(scene, scene.width / 2, bottom + 16 * len(lines) + 8, act_scale, _fmt)
+
+
+def _colour_bar(scene, cx, y, scale, fmt, n=21, w=8.0, h=10.0):
+    x0 = cx - n * w / 2
+    for k in range(n):
+        v = scale * (2 * k / (n - 1) - 1)
+        scene.rects.append(Rect(x0 + k * w, y, w, h, signal_colour(v, scale)))
+    scene.texts.append(Text(x0 - 4, y + h - 1.5, fmt(-scale), 8.5, "end"))
+    scene.texts.append(Text(x0 + n * w + 4, y + h - 1.5, fmt(scale), 8.5, "start"))
+    scene.texts.append(Text(cx, y + h + 11, "activation", 8.5, color="#555555"))
