@@ -28,6 +28,10 @@ class Plan:
         self._out_index = [self._locate_node(n) for n in graph.outputs]
         self._param_index = None
         self._local = threading.local()  # per-thread scratch buffers (see _buffers)
+        # Threads for one large batch of a plan with sparse blocks (see nngraph.runtime.infer);
+        # 1 = the calling thread only. Dense products use BLAS threads instead.
+        self.threads = 1
+        self._sparse_plan = any(b.sparse for st in stages for b in st.blocks)
 
     @property
     def _buffers(self) -> dict:
@@ -113,9 +117,9 @@ class Plan:
         """Run a batch. ``x``: (batch, inputs) array, input nodes concatenated in spec order, or a
         dict name -> array. Returns (batch, outputs), output nodes concatenated in spec order, or
         a dict name -> array with ``as_dict=True``."""
-        from .runtime import forward
-
-        y = forward(self, self.as_input(x))
+        if type(x) is not np.ndarray or x.dtype != self.dtype or x.ndim != 2 or x.shape[1] != self.input_width:
+            x = self.as_input(x)
+        y = (_infer or _load_runtime())(self, x)
         if as_dict:
             out, at = {}, 0
             for name, size in self.outputs:
@@ -186,6 +190,17 @@ class Plan:
     def __repr__(self):
         return (f"Plan({self.spec.name!r}: {len(self.stages) - 1} stages, {self.input_width} inputs -> "
                 f"{self.output_width} outputs, {self.n_parameters:,} parameters, {self.dtype})")
+
+
+_infer = None  # nngraph.runtime.infer, bound on first use (the runtime sits above this module)
+
+
+def _load_runtime():
+    global _infer
+    from .runtime import infer
+
+    _infer = infer
+    return infer
 
 
 def _column_names(nodes):

@@ -1,8 +1,22 @@
-"""Run a compiled plan: one matmul per weight block, one call per activation segment.
+"""Run a compiled plan: one product per weight block, one call per activation segment.
 
-Buffers are allocated once per batch size and reused: a stage's pre-activations are written
-straight into its buffer (``matmul(..., out=)``), the bias is added and the activation applied
-in place, as hand-written in-place numpy would do.
+Two routes over the same blocks (no weight is ever copied, so parameter writes and training
+steps are seen at once):
+
+- :func:`infer`, behind ``Plan.forward``: per thread and batch size it builds a *program* once
+  (buffers plus one prebound function per stage) and then only runs it, so a call at batch 1
+  costs little more than its matrix products. Plans without sparse blocks keep activations
+  batch-major, ``(batch, width)``, written by ``matmul(..., out=)`` with bias and activation in
+  place, as hand-written in-place numpy does. Plans with sparse blocks keep them neuron-major,
+  ``(width, batch)``: every CSR block (stored as the transpose of W) then multiplies contiguous
+  rows directly and accumulates into the stage's buffer (scipy's CSR kernel with an output
+  argument), with no transposed copies and no temporaries. With ``plan.threads = 2`` a large
+  batch of such a plan is split in two halves run at once (scipy's CSR kernel is single-threaded
+  and releases the GIL).
+- :func:`forward` / :func:`run_stage`, used by training, which needs every stage's activations
+  batch-major (``acts``) and applies dropout between stages.
+
+Each thread has its own buffers (``Plan._buffers``), so threads can share one plan.
 """
 from __future__ import annotations
 
@@ -10,13 +24,277 @@ import numpy as np
 
 from .activations import FORWARD
 
+try:  # Y += A @ X for CSR A into a given Y; the kernel behind scipy's own csr @ dense
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - a scipy without it: use the public product
+    _csr_matvecs = None
+
+# A batch is split across threads (plan.threads > 1) from this many samples on, and only for
+# plans with sparse blocks: dense products already use BLAS threads.
+SPLIT_MIN_BATCH = 2048
+_POOL = None
+
+
+def infer(plan, x: np.ndarray) -> np.ndarray:
+    """Forward pass of ``x`` (batch, inputs), already in the plan's dtype; returns (batch, outputs)."""
+    batch = x.shape[0]
+    if plan.threads > 1 and batch >= SPLIT_MIN_BATCH and plan._sparse_plan:
+        return _split(plan, x)
+    programs = plan._buffers
+    prog = programs.get(("program", batch))
+    if prog is None:
+        prog = _program(plan, batch, programs)
+    return prog(x)
+
+
+def _split(plan, x):
+    """Run contiguous parts of the batch in parallel, each thread with its own buffers."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=7, thread_name_prefix="nngraph")
+    n = min(plan.threads, 8, x.shape[0])
+    cuts = [x.shape[0] * i // n for i in range(n + 1)]
+    futures = [_POOL.submit(_run_part, plan, x[a:b]) for a, b in zip(cuts[1:-1], cuts[2:])]
+    out = np.empty((x.shape[0], plan.output_width), dtype=plan.dtype)
+    out[:cuts[1]] = _run_part(plan, x[:cuts[1]])
+    for f, a, b in zip(futures, cuts[1:-1], cuts[2:]):
+        out[a:b] = f.result()
+    return out
+
+
+def _run_part(plan, x):
+    programs = plan._buffers
+    prog = programs.get(("program", x.shape[0]))
+    if prog is None:
+        prog = _program(plan, x.shape[0], programs)
+    return prog(x)
+
+
+def _program(plan, batch, programs):
+    if len(programs) > 8:  # a few batch sizes at most (training + evaluation + last batch)
+        programs.clear()
+    prog = _neuron_major(plan, batch) if plan._sparse_plan else _batch_major(plan, batch)
+    programs[("program", batch)] = prog
+    return prog
+
+
+# -- batch-major: dense plans ------------------------------------------------------------------
+
+
+def _batch_major(plan, batch):
+    bufs = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]
+    steps = [_dense_stage(st, bufs) for st in plan.stages[1:]]
+    gather = _gather(plan, bufs, transposed=False)
+
+    def run(x):
+        bufs[0] = x
+        for step in steps:
+            step()
+        bufs[0] = None  # keep no reference to the caller's array
+        return gather()
+    run.bufs = bufs  # for inspection and tests
+    return run
+
+
+def _dense_stage(stage, bufs):
+    Z = bufs[stage.index]
+    blocks = stage.blocks
+    finish = _finish(stage, Z, transposed=False)
+    matmul = np.matmul
+    if len(blocks) == 1 and blocks[0].rows is None:
+        block = blocks[0]
+        src = block.src
+
+        def step():
+            matmul(bufs[src], block.W, out=Z)
+            finish()
+        return step
+
+    def step():
+        first = True
+        for block in blocks:
+            A = bufs[block.src]
+            if block.rows is not None:
+                A = A[:, block.rows]
+            if first:
+                matmul(A, block.W, out=Z)
+                first = False
+            else:
+                np.add(Z, A @ block.W, out=Z)
+        if first:
+            Z.fill(0)
+        finish()
+    return step
+
+
+def _finish(stage, Z, transposed):
+    """Bias, then each activation segment in place, as one prebound call."""
+    calls = []
+    for name, alpha, lo, hi in stage.segments:
+        if name == "linear":
+            continue
+        view = Z if lo == 0 and hi == (Z.shape[0] if transposed else Z.shape[1]) else (
+            Z[lo:hi] if transposed else Z[:, lo:hi])
+        if transposed and name == "softmax":
+            view = view.T  # softmax runs over a node's neurons: the rows here
+        calls.append((FORWARD[name], view, alpha))
+    add = np.add
+
+    def finish_transposed():
+        for f, v, a in calls:
+            f(v, v, a)
+
+    def finish():
+        bias = stage.bias
+        if bias is not None:
+            add(Z, bias, out=Z)
+        for f, v, a in calls:
+            f(v, v, a)
+
+    if len(calls) == 1:
+        f, v, a = calls[0]
+        if transposed:
+            return lambda: f(v, v, a)
+
+        def finish_one():
+            bias = stage.bias
+            if bias is not None:
+                add(Z, bias, out=Z)
+            f(v, v, a)
+        return finish_one
+    return finish_transposed if transposed else finish
+
+
+# -- neuron-major: plans with sparse blocks -----------------------------------------------------
+
+
+def _neuron_major(plan, batch):
+    bufs = [np.empty((s.width, batch), dtype=plan.dtype) for s in plan.stages]
+    steps = [_mixed_stage(st, bufs) for st in plan.stages[1:]]
+    gather = _gather(plan, bufs, transposed=True)
+    XT = bufs[0]
+
+    def run(x):
+        np.copyto(XT, x.T)
+        for step in steps:
+            step()
+        return gather()
+    run.bufs = bufs  # for inspection and tests
+    return run
+
+
+def _mixed_stage(stage, bufs):
+    """ZT = W_dense.T @ AT + ... + b, then CSR blocks accumulate into ZT; activations on rows."""
+    ZT = bufs[stage.index]
+    batch = ZT.shape[1]
+    dense = [b for b in stage.blocks if not b.sparse]
+    sparse = [b for b in stage.blocks if b.sparse]
+    finish = _finish(stage, ZT, transposed=True)
+    Zflat = ZT.reshape(-1)
+    kernels = [_sparse_kernel(b, bufs, Zflat, ZT, batch) for b in sparse]
+
+    def step():
+        first = True
+        for block in dense:
+            AT = bufs[block.src]
+            if block.rows is not None:
+                AT = AT[block.rows]
+            if first:
+                np.matmul(block.W.T, AT, out=ZT)
+                first = False
+            else:
+                np.add(ZT, block.W.T @ AT, out=ZT)
+        bias = stage.bias
+        if first:
+            if bias is None:
+                ZT.fill(0)
+            else:
+                np.copyto(ZT, bias[:, None])
+        elif bias is not None:
+            np.add(ZT, bias[:, None], out=ZT)
+        for k in kernels:
+            k()
+        finish()
+    return step
+
+
+def _sparse_kernel(block, bufs, Zflat, ZT, batch):
+    """ZT += W @ AT for one CSR block, reading the full source buffer: a block that reads some
+    source columns (``rows``) has its column indices mapped to the source's, once per index array."""
+    AT = bufs[block.src]
+    Aflat = AT.reshape(-1)
+    n_src = AT.shape[0]
+    cache = {}
+
+    def indices(W):
+        if block.rows is None:
+            return W.indices
+        if cache.get("of") is not W.indices:
+            cache["of"] = W.indices
+            cache["mapped"] = np.asarray(block.rows, dtype=W.indptr.dtype)[W.indices]
+        return cache["mapped"]
+
+    if _csr_matvecs is None:
+        def fallback():
+            W = block.W
+            np.add(ZT, W @ (AT if block.rows is None else AT[block.rows]), out=ZT)
+        return fallback
+
+    def kernel():
+        W = block.W
+        idx = indices(W)
+        if W.indptr.dtype != idx.dtype:
+            idx = idx.astype(W.indptr.dtype)
+        _csr_matvecs(W.shape[0], n_src, batch, W.indptr, idx, W.data, Aflat, Zflat)
+    return kernel
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+
+def _gather(plan, bufs, transposed):
+    """The output array (batch, outputs), a fresh array on every call."""
+    where = plan._out_index
+    dtype = plan.dtype
+    if len(where) == 1 and len(where[0]) == 1 and where[0][0][2] is None:
+        s, cols, _ = where[0][0]
+        src = bufs[s]
+        if transposed:
+            return lambda: src[cols].T.copy()  # a fresh C-ordered array, even when a view would do
+        return lambda: src[:, cols].copy()
+    sizes = [size for _, size in plan.outputs]
+    width = sum(sizes)
+
+    def gather():
+        batch = bufs[1].shape[1] if transposed else bufs[1].shape[0]
+        out = np.empty((batch, width), dtype=dtype)
+        at = 0
+        for size, parts in zip(sizes, where):
+            for s, cols, local in parts:
+                part = bufs[s][cols].T if transposed else bufs[s][:, cols]
+                if local is None:
+                    out[:, at:at + size] = part
+                else:
+                    out[:, at + local] = part
+            at += size
+        return out
+    return gather
+
+
+# -- the training route --------------------------------------------------------------------------
+
 
 def forward(plan, x: np.ndarray, acts: list | None = None, training_mask=None) -> np.ndarray:
     """Forward pass of ``x`` (batch, inputs) in the plan's dtype; returns (batch, outputs).
 
-    ``acts``, if given, receives every stage's activations (used by training). ``training_mask``
-    is a callable(stage, A) applying dropout in place during training.
+    ``acts``, if given, receives every stage's activations, batch-major (used by training).
+    ``training_mask`` is a callable(stage, A) applying dropout in place during training.
+    Without either, this is :func:`infer`.
     """
+    if acts is None and training_mask is None:
+        return infer(plan, x)
     bufs = acts if acts is not None else _buffers(plan, x.shape[0])
     bufs[0] = x
     transposed = {}
@@ -28,9 +306,9 @@ def forward(plan, x: np.ndarray, acts: list | None = None, training_mask=None) -
 
 
 def run_stage(stage, bufs, Z, transposed=None):
-    """Z = activation(sum of A_src @ W + b), in place. Sparse blocks multiply the transposed
-    activations (contiguous rows for scipy's kernel); ``transposed`` caches them per forward pass
-    so each source stage is transposed once, however many blocks read it."""
+    """Z = activation(sum of A_src @ W + b), in place, batch-major. Sparse blocks multiply the
+    transposed activations (contiguous rows for scipy's kernel); ``transposed`` caches them per
+    forward pass so each source stage is transposed once, however many blocks read it."""
     first = True
     sparse_sum = None
     for block in stage.blocks:
@@ -38,11 +316,14 @@ def run_stage(stage, bufs, Z, transposed=None):
             AT = _transposed(bufs, block.src, transposed)
             if block.rows is not None:
                 AT = AT[block.rows]
-            part = block.W @ AT  # (width, batch)
             if sparse_sum is None:
-                sparse_sum = part
+                sparse_sum = block.W @ AT  # (width, batch)
+            elif _csr_matvecs is not None:
+                W = block.W
+                _csr_matvecs(W.shape[0], W.shape[1], AT.shape[1], W.indptr, W.indices, W.data,
+                             AT.reshape(-1), sparse_sum.reshape(-1))
             else:
-                sparse_sum += part
+                sparse_sum += block.W @ AT
             continue
         A = bufs[block.src]
         if block.rows is not None:
@@ -81,10 +362,12 @@ def _transposed(bufs, src, cache):
 
 
 def _buffers(plan, batch: int) -> list:
-    bufs = plan._buffers.get(batch)
+    """This thread's batch-major buffers for ``batch`` rows (training's route)."""
+    buffers = plan._buffers
+    bufs = buffers.get(batch)
     if bufs is None:
-        if len(plan._buffers) > 4:  # a few batch sizes at most (training + evaluation + last batch)
-            plan._buffers.clear()
+        if len(buffers) > 8:
+            buffers.clear()
         bufs = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]
-        plan._buffers[batch] = bufs
+        buffers[batch] = bufs
     return bufs

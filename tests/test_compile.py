@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as hs
 
 import nngraph
-from nngraph import reference
+from nngraph import reference, runtime
 from nngraph.compile import compile
 from nngraph.errors import DataError
 
@@ -50,13 +50,35 @@ def test_skip_connection_reads_the_input_stage():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=hs.integers(0, 2**32 - 1), sparse=hs.booleans(), batch=hs.integers(1, 6))
-def test_compiled_equals_reference(seed, sparse, batch):
+@given(seed=hs.integers(0, 2**32 - 1), sparse=hs.sampled_from([0.0, 0.5, 1.01]), batch=hs.integers(1, 6),
+       threads=hs.sampled_from([1, 2, 3]))
+def test_compiled_equals_reference(seed, sparse, batch, threads):
+    # all dense (batch-major route), mixed, all sparse (neuron-major route); batch 1 included;
+    # split across threads from 2 samples on; a second call must not change the first result
     spec = random_spec(seed)
-    plan = compile(spec, dtype=np.float64, sparse_below=1.01 if sparse else 0.0)
+    plan = compile(spec, dtype=np.float64, sparse_below=sparse)
+    plan.threads = threads
     x = np.random.default_rng(seed).normal(0, 2, (batch, plan.input_width))
     expected = reference.evaluate(plan.graph, plan.parameters(), x)
+    saved, runtime.SPLIT_MIN_BATCH = runtime.SPLIT_MIN_BATCH, 2
+    try:
+        y = plan.forward(x)
+        plan.forward(x + 1.0)
+    finally:
+        runtime.SPLIT_MIN_BATCH = saved
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
+    acts = runtime._buffers(plan, batch)  # the training route, batch-major activations
+    np.testing.assert_allclose(runtime.forward(plan, x, acts), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sparse_route_without_the_scipy_kernel(seed, monkeypatch):
+    monkeypatch.setattr(runtime, "_csr_matvecs", None)
+    plan = compile(random_spec(seed), dtype=np.float64, sparse_below=1.01)
+    x = np.random.default_rng(seed).normal(0, 2, (5, plan.input_width))
+    expected = reference.evaluate(plan.graph, plan.parameters(), x)
     np.testing.assert_allclose(plan.forward(x), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(runtime.forward(plan, x, runtime._buffers(plan, 5)), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(5))

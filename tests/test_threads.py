@@ -42,11 +42,12 @@ def test_threads_on_random_networks(seed):
 def test_each_thread_keeps_its_own_buffers():
     plan = compile(EX["skip_connection.yaml"])
     plan.forward(np.ones((3, 4)))
-    mine = plan._buffers[3]
+    mine = plan._buffers[("program", 3)].bufs
     with ThreadPoolExecutor(1) as pool:
-        theirs = pool.submit(lambda: (plan.forward(np.ones((3, 4))), plan._buffers[3])[1]).result()
+        theirs = pool.submit(lambda: (plan.forward(np.ones((3, 4))), plan._buffers[("program", 3)].bufs)[1]).result()
     assert all(a is not b for a, b in zip(mine[1:], theirs[1:]))
-    assert plan._buffers[3] is mine  # reused by the same thread
+    plan.forward(np.zeros((3, 4)))
+    assert plan._buffers[("program", 3)].bufs is mine  # reused by the same thread
 
 
 def test_a_plan_still_pickles():
