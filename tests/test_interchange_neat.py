@@ -266,3 +266,19 @@ def test_refused_import_on_the_command_line_writes_nothing(tmp_path):
     result = CliRunner().invoke(main, ["run", str(tmp_path / "net.yaml"), "--input", "-1=0.5", "--input", "-2=1",
                                        "--input", "-3=0", "--json"])
     assert result.exit_code == 0, result.output
+
+
+def test_imported_genome_is_drawn_with_its_activations(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    if shutil.which("neato") is None:
+        pytest.skip("graphviz is not installed")
+    save(from_neat(_handmade()), tmp_path / "net.yaml")
+    result = CliRunner().invoke(main, ["draw", str(tmp_path / "net.yaml"), "-o", str(tmp_path / "net.svg")])
+    assert result.exit_code == 0, result.output
+    svg = (tmp_path / "net.svg").read_text()
+    assert "neat_tanh" in svg and "neat_sigmoid" in svg and "neat_gauss" in svg

@@ -6,8 +6,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import NNGraphError
 from ..spec import Spec, dump, load
 
@@ -34,10 +32,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS) -> list[str]:
+def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict | None = None) -> list[str]:
     """Write ``spec`` to ``path`` (YAML, or JSON for ``.json``); with more than ``inline_weights``
-    parameters, weights and biases go to ``<stem>.params.npz`` beside it (named as in
-    :mod:`nngraph.params`) and the spec keeps the structure. Returns the files written.
+    parameters, or with ``values`` given (say ``plan.parameters()`` after training), weights and
+    biases go to ``<stem>.params.npz`` beside it (named as in :mod:`nngraph.params`) and the spec
+    keeps the structure. Returns the files written.
 
     Both files are written to temporary names and renamed into place, the parameters first, so
     a spec never names a missing or half-written parameters file.
@@ -48,10 +47,10 @@ def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS) -> list[str]
     path = Path(path)
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
     graph = build(spec)
-    if graph.n_weights + sum(n.size for n in graph.nodes if n.role != "input") <= inline_weights:
+    if values is None and graph.n_weights + sum(n.size for n in graph.nodes if n.role != "input") <= inline_weights:
         _atomic_write(path, dump(spec, fmt).encode())
         return [str(path)]
-    values = spec_values(graph)
+    values = spec_values(graph) if values is None else values
     npz = path.with_name(path.stem + ".params.npz")
     data = spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True, mode="json")
     data["nngraph"] = 1
@@ -121,10 +120,3 @@ def export_file(network, path, *, format: str = "onnx") -> str:
         raise NNGraphError(f"unknown export format '{format}'; choose onnx or neat-json")
     return str(path)
 
-
-def values_of(spec: Spec) -> dict:
-    """Parameter values a spec declares (literal weights), by name."""
-    from ..graph import build
-    from ..params import spec_values
-
-    return {k: np.asarray(v) for k, v in spec_values(build(spec)).items()}

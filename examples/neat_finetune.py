@@ -1,0 +1,48 @@
+"""Take a network neat-python evolved, train it further with backpropagation, ship it as ONNX.
+
+The genome in neat/moons_genome.json was evolved by neat-python on the two-moons problem and
+exported with ``neat.export.export_network_json``. Nothing is evolved here: the genome is
+imported as it is (its topology, weights and neat-python's own activations), its weights are
+trained with Adam, and the result is written as a spec, its parameters and an ONNX model.
+
+    python examples/neat_finetune.py OUTPUT_FOLDER
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import nngraph
+from nngraph.data import load_data
+from nngraph.interchange import from_neat, save, to_onnx
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(out: Path) -> dict:
+    imported = from_neat(HERE / "neat" / "moons_genome.json", name="moons-neat")
+    # the imported spec, with the data it was evolved on and a training section added
+    text = imported.model_dump(by_alias=True, exclude_none=True)
+    text["data"] = {"source": "moons", "samples": 400, "noise": 0.15, "seed": 0}
+    text["train"] = {"loss": "mse", "optimizer": {"name": "adam", "learning_rate": 0.01}, "batch_size": 16,
+                     "epochs": 60, "validation_split": 0.0, "seed": 0}
+    spec = nngraph.load(text)
+    data = load_data(spec)
+
+    def accuracy(plan):
+        return float(np.mean((plan.forward(data.x_test)[:, 0] > 0.5) == (data.y_test == 1)))
+
+    before = nngraph.compile.compile(spec)
+    plan, _ = nngraph.train(spec, data)
+    print(f"test accuracy: {accuracy(before):.3f} as evolved, {accuracy(plan):.3f} after backprop")
+
+    # the spec with its trained parameters beside it (nngraph run/draw take it), and the ONNX model
+    for path in save(spec, out / "moons_neat.yaml", values=plan.parameters()):
+        print(f"wrote {path}")
+    (out / "moons_neat.onnx").write_bytes(to_onnx(plan).SerializeToString())
+    print(f"wrote {out / 'moons_neat.onnx'}")
+    return {"before": accuracy(before), "after": accuracy(plan), "plan": plan, "x": data.x_test}
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("moons_neat"))
