@@ -233,6 +233,17 @@ def test_hostile_genomes_are_refused_with_their_json_path(tmp_path, edit, match)
 
 def test_hostile_texts(tmp_path):
     _refused('{"a": 1, "a": 2}', tmp_path, r"genome\.json: duplicate key 'a'")
+    text = json.dumps(_handmade()).replace('"weight": 0.75,', '"weight": 0.75, "weight": 9.0,')
+    _refused(text, tmp_path, r"genome\.json: duplicate key 'weight'")
+    escaped = json.dumps(_handmade()).replace('"fitness": 1.5', '"note": "a\\u003ab", "fitness": 1.5, "fitness": 2')
+    _refused(escaped, tmp_path, r"genome\.json: duplicate key 'fitness'")  # an escaped colon hides nothing
+    bad = _handmade()
+    bad["connections"][2] = {"from": -1, "to": 6, "weight": 2.0}
+    _refused(bad, tmp_path, r"genome\.json: connections\[2\]\.enabled: Field required")
+    bad["connections"][2] = {"from": -1, "to": 6, "weight": 2.0, "enabled": True, "innovation": 4}
+    _refused(bad, tmp_path, r"connections\[2\]\.innovation: unknown key \(valid keys: from, to, weight, enabled\)")
+    bad["connections"][2] = {"from": -1, "to": 6, "weight": True, "enabled": True}
+    _refused(bad, tmp_path, r"connections\[2\]\.weight: Input should be a valid number")
     _refused("{" * 100_000, tmp_path, r"genome\.json(:1:\d+: not valid JSON| JSON nested too deeply)")
     _refused("[1, 2]", tmp_path, r"genome\.json: expected a JSON object")
     _refused('{"format_version": "1.0"', tmp_path, r"genome\.json:1:\d+: not valid JSON")

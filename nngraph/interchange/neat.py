@@ -76,7 +76,7 @@ class _Connection(_Strict):
     from_: StrictInt = Field(alias="from")
     to: StrictInt
     weight: Number
-    enabled: StrictBool = True
+    enabled: StrictBool
 
 
 class _Topology(_Strict):
@@ -92,7 +92,7 @@ class _Export(_Strict):
     metadata: dict[str, Any] = {}
     topology: _Topology
     nodes: list[_Node]
-    connections: list[_Connection]
+    connections: list[Any]  # checked column by column (they can be 100k): see _columns
 
 
 def _where(loc) -> str:
@@ -134,6 +134,7 @@ def read(source, limits: Limits | None = None) -> tuple[_Export, str]:
                     f"{f' (valid keys: {valid})' if valid else ''}")
         more = f" ({exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         _reject(name, f"{where}: {err['msg']}{more}")
+    export.__dict__["columns"] = _columns(export.connections, name)
     if export.format_version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
         _reject(name, f"format_version: '{export.format_version}' is not a version this reader knows "
                 f"({FORMAT_VERSION})")
@@ -141,6 +142,54 @@ def read(source, limits: Limits | None = None) -> tuple[_Export, str]:
         _reject(name, f"network_type: '{export.network_type}' networks keep state between activations; "
                 "nngraph specs are feed-forward (export a FeedForwardNetwork)")
     return export, name
+
+
+_CONNECTION_KEYS = {"from", "to", "weight", "enabled"}
+
+
+def _columns(conns, name):
+    """(from, to, weight, enabled) arrays of the connections, each checked as _Connection would.
+
+    The common case (every item a dict with exactly the four keys, ints, numbers and booleans)
+    is checked in bulk; the first item that is not is validated alone for its located message.
+    """
+    def slow(i):
+        try:
+            _Connection.model_validate(conns[i])
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = _where(("connections", i) + tuple(err["loc"]))
+            if err["type"] == "extra_forbidden":
+                _reject(name, f"{where}: unknown key{suggest(str(err['loc'][-1]), sorted(_CONNECTION_KEYS))} "
+                        "(valid keys: from, to, weight, enabled)")
+            _reject(name, f"{where}: {err['msg']}")
+
+    shaped = [type(c) is dict and len(c) == 4 for c in conns]
+    if not all(shaped):
+        slow(shaped.index(False))
+    try:  # four keys each, and each of these: exactly the four
+        frm = [c["from"] for c in conns]
+        to = [c["to"] for c in conns]
+        weight = [c["weight"] for c in conns]
+        enabled = [c["enabled"] for c in conns]
+    except KeyError:
+        slow(next(i for i, c in enumerate(conns) if c.keys() != _CONNECTION_KEYS))
+    for column in (frm, to):
+        ok = [type(v) is int for v in column]
+        if not all(ok):
+            slow(ok.index(False))
+    ok = [type(v) is float or type(v) is int for v in weight]
+    if not all(ok):
+        slow(ok.index(False))
+    ok = [type(v) is bool for v in enabled]
+    if not all(ok):
+        slow(ok.index(False))
+    try:
+        return (np.array(frm, dtype=np.int64), np.array(to, dtype=np.int64), np.array(weight, dtype=np.float64),
+                np.array(enabled, dtype=bool))
+    except OverflowError:
+        big = next(i for i, c in enumerate(conns) if abs(c["from"]) >= 2**63 or abs(c["to"]) >= 2**63)
+        _reject(name, f"connections[{big}]: node ids must fit in 64 bits")
 
 
 def _model_at(loc):
@@ -186,12 +235,42 @@ def _read_text(source, limits):
 
 
 def _parse(text, name):
+    """JSON with duplicate keys refused. The text is parsed at C speed; a count of its colons
+    (one per key, plus those inside strings) tells whether any key was repeated, and only then
+    is it parsed again with a hook that names the key."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NeatImportError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise NeatImportError(f"{name}: JSON nested too deeply") from None
+    if "\\u" in text or text.count(":") != _colons(data):
+        _parse_checking_keys(text, name)
+    return data
+
+
+def _colons(value) -> int:
+    """Keys, plus colons inside keys and strings: the colons a JSON text of ``value`` holds."""
+    if type(value) is dict:
+        return len(value) + sum(k.count(":") for k in value) + sum(_colons(v) for v in value.values())
+    if type(value) is list:
+        if value and all(type(v) is dict for v in value):
+            flat = [v for d in value for v in d.values()]
+            if all(type(v) in (int, float, bool) or v is None for v in flat):  # connections: scalars only
+                return sum(map(len, value)) + sum(k.count(":") for d in value for k in d)
+        return sum(_colons(v) for v in value)
+    if type(value) is str:
+        return value.count(":")
+    return 0
+
+
+def _parse_checking_keys(text, name):
     def pairs(items):
-        out = {}
-        for k, v in items:
-            if k in out:
-                raise NeatImportError(f"{name}: duplicate key '{k}' in one JSON object")
-            out[k] = v
+        out = dict(items)
+        if len(out) != len(items):
+            seen = set()
+            dup = next(k for k, _ in items if k in seen or seen.add(k))
+            raise NeatImportError(f"{name}: duplicate key '{dup}' in one JSON object")
         return out
 
     try:
@@ -272,7 +351,7 @@ class _Network:
         if missing:
             self._fail("topology.output_keys", f"output node {missing[0]} has no entry in nodes")
         self.nodes = {n.id: n for n in export.nodes if n.type != "input"}
-        self._connections(export.connections, set(self.inputs))
+        self._connections(export.columns, set(self.inputs))
 
     def _fail(self, path, message):
         _reject(self.where, f"{path}: {message}")
@@ -307,12 +386,8 @@ class _Network:
             self._fail(f"nodes[{i}].aggregation.name", f"'{agg.name}' is not an aggregation nngraph maps "
                        "(sum and mean)")
 
-    def _connections(self, conns, inputs):
-        n = len(conns)
-        src = np.fromiter((c.from_ for c in conns), dtype=np.int64, count=n)
-        dst = np.fromiter((c.to for c in conns), dtype=np.int64, count=n)
-        w = np.fromiter((c.weight for c in conns), dtype=np.float64, count=n)
-        on = np.fromiter((c.enabled for c in conns), dtype=bool, count=n)
+    def _connections(self, columns, inputs):
+        src, dst, w, on = columns
         bad = np.flatnonzero(~np.isfinite(w))
         if len(bad):
             self._fail(f"connections[{bad[0]}].weight", f"{w[bad[0]]} is not a finite number")
@@ -402,19 +477,33 @@ class _Network:
                 node["activation"] = act[0] if act[1] is None else {"name": act[0], "alpha": act[1]}
                 node["bias"] = [float(self.nodes[k].bias) for k in ids]
             nodes.append(node)
-        scale = {k: float(n.response) for k, n in self.nodes.items()}
-        fan_in = np.bincount(np.searchsorted(np.array(sorted(self.nodes)), self.dst), minlength=len(self.nodes))
-        fan = dict(zip(sorted(self.nodes), fan_in.tolist()))
-        for k, n in self.nodes.items():
-            if n.aggregation.name == "mean" and fan[k]:
-                scale[k] = scale[k] / fan[k]
-        factor = np.array([scale[d] for d in self.dst.tolist()]) if len(self.dst) else np.zeros(0)
-        weights = self.w * factor
-        edges = {}
-        for s, d, w in zip(self.src.tolist(), self.dst.tolist(), weights.tolist()):
-            (gs, i), (gd, j) = place[s], place[d]
-            edges.setdefault((gs, gd), []).append([i, j, w])
-        edge_list = [{"from": a, "to": b, "pattern": "sparse", "connections": c} for (a, b), c in edges.items()]
+        ids = np.array(sorted(self.nodes) + self.inputs, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+
+        def lookup(keys):
+            return order[np.searchsorted(ids, keys)]
+
+        every = sorted(self.nodes) + self.inputs  # lookup() indexes this list
+        scale = np.array([float(self.nodes[k].response) if k in self.nodes else 1.0 for k in every])
+        fan_in = np.bincount(lookup(self.dst), minlength=len(every))
+        mean = np.array([k in self.nodes and self.nodes[k].aggregation.name == "mean" for k in every])
+        scale = np.where(mean & (fan_in > 0), scale / np.maximum(fan_in, 1), scale)
+        s_at, d_at = lookup(self.src), lookup(self.dst)
+        weights = self.w * scale[d_at]
+        group_names = [g[0] for g in groups]
+        group_of = np.array([group_names.index(place[k][0]) for k in every])
+        slot_of = np.array([place[k][1] for k in every])
+        gs, gd = group_of[s_at], group_of[d_at]
+        pair = gs * len(groups) + gd
+        perm = np.argsort(pair, kind="stable")
+        cuts = np.flatnonzero(np.diff(pair[perm])) + 1
+        edge_list = []
+        for part in np.split(perm, cuts) if len(perm) else []:
+            rows = list(map(list, zip(slot_of[s_at[part]].tolist(), slot_of[d_at[part]].tolist(),
+                                      weights[part].tolist())))
+            edge_list.append({"from": group_names[gs[part[0]]], "to": group_names[gd[part[0]]], "pattern": "sparse",
+                              "connections": rows})
         reached = self._reached()
         notes = []
         for k in self.outputs:
@@ -430,19 +519,20 @@ class _Network:
         return load(data)
 
     def _reached(self):
-        seen = set(self.inputs)
-        for k in self.order:  # topological: every source of k is decided before k
-            pass
-        succ = {}
-        for s, d in zip(self.src.tolist(), self.dst.tolist()):
-            succ.setdefault(s, []).append(d)
-        stack = list(self.inputs)
-        while stack:
-            for d in succ.get(stack.pop(), ()):
-                if d not in seen:
-                    seen.add(d)
-                    stack.append(d)
-        return seen
+        """Neat keys reachable from an input along enabled connections."""
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import breadth_first_order
+
+        keys = np.array(sorted(set(self.nodes) | set(self.inputs)), dtype=np.int64)
+        n = len(keys)
+        s_at, d_at = np.searchsorted(keys, self.src), np.searchsorted(keys, self.dst)
+        start = np.searchsorted(keys, np.array(self.inputs, dtype=np.int64))
+        # one extra vertex (n) that leads to every input
+        rows = np.concatenate([s_at, np.full(len(start), n)])
+        cols = np.concatenate([d_at, start])
+        g = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n + 1, n + 1))
+        found = breadth_first_order(g, n, directed=True, return_predecessors=False)
+        return set(keys[found[found < n]].tolist())
 
 
 # -- export ---------------------------------------------------------------------------------
