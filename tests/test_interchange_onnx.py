@@ -296,6 +296,9 @@ def test_export_command_writes_a_checked_model(tmp_path):
 
     spec = next(p for p in EXAMPLES if p.name == "irregular.yaml")
     result = CliRunner().invoke(main, ["export", str(spec), "-o", str(tmp_path / "net.onnx")])
+    assert result.exit_code == 1 and "irregular.yaml: has no trained parameters" in result.stderr
+    assert not (tmp_path / "net.onnx").exists()
+    result = CliRunner().invoke(main, ["export", str(spec), "-o", str(tmp_path / "net.onnx"), "--untrained"])
     assert result.exit_code == 0, result.output
     model = onnx.load(str(tmp_path / "net.onnx"), load_external_data=False)
     onnx.checker.check_model(model)

@@ -28,12 +28,18 @@ def import_cmd(source, output, kind, name):
 @click.option("--format", "fmt", type=click.Choice(["onnx", "neat-json"]), default="onnx", show_default=True,
               help="onnx: the compiled plan as an ONNX graph; neat-json: neat-python's JSON export format.")
 @click.option("--float64", is_flag=True, help="ONNX in float64 (weights bit for bit) instead of float32.")
-def export_cmd(spec, output, fmt, float64):
+@click.option("--untrained", is_flag=True, help="Export initial (untrained) weights anyway, e.g. to look at the "
+              "graph in Netron.")
+def export_cmd(spec, output, fmt, float64, untrained):
     """Write a spec (with its trained parameters) as ONNX or as neat-python JSON."""
     import numpy as np
 
     from ..compile import compile
+    from ..errors import NNGraphError
     from ..interchange import export_file
 
     plan = compile(spec, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
+    if plan.params_origin.startswith("initial") and not untrained:
+        raise NNGraphError(f"{spec}: has no trained parameters (no parameters file, no literal weights): the export "
+                           "would hold initial random weights; train it first (nngraph train), or pass --untrained")
     click.echo(f"wrote {export_file(plan, output, format=fmt)}")
