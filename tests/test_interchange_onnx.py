@@ -327,3 +327,30 @@ def test_the_neat_example_trains_further_and_exports_onnx(tmp_path, monkeypatch)
     model = onnx.load(str(tmp_path / "out" / "moons_neat.onnx"), load_external_data=False)
     # outputs near 0 come from cancelling sums of terms near 10: float32 rounding is ~1e-6 absolute there
     np.testing.assert_allclose(_run_onnx(plan, model, x), plan.forward(x), rtol=1e-5, atol=1e-5)
+
+
+def test_initializer_limit_at_n_and_n_plus_1(tmp_path):
+    from nngraph import Limits
+
+    model = _mlp_model("matmul_add")  # W0 is 12 x 8 = 96 values, the largest
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    total = 12 * 8 + 8 * 6 + 6 * 4
+    from_onnx(path, limits=Limits(max_weights=total))
+    with pytest.raises(OnnxImportError, match=r"m\.onnx: node 'matmul2' \(MatMul\): 168 weights in all, over the "
+                                              r"limit of 167"):
+        from_onnx(path, limits=Limits(max_weights=total - 1))
+    with pytest.raises(OnnxImportError, match=r"initializer 'W0' declares 96 values, over the limit of 95"):
+        from_onnx(path, limits=Limits(max_weights=95))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=300), keep=st.integers(0, 2000))
+def test_any_bytes_give_a_spec_or_a_located_refusal(data, keep):
+    """Random bytes, and valid models cut short or with bytes changed: never another exception."""
+    good = _mlp_model("gemm_transB").SerializeToString()
+    for blob in (data, good[:keep], good[:keep] + data + good[keep + len(data):]):
+        try:
+            from_onnx(bytes(blob))
+        except OnnxImportError as exc:
+            assert str(exc).startswith("<bytes>: ")

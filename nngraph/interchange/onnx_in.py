@@ -83,7 +83,22 @@ def _read(source, limits):
         raise OnnxImportError(f"{where}: not a readable ONNX model ({type(exc).__name__}: {str(exc)[:200]})") from None
     if not model.HasField("graph"):
         raise OnnxImportError(f"{where}: not an ONNX model (no graph)")
+    _check_names(model.graph, where)
     return model, where
+
+
+def _check_names(graph, where):
+    """protobuf hands back invalid UTF-8 in string fields as bytes: refuse it once, here."""
+    texts = [graph.name]
+    for n in graph.node:
+        texts += [n.name, n.op_type, n.domain, *n.input, *n.output, *(a.name for a in n.attribute)]
+    texts += [t.name for t in graph.initializer] + [v.name for v in (*graph.input, *graph.output)]
+    for n in graph.node:
+        for a in n.attribute:
+            if a.HasField("t"):
+                texts.append(a.t.name)
+    if not all(isinstance(t, str) for t in texts):
+        raise OnnxImportError(f"{where}: a name in the graph is not valid UTF-8 text; the file is damaged")
 
 
 def _safe_name(text, used, fallback):
@@ -118,7 +133,8 @@ class _Importer:
         self.total_weights = 0
 
     def fail(self, node, message):
-        label = f"node '{node.name}' ({node.op_type})" if node.name else f"a {node.op_type} node"
+        label = (f"node '{node.name}' ({node.op_type})" if node.name else
+                 f"the {node.op_type} node computing '{node.output[0] if node.output else '?'}'")
         raise OnnxImportError(f"{self.where}: {label}: {message}")
 
     # -- constants --------------------------------------------------------------------------
@@ -131,8 +147,10 @@ class _Importer:
         dtypes = {TensorProto.FLOAT: 4, TensorProto.DOUBLE: 8, TensorProto.FLOAT16: 2, TensorProto.INT64: 8,
                   TensorProto.INT32: 4}
         if t.data_type not in dtypes:
-            raise OnnxImportError(f"{self.where}: {what} '{t.name}' has element type "
-                                  f"{TensorProto.DataType.Name(t.data_type)}; weights are float or double")
+            kind = TensorProto.DataType.Name(t.data_type) if t.data_type in TensorProto.DataType.values() \
+                else f"number {t.data_type}"
+            raise OnnxImportError(f"{self.where}: {what} '{t.name}' has element type {kind}; weights are float "
+                                  "or double")
         dims = [int(d) for d in t.dims]
         if any(d < 0 for d in dims) or len(dims) > 4:
             raise OnnxImportError(f"{self.where}: {what} '{t.name}' has invalid dimensions {dims}")
