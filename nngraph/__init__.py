@@ -34,7 +34,7 @@ def __getattr__(name):
     if name == "build":
         from .graph import build
         return build
-    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference", "training"):
+    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference", "training", "trace"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     if name == "train":

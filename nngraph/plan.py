@@ -130,6 +130,13 @@ class Plan:
 
     __call__ = forward
 
+    def trace(self, x):
+        """Every neuron's pre-activation and activation by node name: a :class:`nngraph.trace.Trace`.
+        Same inputs as :meth:`forward`; the untraced :meth:`forward` is unchanged by it."""
+        from .trace import trace
+
+        return trace(self, x)
+
     # -- parameters -----------------------------------------------------------------------
     def parameters(self) -> dict:
         """Current parameter values by name (float64 copies), as stored in a parameters file."""

@@ -72,6 +72,14 @@ def _neat_act(name, z):
 
 def evaluate(graph: Graph, params: dict, x: np.ndarray) -> np.ndarray:
     """Evaluate one sample at a time, neuron by neuron, in depth order; returns (batch, outputs)."""
+    _, values = evaluate_neurons(graph, params, x)
+    outs = [g for n in graph.outputs for g in range(n.offset, n.offset + n.size)]
+    return values[:, outs]
+
+
+def evaluate_neurons(graph: Graph, params: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every neuron's pre-activation and activation, (batch, neurons) each, by global index.
+    Inputs' pre-activation is the input itself."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     incoming = [[] for _ in range(graph.n_neurons)]  # (source neuron, weight)
     for c in graph.connections:
@@ -88,11 +96,12 @@ def evaluate(graph: Graph, params: dict, x: np.ndarray) -> np.ndarray:
     node_of = np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
     order = np.argsort(graph.neuron_level, kind="stable")
     inputs = [g for n in graph.inputs for g in range(n.offset, n.offset + n.size)]
-    out = []
+    pres, values = [], []
     for sample in x:
         value = [0.0] * graph.n_neurons
+        pre = [0.0] * graph.n_neurons
         for g, v in zip(inputs, sample):
-            value[g] = float(v)
+            value[g] = pre[g] = float(v)
         pending_softmax = {}
         for g in order:
             node = graph.nodes[node_of[g]]
@@ -101,6 +110,7 @@ def evaluate(graph: Graph, params: dict, x: np.ndarray) -> np.ndarray:
             z = float(params[f"nodes/{node.name}/bias"][g - node.offset])
             for src, w in incoming[g]:
                 z += w * value[src]
+            pre[g] = z
             name, alpha = node.activation
             if name == "softmax":
                 pending_softmax.setdefault(node.index, {})[g] = z
@@ -112,5 +122,6 @@ def evaluate(graph: Graph, params: dict, x: np.ndarray) -> np.ndarray:
                         value[h] = math.exp(v - top) / total
             else:
                 value[g] = _act(name, alpha, z)
-        out.append([value[g] for n in graph.outputs for g in range(n.offset, n.offset + n.size)])
-    return np.array(out)
+        pres.append(pre)
+        values.append(value)
+    return np.array(pres).reshape(len(x), graph.n_neurons), np.array(values).reshape(len(x), graph.n_neurons)

@@ -23,12 +23,18 @@ from . import main, _console, _fail, _plural  # noqa: F401  (shared by the comma
 @click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True)
 @click.option("--force", is_flag=True, help="Draw a neuron view even if it would be very large.")
 @click.option("--open", "open_", is_flag=True, help="Open the diagram in the default viewer.")
-def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, force, open_):
+@click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Colour by activation for this input (repeatable; neuron view).")
+@click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False), help="Colour by a row of this file.")
+@click.option("--row", type=click.IntRange(0), default=0, show_default=True, help="The row of --inputs to draw.")
+def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, force, open_, input_pairs,
+         inputs_file, row):
     """Draw a diagram of the network (neuron, layer or stage view)."""
     from ..draw import render
 
+    inputs = _one_input(spec, input_pairs, inputs_file, row) if input_pairs or inputs_file else None
     path, notes = render(spec, output=output, fmt=fmt, view=view, max_neurons=max_neurons, highlight=highlight,
-                         focus=focus, radius=radius, dpi=dpi, force=force)
+                         focus=focus, radius=radius, dpi=dpi, force=force, inputs=inputs)
     for n in notes:
         click.echo(n, err=True)
     click.echo(f"wrote {path}", err=True)
@@ -36,3 +42,14 @@ def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, fo
         click.launch(str(path))
 
 
+def _one_input(spec, input_pairs, inputs_file, row):
+    from ..compile import compile
+    from ..io import parse_input_args, read_inputs
+
+    plan = compile(spec, dtype="float64")
+    if inputs_file:
+        x = read_inputs(inputs_file, plan)
+        if row >= len(x):
+            raise click.BadParameter(f"{inputs_file} has {len(x):,} rows (0 to {len(x) - 1:,})", param_hint="--row")
+        return x[row:row + 1]
+    return parse_input_args(input_pairs, plan)

@@ -29,8 +29,9 @@ def _training_options(f):
 @click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write outputs to .npy or .csv.")
 @click.option("--retrain", is_flag=True, help="Train even if the parameters file exists.")
 @click.option("--float64", is_flag=True, help="Run in float64.")
+@click.option("--trace", is_flag=True, help="Show every neuron's pre-activation and activation (with --input(s)).")
 @_training_options
-def run(spec, inputs_file, input_pairs, output_file, retrain, float64, epochs, sets, plot, as_json, no_save):
+def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, epochs, sets, plot, as_json, no_save):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
     from .. import load
     from ..graph import build
@@ -43,7 +44,13 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, epochs, s
     graph = build(s)
     dtype = "float64" if float64 else "float32"
     if inputs_file or input_pairs:
+        if trace:
+            from .trace_cmds import run_traced
+
+            return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
         return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json)
+    if trace:
+        raise click.UsageError("--trace shows the neurons for given inputs: add --input NAME=VALUE or --inputs FILE")
     pfile = parameters_path(graph)
     trained = pfile is not None and pfile.exists()
     if s.train is not None and (retrain or not trained):

@@ -67,7 +67,7 @@ def prepare(spec, view="auto", max_neurons=12, force=False, focus=None):
 
 
 def draw(spec, view: str = "auto", *, max_neurons: int = 12, highlight=(), focus=None, radius: int = 1,
-         dpi: int = 150, force: bool = False):
+         dpi: int = 150, force: bool = False, inputs=None):
     """A ``graphviz.Digraph`` of the network.
 
     Parameters
@@ -81,20 +81,56 @@ def draw(spec, view: str = "auto", *, max_neurons: int = 12, highlight=(), focus
         Node or neuron names to emphasise.
     focus, radius :
         Neuron view of only the neurons within ``radius`` connections of ``focus``.
+    inputs : array or dict, optional
+        One input sample: neurons coloured by activation, connections by the signal they carried.
 
     Raises
     ------
     DrawError, SpecError
     """
-    graph, view = prepare(spec, view, max_neurons, force, focus)
-    return _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi)
+    graph, view = prepare(spec, "neuron" if inputs is not None and view == "auto" else view, max_neurons, force,
+                          focus)
+    return _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi, inputs)
 
 
-def _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi):
+def _neuron_scene(graph, max_neurons, highlight, focus, radius, inputs=None):
+    values, known = _values(graph)
+    signal = None
+    if inputs is not None:  # the weights the activations were computed with, all of them
+        values, signal = activations(graph, inputs, known)
+        known = set(values)
+    return neuron_scene(graph, values, known, max_neurons=max_neurons, highlight=highlight, focus=focus,
+                        radius=radius, signal=signal)
+
+
+def activations(graph, inputs, known=None):
+    """The parameters and every neuron's activation for one input sample (dict name -> value(s), or a
+    row), refused while a weight is only a random initial value."""
+    from ..compile import compile
+
+    if known is None:
+        known = _values(graph)[1]
+    seeded = lambda init: init is not None and getattr(init, "seed", None) is not None  # noqa: E731
+    unset = [c.key for c in graph.connections if c.key not in known and not seeded(c.init)]
+    unset += [f"nodes/{n.name}/bias" for n in graph.nodes if n.role != "input" and n.spec.bias is not None
+              and f"nodes/{n.name}/bias" not in known and not seeded(n.spec.bias)]
+    if unset:
+        raise DrawError(f"colouring by activation needs set weights, and {unset[0]}"
+                        + (f" (and {len(unset) - 1} more)" if len(unset) > 1 else "")
+                        + " is only initialised: train the network first (nngraph train), or give the values")
+    plan = compile(graph, dtype="float64")
+    t = plan.trace(inputs)
+    if t.values.shape[0] != 1:
+        raise DrawError(f"colouring by activation draws one input sample; {t.values.shape[0]} were given "
+                        "(pick one with --row)")
+    return plan.parameters(), t.values[0]
+
+
+def _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi, inputs=None):
     if view == "neuron":
-        values, known = _values(graph)
-        return scene_to_dot(neuron_scene(graph, values, known, max_neurons=max_neurons, highlight=highlight,
-                                         focus=focus, radius=radius), dpi)
+        return scene_to_dot(_neuron_scene(graph, max_neurons, highlight, focus, radius, inputs), dpi)
+    if inputs is not None:
+        raise DrawError(f"colouring by activation is drawn in the neuron view (--view neuron), not the {view} view")
     if view == "layer":
         return layer_graph(graph, dpi, highlight)
     return stage_graph(_plan(graph), dpi)
@@ -107,13 +143,16 @@ def _plan(graph):
 
 
 def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(), focus=None, radius=1,
-           dpi=150, force=False):
-    """Write a diagram; returns (path, notes). The format comes from ``fmt`` or the suffix (svg)."""
+           dpi=150, force=False, inputs=None):
+    """Write a diagram; returns (path, notes). The format comes from ``fmt`` or the suffix (svg).
+    ``inputs`` (one sample, as for ``plan.forward``): colour neurons by activation and connections
+    by the signal they carried, with a colour bar (neuron view)."""
     if fmt is None:
         fmt = Path(output).suffix.lstrip(".").lower() if output and Path(output).suffix else "svg"
     if fmt not in ("svg", "png", "pdf", "dot"):
         raise DrawError(f"cannot write .{fmt}; use .svg, .png, .pdf or .dot")
-    graph, view = prepare(spec, view, max_neurons, force, focus)
+    graph, view = prepare(spec, "neuron" if inputs is not None and view == "auto" else view, max_neurons, force,
+                          focus)
     if output is None:
         src = graph.spec.source
         stem = Path(src.name).stem if src is not None and src.name != "<string>" else graph.spec.name
@@ -122,6 +161,8 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
     notes = []
     if graph.cycle is not None:
         notes.append("note: " + graph.cycle.diagnostics[0].format())
+    if view != "neuron" and inputs is not None:
+        raise DrawError(f"colouring by activation is drawn in the neuron view (--view neuron), not the {view} view")
     if view != "neuron" and fmt == "svg" and not has_dot():
         # without Graphviz, lay the overview out in columns ourselves
         scene = overview_scene(graph, view, _plan(graph) if view == "stage" else None)
@@ -130,13 +171,10 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
                      "for the Graphviz layout)")
         return output, notes
     if view == "neuron" and fmt == "svg" and not has_dot():
-        values, known = _values(graph)
-        scene = neuron_scene(graph, values, known, max_neurons=max_neurons, highlight=highlight, focus=focus,
-                             radius=radius)
-        _write_text(output, scene_to_svg(scene))
+        _write_text(output, scene_to_svg(_neuron_scene(graph, max_neurons, highlight, focus, radius, inputs)))
         notes.append("Graphviz's dot was not found: wrote SVG with the built-in writer")
         return output, notes
-    g = _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi)
+    g = _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi, inputs)
     if fmt == "dot":
         _write_text(output, g.source)
         return output, notes
