@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from nngraph.compile import compile
 from nngraph.interchange import NeatImportError, from_neat, save, to_neat
@@ -188,6 +189,12 @@ def test_many_weights_go_to_a_parameters_file(config, tmp_path):
     x = np.random.default_rng(0).normal(size=(5, 30))
     _close(plan.forward(x), _neat_outputs(net, x))
     assert nngraph.load(tmp_path / "big.yaml").parameters == "big.params.npz"
+    # past edge_file_above listed connections, they go to an edge file: the spec stays short
+    written = save(from_neat(text), tmp_path / "e.yaml", edge_file_above=100)
+    assert [p.split("/")[-1] for p in written] == ["e.edges.npz", "e.params.npz", "e.yaml"]
+    text_of_spec = (tmp_path / "e.yaml").read_text()
+    assert "edge_file: e.edges.npz" in text_of_spec and "connections" not in text_of_spec
+    _close(compile(tmp_path / "e.yaml", dtype=np.float64).forward(x), _neat_outputs(net, x))
 
 
 # -- hostile files --------------------------------------------------------------------------
@@ -293,3 +300,42 @@ def test_imported_genome_is_drawn_with_its_activations(tmp_path):
     assert result.exit_code == 0, result.output
     svg = (tmp_path / "net.svg").read_text()
     assert "neat_tanh" in svg and "neat_sigmoid" in svg and "neat_gauss" in svg
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, path + (i,))
+    yield path
+
+
+@settings(max_examples=300, deadline=None)
+@given(where=st.integers(0, 10_000), value=_values, junk=_values)
+def test_any_json_gives_a_spec_or_a_located_refusal(where, value, junk):
+    """The exception contract: a genome with any one value replaced, or any JSON at all, gives a
+    spec or a NeatImportError naming the source."""
+    data = _handmade()
+    paths = list(_leaves(data))
+    path = paths[where % len(paths)]
+    if path:
+        target = data
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = value
+    try:
+        from_neat(json.dumps(data))
+    except NeatImportError as exc:
+        assert str(exc).startswith("<text>: ")
+    try:
+        from_neat({"doc": junk} if not isinstance(junk, dict) else junk)
+    except NeatImportError as exc:
+        assert str(exc).startswith("<dict>: ")

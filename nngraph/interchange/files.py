@@ -10,6 +10,7 @@ from ..errors import NNGraphError
 from ..spec import Spec, dump, load
 
 INLINE_WEIGHTS = 1_000  # up to this many parameters stay in the spec; more go to an .npz beside it
+EDGE_FILE_ABOVE = 10_000  # more listed connections than this go to an edge file beside the spec
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -32,14 +33,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict | None = None) -> list[str]:
-    """Write ``spec`` to ``path`` (YAML, or JSON for ``.json``); with more than ``inline_weights``
-    parameters, or with ``values`` given (say ``plan.parameters()`` after training), weights and
-    biases go to ``<stem>.params.npz`` beside it (named as in :mod:`nngraph.params`) and the spec
-    keeps the structure. Returns the files written.
+def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict | None = None,
+         edge_file_above: int = EDGE_FILE_ABOVE) -> list[str]:
+    """Write ``spec`` to ``path`` (YAML, or JSON for ``.json``), and its numbers beside it when many.
 
-    Both files are written to temporary names and renamed into place, the parameters first, so
-    a spec never names a missing or half-written parameters file.
+    With more than ``inline_weights`` parameters, or with ``values`` given (say
+    ``plan.parameters()`` after training), weights and biases go to ``<stem>.params.npz`` (named
+    as in :mod:`nngraph.params`) and the spec keeps the structure. With more than
+    ``edge_file_above`` listed (sparse) connections, those go to ``<stem>.edges.npz`` as an
+    ``edge_file`` (neuron references and weights), so the spec stays a few lines and loads fast.
+    Returns the files written.
+
+    Every file is written to a temporary name and renamed into place, the spec last, so a spec
+    never names a missing or half-written file.
     """
     from ..graph import build
     from ..params import spec_values, write_parameters
@@ -50,30 +56,54 @@ def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict
     if values is None and graph.n_weights + sum(n.size for n in graph.nodes if n.role != "input") <= inline_weights:
         _atomic_write(path, dump(spec, fmt).encode())
         return [str(path)]
-    values = spec_values(graph) if values is None else values
-    npz = path.with_name(path.stem + ".params.npz")
+    values = dict(spec_values(graph) if values is None else values)
     data = spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True, mode="json")
     data["nngraph"] = 1
     for node in data["nodes"]:
         node.pop("bias", None)
+    written = []
+    listed = [e for e in data.get("edges", []) if "connections" in e]
+    pairs = [(e["from"], e["to"]) for e in listed]
+    if (sum(len(e["connections"]) for e in listed) > edge_file_above and len(set(pairs)) == len(pairs)
+            and spec.edge_file is None and not spec.edge_table
+            and all("[" not in a and "[" not in b for a, b in pairs)):
+        edges_path = path.with_name(path.stem + ".edges.npz")
+        _atomic_write(edges_path, _edge_file_bytes(listed, values))
+        written.append(str(edges_path))
+        for e in listed:  # their weights travel in the edge file
+            values.pop(f"edges/{e['from']}->{e['to']}")
+        data["edges"] = [e for e in data["edges"] if "connections" not in e]
+        data["edge_file"] = edges_path.name
     for edge in data.get("edges", []):
         if "connections" in edge:
             edge["connections"] = [c[:2] for c in edge["connections"]]
+        if any(k in edge for k in ("weight", "weights", "connections")):
+            edge.pop("weight", None)
+            edge.pop("weights", None)
             edge["init"] = "zeros"
-        elif "weights" in edge and edge.get("pattern", "dense") == "dense":
-            edge.pop("weights")
-            edge["init"] = "zeros"
-        elif "weight" in edge:
-            edge.pop("weight")
-            edge["init"] = "zeros"
-        elif "weights" in edge:
-            edge.pop("weights")
-            edge["init"] = "zeros"
+    npz = path.with_name(path.stem + ".params.npz")
     data["parameters"] = npz.name
     moved = load(data)
     write_parameters(npz, values)
     _atomic_write(path, dump(moved, fmt).encode())
-    return [str(npz), str(path)]
+    return written + [str(npz), str(path)]
+
+
+def _edge_file_bytes(edges, values) -> bytes:
+    """An edge file (arrays from, to, weight) of sparse edges between whole nodes."""
+    import io
+
+    import numpy as np
+
+    frm, to, weight = [], [], []
+    for e in edges:
+        rows = np.array([c[:2] for c in e["connections"]], dtype=np.int64).reshape(-1, 2)
+        frm.append(np.char.add(f"{e['from']}[", np.char.add(rows[:, 0].astype(str), "]")))
+        to.append(np.char.add(f"{e['to']}[", np.char.add(rows[:, 1].astype(str), "]")))
+        weight.append(np.asarray(values[f"edges/{e['from']}->{e['to']}"], dtype=np.float64).reshape(-1))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{"from": np.concatenate(frm), "to": np.concatenate(to), "weight": np.concatenate(weight)})
+    return buf.getvalue()
 
 
 def import_file(source, *, kind: str | None = None, name: str | None = None) -> Spec:
