@@ -11,6 +11,7 @@ The pipeline, one module per step (imports flow one way)::
     nngraph.runtime  forward(plan, x)                (batched forward pass; Plan.forward)
     nngraph.training train(spec, data) -> (plan, history), also nngraph.train
     nngraph.draw     draw(spec, view=...)            (graphviz)
+    nngraph.interchange  from_neat, from_onnx -> Spec; to_onnx(plan), to_neat(spec)  (onnx on use)
 """
 from .errors import (
     CycleError,
@@ -34,7 +35,8 @@ def __getattr__(name):
     if name == "build":
         from .graph import build
         return build
-    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference", "training", "trace"):
+    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference", "training", "trace",
+                "interchange"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     if name == "train":

@@ -339,3 +339,22 @@ def test_any_json_gives_a_spec_or_a_located_refusal(where, value, junk):
         from_neat({"doc": junk} if not isinstance(junk, dict) else junk)
     except NeatImportError as exc:
         assert str(exc).startswith("<dict>: ")
+
+
+def test_cli_round_trip_through_neat_json_keeps_keys_and_weights(tmp_path, config):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    (tmp_path / "g.json").write_text(network_and_json(config, random_genome(config, 5, 12))[1])
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(tmp_path / "g.json"), "-o", str(tmp_path / "a.yaml")]).exit_code == 0
+    result = runner.invoke(main, ["export", str(tmp_path / "a.yaml"), "-o", str(tmp_path / "b.json"),
+                                  "--format", "neat-json"])
+    assert result.exit_code == 0, result.output
+    first, second = json.loads((tmp_path / "g.json").read_text()), json.loads((tmp_path / "b.json").read_text())
+    assert second["topology"] == first["topology"]
+    assert {n["id"] for n in second["nodes"]} == {n["id"] for n in first["nodes"]}
+    a = compile(tmp_path / "a.yaml", dtype=np.float64)
+    b = compile(from_neat(tmp_path / "b.json"), dtype=np.float64)
+    assert _triples(a) == _triples(b)

@@ -354,3 +354,36 @@ def test_any_bytes_give_a_spec_or_a_located_refusal(data, keep):
             from_onnx(bytes(blob))
         except OnnxImportError as exc:
             assert str(exc).startswith("<bytes>: ")
+
+
+def test_branches_and_two_outputs():
+    """A trunk read by two heads, one of them also an output before its activation."""
+    rng = np.random.default_rng(3)
+    inits = [_tensor("W", rng.normal(size=(5, 4))), _tensor("b", rng.normal(size=4)),
+             _tensor("Wa", rng.normal(size=(4, 3))), _tensor("Wb", rng.normal(size=(4, 2)))]
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["t"], name="trunk"),
+             helper.make_node("Relu", ["t"], ["r"], name="relu"),
+             helper.make_node("MatMul", ["r", "Wa"], ["logits"], name="head_a"),
+             helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=1),
+             helper.make_node("MatMul", ["r", "Wb"], ["value"], name="head_b")]
+    outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", k]) for n, k in
+            (("probs", 3), ("logits", 3), ("value", 2))]
+    graph = helper.make_graph(nodes, "heads", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
+                              outs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    spec = from_onnx(model)
+    assert [n.name for n in spec.nodes if n.role == "output"] == ["logits", "probs", "value"]
+    plan = compile(spec)
+    x = rng.normal(size=(6, 5)).astype(np.float32)
+    want = dict(zip(["probs", "logits", "value"], _session(model).run(None, {"x": x})))
+    got = plan.forward(x, as_dict=True)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6)
+
+
+def test_importing_the_package_loads_no_onnx():
+    import subprocess
+    import sys
+
+    code = "import sys, nngraph, nngraph.interchange, nngraph.cli; print('onnx' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

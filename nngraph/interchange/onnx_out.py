@@ -63,8 +63,8 @@ def to_onnx(plan, *, limits: Limits | None = None, opset: int = OPSET):
 
     Raises
     ------
-    LimitError-like NNGraphError
-        When a sparse block stored dense would exceed ``limits.max_array_bytes``.
+    NNGraphError
+        When a block stored dense would exceed ``limits.max_array_bytes``.
     """
     import onnx
 
