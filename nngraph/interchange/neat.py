@@ -116,12 +116,11 @@ def read(source, limits: Limits | None = None) -> tuple[_Export, str]:
         data = _parse(text, name)
     if not isinstance(data, dict):
         _reject(name, f"expected a JSON object (neat-python's export), found {type(data).__name__}")
-    if len(data.get("connections", ()) or ()) > limits.max_weights:
-        _reject(name, f"connections: {len(data['connections']):,} connections, over the limit of "
-                f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
-    if len(data.get("nodes", ()) or ()) > limits.max_neurons:
-        _reject(name, f"nodes: {len(data['nodes']):,} nodes, over the limit of {limits.max_neurons:,}; "
-                f"{Limits.how_to_raise('max_neurons')}")
+    for key, limit in (("connections", "max_weights"), ("nodes", "max_neurons")):
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > getattr(limits, limit):
+            _reject(name, f"{key}: {len(items):,} {key}, over the limit of {getattr(limits, limit):,}; "
+                    f"{Limits.how_to_raise(limit)}")
     try:
         export = _Export.model_validate(data)
     except ValidationError as exc:
