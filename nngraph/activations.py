@@ -76,9 +76,10 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 
 
 def _neat_sigmoid(z, out, alpha):
-    np.multiply(z, 5.0, out=out)
+    # -clip(5z) is clip(-5z) exactly. (numpy 2.4's in-place np.negative on a float32 column view
+    # reads the wrong elements, so the sign goes into the product.)
+    np.multiply(z, -5.0, out=out)
     np.clip(out, -60.0, 60.0, out=out)
-    np.negative(out, out=out)
     np.exp(out, out=out)
     out += 1.0
     return np.reciprocal(out, out=out)

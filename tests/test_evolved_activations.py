@@ -54,3 +54,23 @@ def test_training_refuses_activations_whose_derivative_needs_the_input(act):
     with pytest.raises(TrainingError, match=f"cannot train through the {act} activation of h: its derivative needs "
                                             "the sign of the weighted sum"):
         train(spec)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_kernel_works_in_place_on_column_views(dtype):
+    """The runtime applies activations in place to column segments of a stage's buffer."""
+    from nngraph.activations import FORWARD
+
+    rng = np.random.default_rng(0)
+    for name, kernel in FORWARD.items():
+        for rows in (1, 2, 3, 9, 33):
+            buf = rng.normal(0, 2, (rows, 6)).astype(dtype)
+            want = kernel(buf[:, 2:4].copy(), np.empty((rows, 2), dtype=dtype), None)
+            view = buf[:, 2:4]
+            kernel(view, view, None)
+            np.testing.assert_allclose(buf[:, 2:4], want, rtol=1e-6, err_msg=f"{name}, {rows} rows")
+            single = rng.normal(0, 2, (rows, 4)).astype(dtype)
+            want = kernel(single[:, 1:2].copy(), np.empty((rows, 1), dtype=dtype), None)
+            view = single[:, 1:2]
+            kernel(view, view, None)
+            np.testing.assert_allclose(single[:, 1:2], want, rtol=1e-6, err_msg=f"{name}, one column, {rows} rows")
