@@ -25,9 +25,14 @@ from .plan import Plan
 # is not tiny. Measured by `benchmarks/run.py --only sparse` (1000x1000 block, batch 1,000,
 # float32): CSR wins below about 8% density with 2 BLAS threads and 14% with one (scipy's
 # product is single-threaded); on the 2,000-neuron irregular graph (90x90 blocks at 5%) CSR is
-# 1.3x faster than dense too. Blocks of under 1,024 entries stay dense: both are instant there.
+# 1.3x faster than dense too. Narrow stages (under NARROW_WIDTH neurons) make thin matrix
+# products, where BLAS is far from its peak: there CSR wins up to about 20-25% density (the
+# 500-neuron/20k-edge graph, 25-wide stages at 17%, runs 1.3x faster with CSR blocks).
+# Blocks of under 256 entries stay dense: both are instant there.
 SPARSE_BELOW = 0.08
-SPARSE_MIN_ENTRIES = 1_024
+SPARSE_BELOW_NARROW = 0.22
+NARROW_WIDTH = 128
+SPARSE_MIN_ENTRIES = 256
 
 
 @dataclass
@@ -67,6 +72,13 @@ class Stage:
     bias_frozen: np.ndarray | None = None
     segments: list = field(default_factory=list)  # (activation, alpha, lo, hi)
     dropout: np.ndarray | None = None  # per-column dropout rate (training only)
+    # runs of dense blocks reading consecutive source stages, each stored as one matrix:
+    # (first source stage, last source stage, W over their columns); the blocks' W are row
+    # slices (views) of it, so one product serves the whole run (see runtime)
+    merged: list = field(default_factory=list)
+    # the data of all its CSR blocks, one array; each block's W.data is a slice (view) of it,
+    # so the runtime can gather them for one CSR product over every source at once
+    sparse_data: np.ndarray | None = None
 
     @property
     def width(self):
@@ -98,7 +110,8 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
     seed : int, optional
         Seed for initializers (default ``train.seed``).
     sparse_below : float, optional
-        Density below which a block is stored sparse (default :data:`SPARSE_BELOW`).
+        Density below which a block is stored sparse (default :data:`SPARSE_BELOW`, or
+        :data:`SPARSE_BELOW_NARROW` for stages narrower than :data:`NARROW_WIDTH`).
 
     Returns
     -------
@@ -123,9 +136,11 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
         params, origin = initial_values(graph, seed, use_file)
     else:
         origin = "parameters given in code"
-    threshold = SPARSE_BELOW if sparse_below is None else sparse_below
+    threshold = sparse_below  # None: the measured defaults, by stage width
     stages, col_of = _layout(graph, dtype)
     _fill_blocks(graph, stages, col_of, dtype, threshold)
+    _merge_dense_runs(stages, dtype)
+    _pack_sparse_data(stages)
     plan = Plan(graph, stages, col_of, dtype, origin)
     plan.set_parameters(params)
     return plan
@@ -209,7 +224,12 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     row_pos = np.arange(width_src) if rows is None else np.full(width_src, -1, dtype=np.int64)
     if rows is not None:
         row_pos[rows] = np.arange(len(rows))
-    sparse = nnz < threshold * n_rows * width_dst and (n_rows * width_dst >= SPARSE_MIN_ENTRIES or threshold > 1)
+    if threshold is None:
+        threshold = SPARSE_BELOW_NARROW if width_dst < NARROW_WIDTH else SPARSE_BELOW
+        big_enough = n_rows * width_dst >= SPARSE_MIN_ENTRIES
+    else:
+        big_enough = n_rows * width_dst >= SPARSE_MIN_ENTRIES or threshold > 1
+    sparse = nnz < threshold * n_rows * width_dst and big_enough
     block = Block(s_st, rows, None, sparse=sparse)
     block.places = []  # (connection index, kind, ...) for the parameter index
     frozen_conns = {ci for ci, *_ in rects + pairs if not graph.connections[ci].trainable}
@@ -258,6 +278,42 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     if frozen_conns:
         block.frozen = np.isin(owner[order], list(frozen_conns))
     return block
+
+
+def _merge_dense_runs(stages, dtype):
+    """Store each run of dense blocks that read whole, consecutive source stages as one matrix
+    (blocks keep their W as views of it): one product for the run instead of one per block."""
+    for st in stages[1:]:
+        dense = {b.src: b for b in st.blocks if not b.sparse and b.rows is None}
+        run = []
+        for src in sorted(dense) + [None]:
+            if run and (src is None or src != run[-1] + 1):
+                if len(run) > 1:
+                    blocks = [dense[s] for s in run]
+                    W = np.empty((sum(b.W.shape[0] for b in blocks), st.width), dtype=dtype)
+                    at = 0
+                    for b in blocks:
+                        W[at:at + b.W.shape[0]] = b.W
+                        b.W = W[at:at + b.W.shape[0]]
+                        at += b.W.shape[0]
+                    st.merged.append((run[0], run[-1], W))
+                run = []
+            if src is not None:
+                run.append(src)
+
+
+def _pack_sparse_data(stages):
+    """Put the data of each stage's CSR blocks into one array, the blocks' data views of it."""
+    for st in stages[1:]:
+        sparse = [b for b in st.blocks if b.sparse]
+        if len(sparse) < 2:
+            continue
+        st.sparse_data = np.concatenate([b.W.data for b in sparse])
+        at = 0
+        for b in sparse:
+            n = len(b.W.data)
+            b.W.data = st.sparse_data[at:at + n]
+            at += n
 
 
 def _as_index(cols):

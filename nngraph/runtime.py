@@ -83,27 +83,51 @@ def _program(plan, batch, programs):
 # -- batch-major: dense plans ------------------------------------------------------------------
 
 
+def _stage_buffers(plan, batch, transposed):
+    """Every stage's activation buffer. When some stage reads merged runs of source stages,
+    all buffers are column ranges (rows, neuron-major) of one array, so a run's sources are one
+    contiguous slice; ``whole`` is that array and ``offsets`` the stages' first columns."""
+    widths = [s.width for s in plan.stages]
+    offsets = np.concatenate([[0], np.cumsum(widths)]).tolist()
+    shape = (offsets[-1], batch) if transposed else (batch, offsets[-1])
+    whole = np.empty(shape, dtype=plan.dtype)
+    bufs = [whole[a:b] if transposed else whole[:, a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    return bufs, whole, offsets
+
+
 def _batch_major(plan, batch):
-    bufs = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]
-    steps = [_dense_stage(st, bufs) for st in plan.stages[1:]]
+    merged = [st.merged for st in plan.stages[1:] if st.merged]
+    if merged:
+        bufs, whole, offsets = _stage_buffers(plan, batch, transposed=False)
+    else:
+        bufs, whole, offsets = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]], None, None
+    copy_input = any(run[0] == 0 for runs in merged for run in runs)
+    steps = [_dense_stage(st, bufs, whole, offsets) for st in plan.stages[1:]]
     gather = _gather(plan, bufs, transposed=False)
+    X = bufs[0]
 
     def run(x):
-        bufs[0] = x
+        if copy_input:
+            np.copyto(X, x)
+        else:
+            bufs[0] = x
         for step in steps:
             step()
-        bufs[0] = None  # keep no reference to the caller's array
+        if not copy_input:
+            bufs[0] = None  # keep no reference to the caller's array
         return gather()
     run.bufs = bufs  # for inspection and tests
     return run
 
 
-def _dense_stage(stage, bufs):
+def _dense_stage(stage, bufs, whole, offsets):
     Z = bufs[stage.index]
-    blocks = stage.blocks
+    in_run = {s for a, b, _ in stage.merged for s in range(a, b + 1)}
+    blocks = [b for b in stage.blocks if b.src not in in_run]
+    runs = [(whole[:, offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
     finish = _finish(stage, Z, transposed=False)
     matmul = np.matmul
-    if len(blocks) == 1 and blocks[0].rows is None:
+    if len(blocks) == 1 and not runs and blocks[0].rows is None:
         block = blocks[0]
         src = block.src
 
@@ -114,6 +138,12 @@ def _dense_stage(stage, bufs):
 
     def step():
         first = True
+        for A, W in runs:
+            if first:
+                matmul(A, W, out=Z)
+                first = False
+            else:
+                np.add(Z, A @ W, out=Z)
         for block in blocks:
             A = bufs[block.src]
             if block.rows is not None:
@@ -171,8 +201,8 @@ def _finish(stage, Z, transposed):
 
 
 def _neuron_major(plan, batch):
-    bufs = [np.empty((s.width, batch), dtype=plan.dtype) for s in plan.stages]
-    steps = [_mixed_stage(st, bufs) for st in plan.stages[1:]]
+    bufs, whole, offsets = _stage_buffers(plan, batch, transposed=True)
+    steps = [_mixed_stage(st, bufs, whole, offsets) for st in plan.stages[1:]]
     gather = _gather(plan, bufs, transposed=True)
     XT = bufs[0]
 
@@ -185,18 +215,28 @@ def _neuron_major(plan, batch):
     return run
 
 
-def _mixed_stage(stage, bufs):
+def _mixed_stage(stage, bufs, whole, offsets):
     """ZT = W_dense.T @ AT + ... + b, then CSR blocks accumulate into ZT; activations on rows."""
     ZT = bufs[stage.index]
     batch = ZT.shape[1]
-    dense = [b for b in stage.blocks if not b.sparse]
+    in_run = {s for a, b, _ in stage.merged for s in range(a, b + 1)}
+    runs = [(whole[offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
+    dense = [b for b in stage.blocks if not b.sparse and b.src not in in_run]
     sparse = [b for b in stage.blocks if b.sparse]
     finish = _finish(stage, ZT, transposed=True)
     Zflat = ZT.reshape(-1)
-    kernels = [_sparse_kernel(b, bufs, Zflat, ZT, batch) for b in sparse]
+    assert np.shares_memory(Zflat, ZT)  # the kernel writes through this flat view
+    merged = _merged_sparse(stage, sparse, whole, offsets, Zflat) if _csr_matvecs is not None else None
+    kernels = [merged] if merged else [_sparse_kernel(b, bufs, Zflat, ZT, batch) for b in sparse]
 
     def step():
         first = True
+        for AT, W in runs:
+            if first:
+                np.matmul(W.T, AT, out=ZT)
+                first = False
+            else:
+                np.add(ZT, W.T @ AT, out=ZT)
         for block in dense:
             AT = bufs[block.src]
             if block.rows is not None:
@@ -206,18 +246,46 @@ def _mixed_stage(stage, bufs):
                 first = False
             else:
                 np.add(ZT, block.W.T @ AT, out=ZT)
-        bias = stage.bias
         if first:
-            if bias is None:
-                ZT.fill(0)
-            else:
-                np.copyto(ZT, bias[:, None])
-        elif bias is not None:
-            np.add(ZT, bias[:, None], out=ZT)
+            ZT.fill(0)
         for k in kernels:
             k()
+        bias = stage.bias  # last, as in the exported ONNX graph: the same float32 roundings
+        if bias is not None:
+            np.add(ZT, bias[:, None], out=ZT)
         finish()
     return step
+
+
+def _merged_sparse(stage, sparse, whole, offsets, Zflat):
+    """One CSR product for all of a stage's CSR blocks, over the whole activation array: the
+    blocks' data (one array, ``stage.sparse_data``) is gathered into the merged order per call
+    (one pass over the weights, small next to the product), the index arrays are built once."""
+    data = stage.sparse_data
+    if data is None or any(not np.shares_memory(b.W.data, data) for b in sparse):
+        return None
+    rows, cols = [], []
+    for b in sparse:
+        W = b.W
+        rows.append(np.repeat(np.arange(W.shape[0]), np.diff(W.indptr)))
+        local = W.indices if b.rows is None else np.asarray(b.rows)[W.indices]
+        cols.append(offsets[b.src] + local.astype(np.int64))
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    order = np.lexsort((cols, rows))
+    n_rows, n_cols, batch = stage.width, whole.shape[0], whole.shape[1]
+    index_type = np.int32 if max(n_cols, len(order)) < 2**31 else np.int64
+    indptr = np.zeros(n_rows + 1, dtype=index_type)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    indices = cols[order].astype(index_type)
+    perm = order.astype(np.intp)
+    gathered = np.empty(len(order), dtype=data.dtype)
+    Xflat = whole.reshape(-1)
+    assert np.shares_memory(Xflat, whole)
+
+    def kernel():
+        np.take(stage.sparse_data, perm, out=gathered)
+        _csr_matvecs(n_rows, n_cols, batch, indptr, indices, gathered, Xflat, Zflat)
+    return kernel
 
 
 def _sparse_kernel(block, bufs, Zflat, ZT, batch):
@@ -318,7 +386,7 @@ def run_stage(stage, bufs, Z, transposed=None):
                 AT = AT[block.rows]
             if sparse_sum is None:
                 sparse_sum = block.W @ AT  # (width, batch)
-            elif _csr_matvecs is not None:
+            elif _csr_matvecs is not None and sparse_sum.flags.c_contiguous:
                 W = block.W
                 _csr_matvecs(W.shape[0], W.shape[1], AT.shape[1], W.indptr, W.indices, W.data,
                              AT.reshape(-1), sparse_sum.reshape(-1))
