@@ -12,8 +12,8 @@ from . import main, _console, _fail, _plural  # noqa: F401  (shared by the comma
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (.svg, .png, .pdf, .dot).")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (.svg, .png, .pdf, .dot, or .html: an interactive page).")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "html"]), help="Output format.")
 @click.option("--view", type=click.Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True)
 @click.option("--max-neurons", type=click.IntRange(3), default=12, show_default=True,
               help="Collapse layers wider than this in the neuron view.")

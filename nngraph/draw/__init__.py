@@ -149,10 +149,12 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
     by the signal they carried, with a colour bar (neuron view)."""
     if fmt is None:
         fmt = Path(output).suffix.lstrip(".").lower() if output and Path(output).suffix else "svg"
-    if fmt not in ("svg", "png", "pdf", "dot"):
-        raise DrawError(f"cannot write .{fmt}; use .svg, .png, .pdf or .dot")
-    graph, view = prepare(spec, "neuron" if inputs is not None and view == "auto" else view, max_neurons, force,
-                          focus)
+    if fmt not in ("svg", "png", "pdf", "dot", "html"):
+        raise DrawError(f"cannot write .{fmt}; use .svg, .png, .pdf, .dot or .html")
+    if fmt == "html" and view not in ("auto", "neuron"):
+        raise DrawError(f"a page (.html) shows the neuron view, not the {view} view")
+    graph, view = prepare(spec, "neuron" if (inputs is not None or fmt == "html") and view == "auto" else view,
+                          max_neurons, force, focus)
     if output is None:
         src = graph.spec.source
         stem = Path(src.name).stem if src is not None and src.name != "<string>" else graph.spec.name
@@ -161,6 +163,8 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
     notes = []
     if graph.cycle is not None:
         notes.append("note: " + graph.cycle.diagnostics[0].format())
+    if fmt == "html":
+        return _write_page(graph, output, max_neurons, highlight, focus, radius, inputs), notes
     if view != "neuron" and inputs is not None:
         raise DrawError(f"colouring by activation is drawn in the neuron view (--view neuron), not the {view} view")
     if view != "neuron" and fmt == "svg" and not has_dot():
@@ -188,6 +192,19 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
     tmp.write_bytes(data)
     tmp.replace(output)
     return output, notes
+
+
+def _write_page(graph, output, max_neurons, highlight, focus, radius, inputs):
+    from .page import page
+
+    def scene_for(values, known, signal):
+        return neuron_scene(graph, values, known, max_neurons=max_neurons, highlight=highlight, focus=focus,
+                            radius=radius, signal=signal)
+
+    if graph.cycle is not None:
+        raise DrawError("the network has a cycle, so it has no forward pass to run in a page; draw .svg to see it")
+    _write_text(output, page(graph, scene_for, inputs))
+    return output
 
 
 def _pipe(g, fmt, view):

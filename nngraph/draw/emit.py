@@ -76,7 +76,9 @@ def scene_to_svg(scene: Scene) -> str:
     for e in scene.lines:
         dash = ' stroke-dasharray="5,3"' if e.dashed else ""
         body, head, _ = arrow(e.pts, e.width)
-        out.append(f'<g class="edge" data-from="{xml(e.a)}" data-to="{xml(e.b)}"><title>{xml(e.tooltip)}</title>'
+        data = f' data-w="{e.weight!r}"' if e.weight is not None else ""
+        cls = "edge cycle" if e.dashed else "edge"
+        out.append(f'<g class="{cls}" data-from="{xml(e.a)}" data-to="{xml(e.b)}"{data}><title>{xml(e.tooltip)}</title>'
                    f'<polyline points="{_pts(body)}" fill="none" stroke="{e.color}" stroke-opacity="{e.opacity:.2f}" '
                    f'stroke-width="{e.width:.2f}"{dash}/><polygon points="{_pts(head)}" fill="{e.color}" '
                    f'fill-opacity="{e.opacity:.2f}"/></g>')
@@ -94,7 +96,8 @@ def scene_to_svg(scene: Scene) -> str:
     for t in scene.texts:
         weight = ' font-weight="bold"' if t.bold else ""
         halo = ' stroke="white" stroke-width="2.5" paint-order="stroke"' if t.halo else ""
-        out.append(f'<text x="{t.x:.1f}" y="{t.y:.1f}" font-size="{t.size:g}" text-anchor="{t.anchor}" '
+        ident = f' id="{xml(t.id)}"' if t.id else ""
+        out.append(f'<text{ident} x="{t.x:.1f}" y="{t.y:.1f}" font-size="{t.size:g}" text-anchor="{t.anchor}" '
                    f'fill="{t.color}"{weight}{halo}>{xml(t.text)}</text>')
     out.append("</g></svg>")
     return "\n".join(out) + "\n"

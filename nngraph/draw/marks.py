@@ -61,6 +61,6 @@ def _colour_bar(scene, cx, y, scale, fmt, n=21, w=8.0, h=10.0):
     for k in range(n):
         v = scale * (2 * k / (n - 1) - 1)
         scene.rects.append(Rect(x0 + k * w, y, w, h, signal_colour(v, scale)))
-    scene.texts.append(Text(x0 - 4, y + h - 1.5, fmt(-scale), 8.5, "end"))
-    scene.texts.append(Text(x0 + n * w + 4, y + h - 1.5, fmt(scale), 8.5, "start"))
+    scene.texts.append(Text(x0 - 4, y + h - 1.5, fmt(-scale), 8.5, "end", id="bar-lo"))
+    scene.texts.append(Text(x0 + n * w + 4, y + h - 1.5, fmt(scale), 8.5, "start", id="bar-hi"))
     scene.texts.append(Text(cx, y + h + 11, "activation", 8.5, color="#555555"))

@@ -204,7 +204,7 @@ def _edges(graph, scene, router, names, values, known, hl, signal):
                                                          graph.nodes[graph.connections[ci].dst].name} & hl):
             opacity *= 0.3
         scene.lines.append(Line(f"n{a}", f"n{b}", router.route(a, b), color, width, opacity, tip, dashed,
-                                label="" if weight is None else _short(weight)))
+                                label="" if weight is None else _short(weight), weight=weight))
         scene.weights_drawn += 1
 
 

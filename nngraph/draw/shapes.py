@@ -32,6 +32,7 @@ class Line:
     tooltip: str
     dashed: bool = False
     label: str = ""  # the weight, printed on small networks
+    weight: float | None = None
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Text:
     color: str = "#333333"
     bold: bool = False
     halo: bool = False  # a white outline, for numbers drawn over lines
+    id: str = ""
 
 
 @dataclass
