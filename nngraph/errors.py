@@ -21,6 +21,12 @@ class Diagnostic:
     severity: str = "error"
 
     def format(self) -> str:
+        """One line for the terminal; control characters in any part are shown as escapes."""
+        from .text import terminal
+
+        return terminal(self._plain())
+
+    def _plain(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         what = f"{self.path}: {self.message}" if self.path else self.message
         tag = "warning: " if self.severity == "warning" else ""

@@ -13,11 +13,13 @@ import traceback
 import click
 
 from ..errors import NNGraphError, SpecError
+from ..text import rich_text, terminal  # noqa: F401  (shared by the command modules)
 
 _DEBUG = {"on": False}
 
 
 def _console(stderr=False):
+    """A rich console; every user string printed on it goes through ``rich_text`` first."""
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
@@ -30,7 +32,7 @@ def _fail(exc: Exception, code: int = 1):
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)
     else:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {terminal(exc)}", err=True)
     sys.exit(code)
 
 
@@ -48,7 +50,7 @@ class _Group(click.Group):
         except Exception as exc:  # a bug in nngraph: say so plainly, traceback only with --debug
             if _DEBUG["on"]:
                 raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, "
+            click.echo(f"internal error: {type(exc).__name__}: {terminal(exc)} (run with --debug for the traceback, "
                        "and please report it)", err=True)
             sys.exit(1)
 

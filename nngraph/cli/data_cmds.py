@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import main, _console, _fail, _plural  # noqa: F401  (shared by the command modules)
+from . import main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -24,7 +24,7 @@ def download_cmd(name, directory, url):
     from ..data.download import download
 
     folder = download(name, directory, url)
-    click.echo(f"{name} is in {folder}")
+    click.echo(f"{name} is in {terminal(folder)}")
 
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import main, _console, _fail, _plural  # noqa: F401  (shared by the command modules)
+from . import main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- draw ----------------------------------------------------------------------------------------
@@ -36,8 +36,8 @@ def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, fo
     path, notes = render(spec, output=output, fmt=fmt, view=view, max_neurons=max_neurons, highlight=highlight,
                          focus=focus, radius=radius, dpi=dpi, force=force, inputs=inputs)
     for n in notes:
-        click.echo(n, err=True)
-    click.echo(f"wrote {path}", err=True)
+        click.echo(terminal(n), err=True)
+    click.echo(f"wrote {terminal(path)}", err=True)
     if open_:
         click.launch(str(path))
 

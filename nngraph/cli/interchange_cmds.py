@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import main
+from . import main, terminal
 
 
 @main.command(name="import")
@@ -19,7 +19,7 @@ def import_cmd(source, output, kind, name):
 
     spec = import_file(source, kind=kind, name=name)
     for path in save(spec, output):
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {terminal(path)}")
 
 
 @main.command(name="export")
@@ -42,4 +42,4 @@ def export_cmd(spec, output, fmt, float64, untrained):
     if plan.params_origin.startswith("initial") and not untrained:
         raise NNGraphError(f"{spec}: has no trained parameters (no parameters file, no literal weights): the export "
                            "would hold initial random weights; train it first (nngraph train), or pass --untrained")
-    click.echo(f"wrote {export_file(plan, output, format=fmt)}")
+    click.echo(f"wrote {terminal(export_file(plan, output, format=fmt))}")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import main, _console, _fail, _plural  # noqa: F401  (shared by the command modules)
+from . import main, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- run / train -------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json):
     names = plan.output_names()
     if output_file:
         write_outputs(output_file, y, names)
-        click.echo(f"wrote {y.shape[0]:,} x {y.shape[1]} outputs to {output_file}", err=True)
+        click.echo(f"wrote {y.shape[0]:,} x {y.shape[1]} outputs to {terminal(output_file)}", err=True)
         return
     if as_json:
         click.echo(json.dumps({"outputs": names, "values": y.tolist()}))
@@ -98,14 +98,14 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json):
         sys.exit(1)
     from rich.table import Table
 
-    table = Table(title=f"{graph.spec.name} ({plan.params_origin})")
+    table = Table(title=rich_text(f"{graph.spec.name} ({plan.params_origin})"))
     xin = plan.as_input(x)
     show_inputs = xin.shape[1] <= 8
     if show_inputs:
         for n in plan.input_names():
-            table.add_column(n, justify="right", style="dim")
+            table.add_column(rich_text(n), justify="right", style="dim")
     for n in names:
-        table.add_column(n, justify="right")
+        table.add_column(rich_text(n), justify="right")
     for i in range(y.shape[0]):
         cells = ([f"{v:g}" for v in xin[i]] if show_inputs else []) + [f"{v:.6g}" for v in y[i]]
         table.add_row(*cells)
@@ -160,7 +160,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
     err = _console(stderr=True)
     data = load_data(spec)
     if not as_json:
-        err.print(f"data: {data.description}")
+        err.print(f"data: {rich_text(data.description)}")
     bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
     try:
         plan, history = train(graph, data, epochs=epochs, callbacks=bar, dtype=dtype)
@@ -182,11 +182,11 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
         return
     _print_test(test, data, spec)
     if "parameters" in result:
-        err.print(f"parameters written to {result['parameters']}")
+        err.print(f"parameters written to {rich_text(result['parameters'])}")
     elif target is None:
         err.print("parameters not saved: the spec names no 'parameters' file")
     if plot:
-        err.print(f"training curves written to {plot}")
+        err.print(f"training curves written to {rich_text(plot)}")
 
 
 def _evaluate_only(graph, dtype, as_json):
@@ -205,8 +205,8 @@ def _evaluate_only(graph, dtype, as_json):
                               indent=2))
         return
     err = _console(stderr=True)
-    err.print(f"data: {data.description}")
-    err.print(f"parameters: {plan.params_origin} (use --retrain to train again)")
+    err.print(f"data: {rich_text(data.description)}")
+    err.print(f"parameters: {rich_text(plan.params_origin)} (use --retrain to train again)")
     _print_test(test, data, spec)
 
 
@@ -224,12 +224,12 @@ def _print_test(test, data, spec):
             t = Table(title="confusion matrix (rows: true, columns: predicted)")
             t.add_column("")
             for i, n in enumerate(names):
-                t.add_column(n if short else str(i), justify="right")
+                t.add_column(rich_text(n) if short else str(i), justify="right")
             for i, n in enumerate(names):
-                t.add_row(n if short else f"{i} {n}", *[f"[bold]{v}[/bold]" if i == j else (str(v) if v else "[dim]0[/dim]")
+                t.add_row(rich_text(n if short else f"{i} {n}"), *[f"[bold]{v}[/bold]" if i == j else (str(v) if v else "[dim]0[/dim]")
                                                         for j, v in enumerate(cm[i])])
             out.print(t)
     elif "loss" in test:
-        out.print(f"test loss ({spec.train.loss if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
+        out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
 
 

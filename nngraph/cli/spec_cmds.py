@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import SpecError
-from . import main, _console, _fail, _plural  # noqa: F401  (shared by the command modules)
+from . import main, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- validate / schema -------------------------------------------------------------------------
@@ -26,7 +26,7 @@ def validate(specs, as_json):
         try:
             g = build(path)
             findings += g.warnings
-            summary = f"{path}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
+            summary = f"{terminal(path)}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
                       f"{_plural(int(g.neuron_level.max()), 'stage')})"
             if not as_json:
                 for w in g.warnings:
@@ -75,19 +75,19 @@ def inspect(spec, as_json, float64):
         return
     from rich.table import Table
 
-    table = Table(title=f"{plan.spec.name}: {len(plan.stages) - 1} stages ({info['dtype']})")
+    table = Table(title=f"{rich_text(plan.spec.name)}: {len(plan.stages) - 1} stages ({info['dtype']})")
     for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
         table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
     for st in info["stages"]:
         reads = "\n".join(f"stage {b['from_stage']}: {b['kind']} {b['shape'][0]}x{b['shape'][1]}"
                           + (f" ({b['density']:.1%})" if b["density"] < 1 else "")
                           + (f" rows {b['rows_read']}" if b["rows_read"] is not None else "") for b in st["blocks"])
-        table.add_row(str(st["stage"]), f"{st['neurons']:,}", "\n".join(st["computes"]), reads or "-",
+        table.add_row(str(st["stage"]), f"{st['neurons']:,}", rich_text("\n".join(st["computes"]), lines=True), reads or "-",
                       f"{st['parameters']:,}", f"{st['macs']:,}")
     table.add_row("total", f"{info['neurons']:,}", "", "", f"{info['parameters']:,}", f"{info['macs']:,}",
                   style="bold")
     _console().print(table)
-    _console().print(f"parameters: {plan.params_origin}")
+    _console().print(f"parameters: {rich_text(plan.params_origin)}")
 
 
 

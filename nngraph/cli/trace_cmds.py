@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import _console
+from . import _console, rich_text, terminal
 
 MAX_SHOWN = 400  # table cells (samples × neurons) printed before asking for --output
 
@@ -23,7 +23,7 @@ def run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json):
     if output_file:
         write_outputs(output_file, _interleave(t), [c for n in names for c in (f"{n}:pre", n)])
         click.echo(f"wrote {t.values.shape[0]:,} x {len(names):,} neurons (pre-activation and activation) "
-                   f"to {output_file}", err=True)
+                   f"to {terminal(output_file)}", err=True)
         return
     if as_json:
         click.echo(json.dumps({"neurons": [{"node": n, "neuron": m, "label": lab} for n, m, lab in neurons],
@@ -46,21 +46,18 @@ def _interleave(t):
 
 
 def _print(graph, plan, t, neurons):
-    from rich.markup import escape
     from rich.table import Table
-
-    from ..draw.safe import plain
 
     roles = {n.name: n.role for n in graph.nodes}
     for s in range(t.values.shape[0]):
         title = f"{graph.spec.name} ({plan.params_origin})" + (f", sample {s}" if t.values.shape[0] > 1 else "")
-        table = Table(title=escape(plain(title)))
+        table = Table(title=rich_text(title))
         for col, just in (("neuron", "left"), ("label", "left"), ("role", "left"), ("pre-activation", "right"),
                           ("activation", "right")):
             table.add_column(col, justify=just)
         for g, (node, name, label) in enumerate(neurons):
             role = roles[node]
             pre = "" if role == "input" else f"{t.sums[s, g]:.6g}"
-            table.add_row(escape(name), escape(plain(label)), role, pre, f"{t.values[s, g]:.6g}",
+            table.add_row(rich_text(name), rich_text(label), role, pre, f"{t.values[s, g]:.6g}",
                           style="dim" if role == "input" else None)
         _console().print(table)
