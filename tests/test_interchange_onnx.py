@@ -396,3 +396,18 @@ def test_importing_the_package_loads_no_onnx():
 
     code = "import sys, nngraph, nngraph.interchange, nngraph.cli; print('onnx' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_export_float64_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    spec = next(p for p in EXAMPLES if p.name == "xor.yaml")
+    result = CliRunner().invoke(main, ["export", str(spec), "-o", str(tmp_path / "x.onnx"), "--float64"])
+    assert result.exit_code == 0, result.output
+    model = onnx.load(str(tmp_path / "x.onnx"), load_external_data=False)
+    assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.DOUBLE
+    plan = compile(spec, dtype=np.float64)
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    np.testing.assert_array_equal(_run_onnx(plan, model, x), plan.forward(x))
