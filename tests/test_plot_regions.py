@@ -1,0 +1,57 @@
+"""Decision regions of two-input networks: the grid holds plan.forward's values, a single neuron
+gets its boundary line, data is scattered, and other networks are refused with the reason."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from nngraph.cli import main
+from nngraph.compile import compile
+from nngraph.errors import DrawError
+from nngraph.plot import regions
+
+from helpers import EXAMPLES
+
+EX = {p.name: p for p in EXAMPLES}
+pytest.importorskip("matplotlib")
+
+
+def test_perceptron_regions_and_boundary_line(tmp_path):
+    out = tmp_path / "p.png"
+    r = regions(EX["perceptron.yaml"], out, resolution=50)
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert r["line"] == (3.0, 4.0, -24.0)  # 3·sleep + 4·study - 24 = 0, the book's Figure 1-4
+    plan = compile(EX["perceptron.yaml"])
+    for i, j in ((0, 0), (10, 40), (49, 49), (25, 3)):
+        x = np.array([[r["xs"][j], r["ys"][i]]], dtype=np.float32)
+        assert r["values"][i, j] == plan.forward(x)[0, 0]
+    assert r["xs"][-1] > 8 and r["ys"][-1] > 6  # the boundary's intercepts are in view
+
+
+def test_data_is_scattered_and_several_outputs_give_classes(tmp_path):
+    r = regions(EX["xor_train.yaml"], tmp_path / "x.svg", resolution=20)
+    assert r["line"] is None and r["xs"][0] < 0 < 1 < r["xs"][-1]  # the xor points, with a margin
+    text = (tmp_path / "x.svg").read_text()
+    assert "target 0" in text and "target 1" in text
+    spec = tmp_path / "two.yaml"
+    spec.write_text("nngraph: 1\nname: two\nnodes:\n  - {name: x, role: input, size: 2}\n"
+                    "  - {name: y, role: output, size: 2, activation: softmax}\n"
+                    "edges:\n  - {from: x, to: y, weights: [[1, -1], [0, 0]]}\n")
+    r = regions(spec, tmp_path / "t.png", resolution=11, xlim=(-1, 1), ylim=(-1, 1))
+    assert r["values"][:, 0].tolist() == [1] * 11 and r["values"][:, -1].tolist() == [0] * 11
+
+
+def test_regions_need_two_inputs(tmp_path):
+    with pytest.raises(DrawError, match=r"exactly 2 inputs; irregular has 3"):
+        regions(EX["irregular.yaml"], tmp_path / "i.png")
+    result = CliRunner().invoke(main, ["plot", "regions", str(EX["perceptron.yaml"]), "--resolution", "5000"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(main, ["plot", "regions", str(EX["perceptron.yaml"]), "-o", str(tmp_path / "p.png")])
+    assert result.exit_code == 0 and (tmp_path / "p.png").exists()
+
+
+def test_importing_the_plot_module_does_not_import_matplotlib():
+    code = "import sys, nngraph.plot, nngraph.cli; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
