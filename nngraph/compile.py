@@ -35,8 +35,20 @@ NARROW_WIDTH = 128
 SPARSE_MIN_ENTRIES = 256
 
 
+# Bumped whenever a block's or a stage's attribute is assigned (not when arrays are written in
+# place, as set_parameters and training do): the runtime's prebuilt programs, which hold the
+# arrays, are then rebuilt.
+GENERATION = [0]
+
+
+class _Tracked:
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        GENERATION[0] += 1
+
+
 @dataclass
-class Block:
+class Block(_Tracked):
     """One weight block: source stage ``src`` (its columns ``rows``, None = all) into a stage."""
 
     src: int
@@ -64,7 +76,7 @@ class Block:
 
 
 @dataclass
-class Stage:
+class Stage(_Tracked):
     index: int
     neurons: np.ndarray  # global neuron ids, in column order
     blocks: list = field(default_factory=list)

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from functools import partial
+
 from .activations import FORWARD
+from .compile import GENERATION
 
 try:  # Y += A @ X for CSR A into a given Y; the kernel behind scipy's own csr @ dense
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
@@ -42,7 +45,7 @@ def infer(plan, x: np.ndarray) -> np.ndarray:
         return _split(plan, x)
     programs = plan._buffers
     prog = programs.get(("program", batch))
-    if prog is None:
+    if prog is None or prog.generation != GENERATION[0]:
         prog = _program(plan, batch, programs)
     return prog(x)
 
@@ -67,7 +70,7 @@ def _split(plan, x):
 def _run_part(plan, x):
     programs = plan._buffers
     prog = programs.get(("program", x.shape[0]))
-    if prog is None:
+    if prog is None or prog.generation != GENERATION[0]:
         prog = _program(plan, x.shape[0], programs)
     return prog(x)
 
@@ -76,6 +79,7 @@ def _program(plan, batch, programs):
     if len(programs) > 8:  # a few batch sizes at most (training + evaluation + last batch)
         programs.clear()
     prog = _neuron_major(plan, batch) if plan._sparse_plan else _batch_major(plan, batch)
+    prog.generation = GENERATION[0]
     programs[("program", batch)] = prog
     return prog
 
@@ -96,13 +100,17 @@ def _stage_buffers(plan, batch, transposed):
 
 
 def _batch_major(plan, batch):
+    """A flat list of calls with their arrays bound: at batch 1 nearly all the time is numpy's."""
     merged = [st.merged for st in plan.stages[1:] if st.merged]
     if merged:
         bufs, whole, offsets = _stage_buffers(plan, batch, transposed=False)
     else:
         bufs, whole, offsets = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]], None, None
     copy_input = any(run[0] == 0 for runs in merged for run in runs)
-    steps = [_dense_stage(st, bufs, whole, offsets) for st in plan.stages[1:]]
+    ops = []
+    for st in plan.stages[1:]:
+        ops += _dense_stage(st, bufs, whole, offsets)
+    ops = tuple(ops)
     gather = _gather(plan, bufs, transposed=False)
     X = bufs[0]
 
@@ -111,8 +119,8 @@ def _batch_major(plan, batch):
             np.copyto(X, x)
         else:
             bufs[0] = x
-        for step in steps:
-            step()
+        for op in ops:
+            op()
         if not copy_input:
             bufs[0] = None  # keep no reference to the caller's array
         return gather()
@@ -121,80 +129,70 @@ def _batch_major(plan, batch):
 
 
 def _dense_stage(stage, bufs, whole, offsets):
+    """The calls computing one stage in place: products, bias, activations."""
     Z = bufs[stage.index]
     in_run = {s for a, b, _ in stage.merged for s in range(a, b + 1)}
     blocks = [b for b in stage.blocks if b.src not in in_run]
     runs = [(whole[:, offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
-    finish = _finish(stage, Z, transposed=False)
     matmul = np.matmul
     if len(blocks) == 1 and not runs and blocks[0].rows is None:
-        block = blocks[0]
-        src = block.src
-
-        def step():
-            matmul(bufs[src], block.W, out=Z)
-            finish()
-        return step
-
-    def step():
-        first = True
-        for A, W in runs:
+        W, src = blocks[0].W, blocks[0].src
+        if src == 0:  # the input changes every call
+            products = [lambda: matmul(bufs[0], W, out=Z)]
+        else:
+            products = [partial(matmul, bufs[src], W, out=Z)]
+    else:
+        def product():
+            first = True
+            for A, W in runs:
+                if first:
+                    matmul(A, W, out=Z)
+                    first = False
+                else:
+                    np.add(Z, A @ W, out=Z)
+            for block in blocks:
+                A = bufs[block.src]
+                if block.rows is not None:
+                    A = A[:, block.rows]
+                if first:
+                    matmul(A, block.W, out=Z)
+                    first = False
+                else:
+                    np.add(Z, A @ block.W, out=Z)
             if first:
-                matmul(A, W, out=Z)
-                first = False
-            else:
-                np.add(Z, A @ W, out=Z)
-        for block in blocks:
-            A = bufs[block.src]
-            if block.rows is not None:
-                A = A[:, block.rows]
-            if first:
-                matmul(A, block.W, out=Z)
-                first = False
-            else:
-                np.add(Z, A @ block.W, out=Z)
-        if first:
-            Z.fill(0)
-        finish()
-    return step
+                Z.fill(0)
+        products = [product]
+    bias = [partial(np.add, Z, stage.bias, out=Z)] if stage.bias is not None else []
+    return products + bias + _activations(stage, Z, transposed=False)
 
 
-def _finish(stage, Z, transposed):
-    """Bias, then each activation segment in place, as one prebound call."""
+def _activations(stage, Z, transposed):
+    """One bound call per activation segment, in place (common ones straight to the ufunc)."""
     calls = []
+    rows = Z.shape[1] if transposed else Z.shape[0]
     for name, alpha, lo, hi in stage.segments:
         if name == "linear":
             continue
-        view = Z if lo == 0 and hi == (Z.shape[0] if transposed else Z.shape[1]) else (
-            Z[lo:hi] if transposed else Z[:, lo:hi])
-        if transposed and name == "softmax":
-            view = view.T  # softmax runs over a node's neurons: the rows here
-        calls.append((FORWARD[name], view, alpha))
-    add = np.add
+        full = lo == 0 and hi == (Z.shape[0] if transposed else Z.shape[1])
+        v = Z if full else (Z[lo:hi] if transposed else Z[:, lo:hi])
+        if name == "relu":
+            calls.append(partial(np.maximum, v, 0, out=v))
+        elif name == "tanh":
+            calls.append(partial(np.tanh, v, out=v))
+        elif name == "softmax" and rows == 1:
+            calls.append(partial(_softmax_one, v))
+        elif name == "softmax" and transposed:
+            calls.append(partial(FORWARD[name], v.T, v.T, alpha))  # over a node's neurons: rows here
+        else:
+            calls.append(partial(FORWARD[name], v, v, alpha))
+    return calls
 
-    def finish_transposed():
-        for f, v, a in calls:
-            f(v, v, a)
 
-    def finish():
-        bias = stage.bias
-        if bias is not None:
-            add(Z, bias, out=Z)
-        for f, v, a in calls:
-            f(v, v, a)
-
-    if len(calls) == 1:
-        f, v, a = calls[0]
-        if transposed:
-            return lambda: f(v, v, a)
-
-        def finish_one():
-            bias = stage.bias
-            if bias is not None:
-                add(Z, bias, out=Z)
-            f(v, v, a)
-        return finish_one
-    return finish_transposed if transposed else finish
+def _softmax_one(v):
+    """Softmax of one sample in place (whole-array reductions: cheaper than per-row ones)."""
+    np.subtract(v, v.max(), out=v)
+    np.exp(v, out=v)
+    np.divide(v, v.sum(), out=v)
 
 
 # -- neuron-major: plans with sparse blocks -----------------------------------------------------
@@ -223,7 +221,7 @@ def _mixed_stage(stage, bufs, whole, offsets):
     runs = [(whole[offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
     dense = [b for b in stage.blocks if not b.sparse and b.src not in in_run]
     sparse = [b for b in stage.blocks if b.sparse]
-    finish = _finish(stage, ZT, transposed=True)
+    acts = tuple(_activations(stage, ZT, transposed=True))
     Zflat = ZT.reshape(-1)
     assert np.shares_memory(Zflat, ZT)  # the kernel writes through this flat view
     merged = _merged_sparse(stage, sparse, whole, offsets, Zflat) if _csr_matvecs is not None else None
@@ -253,7 +251,8 @@ def _mixed_stage(stage, bufs, whole, offsets):
         bias = stage.bias  # last, as in the exported ONNX graph: the same float32 roundings
         if bias is not None:
             np.add(ZT, bias[:, None], out=ZT)
-        finish()
+        for act in acts:
+            act()
     return step
 
 

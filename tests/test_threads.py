@@ -56,3 +56,16 @@ def test_a_plan_still_pickles():
     y = plan.forward(x)
     copy = pickle.loads(pickle.dumps(plan))
     np.testing.assert_array_equal(copy.forward(x), y)
+
+
+def test_programs_are_rebuilt_when_a_block_array_is_replaced():
+    plan = compile(EX["skip_connection.yaml"], dtype=np.float64)
+    x = np.arange(8.0).reshape(2, 4)
+    plan.forward(x)
+    block = plan.stages[1].blocks[0]
+    before = plan.forward(x)
+    block.W = block.W * 2.0  # a new array, not an in-place write
+    from nngraph import runtime
+    expected = runtime.forward(plan, x, runtime._buffers(plan, 2))  # reads the blocks afresh
+    assert not np.allclose(expected, before)
+    np.testing.assert_allclose(plan.forward(x), expected, rtol=1e-12)
