@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nngraph.compile import compile
 from nngraph.interchange import from_onnx, to_onnx
-from nngraph.interchange.onnx_in import OnnxImportError
+from nngraph.interchange.onnx_read import OnnxImportError
 
 from helpers import EXAMPLES
 from randomnets import SMOOTH, random_spec

@@ -12,7 +12,10 @@ onnx is imported only by the ONNX functions; neat-python is never needed.
 """
 from __future__ import annotations
 
-from .neat import NeatImportError, from_neat, to_neat
+from .neat import from_neat
+from .neat_out import to_neat
+from .neat_read import NeatImportError
+from .onnx_read import OnnxImportError
 from .files import export_file, import_file, save
 
 
@@ -30,4 +33,5 @@ def to_onnx(plan, **kwargs):
     return _to_onnx(plan, **kwargs)
 
 
-__all__ = ["from_neat", "from_onnx", "to_onnx", "to_neat", "save", "import_file", "export_file", "NeatImportError"]
+__all__ = ["from_neat", "from_onnx", "to_onnx", "to_neat", "save", "import_file", "export_file", "NeatImportError",
+           "OnnxImportError"]

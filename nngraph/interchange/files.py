@@ -143,7 +143,7 @@ def export_file(network, path, *, format: str = "onnx") -> str:
         plan = network if isinstance(network, Plan) else compile(network)
         _atomic_write(path, to_onnx(plan).SerializeToString())
     elif format == "neat-json":
-        from .neat import to_neat
+        from .neat_out import to_neat
 
         _atomic_write(path, (json.dumps(to_neat(network), indent=2) + "\n").encode())
     else:

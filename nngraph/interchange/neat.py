@@ -8,23 +8,20 @@ the node's incoming weights (``response * w_i``) and ``mean`` aggregation into t
 grouped into a few nngraph nodes (inputs, hidden nodes by activation, runs of outputs) whose
 ``labels`` keep neat-python's node keys; connections become sparse edges between the groups.
 
-The JSON is parsed here with strict validation: neat-python is not needed to import.
+The JSON is read strictly by :mod:`.neat_read` (neat-python is not needed to import);
+:mod:`.neat_out` writes the format back.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from ..errors import NNGraphError
-from ..limits import Limits, default_limits
+from ..limits import Limits
 from ..spec import Spec, load, suggest
+from .neat_read import NeatImportError, read
 
-FORMAT_VERSION = "1.0"
 
 # neat-python activation -> (nngraph activation, alpha); identical functions, clamps included
 ACTIVATIONS = {
@@ -43,251 +40,6 @@ REFUSED_AGGREGATIONS = {
     "maxabs": "the input of largest magnitude is not a weighted sum",
     "median": "a median of the inputs is not a weighted sum",
 }
-
-
-class NeatImportError(NNGraphError):
-    """A neat-python export that cannot be imported; the message names the file and the JSON path."""
-
-
-# -- strict models of the JSON ---------------------------------------------------------------
-
-Number = StrictFloat  # ints are taken as floats; bools and strings are refused
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
-
-
-class _Function(_Strict):
-    name: StrictStr
-    custom: StrictBool = False
-
-
-class _Node(_Strict):
-    id: StrictInt
-    type: Literal["input", "hidden", "output"]
-    activation: _Function
-    aggregation: _Function
-    bias: Number = 0.0
-    response: Number = 1.0
-
-
-class _Connection(_Strict):
-    from_: StrictInt = Field(alias="from")
-    to: StrictInt
-    weight: Number
-    enabled: StrictBool
-
-
-class _Topology(_Strict):
-    num_inputs: Annotated[StrictInt, Field(ge=1)]
-    num_outputs: Annotated[StrictInt, Field(ge=1)]
-    input_keys: list[StrictInt]
-    output_keys: list[StrictInt]
-
-
-class _Export(_Strict):
-    format_version: StrictStr
-    network_type: StrictStr
-    metadata: dict[str, Any] = {}
-    topology: _Topology
-    nodes: list[_Node]
-    connections: list[Any]  # checked column by column (they can be 100k): see _columns
-
-
-def _where(loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _reject(name, message):
-    raise NeatImportError(f"{name}: {message}")
-
-
-def read(source, limits: Limits | None = None) -> tuple[_Export, str]:
-    """Parse and validate a neat-python JSON export (path, JSON text or dict)."""
-    limits = limits or default_limits()
-    if isinstance(source, dict):
-        data, name = source, "<dict>"
-    else:
-        text, name = _read_text(source, limits)
-        data = _parse(text, name)
-    if not isinstance(data, dict):
-        _reject(name, f"expected a JSON object (neat-python's export), found {type(data).__name__}")
-    for key, limit in (("connections", "max_weights"), ("nodes", "max_neurons")):
-        items = data.get(key)
-        if isinstance(items, list) and len(items) > getattr(limits, limit):
-            _reject(name, f"{key}: {len(items):,} {key}, over the limit of {getattr(limits, limit):,}; "
-                    f"{Limits.how_to_raise(limit)}")
-    try:
-        export = _Export.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = _where(err["loc"])
-        if err["type"] == "extra_forbidden":
-            model = _model_at(err["loc"])
-            valid = ", ".join(f.alias or k for k, f in model.model_fields.items()) if model else ""
-            _reject(name, f"{where}: unknown key{suggest(str(err['loc'][-1]), valid.split(', '))}"
-                    f"{f' (valid keys: {valid})' if valid else ''}")
-        more = f" ({exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        _reject(name, f"{where}: {err['msg']}{more}")
-    export.__dict__["columns"] = _columns(export.connections, name)
-    if export.format_version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-        _reject(name, f"format_version: '{export.format_version}' is not a version this reader knows "
-                f"({FORMAT_VERSION})")
-    if export.network_type != "feedforward":
-        _reject(name, f"network_type: '{export.network_type}' networks keep state between activations; "
-                "nngraph specs are feed-forward (export a FeedForwardNetwork)")
-    return export, name
-
-
-_CONNECTION_KEYS = {"from", "to", "weight", "enabled"}
-
-
-def _columns(conns, name):
-    """(from, to, weight, enabled) arrays of the connections, each checked as _Connection would.
-
-    The common case (every item a dict with exactly the four keys, ints, numbers and booleans)
-    is checked in bulk; the first item that is not is validated alone for its located message.
-    """
-    def slow(i):
-        try:
-            _Connection.model_validate(conns[i])
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = _where(("connections", i) + tuple(err["loc"]))
-            if err["type"] == "extra_forbidden":
-                _reject(name, f"{where}: unknown key{suggest(str(err['loc'][-1]), sorted(_CONNECTION_KEYS))} "
-                        "(valid keys: from, to, weight, enabled)")
-            _reject(name, f"{where}: {err['msg']}")
-
-    shaped = [type(c) is dict and len(c) == 4 for c in conns]
-    if not all(shaped):
-        slow(shaped.index(False))
-    try:  # four keys each, and each of these: exactly the four
-        frm = [c["from"] for c in conns]
-        to = [c["to"] for c in conns]
-        weight = [c["weight"] for c in conns]
-        enabled = [c["enabled"] for c in conns]
-    except KeyError:
-        slow(next(i for i, c in enumerate(conns) if c.keys() != _CONNECTION_KEYS))
-    for column in (frm, to):
-        ok = [type(v) is int for v in column]
-        if not all(ok):
-            slow(ok.index(False))
-    ok = [type(v) is float or type(v) is int for v in weight]
-    if not all(ok):
-        slow(ok.index(False))
-    ok = [type(v) is bool for v in enabled]
-    if not all(ok):
-        slow(ok.index(False))
-    try:
-        return (np.array(frm, dtype=np.int64), np.array(to, dtype=np.int64), np.array(weight, dtype=np.float64),
-                np.array(enabled, dtype=bool))
-    except OverflowError:
-        big = next(i for i, c in enumerate(conns) if abs(c["from"]) >= 2**63 or abs(c["to"]) >= 2**63)
-        _reject(name, f"connections[{big}]: node ids must fit in 64 bits")
-
-
-def _model_at(loc):
-    model = _Export
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = {**{k: f for k, f in model.model_fields.items()},
-                 **{f.alias: f for f in model.model_fields.values() if f.alias}}.get(part)
-        if field is None:
-            return None
-        ann = field.annotation
-        args = getattr(ann, "__args__", None)
-        ann = args[0] if args else ann
-        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-            return None
-        model = ann
-    return model
-
-
-def _read_text(source, limits):
-    if isinstance(source, str) and source.lstrip().startswith("{"):
-        if len(source) > limits.max_document_bytes:
-            raise NeatImportError(f"<text>: {len(source):,} characters, over the limit of "
-                                  f"{limits.max_document_bytes:,}; {Limits.how_to_raise('max_document_bytes')}")
-        return source, "<text>"
-    path = Path(source)
-    name = str(source)
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise NeatImportError(f"{name}: not a regular file")
-        if size > limits.max_document_bytes:
-            raise NeatImportError(f"{name}: {size:,} bytes, over the limit of {limits.max_document_bytes:,}; "
-                                  f"{Limits.how_to_raise('max_document_bytes')}")
-        return path.read_bytes().decode("utf-8"), name
-    except FileNotFoundError:
-        raise NeatImportError(f"{name}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise NeatImportError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise NeatImportError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-
-
-def _parse(text, name):
-    """JSON with duplicate keys refused. The text is parsed at C speed; a count of its colons
-    (one per key, plus those inside strings) tells whether any key was repeated, and only then
-    is it parsed again with a hook that names the key. orjson, where installed, parses twice as
-    fast; anything it refuses (NaN, bad syntax) is parsed again by json for a located message."""
-    try:
-        import orjson
-
-        data = orjson.loads(text)
-    except (ImportError, ValueError, RecursionError):
-        data = _parse_json(text, name)
-    if "\\u" in text or text.count(":") != _colons(data):
-        _parse_checking_keys(text, name)
-    return data
-
-
-def _parse_json(text, name):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NeatImportError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise NeatImportError(f"{name}: JSON nested too deeply") from None
-
-
-def _colons(value) -> int:
-    """Keys, plus colons inside keys and strings: the colons a JSON text of ``value`` holds."""
-    if type(value) is dict:
-        return len(value) + sum(k.count(":") for k in value) + sum(_colons(v) for v in value.values())
-    if type(value) is list:
-        if value and all(type(v) is dict for v in value):
-            flat = [v for d in value for v in d.values()]
-            if all(type(v) in (int, float, bool) or v is None for v in flat):  # connections: scalars only
-                return sum(map(len, value)) + sum(k.count(":") for d in value for k in d)
-        return sum(_colons(v) for v in value)
-    if type(value) is str:
-        return value.count(":")
-    return 0
-
-
-def _parse_checking_keys(text, name):
-    def pairs(items):
-        out = dict(items)
-        if len(out) != len(items):
-            seen = set()
-            dup = next(k for k, _ in items if k in seen or seen.add(k))
-            raise NeatImportError(f"{name}: duplicate key '{dup}' in one JSON object")
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs)
-    except json.JSONDecodeError as exc:
-        raise NeatImportError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise NeatImportError(f"{name}: JSON nested too deeply") from None
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -316,8 +68,8 @@ def from_neat(source, *, name: str | None = None, limits: Limits | None = None) 
         colliding ids, connections to missing nodes, cycles, recurrent networks, custom functions,
         aggregations that are not weighted sums.
     """
-    export, where = read(source, limits)
-    net = _Network(export, where)
+    export, columns, where = read(source, limits)
+    net = _Network(export, columns, where)
     spec_name = name or _spec_name(source)
     return net.spec(spec_name)
 
@@ -334,7 +86,7 @@ def _spec_name(source) -> str:
 class _Network:
     """The checked graph of a neat export: ids, groups, folded weights."""
 
-    def __init__(self, export: _Export, where: str):
+    def __init__(self, export, columns, where: str):
         self.where = where
         topo = export.topology
         self._check_topology(topo)
@@ -360,10 +112,10 @@ class _Network:
         if missing:
             self._fail("topology.output_keys", f"output node {missing[0]} has no entry in nodes")
         self.nodes = {n.id: n for n in export.nodes if n.type != "input"}
-        self._connections(export.columns, set(self.inputs))
+        self._connections(columns, set(self.inputs))
 
     def _fail(self, path, message):
-        _reject(self.where, f"{path}: {message}")
+        raise NeatImportError(f"{self.where}: {path}: {message}")
 
     def _check_topology(self, topo):
         for field, keys, count in (("input_keys", topo.input_keys, topo.num_inputs),
@@ -541,101 +293,3 @@ class _Network:
         g = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n + 1, n + 1))
         found = breadth_first_order(g, n, directed=True, return_predecessors=False)
         return set(keys[found[found < n]].tolist())
-
-
-# -- export ---------------------------------------------------------------------------------
-
-
-def to_neat(network, *, metadata: dict | None = None) -> dict:
-    """neat-python's JSON export (format 1.0, feedforward) of a spec or compiled plan.
-
-    Every neuron becomes a neat node (inputs keep the keys -1, -2, ...; outputs 0, 1, ...;
-    hidden neurons count on from there, or the neat keys kept in ``labels`` by the importer),
-    with ``sum`` aggregation and ``response`` 1, so weights are written bit for bit.
-
-    Raises
-    ------
-    NNGraphError
-        For an activation neat-python does not have exactly (softmax, step, sign, nngraph's
-        sigmoid and tanh, which neat-python scales and clamps differently).
-    """
-    from ..compile import Plan, compile
-
-    plan = network if isinstance(network, Plan) else compile(network, dtype=np.float64)
-    graph = plan.graph
-    params = plan.parameters()
-    for node in graph.nodes:
-        if node.role != "input" and node.activation not in TO_NEAT:
-            name, alpha = node.activation
-            raise NNGraphError(f"node '{node.name}': neat-python has no activation that computes {name}"
-                               f"{f' (alpha {alpha})' if alpha is not None else ''} exactly; it has "
-                               f"{', '.join(sorted({a for a, _ in TO_NEAT}))}")
-    keys = _neat_keys(graph)
-    nodes, conns = [], []
-    level = graph.neuron_level
-    computed = [g for g in np.argsort(level, kind="stable").tolist() if level[g] > 0]
-    node_of = np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
-    incoming = {}
-    for c in graph.connections:
-        w = params[c.key]
-        s0, d0 = graph.nodes[c.src].offset + c.src_lo, graph.nodes[c.dst].offset + c.dst_lo
-        if c.dense:
-            rows, cols = np.repeat(np.arange(c.m), c.n), np.tile(np.arange(c.n), c.m)
-            w = w.reshape(-1)
-        else:
-            rows, cols = c.rows, c.cols
-        for r, q, v in zip((s0 + rows).tolist(), (d0 + cols).tolist(), w.tolist()):
-            incoming.setdefault(q, []).append((r, v))
-    output_set = {g for n in graph.outputs for g in range(n.offset, n.offset + n.size)}
-    for g in computed:
-        node = graph.nodes[node_of[g]]
-        nodes.append({"id": keys[g], "type": "output" if g in output_set else "hidden",
-                      "activation": {"name": TO_NEAT[node.activation], "custom": False},
-                      "aggregation": {"name": "sum", "custom": False},
-                      "bias": float(params[f"nodes/{node.name}/bias"][g - node.offset]), "response": 1.0})
-        for r, v in incoming.get(g, ()):
-            conns.append({"from": keys[r], "to": keys[g], "weight": v, "enabled": True})
-    inputs = [g for n in graph.inputs for g in range(n.offset, n.offset + n.size)]
-    for g in inputs:
-        nodes.append({"id": keys[g], "type": "input", "activation": {"name": "identity", "custom": False},
-                      "aggregation": {"name": "none", "custom": False}, "bias": 0.0, "response": 1.0})
-    outputs = [g for n in graph.outputs for g in range(n.offset, n.offset + n.size)]
-    from .. import __version__
-
-    return {"format_version": FORMAT_VERSION, "network_type": "feedforward",
-            "metadata": {"exported_by": f"nngraph {__version__}", "name": graph.spec.name, **(metadata or {})},
-            "topology": {"num_inputs": len(inputs), "num_outputs": len(outputs),
-                         "input_keys": [keys[g] for g in inputs], "output_keys": [keys[g] for g in outputs]},
-            "nodes": nodes, "connections": conns}
-
-
-def _neat_keys(graph) -> dict:
-    """A neat key per neuron: the importer's labels when they are neat keys, else -1.. / 0.. / n.."""
-    keys = {}
-    labelled = all(n.spec.labels is not None and all(_is_int(x) for x in n.spec.labels) for n in graph.nodes)
-    if labelled:
-        for n in graph.nodes:
-            for i, lab in enumerate(n.spec.labels):
-                keys[n.offset + i] = int(lab)
-        ins = [keys[g] for n in graph.inputs for g in range(n.offset, n.offset + n.size)]
-        outs = [keys[g] for n in graph.outputs for g in range(n.offset, n.offset + n.size)]
-        if len(set(keys.values())) == len(keys) and all(k < 0 for k in ins) and outs == list(range(len(outs))):
-            return keys
-        keys = {}
-    ins = [g for n in graph.inputs for g in range(n.offset, n.offset + n.size)]
-    outs = [g for n in graph.outputs for g in range(n.offset, n.offset + n.size)]
-    for i, g in enumerate(ins):
-        keys[g] = -(i + 1)
-    for j, g in enumerate(outs):
-        keys[g] = j
-    nxt = len(outs)
-    for g in range(graph.n_neurons):
-        if g not in keys:
-            keys[g] = nxt
-            nxt += 1
-    return keys
-
-
-def _is_int(text) -> bool:
-    t = text[1:] if text.startswith("-") else text
-    return t.isdigit() and len(t) < 19
