@@ -411,3 +411,16 @@ def test_export_float64_from_the_command_line(tmp_path):
     plan = compile(spec, dtype=np.float64)
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     np.testing.assert_array_equal(_run_onnx(plan, model, x), plan.forward(x))
+
+
+def test_weights_in_constant_nodes_and_a_huge_declared_input(tmp_path):
+    W = np.arange(6, dtype=np.float32).reshape(3, 2) / 4
+    nodes = [helper.make_node("Constant", [], ["W"], name="weights", value=_tensor("Wc", W)),
+             helper.make_node("MatMul", ["x", "W"], ["y"], name="mm")]
+    graph = helper.make_graph(nodes, "c", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(compile(from_onnx(model)).forward(x), _session(model).run(None, {"x": x})[0], rtol=1e-6)
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 10**12
+    _refused(tmp_path, model, r"bad\.onnx: graph input 'x' has 1,000,000,000,000 features, over the limit")
