@@ -168,15 +168,30 @@ FORWARD = {"linear": _linear, "step": _step, "sign": _sign, "sigmoid": _sigmoid,
            "neat_sigmoid": _neat_sigmoid, "neat_tanh": _neat_tanh, "neat_sin": _neat_sin, "neat_gauss": _neat_gauss,
            "neat_softplus": _neat_softplus, "neat_exp": _neat_exp, "neat_log": _neat_log, "neat_inv": _neat_inv}
 
-# Training refuses these (see nngraph.train), each for its reason. Training keeps only each
-# stage's outputs, and the derivatives of abs, square, hat, sin and gauss need the sign of the
-# input, which their output does not tell.
-NOT_DIFFERENTIABLE = {"step", "sign", "abs", "square", "hat", "neat_sin", "neat_gauss"}
-WHY_NOT_DIFFERENTIABLE = {
-    "step": "its gradient is zero almost everywhere", "sign": "its gradient is zero almost everywhere",
-    **{a: "its derivative needs the sign of the weighted sum, which training does not keep"
-       for a in ("abs", "square", "hat", "neat_sin", "neat_gauss")},
-}
+# step and sign have zero gradient almost everywhere: training refuses them (see nngraph.train)
+NOT_DIFFERENTIABLE = {"step", "sign"}
+
+# The derivatives of these need the sign of the weighted sum z, which their output does not
+# tell: training recomputes z for their columns from the stage's inputs (see grad_from_z).
+FROM_INPUT = {"abs", "square", "hat", "neat_sin", "neat_gauss"}
+
+
+def grad_from_z(name, z, da):
+    """dL/dz for the activations in :data:`FROM_INPUT`, from the weighted sum ``z`` and dL/da
+    (0 where a clamp holds the output still, and at the kinks of abs and hat)."""
+    if name == "abs":
+        return da * np.sign(z)
+    if name == "square":
+        return da * 2 * z
+    if name == "hat":
+        return da * np.where(np.abs(z) < 1, -np.sign(z), 0).astype(da.dtype, copy=False)
+    if name == "neat_sin":
+        t = 5 * z
+        return da * np.where(np.abs(t) < 60, 5 * np.cos(t), 0).astype(da.dtype, copy=False)
+    if name == "neat_gauss":
+        return da * np.where(np.abs(z) < 3.4, -10 * z * np.exp(-5 * z * z), 0).astype(da.dtype, copy=False)
+    raise KeyError(name)
+
 
 # Where the clamps of neat_softplus, neat_exp and neat_log hold the output still (gradient 0)
 _NEAT_SOFTPLUS_TOP = 0.2 * float(np.log1p(np.exp(60.0)))

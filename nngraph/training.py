@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import NOT_DIFFERENTIABLE, WHY_NOT_DIFFERENTIABLE, grad as activation_grad
+from .activations import FROM_INPUT, NOT_DIFFERENTIABLE, grad as activation_grad, grad_from_z
 from .compile import Plan, compile
 from .optimizers import Optimizer
 from .errors import DataError, TrainingError
@@ -109,7 +109,10 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
         for name, alpha, lo, hi in st.segments:
             if (st.index, lo) in fused or name == "linear":
                 continue
-            dZ[:, lo:hi] = activation_grad(name, A[:, lo:hi], dZ[:, lo:hi], alpha)
+            if name in FROM_INPUT:
+                dZ[:, lo:hi] = grad_from_z(name, _weighted_sums(st, acts, lo, hi), dZ[:, lo:hi])
+            else:
+                dZ[:, lo:hi] = activation_grad(name, A[:, lo:hi], dZ[:, lo:hi], alpha)
         block_grads = []
         dZT = None
         for b in st.blocks:
@@ -138,6 +141,18 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
     for st in plan.stages[1:]:
         out += grads_by_stage[st.index]
     return out
+
+
+def _weighted_sums(stage, acts, lo, hi):
+    """The stage's weighted sums z for columns lo:hi, recomputed from its inputs (the activations
+    the forward pass read, dropout applied) for derivatives that need z itself."""
+    z = np.zeros((acts[0].shape[0], hi - lo), dtype=acts[0].dtype)
+    for b in stage.blocks:
+        src = acts[b.src] if b.rows is None else acts[b.src][:, b.rows]
+        z += (b.W[lo:hi] @ src.T).T if b.sparse else src @ b.W[:, lo:hi]
+    if stage.bias is not None:
+        z += stage.bias[lo:hi]
+    return z
 
 
 def _sparse_weight_grad(block, AT, dZT, chunk_elems=1 << 22):
@@ -169,13 +184,6 @@ class Callbacks:
 
 def check_trainable(graph: Graph, loss: str):
     bad = [n.name for n in graph.nodes if n.activation[0] in NOT_DIFFERENTIABLE and n.role != "input"]
-    signed = [n for n in graph.nodes if n.activation[0] in NOT_DIFFERENTIABLE - {"step", "sign"} and n.role != "input"]
-    if signed:
-        n = signed[0]
-        raise TrainingError(f"cannot train through the {n.activation[0]} activation of {n.name}"
-                            f"{f' (and {len(signed) - 1} more nodes)' if len(signed) > 1 else ''}: "
-                            f"{WHY_NOT_DIFFERENTIABLE[n.activation[0]]}; run it as it is, or change such nodes to "
-                            "an activation training can differentiate (neat_sigmoid, neat_tanh, selu, ...)")
     if bad:
         raise TrainingError(f"cannot train through step or sign activations ({', '.join(bad)}): their gradient is "
                             "zero almost everywhere, so backpropagation learns nothing; use sigmoid or tanh "
