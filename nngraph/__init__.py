@@ -25,13 +25,16 @@ from .errors import (
     TrainingError,
 )
 from .limits import Limits
-from .spec import Spec, dump, load
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # Later pipeline steps load on first use, so `import nngraph` stays light (no scipy, no graphviz).
+    # Every pipeline step loads on first use, so `import nngraph` (and `nngraph --help`) stays
+    # light: no numpy, pydantic, YAML, networkx, scipy or graphviz until they are needed.
+    if name in ("load", "dump", "Spec"):
+        import importlib
+        return getattr(importlib.import_module(".spec", __name__), name)
     if name == "build":
         from .graph import build
         return build
