@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # everything, 1 and 2 BLAS threads
     python benchmarks/run.py --quick         # fewer repeats, smaller scaling runs
     python benchmarks/run.py --only forward,irregular --write-docs
+    python benchmarks/run.py --only load --add && python benchmarks/run.py --docs-only   # in steps
 
 Baselines: hand-written numpy, onnxruntime and PyTorch CPU where installed (install them in
 the benchmark's environment: pip install onnx onnxruntime torch), neat-python's
@@ -31,7 +32,7 @@ sys.path.insert(0, str(HERE))
 import nngraph  # noqa: E402
 from nngraph.compile import compile  # noqa: E402
 import legacy  # noqa: E402
-from netgen import irregular_spec, mlp_spec, neat_activate, neat_style_network  # noqa: E402
+from netgen import irregular_spec, mlp_spec, neat_activate, neat_genome_spec, neat_style_network  # noqa: E402
 
 RESULTS = {}
 LOAD = []  # (section, 1-minute load average before, after)
@@ -209,7 +210,6 @@ def bench_latency(threads_list, quick):
     ort = _onnx_session(W, b)
     rng = np.random.default_rng(0)
     rows = []
-    before = loadavg()
     for n in threads_list:
         with threads_ctx(n):
             sess = ort(n) if ort is not None else None
@@ -226,7 +226,6 @@ def bench_latency(threads_list, quick):
                 ours = found["nngraph plan.forward"][0]
                 for name in cands:
                     rows.append([n, f"{batch:,}", name, us(found, name), f"{found[name][0] / ours:.2f}"])
-    LOAD.append(("latency", before, loadavg()))
     RESULTS["latency"] = table(
         "Forward latency, MLP 784-256-128-10, float32: µs per call, median (min–max) of interleaved rounds",
         ["threads", "batch", "implementation", "µs per call", "nngraph speed relative to it"], rows)
@@ -241,7 +240,6 @@ def bench_threads(threads_list, quick):
     rng = np.random.default_rng(0)
     batches = [rng.random((32, sizes[0]), dtype=np.float32) for _ in range(64)]
     rows = []
-    before = loadavg()
     with threads_ctx(1):
         expected = [plan.forward(x) for x in batches]  # serial, with the same BLAS thread count
         pools = {k: ThreadPoolExecutor(k) for k in (1, 2, 4)}
@@ -256,7 +254,6 @@ def bench_threads(threads_list, quick):
             rows.append([k, spread(found, k, scale=32 * len(batches)), f"{found[1][0] / found[k][0]:.2f}"])
         for p in pools.values():
             p.shutdown()
-    LOAD.append(("threads", before, loadavg()))
     RESULTS["threads"] = table(
         "One plan served by a pool of Python threads (BLAS 1 thread each), MLP 784-256-128-10, batch 32; "
         "every result equal to the serial one",
@@ -310,49 +307,98 @@ def _torch_model(W, b):
 # -- irregular neuron graph ---------------------------------------------------------------------------
 
 
-def bench_irregular(threads_list, quick):
-    from nngraph import reference
-
-    spec = irregular_spec(2000, 100_000)
-    graph = nngraph.build(spec)
-    plan = compile(graph, dtype=np.float32)
-    params = plan.parameters()
-    batch = 1000
-    x = np.random.default_rng(1).normal(size=(batch, plan.input_width)).astype(np.float32)
-    sample_count = 10 if quick else 30
+def _neat_network(graph, params):
+    """neat-python's FeedForwardNetwork of the graph, built in destination order (fair), or
+    a loop in its style when neat-python is not installed. Returns (name, activate(sample))."""
+    inputs, outputs, evals = neat_style_network(graph, params)
     try:
         import neat
         from neat.nn import FeedForwardNetwork
-
-        inputs, outputs, evals = neat_style_network(graph, params)
-        acts = neat.activations.ActivationFunctionSet()
-        # neat's own sigmoid/tanh are scaled (5z, 2.5z); the work per neuron is the same
-        fmap = {"tanh": acts.get("tanh"), "relu": acts.get("relu"), "sigmoid": acts.get("sigmoid")}
-        node_of = {g: n for n in graph.nodes for g in range(n.offset, n.offset + n.size)}
-        evals = [(g, fmap[node_of[g].activation[0]], sum, bias, 1.0, links) for g, _, bias, links in evals]
-        net = FeedForwardNetwork(inputs, outputs, evals)
-        per_sample = lambda: [net.activate(list(map(float, s))) for s in x[:sample_count]]  # noqa: E731
-        baseline_name = "neat-python FeedForwardNetwork (per sample, per neuron)"
     except ImportError:
-        net = neat_style_network(graph, params)
-        per_sample = lambda: [neat_activate(net, s) for s in x[:sample_count]]  # noqa: E731
-        baseline_name = "per-sample per-neuron loop in neat-python's style"
-    t_neat = best_of(per_sample, 2) / sample_count
-    t_ref = best_of(lambda: reference.evaluate(graph, params, x[:5]), 1) / 5
+        net = (inputs, outputs, evals)
+        return "per-sample per-neuron loop in neat-python's style", lambda s: neat_activate(net, s)
+    acts = neat.activations.ActivationFunctionSet()
+    # neat's own sigmoid/tanh are scaled (5z, 2.5z); the work per neuron is the same
+    fmap = {"tanh": acts.get("tanh"), "relu": acts.get("relu"), "sigmoid": acts.get("sigmoid")}
+    node_of = {g: n for n in graph.nodes for g in range(n.offset, n.offset + n.size)}
+    evals = [(g, fmap[node_of[g].activation[0]], sum, bias, 1.0, links) for g, _, bias, links in evals]
+    net = FeedForwardNetwork(inputs, outputs, evals)
+    return "neat-python FeedForwardNetwork, built in destination order (per sample)", net.activate
+
+
+def bench_irregular(threads_list, quick):
+    """Irregular graphs vs hand-written per-level evaluators (dense and CSR), neat-python and the
+    naive reference; batches 1k and 10k; at 2 threads the plan splits the batch (plan.threads)."""
+    from nngraph import reference
+    from peers import PerLevelCSR, PerLevelDense
+
+    graphs = [("500 neurons / 20k edges", irregular_spec(500, 20_000)),
+              ("2,000 neurons / 100k edges", irregular_spec(2000, 100_000)),
+              ("sparse genome, 320 neurons / 3k edges", neat_genome_spec())]
     rows = []
-    for n in threads_list:
-        with threads_ctx(n):
-            t = best_of(lambda: plan.forward(x), 3 if quick else 7) / batch
-            rows.append([n, "nngraph compiled plan", f"{1 / t:,.0f}", "1"])
-            if n == threads_list[0]:
-                rows.append(["1", baseline_name, f"{1 / t_neat:,.0f}", f"{t_neat / t:,.0f}x"])
-                rows.append(["1", "naive reference evaluator (nngraph.reference)", f"{1 / t_ref:,.0f}",
-                             f"{t_ref / t:,.0f}x"])
-    blocks = [b for st in plan.stages for b in st.blocks]
+    for label, spec in graphs:
+        graph = nngraph.build(spec)
+        plan = compile(graph, dtype=np.float32)
+        params = plan.parameters()
+        dense, csr = PerLevelDense(graph, params), PerLevelCSR(graph, params)
+        rng = np.random.default_rng(1)
+        blocks = [b for st in plan.stages for b in st.blocks]
+        shape = (f"{graph.n_neurons:,} neurons, {graph.n_weights:,} edges, {len(plan.stages) - 1} stages, "
+                 f"{len(blocks)} blocks ({sum(b.sparse for b in blocks)} CSR)")
+        for batch in (1000,) if quick else (1000, 10_000):
+            x = rng.normal(size=(batch, plan.input_width)).astype(np.float32)
+            y = plan.forward(x)
+            np.testing.assert_allclose(dense(x), y, rtol=1e-3, atol=1e-4)
+            np.testing.assert_allclose(csr(x), y, rtol=1e-3, atol=1e-4)
+            for n in threads_list:
+                with threads_ctx(n):
+                    plan.threads = n
+                    found = interleaved({"nngraph": lambda: plan.forward(x), "per-level dense": lambda: dense(x),
+                                         "per-level CSR": lambda: csr(x)}, 3 if quick else 7, target=0.2)
+                    plan.threads = 1
+                best = min(("per-level dense", "per-level CSR"), key=lambda k: found[k][0])
+                ours = found["nngraph"][0]
+                rows.append([label, f"{batch:,}", n, spread(found, "nngraph", batch), spread(found, best, batch),
+                             best.split()[-1], f"{found[best][0] / ours:.2f}"])
+        if label.startswith("2,000"):
+            name, activate = _neat_network(graph, params)
+            xs = [list(map(float, s)) for s in rng.normal(size=(10 if quick else 30, plan.input_width))]
+            xb = rng.normal(size=(1000, plan.input_width)).astype(np.float32)
+            with threads_ctx(1):
+                found = interleaved({"neat": lambda: [activate(s) for s in xs], "nngraph": lambda: plan.forward(xb),
+                                     "reference": lambda: reference.evaluate(graph, params, xb[:5])},
+                                    3, target=0.3)
+            t_neat, t_ours, t_ref = found["neat"][0] / len(xs), found["nngraph"][0] / 1000, found["reference"][0] / 5
+            RESULTS["neat"] = table(
+                f"Per-sample evaluators vs the plan at batch 1,000, irregular graph {shape}, 1 thread",
+                ["implementation", "samples/s", "nngraph speed relative to it"],
+                [["nngraph compiled plan, batch 1,000", f"{1 / t_ours:,.0f}", "1"],
+                 [name, f"{1 / t_neat:,.0f}", f"{t_neat / t_ours:,.0f}x"],
+                 ["naive reference evaluator (nngraph.reference)", f"{1 / t_ref:,.0f}", f"{t_ref / t_ours:,.0f}x"]])
+        rows.append([label, "", "", shape, "", "", ""])
     RESULTS["irregular"] = table(
-        f"Forward pass, irregular graph ({graph.n_neurons:,} neurons, {graph.n_weights:,} edges, "
-        f"{len(plan.stages) - 1} stages, {len(blocks)} blocks of which {sum(b.sparse for b in blocks)} sparse), "
-        "batch 1,000, float32", ["threads", "implementation", "samples/s", "nngraph speed relative to it"], rows)
+        "Forward pass, irregular graphs, float32: samples/s, median (min–max) of interleaved rounds",
+        ["graph", "batch", "threads", "nngraph", "best hand-written per-level evaluator", "which",
+         "nngraph speed relative to it"], rows)
+
+
+def bench_startup(threads_list, quick):
+    """Whole processes, wall time: the interpreter alone, `nngraph --help`, `nngraph validate`."""
+    exe = Path(sys.executable).with_name("nngraph")
+    small = HERE.parent / "examples" / "xor.yaml"
+    cmds = {"python -c pass": [sys.executable, "-c", "pass"],
+            "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+            "nngraph --help": [str(exe), "--help"],
+            "nngraph validate examples/xor.yaml": [str(exe), "validate", str(small)]}
+
+    def run(cmd):
+        return lambda: subprocess.run(cmd, capture_output=True, check=True)
+    found = interleaved({k: run(c) for k, c in cmds.items()}, 5 if quick else 11, target=0.0)
+    base = found["python -c pass"][0]
+    rows = [[k, f"{found[k][0] * 1000:.0f} ({found[k][1] * 1000:.0f}–{found[k][2] * 1000:.0f})",
+             f"{found[k][0] / base:.1f}"] for k in cmds]
+    RESULTS["startup"] = table("Start-up: whole processes, wall ms, median (min–max) of interleaved rounds",
+                               ["command", "ms", "relative to python -c pass"], rows)
 
 
 # -- compile time, scaling, memory --------------------------------------------------------------------
@@ -554,7 +600,22 @@ def bench_draw(threads_list, quick):
 
 
 SECTIONS = {"latency": bench_latency, "threads": bench_threads, "forward": bench_forward, "irregular": bench_irregular, "compile": bench_compile, "load": bench_load,
-            "train": bench_train, "sparse": bench_sparse, "draw": bench_draw}
+            "train": bench_train, "sparse": bench_sparse, "draw": bench_draw,
+            "startup": bench_startup}
+
+
+def _earlier_sections(path):
+    """The '## ' sections of an existing performance page, by title (kept when not re-measured)."""
+    if not path.exists():
+        return {}
+    out, title = {}, None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            title = line[3:].removesuffix(" (from an earlier run)")
+            out[title] = []
+        elif title is not None:
+            out[title].append(line)
+    return out
 
 
 def write_docs():
@@ -562,23 +623,38 @@ def write_docs():
 
     blas = ", ".join(f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')})"
                      for i in threadpool_info())
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    load = RESULTS.get("_load", [])
+    busy = "; ".join(f"{name} {a:.1f} → {b:.1f}" for name, a, b in load)
+    page = HERE.parent / "docs" / "performance.md"
+    earlier = _earlier_sections(page)
     lines = ["# Performance", "",
              "Measured by `python benchmarks/run.py --write-docs` (this file is generated; do not edit by hand).",
              "Every figure is a ratio against a baseline measured in the same run, on the same machine:",
-             f"{os.cpu_count()} cores (shared), Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}.",
-             "Times are the best of several runs; on a shared machine the 1-thread rows are the stable ones.", ""]
+             f"{os.cpu_count()} cores (shared), Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}"
+             + (f", OPENBLAS_CORETYPE={coretype}" if coretype else "") + ".",
+             "Candidates are timed in interleaved rounds; figures are medians with the (min–max) over rounds.",
+             "\"threads\" is the BLAS thread count (threadpoolctl); on irregular graphs it is also `plan.threads`.",
+             f"How busy the machine was (1-minute load average before → after each section): {busy or 'not recorded'}.",
+             ""]
     notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
     if notes:
         lines += [notes.strip(), ""]
-    for key in ["latency", "threads", "forward", "irregular", "compile", "scaling", "load", "train", "sparse", "draw"]:
+    written = set()
+    for key in ["latency", "threads", "forward", "irregular", "neat", "startup", "compile", "scaling", "load",
+                "train", "sparse", "draw"]:
         if key not in RESULTS:
             continue
         r = RESULTS[key]
+        written.add(r["title"])
         lines += [f"## {r['title']}", "", "| " + " | ".join(r["header"]) + " |",
                   "|" + "|".join("---" for _ in r["header"]) + "|"]
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in r["rows"]]
         lines.append("")
-    (HERE.parent / "docs" / "performance.md").write_text("\n".join(lines))
+    for title, body in earlier.items():  # sections this run did not measure stay, marked as such
+        if title not in written and not any(title.split(",")[0] == w.split(",")[0] for w in written):
+            lines += [f"## {title} (from an earlier run)"] + body
+    page.write_text("\n".join(lines).rstrip() + "\n")
 
 
 def main():
@@ -588,6 +664,8 @@ def main():
     ap.add_argument("--threads", default="1,2", help="BLAS thread counts to measure (default 1,2)")
     ap.add_argument("--write-docs", action="store_true", help="write docs/performance.md")
     ap.add_argument("--docs-only", action="store_true", help="rewrite docs/performance.md from the last results")
+    ap.add_argument("--add", action="store_true", help="add to the last results instead of replacing them "
+                    "(measure sections in separate runs, then --docs-only)")
     ap.add_argument("--child-compile", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_compile:
@@ -596,11 +674,17 @@ def main():
         RESULTS.update(json.loads((HERE / "results" / "latest.json").read_text()))
         return write_docs()
     threads = [int(t) for t in args.threads.split(",")]
+    if args.add and (HERE / "results" / "latest.json").exists():
+        RESULTS.update(json.loads((HERE / "results" / "latest.json").read_text()))
+        LOAD.extend(tuple(x) for x in RESULTS.pop("_load", []))
     chosen = args.only.split(",") if args.only else list(SECTIONS)
-    for name in chosen:
-        SECTIONS[name](threads, args.quick)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "latest.json").write_text(json.dumps(RESULTS, indent=2))
+    for name in chosen:
+        before = loadavg()
+        SECTIONS[name](threads, args.quick)
+        LOAD.append((name, before, loadavg()))
+        RESULTS["_load"] = LOAD  # saved after every section, so a long run keeps what it measured
+        (HERE / "results" / "latest.json").write_text(json.dumps(RESULTS, indent=2))
     if args.write_docs:
         write_docs()
 
