@@ -5,6 +5,8 @@ message), so the CLI can print one line each and ``--json`` can list them.
 """
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import asdict, dataclass
 
 
@@ -38,6 +40,37 @@ class Diagnostic:
 
 class NNGraphError(Exception):
     """Base of every error nngraph raises on bad input or a failed run."""
+
+
+class FileAccessError(NNGraphError):
+    """A file or folder cannot be read or written (missing folder, permissions, full disk, loop)."""
+
+
+_OS_HINTS = {
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.ELOOP: "a loop of symbolic links",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+
+
+def file_error(exc: OSError, path=None, doing: str = "use") -> FileAccessError:
+    """A located, plain-language error for an ``OSError`` met while doing something with ``path``."""
+    where = path if path is not None else (exc.filename if exc.filename is not None else "")
+    why = _OS_HINTS.get(exc.errno, exc.strerror or str(exc))
+    hint = ""
+    if exc.errno == errno.ENOENT and doing == "write":
+        parent = os.path.dirname(os.fspath(where)) or "."
+        hint = f"; the folder '{parent}' does not exist (create it first)" if not os.path.isdir(parent) else ""
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT) and doing == "write":
+        hint = "; nothing was changed (free some space and run again)"
+    return FileAccessError(f"{where}: cannot {doing} it: {why}{hint}")
 
 
 class SpecError(NNGraphError):

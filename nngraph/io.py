@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, FileAccessError, file_error
+from .spec.files import ArrayFileError, read_arrays, read_text
 
 
 def read_inputs(path, plan) -> np.ndarray:
@@ -21,25 +24,29 @@ def read_inputs(path, plan) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
     try:
-        if suffix == ".npy":
-            x = np.load(path, allow_pickle=False)
-        elif suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                names = z.files
-                if "x" in names:
-                    x = z["x"]
-                elif len(names) == 1:
-                    x = z[names[0]]
-                else:
-                    raise DataError(f"{path}: holds {', '.join(names)}; name the input array 'x'")
+        if suffix in (".npy", ".npz"):
+            arrays = read_arrays(path, str(path))
+            if "" in arrays:
+                x = arrays[""]
+            elif "x" in arrays:
+                x = arrays["x"]
+            elif len(arrays) == 1:
+                x = next(iter(arrays.values()))
+            else:
+                raise DataError(f"{path}: holds {', '.join(arrays) or 'no arrays'}; name the input array 'x'")
         elif suffix == ".csv":
             x = _read_csv(path, plan)
         else:
             raise DataError(f"{path}: inputs are read from .npy, .npz or .csv files")
-    except ValueError as exc:  # numpy refuses pickled/object arrays with ValueError
-        raise DataError(f"{path}: {exc}") from None
+    except ArrayFileError as exc:
+        raise DataError(str(exc)) from None
     if x.dtype.kind not in "fiub":
         raise DataError(f"{path}: expected numbers, found dtype {x.dtype}")
+    if x.ndim == 0:
+        raise DataError(f"{path}: holds a single number (a 0-d array); inputs are rows of "
+                        f"{plan.input_width} values (shape (n, {plan.input_width}))")
+    if x.size == 0 or len(x) == 0:
+        raise DataError(f"{path}: holds no rows (shape {x.shape}); give at least one row of {plan.input_width} values")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
         x = x.reshape(1, -1) if plan.input_width == len(x) and plan.input_width > 1 else x.reshape(-1, 1)
@@ -48,13 +55,14 @@ def read_inputs(path, plan) -> np.ndarray:
     if x.shape[1] != plan.input_width:
         raise DataError(f"{path}: {x.shape[1]} values per row; the network takes {plan.input_width} "
                         f"({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
-    if not np.isfinite(x).all():
-        raise DataError(f"{path}: inputs must be finite numbers")
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if len(bad):
+        raise DataError(f"{path}: row {int(bad[0]) + 1}: inputs must be finite numbers")
     return x
 
 
 def _read_csv(path, plan):
-    rows = [r for r in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))) if r]
+    rows = [r for r in csv.reader(io.StringIO(read_text(path, str(path)))) if r]
     if not rows:
         raise DataError(f"{path}: empty file")
     header = None
@@ -62,10 +70,20 @@ def _read_csv(path, plan):
         [float(v) for v in rows[0]]
     except ValueError:
         header, rows = [c.strip() for c in rows[0]], rows[1:]
-    try:
-        data = np.array([[float(v) for v in r] for r in rows], dtype=np.float64).reshape(len(rows), -1)
-    except ValueError as exc:
-        raise DataError(f"{path}: {exc}") from None
+    if not rows:
+        raise DataError(f"{path}: no rows of values after the header")
+    width = len(header) if header is not None else len(rows[0])
+    data = np.empty((len(rows), width), dtype=np.float64)
+    for i, r in enumerate(rows):
+        line = i + 1 + (header is not None)
+        if len(r) != width:
+            raise DataError(f"{path}:{line}: {len(r)} values; {'the header has' if header else 'the first row has'} "
+                            f"{width}")
+        for k, v in enumerate(r):
+            try:
+                data[i, k] = float(v)
+            except ValueError:
+                raise DataError(f"{path}:{line}: {v[:40]!r} is not a number") from None
     if header is None:
         return data
     names = plan.input_names()
@@ -79,7 +97,8 @@ def _read_csv(path, plan):
         else:
             from .spec import suggest
             raise DataError(f"{path}: no column '{name}'{suggest(name, header)}; the network's inputs are "
-                            f"{', '.join(names[:12])}{'...' if len(names) > 12 else ''}")
+                            f"{', '.join(names[:12])}{'...' if len(names) > 12 else ''} and the header has "
+                            f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''}")
     return data[:, cols]
 
 
@@ -99,6 +118,8 @@ def parse_input_args(pairs, plan) -> dict:
             nums = [float(v) for v in raw.split(",")]
         except ValueError:
             raise DataError(f"--input {pair}: '{raw}' is not a number (or comma-separated numbers)") from None
+        if not all(np.isfinite(nums)):
+            raise DataError(f"--input {pair}: inputs must be finite numbers")
         if name in values:
             if len(nums) != len(values[name]):
                 raise DataError(f"--input {name}: {len(nums)} values for a node of {len(values[name])} neurons")
@@ -116,14 +137,57 @@ def parse_input_args(pairs, plan) -> dict:
     return {n: np.array([v]) for n, v in values.items()}
 
 
-def write_outputs(path, y: np.ndarray, names) -> None:
+def check_output_path(path, option: str) -> Path:
+    """Refuse, before any work, an output path whose folder is missing or read-only, or that is a folder."""
     path = Path(path)
-    if path.suffix.lower() == ".npy":
-        np.save(path, y)
-    elif path.suffix.lower() == ".csv":
-        with open(path, "w", newline="") as f:
-            w = csv.writer(f)
+    folder = path.parent
+    if path.is_dir():
+        raise FileAccessError(f"{option} {path}: is a folder; name a file")
+    if not folder.is_dir():
+        raise FileAccessError(f"{option} {path}: the folder '{folder}' does not exist (create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise FileAccessError(f"{option} {path}: permission denied (the file or its folder is read-only)")
+    return path
+
+
+def _atomic(path: Path, write) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise file_error(exc, path, "write") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise file_error(exc, path, "write") from None
+        raise
+
+
+def write_text_atomic(path, text: str) -> None:
+    _atomic(Path(path), lambda f: f.write(text.encode("utf-8")))
+
+
+def write_outputs(path, y: np.ndarray, names) -> None:
+    """Write outputs as .npy or .csv (header row of output names), atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        _atomic(path, lambda f: np.save(f, y))
+    elif suffix == ".csv":
+        def write(f):
+            text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+            w = csv.writer(text)
             w.writerow(names)
             w.writerows(y.tolist())
+            text.flush()
+            text.detach()
+        _atomic(path, write)
     else:
         raise DataError(f"{path}: outputs are written as .npy or .csv")

@@ -17,6 +17,7 @@ class Limits:
     max_neurons: int = 10_000_000
     max_weights: int = 200_000_000
     max_array_bytes: int = 2 * 1024 * 1024 * 1024
+    max_classes: int = 100_000
 
     @classmethod
     def from_env(cls, **overrides) -> "Limits":

@@ -8,9 +8,11 @@ temporary file and renamed into place, so a failed run never damages a good file
 """
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -82,9 +84,24 @@ def parameters_path(graph: Graph) -> Path | None:
     if spec.parameters is None:
         return None
     try:
-        return resolve_inside(spec.base_dir, spec.parameters)
+        path = resolve_inside(spec.base_dir, spec.parameters)
     except UnsafePath as exc:
         raise ParameterFileError(f"parameters: {exc}") from None
+    if spec.parameters.endswith(("/", "\\")) or path.is_dir():
+        raise ParameterFileError(f"parameters: '{spec.parameters}' is a folder; name a file in it, e.g. "
+                                 f"'{spec.parameters.rstrip('/')}/{spec.name}.params.npz'")
+    return path
+
+
+def check_writable(path: Path, name: str | None = None) -> None:
+    """Refuse, before any work is done, a parameters target that cannot be written."""
+    shown = name or str(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise ParameterFileError(f"parameters: the folder of '{shown}' does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ParameterFileError(f"parameters: cannot write '{shown}': permission denied (the file or its folder is "
+                                 "read-only); use --no-save, or make it writable")
 
 
 def initial_values(graph: Graph, seed: int | None = None, use_file: bool = True) -> tuple[dict, str]:
@@ -158,7 +175,7 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
                 out[key] = arr
     except ParameterFileError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError) as exc:
         raise ParameterFileError(f"{name}: not a readable .npz parameters file ({exc})") from None
     return out
 
@@ -166,17 +183,31 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
 def write_parameters(path: Path, values: dict) -> None:
     """Write ``values`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise ParameterFileError(f"{path}: is a folder; the parameters are written to a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()})
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _write_error(exc, path) from None
         raise
+
+
+def _write_error(exc: OSError, path: Path) -> ParameterFileError:
+    from .errors import file_error
+
+    kept = "" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "; the previous file, if any, is unchanged"
+    return ParameterFileError(str(file_error(exc, path, "write")) + kept)

@@ -1,4 +1,5 @@
 """Parameter files: atomic writes, and every bad file refused with the parameter named."""
+import errno
 import io
 import pickle
 import zipfile
@@ -6,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from nngraph import ParameterFileError
+from nngraph import NNGraphError, ParameterFileError
 from nngraph.compile import compile
 from nngraph.graph import build
 from nngraph.params import expected_shapes, read_parameters, write_parameters
@@ -107,10 +108,10 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
     good = target.read_bytes()
 
     def boom(*a, **k):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "savez", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(NNGraphError, match="p.npz: cannot write it: no space left on the device; nothing was changed"):
         write_parameters(target, {"a": np.zeros(3)})
     assert target.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["p.npz"]  # no temporary file left behind

@@ -12,7 +12,7 @@ import traceback
 
 import click
 
-from ..errors import NNGraphError, SpecError
+from ..errors import NNGraphError, SpecError, file_error
 from ..text import rich_text, terminal  # noqa: F401  (shared by the command modules)
 
 _DEBUG = {"on": False}
@@ -47,6 +47,10 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except OSError as exc:  # a file the command was given or writes: say which and why
+            if exc.filename is None:
+                raise
+            _fail(file_error(exc), 1)
         except Exception as exc:  # a bug in nngraph: say so plainly, traceback only with --debug
             if _DEBUG["on"]:
                 raise

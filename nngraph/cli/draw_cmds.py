@@ -32,6 +32,10 @@ def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, fo
     """Draw a diagram of the network (neuron, layer or stage view)."""
     from ..draw import render
 
+    if output:
+        from ..io import check_output_path
+
+        check_output_path(output, "-o")
     inputs = _one_input(spec, input_pairs, inputs_file, row) if input_pairs or inputs_file else None
     path, notes = render(spec, output=output, fmt=fmt, view=view, max_neurons=max_neurons, highlight=highlight,
                          focus=focus, radius=radius, dpi=dpi, force=force, inputs=inputs)

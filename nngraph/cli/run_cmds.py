@@ -80,8 +80,10 @@ def train(spec, float64, epochs, sets, plot, as_json, no_save):
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json):
     from ..compile import compile
-    from ..io import parse_input_args, read_inputs, write_outputs
+    from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
 
+    if output_file:
+        check_output_path(output_file, "--output")
     plan = compile(graph, dtype=dtype)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
     y = plan.forward(x)
@@ -153,11 +155,17 @@ class _RichProgress:
 
 def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
     from ..data import load_data
-    from ..params import parameters_path
+    from ..io import check_output_path
+    from ..params import check_writable, parameters_path
     from ..training import evaluate, train
 
     spec = graph.spec
     err = _console(stderr=True)
+    target = parameters_path(graph)  # a bad target is refused before the training, not after it
+    if target is not None and not no_save:
+        check_writable(target, spec.parameters)
+    if plot:
+        check_output_path(plot, "--plot")
     data = load_data(spec)
     if not as_json:
         err.print(f"data: {rich_text(data.description)}")
@@ -169,7 +177,6 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
     result = {"spec": spec.name, "data": data.description, "history": history}
     test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
     result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
-    target = parameters_path(graph)
     if target is not None and not no_save:
         result["parameters"] = plan.save(target)
     if plot:

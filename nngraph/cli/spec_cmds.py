@@ -38,6 +38,20 @@ def validate(specs, as_json):
             if not as_json:
                 for d in exc.diagnostics + exc.warnings:
                     click.echo(d.format(), err=True)
+        except Exception as exc:  # one file's failure (even a bug) must not stop the others being checked
+            ok = False
+            from ..errors import Diagnostic, NNGraphError
+
+            if isinstance(exc, OSError) and exc.filename is not None:
+                from ..errors import file_error
+
+                exc = file_error(exc, doing="read")
+            bug = not isinstance(exc, NNGraphError)
+            d = Diagnostic(str(path), 0, 0, "", "internal_error" if bug else "error",
+                           f"internal error: {type(exc).__name__}: {exc} (please report it)" if bug else str(exc))
+            findings.append(d)
+            if not as_json:
+                click.echo(d.format(), err=True)
     if as_json:
         click.echo(json.dumps([d.as_dict() for d in findings], indent=2))
     sys.exit(0 if ok else 1)
@@ -51,7 +65,10 @@ def schema(output):
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if output:
-        Path(output).write_text(text)
+        from ..io import check_output_path, write_text_atomic
+
+        check_output_path(output, "--output")
+        write_text_atomic(output, text)
     else:
         click.echo(text, nl=False)
 

@@ -13,8 +13,10 @@ MAX_SHOWN = 400  # table cells (samples × neurons) printed before asking for --
 
 def run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json):
     from ..compile import compile
-    from ..io import parse_input_args, read_inputs, write_outputs
+    from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
 
+    if output_file:
+        check_output_path(output_file, "--output")
     plan = compile(graph, dtype=dtype)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
     t = plan.trace(x)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..spec.files import UnsafePath, require_regular_file, resolve_inside
+from ..spec.files import ArrayFileError, UnsafePath, read_arrays, read_text, require_regular_file, resolve_inside
 from .download import default_data_dir
 from .idx import read_idx
 
@@ -176,7 +176,7 @@ def _table(columns, rows, target, where):
         from ..spec import suggest
 
         raise DataError(f"{where}: no target column '{target}'{suggest(target, columns)}; columns: {', '.join(columns)}")
-    arr = np.asarray(rows, dtype=np.float64)
+    arr = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(columns))
     t = columns.index(target)
     features = [c for i, c in enumerate(columns) if i != t]
     x = np.delete(arr, t, axis=1).astype(np.float32)
@@ -184,9 +184,27 @@ def _table(columns, rows, target, where):
     return x, y, features
 
 
-def _targets(y):
-    """Whole-number targets are classes; anything else is regression."""
+def _targets(y, where="data", first_row=0):
+    """Whole-number targets are classes; anything else is regression.
+
+    The number of classes follows from the largest target, so it is bounded (``Limits.max_classes``)
+    before any list of class names or one-hot array is made; non-finite targets are refused.
+    """
+    from ..limits import Limits, default_limits
+
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 0 or len(y) == 0:
+        raise DataError(f"{where}: no targets (the data has no rows)")
+    bad = np.flatnonzero(~np.isfinite(y))
+    if len(bad):
+        raise DataError(f"{where}: row {int(bad[0]) + first_row}: target {y[bad[0]]} is not a finite number")
     if np.all(y == np.round(y)) and y.min() >= 0 and len(np.unique(y)) <= 1000:
+        limit = default_limits().max_classes
+        top = int(np.argmax(y))
+        if y[top] >= limit:
+            raise DataError(f"{where}: row {top + first_row}: target {y[top]:.0f} would make {y[top] + 1:,.0f} classes "
+                            f"(whole-number targets are class numbers 0, 1, ...), over the limit of {limit:,}; "
+                            f"{Limits.how_to_raise('max_classes')}")
         return y.astype(np.int64), [str(int(c)) for c in range(int(y.max()) + 1)]
     return y.astype(np.float32).reshape(-1, 1), None
 
@@ -194,8 +212,10 @@ def _targets(y):
 def _inline(d, spec):
     if any(len(r) != len(d.columns) for r in d.rows):
         raise DataError(f"data.rows: every row needs {len(d.columns)} values (columns: {', '.join(d.columns)})")
+    if not d.rows:
+        raise DataError("data.rows: no rows; give at least one example")
     x, y, features = _table(d.columns, d.rows, d.target, "data")
-    y, classes = _targets(y)
+    y, classes = _targets(y, f"data.rows (target '{d.target}')")
     if len(x) < 10:  # a truth table: train and test on all of it
         return Dataset(x, y, x.copy(), y.copy(), f"{len(x)} inline rows", classes, features)
     x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
@@ -208,29 +228,92 @@ def _file(d, spec):
     except UnsafePath as exc:
         raise DataError(f"data.path: {exc}") from None
     if d.source == "csv":
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-        header, body = [c.strip() for c in rows[0]], [r for r in rows[1:] if r]
-        try:
-            x, y, features = _table(header, [[float(v) for v in r] for r in body], d.target, d.path)
-        except ValueError as exc:
-            raise DataError(f"{d.path}: {exc}") from None
-        y, classes = _targets(y)
+        header, body = _read_csv_table(path, d.path)
+        x, y, features = _table(header, body, d.target, d.path)
+        y, classes = _targets(y, f"{d.path} (target '{d.target}')", first_row=2)
         x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
         return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features)
-    with np.load(path, allow_pickle=False) as z:
-        names = set(z.files)
-        target = d.target or "y"
-        if "x" not in names or target not in names:
-            raise DataError(f"{d.path}: needs arrays 'x' and '{target}' (and optionally x_test, {target}_test); "
-                            f"found {', '.join(sorted(names))}")
-        x = z["x"].reshape(len(z["x"]), -1).astype(np.float32)
-        y, classes = _targets(z[target].astype(np.float64))
-        if "x_test" in names and f"{target}_test" in names:
-            xt = z["x_test"].reshape(len(z["x_test"]), -1).astype(np.float32)
-            yt, _ = _targets(z[f"{target}_test"].astype(np.float64))
-            return Dataset(x, y, xt, yt, f"{d.path} ({len(x)} train, {len(xt)} test)", classes)
+    try:
+        z = read_arrays(path, d.path)
+    except ArrayFileError as exc:
+        raise DataError(str(exc)) from None
+    names = set(z)
+    target = d.target or "y"
+    if "x" not in names or target not in names:
+        raise DataError(f"{d.path}: needs arrays 'x' and '{target}' (and optionally x_test, {target}_test); "
+                        f"found {', '.join(sorted(names)) or 'no arrays'}")
+    x, y, classes = _xy(z, "x", target, d.path)
+    if "x_test" in names and f"{target}_test" in names:
+        xt, yt, test_classes = _xy(z, "x_test", f"{target}_test", d.path)
+        if classes is not None and test_classes is not None and len(test_classes) > len(classes):
+            classes = test_classes
+        return Dataset(x, y, xt, yt, f"{d.path} ({len(x)} train, {len(xt)} test)", classes)
     x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
     return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes)
+
+
+def _xy(z, xname, yname, where):
+    """Features and targets from two arrays of an .npz: at least 1-d, one row per example, finite."""
+    x, y = z[xname], z[yname]
+    if x.ndim == 0 or y.ndim == 0:
+        raise DataError(f"{where}: array '{xname if x.ndim == 0 else yname}' is a single number (0-d); "
+                        "it must hold one row per example")
+    if len(x) != len(y):
+        raise DataError(f"{where}: '{xname}' has {len(x):,} rows but '{yname}' has {len(y):,}")
+    if len(x) == 0:
+        raise DataError(f"{where}: '{xname}' has no rows")
+    if y.ndim > 1 and y.shape[1:] != (1,) * (y.ndim - 1):
+        raise DataError(f"{where}: '{yname}' has shape {y.shape}; targets are one number per example")
+    x = x.reshape(len(x), -1).astype(np.float32)
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if len(bad):
+        raise DataError(f"{where}: '{xname}' row {int(bad[0])} holds a NaN or infinite value")
+    y, classes = _targets(y.reshape(-1), f"{where} (array '{yname}')")
+    return x, y, classes
+
+
+def _read_csv_table(path, shown):
+    """Header and rows of numbers from a data CSV, each problem named by its line."""
+    try:
+        text = read_text(path, shown)
+    except ArrayFileError as exc:
+        raise DataError(str(exc)) from None
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise DataError(f"{shown}: not a readable CSV file ({exc})") from None
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise DataError(f"{shown}:1: empty file; the first row names the columns (e.g. x1,x2,label)")
+    header = [c.strip() for c in rows[0]]
+    body, lines = [], []
+    for line, r in enumerate(rows[1:], start=2):
+        if not r:
+            continue
+        lines.append(line)
+        if len(r) != len(header):
+            raise DataError(f"{shown}:{line}: {len(r)} values; the header has {len(header)} columns")
+        try:
+            values = [float(v) for v in r]
+        except ValueError:
+            k = next(k for k, v in enumerate(r) if not _is_number(v))
+            raise DataError(f"{shown}:{line}: column '{header[k]}': {r[k][:40]!r} is not a number") from None
+        body.append(values)
+    if not body:
+        raise DataError(f"{shown}: no data rows after the header")
+    arr = np.asarray(body, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(arr))
+    if len(bad):
+        row, k = int(bad[0][0]), int(bad[0][1])
+        raise DataError(f"{shown}:{lines[row]}: column '{header[k]}': {arr[row, k]} is not a finite number")
+    return header, arr
+
+
+def _is_number(v):
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
 
 
 def _split(x, y, test_fraction, seed):

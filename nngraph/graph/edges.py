@@ -210,7 +210,9 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
         try:
             names, idx = split_neuron_refs(refs)
         except ValueError as exc:
-            report.error((where,), "bad_reference", str(exc))
+            row = getattr(exc, "row", None)
+            msg = f"connection {row + 1} of the file: {exc}" if row is not None and where == "edge_file" else str(exc)
+            report.error((where,) if row is None else at(row, col), "bad_reference", msg)
             return []
         uniq, inverse = np.unique(names, return_inverse=True)
         node_of = np.empty(len(uniq), dtype=np.int64)

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 
+_MAX_INDEX_DIGITS = 18  # every int64 index has at most 18 digits; longer ones exceed any node size
 _REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(?:(-?\d+)|(-?\d*):(-?\d*))\])?$")
 
 
@@ -14,6 +15,8 @@ def parse_ref(text: str):
     if not m:
         raise ValueError(f"{text!r} is not a neuron reference")
     name, index, start, stop = m.groups()
+    if max(len(index or ""), len(start or ""), len(stop or "")) > _MAX_INDEX_DIGITS:
+        raise ValueError(f"{text[:40]!r}{'...' if len(text) > 40 else ''}: a neuron index beyond any node's size")
     if index is not None:
         return name, int(index)
     if start is not None or stop is not None:
@@ -42,6 +45,14 @@ def resolve_range(selector, size: int, node_name: str):
     return lo, hi
 
 
+class RefError(ValueError):
+    """A reference in a table of references is malformed; ``row`` says which."""
+
+    def __init__(self, message: str, row: int):
+        super().__init__(message)
+        self.row = row
+
+
 def split_neuron_refs(refs: np.ndarray):
     """Vectorised parse of single-neuron references (``h[3]`` or a node name) for edge tables.
 
@@ -55,8 +66,15 @@ def split_neuron_refs(refs: np.ndarray):
     if has.any():
         body = np.char.rstrip(rest[has], "]")
         ok = np.char.isdigit(body)
+        rows = np.flatnonzero(has)
         if not ok.all():
-            bad = refs[has][~ok][0]
-            raise ValueError(f"{bad!r} is not a single-neuron reference (write name[i])")
+            k = int(np.flatnonzero(~ok)[0])
+            raise RefError(f"{refs[rows[k]]!r} is not a single-neuron reference (write name[i])", int(rows[k]))
+        long = np.char.str_len(body) > _MAX_INDEX_DIGITS
+        if long.any():
+            k = int(np.flatnonzero(long)[0])
+            bad = str(refs[rows[k]])
+            raise RefError(f"{bad[:40]!r}{'...' if len(bad) > 40 else ''}: a neuron index beyond any node's size",
+                           int(rows[k]))
         idx[has] = body.astype(np.int64)
     return names, idx

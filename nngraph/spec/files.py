@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
 from pathlib import Path
@@ -33,7 +34,11 @@ def resolve_inside(base_dir, name: str) -> Path:
         raise UnsafePath(f"'{name}' is an absolute path; name a file relative to the spec's folder")
     if ".." in raw.parts:
         raise UnsafePath(f"'{name}' leaves the spec's folder ('..'); keep referenced files beside the spec")
-    target = (base / raw).resolve()
+    try:
+        target = (base / raw).resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop: RuntimeError before Python 3.13
+        why = "a loop of symbolic links" if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP else exc
+        raise UnsafePath(f"'{name}' cannot be resolved ({why})") from None
     if target != base and base not in target.parents:
         raise UnsafePath(f"'{name}' resolves to a file outside the spec's folder (through a symbolic link)")
     return target
@@ -47,32 +52,153 @@ def require_regular_file(path: Path, name: str) -> Path:
     return path
 
 
+class ArrayFileError(ValueError):
+    """An .npy/.npz file is damaged, unsafe or larger than allowed; the message names the file and array."""
+
+
+MAX_HEADER = 10_000
+
+
+def _npy_header(fp):
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fp, max_header_size=MAX_HEADER)
+    if version in ((2, 0), (3, 0)):
+        return np.lib.format.read_array_header_2_0(fp, max_header_size=MAX_HEADER)
+    raise ValueError(f"unsupported .npy version {version}")
+
+
+def _checked_array(fp, shown: str, available: int, max_bytes: int, kinds: str) -> np.ndarray:
+    """Read one .npy stream after checking its header: dtype kind, no objects, declared bytes bounded
+    by ``max_bytes`` and by the bytes the file actually holds."""
+    try:
+        shape, fortran, dtype = _npy_header(fp)
+    except (ValueError, EOFError, SyntaxError) as exc:
+        raise ArrayFileError(f"{shown}: not a valid .npy array ({exc})") from None
+    if dtype.hasobject or dtype.kind not in kinds:
+        raise ArrayFileError(f"{shown}: has dtype {dtype}; expected "
+                             f"{'text' if kinds == 'U' else 'numbers'} (object and pickled arrays are refused)")
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if nbytes > max_bytes:
+        raise ArrayFileError(f"{shown}: declares {nbytes:,} bytes (shape {tuple(shape)}), over the limit of "
+                             f"{max_bytes:,}; raise it with NNGRAPH_MAX_ARRAY_BYTES")
+    if nbytes + fp.tell() > available:
+        raise ArrayFileError(f"{shown}: declares {nbytes:,} bytes (shape {tuple(shape)}) but holds "
+                             f"{max(0, available - fp.tell()):,}; the file is truncated or damaged")
+    buf = bytearray(nbytes)
+    view, got = memoryview(buf), 0
+    while got < nbytes:
+        n = fp.readinto(view[got:])
+        if not n:
+            raise ArrayFileError(f"{shown}: declares {nbytes:,} bytes (shape {tuple(shape)}) but holds {got:,}; "
+                                 "the file is truncated or damaged")
+        got += n
+    return np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def read_arrays(path: Path, shown: str | None = None, kinds: dict | None = None, max_bytes: int | None = None) -> dict:
+    """Every array of an ``.npz`` (or the one array of an ``.npy``, named ``''``) as a dict, safely.
+
+    Each member's header is read first: object/pickled dtypes, kinds other than ``kinds[name]``
+    (default numbers), declared sizes over ``max_bytes`` (``Limits.max_array_bytes``) and sizes the
+    file does not hold are refused before its data is read; damaged zip or deflate streams too.
+
+    Raises
+    ------
+    ArrayFileError
+        With the file (and array) name and what is wrong.
+    """
+    import zipfile
+    import zlib
+
+    from ..limits import default_limits
+
+    path = Path(path)
+    shown = shown or str(path)
+    max_bytes = default_limits().max_array_bytes if max_bytes is None else max_bytes
+    kinds = kinds or {}
+    out = {}
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as fp:
+                out[""] = _checked_array(fp, shown, os.fstat(fp.fileno()).st_size, max_bytes, kinds.get("", "fiub"))
+            return out
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                if name in out:
+                    raise ArrayFileError(f"{shown}: holds array '{name}' twice")
+                with zf.open(info) as fp:
+                    out[name] = _checked_array(fp, f"{shown}: array '{name}'", info.file_size, max_bytes,
+                                               kinds.get(name, "fiub"))
+    except ArrayFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise ArrayFileError(f"{shown}: not a readable {path.suffix or 'array'} file ({exc})") from None
+    except OSError as exc:
+        raise ArrayFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+    return out
+
+
+def read_text(path: Path, shown: str | None = None, max_bytes: int | None = None) -> str:
+    """A UTF-8 text file (a BOM is allowed), refused with the byte offset if it is not UTF-8."""
+    from ..limits import default_limits
+
+    shown = shown or str(path)
+    max_bytes = default_limits().max_array_bytes if max_bytes is None else max_bytes
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise ArrayFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > max_bytes:
+        raise ArrayFileError(f"{shown}: over {max_bytes:,} bytes; raise the limit with NNGRAPH_MAX_ARRAY_BYTES")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ArrayFileError(f"{shown}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start:,}); "
+                             "save the file as UTF-8") from None
+
+
 def read_edge_file(path: Path):
     """Read a neuron-level edge file: CSV (header from,to,weight) or NPZ (arrays from, to, weight)."""
     path = Path(path)
     if path.suffix.lower() == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            missing = {"from", "to", "weight"} - set(z.files)
-            if missing:
-                raise ValueError(f"{path.name} lacks arrays {sorted(missing)} (needs from, to, weight)")
-            frm, to, w = z["from"], z["to"], z["weight"]
-        if frm.dtype.kind != "U" or to.dtype.kind != "U" or w.dtype.kind not in "fiu":
-            raise ValueError(f"{path.name}: from and to must be string arrays, weight numbers")
+        z = read_arrays(path, path.name, {"from": "U", "to": "U", "weight": "fiu"})
+        missing = {"from", "to", "weight"} - set(z)
+        if missing:
+            raise ValueError(f"{path.name} lacks arrays {sorted(missing)} (needs from, to, weight)")
+        frm, to, w = z["from"], z["to"], z["weight"]
+        if frm.size == 0:
+            raise ValueError(f"{path.name}: no connections (the arrays are empty)")
+        if frm.ndim != 1 or frm.shape != to.shape or frm.shape != w.shape:
+            raise ValueError(f"{path.name}: from, to and weight must be 1-d arrays of one length (found shapes "
+                             f"{frm.shape}, {to.shape}, {w.shape})")
     elif path.suffix.lower() == ".csv":
-        text = path.read_text(encoding="utf-8")
-        rows = list(csv.reader(io.StringIO(text)))
-        if not rows or [c.strip() for c in rows[0]] != ["from", "to", "weight"]:
-            raise ValueError(f"{path.name}: the first row must be the header from,to,weight")
-        body = [r for r in rows[1:] if r]
-        bad = [i for i, r in enumerate(body) if len(r) != 3]
-        if bad:
-            raise ValueError(f"{path.name}:{bad[0] + 2}: expected 3 columns (from,to,weight)")
-        frm = np.array([r[0].strip() for r in body])
-        to = np.array([r[1].strip() for r in body])
+        text = read_text(path, path.name)
         try:
-            w = np.array([float(r[2]) for r in body])
-        except ValueError as exc:
-            raise ValueError(f"{path.name}: {exc}") from None
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise ValueError(f"{path.name}: not a readable CSV file ({exc})") from None
+        if not rows or [c.strip() for c in rows[0]] != ["from", "to", "weight"]:
+            raise ValueError(f"{path.name}:1: the first row must be the header from,to,weight")
+        body = [(i + 2, r) for i, r in enumerate(rows[1:]) if r]
+        if not body:
+            raise ValueError(f"{path.name}: no connections after the header from,to,weight")
+        bad = [i for i, r in body if len(r) != 3]
+        if bad:
+            raise ValueError(f"{path.name}:{bad[0]}: expected 3 columns (from,to,weight)")
+        frm = np.array([r[0].strip() for _, r in body], dtype=str)
+        to = np.array([r[1].strip() for _, r in body], dtype=str)
+        w = np.empty(len(body))
+        for k, (line, r) in enumerate(body):
+            try:
+                w[k] = float(r[2])
+            except ValueError:
+                raise ValueError(f"{path.name}:{line}: weight {r[2][:40]!r} is not a number") from None
+            if not np.isfinite(w[k]):
+                raise ValueError(f"{path.name}:{line}: weight {r[2][:40]!r} is not a finite number")
     else:
         raise ValueError(f"{path.name}: edge files are .csv or .npz")
     w = np.asarray(w, dtype=np.float64)

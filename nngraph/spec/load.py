@@ -305,6 +305,11 @@ def _flow(value) -> str:
     return yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
 
 
+def _kind(value) -> str:
+    return {str: "a string", list: "a list", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
 def with_overrides(spec: Spec, assignments) -> Spec:
     """A copy of ``spec`` with ``key.path=value`` assignments (``train.epochs=3``), re-validated.
 
@@ -329,11 +334,19 @@ def with_overrides(spec: Spec, assignments) -> Spec:
                 node = node[int(part)]
                 continue
             if not isinstance(node, dict):
-                raise SpecError([Diagnostic("--set", 0, 0, key, "bad_override", f"'{part}' is not a mapping")])
+                raise SpecError([Diagnostic("--set", 0, 0, key, "bad_override",
+                                            f"'{part}': the value above it is {_kind(node)}, not a mapping")])
             if isinstance(node.get(part), str) and part in ("optimizer", "activation"):
                 node[part] = {"name": node[part]}
             node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        last = parts[-1]
+        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise SpecError([Diagnostic("--set", 0, 0, key, "bad_override",
+                                        f"'{'.'.join(parts[:-1])}' is {_kind(node)}, not a mapping: it has no '{last}'")])
     src = Source(json.dumps(data), "--set", "json")
     try:
         out = validate_data(data, src, spec.base_dir)

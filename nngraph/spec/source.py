@@ -120,9 +120,23 @@ class _LazyJSON:
 # YAML
 
 
+# An integer literal longer than this is no size, index or weight any spec can use (the largest
+# finite float has 309 digits); refusing it first also keeps Python's int() from raising on
+# literals over its 4,300-digit conversion limit.
+MAX_INT_DIGITS = 400
+
+
+def _too_long(value: str) -> str:
+    return (f"a number of {len(value.lstrip('+-')):,} digits ({value[:12]}...); numbers in a spec have at most "
+            f"{MAX_INT_DIGITS} digits")
+
+
 def _plain_scalar(value: str, where, src: Source, errors: list):
     c = value[:1]
     if c and (c.isdigit() or c in "-+."):
+        if len(value) > MAX_INT_DIGITS and (_INT.match(value) or _INT_OTHER.match(value)):
+            errors.append((where, "number_too_long", _too_long(value)))
+            return 0
         if _INT.match(value):
             digits = value.lstrip("+-")
             if len(digits) > 1 and digits[0] == "0":
@@ -315,7 +329,7 @@ def parse_json(src: Source, limits: Limits):
     text = src.text
     try:
         return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant,
-                          parse_float=_finite_float)
+                          parse_float=_finite_float, parse_int=_bounded_int)
     except JSONDecodeError as exc:
         raise SpecError([Diagnostic(src.name, exc.lineno, exc.colno, "", "json_syntax",
                                     f"invalid JSON: {exc.msg}")])
@@ -336,6 +350,12 @@ def _finite_float(s):
     return v
 
 
+def _bounded_int(s):
+    if len(s) > MAX_INT_DIGITS:
+        raise _JSONValueError(_too_long(s), "number_too_long")
+    return int(s)
+
+
 def _line_col(text: str, pos: int):
     line = text.count("\n", 0, pos) + 1
     col = pos - (text.rfind("\n", 0, pos) + 1) + 1
@@ -346,6 +366,11 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 
 def _find_json_problem(text: str, code: str) -> int:
+    if code == "number_too_long":
+        for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?[0-9]{%d,})' % (MAX_INT_DIGITS + 1), text):
+            if m.group(1):
+                return m.start()
+        return 0
     if code == "not_finite":
         for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?[0-9.]+[eE][+-]?[0-9]{3,})', text):
             if m.group(1) and not math.isfinite(float(m.group(1).replace("Infinity", "inf"))):

@@ -1,0 +1,320 @@
+"""Hostile or careless inputs at the edges (data files, edge files, --inputs, --set, outputs, disks):
+each is a located error with the fix, exit 1, never an internal error, and nothing is written."""
+import errno
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from nngraph.cli import main
+
+BASE = {"nngraph": 1, "name": "n",
+        "nodes": [{"name": "x", "role": "input", "size": 2}, {"name": "out", "role": "output", "activation": "sigmoid"}],
+        "edges": [{"from": "x", "to": "out", "weights": [[1], [1]]}]}
+TRAIN = {**BASE, "edges": [{"from": "x", "to": "out"}], "train": {"loss": "mse", "epochs": 1}, "data": {"source": "xor"}}
+BIG = "1" * 5000
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+    text = result.stdout + result.stderr
+    assert "internal error" not in text and "Traceback" not in text, text
+    return result.exit_code, text
+
+
+def spec(tmp_path, name="s.json", **changes):
+    path = tmp_path / name
+    path.write_text(json.dumps({**BASE, **changes}))
+    return path
+
+
+def train_spec(tmp_path, name="t.json", **changes):
+    path = tmp_path / name
+    path.write_text(json.dumps({**TRAIN, **changes}))
+    return path
+
+
+def corrupt_npz(path, **arrays):
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    raw = bytearray(buf.getvalue())
+    start = raw.find(b"PK\x03\x04") + 30 + len(next(iter(arrays))) + 4 + 10
+    for k in range(start, start + 20):
+        raw[k] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    return path
+
+
+# -- numbers that Python cannot convert, or that no node has -------------------------------------
+
+
+def test_integers_of_thousands_of_digits_are_located(tmp_path):
+    (tmp_path / "a.yaml").write_text(f"nngraph: 1\nname: n\nnodes:\n  - {{name: x, role: input, size: {BIG}}}\n"
+                                     "  - {name: y, role: output}\nedges: [{from: x, to: y}]\n")
+    (tmp_path / "b.json").write_text(json.dumps(BASE).replace('"size": 2', f'"size": {BIG}'))
+    code, text = run("validate", tmp_path / "a.yaml", tmp_path / "b.json")
+    assert code == 1
+    assert "a.yaml:4:34: a number of 5,000 digits" in text and "b.json:1:78: a number of 5,000 digits" in text
+    code, text = run("run", train_spec(tmp_path), "--no-save", "--set", f"train.epochs={BIG}")
+    assert code == 1 and "--set: train.epochs: a number of 5,000 digits" in text
+
+
+def test_neuron_indices_beyond_int64_are_located(tmp_path):
+    s = spec(tmp_path, edges=[{"from": "x[0]", "to": "out", "weight": 1},
+                              {"from": "x[99999999999999999999]", "to": "out", "weight": 1}])
+    code, text = run("validate", s)
+    assert code == 1 and "edges[1].from: 'x[99999999999999999999]': a neuron index beyond any node's size" in text
+    (tmp_path / "e.csv").write_text("from,to,weight\nx[0],out,1\nx[123456789012345678901],out,1\n")
+    code, text = run("validate", spec(tmp_path, "e.json", edges=[], edge_file="e.csv"))
+    assert code == 1 and "edge_file: connection 2 of the file: 'x[1234567890123" in text
+
+
+def test_set_into_a_string_or_list(tmp_path):
+    s = train_spec(tmp_path)
+    code, text = run("train", s, "--no-save", "--set", "train.loss.x=5")
+    assert code == 1 and "--set: train.loss.x: 'train.loss' is a string, not a mapping" in text
+    code, text = run("train", s, "--no-save", "--set", "name.a.b=5")
+    assert code == 1 and "--set: name.a.b: 'a': the value above it is a string, not a mapping" in text
+
+
+# -- parameters files --------------------------------------------------------------------------
+
+
+def test_parameters_symlink_loop_and_corrupt_deflate(tmp_path):
+    os.symlink("loop.npz", tmp_path / "loop.npz")
+    code, text = run("run", spec(tmp_path, parameters="loop.npz"), "--input", "x=1,2")
+    assert code == 1 and "parameters: 'loop.npz' cannot be resolved (a loop of symbolic links)" in text
+    corrupt_npz(tmp_path / "c.npz", **{"nodes/out/bias": np.zeros(1), "edges/x->out": np.ones((2, 1))})
+    code, text = run("run", spec(tmp_path, parameters="c.npz"), "--input", "x=1,2")
+    assert code == 1 and "c.npz: not a readable .npz parameters file (Error -3 while decompressing" in text
+
+
+@pytest.mark.parametrize("target", ["folder.npz", ".", "sub/"])
+def test_parameters_path_that_is_a_folder_is_refused_before_training(tmp_path, target, monkeypatch):
+    (tmp_path / "folder.npz").mkdir()
+    (tmp_path / "sub").mkdir()
+    import nngraph.training
+
+    def never(*a, **k):
+        raise AssertionError("trained although the parameters file cannot be written")
+    monkeypatch.setattr(nngraph.training, "train", never)
+    for cmd in ("train", "run"):
+        code, text = run(cmd, train_spec(tmp_path, parameters=target))
+        assert code == 1 and f"parameters: '{target}' is a folder; name a file in it" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.npz", "sub", "t.json"]
+    assert not list(tmp_path.parent.glob("*.tmp"))
+
+
+def test_read_only_target_refused_before_training(tmp_path, monkeypatch):
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **k: False if str(p) == str(tmp_path) else real(p, mode, **k))
+    code, text = run("train", train_spec(tmp_path, parameters="p.npz"))
+    assert code == 1 and "parameters: cannot write 'p.npz': permission denied" in text and "--no-save" in text
+    code, text = run("run", spec(tmp_path), "--input", "x=1,2", "--output", tmp_path / "o.csv")
+    assert code == 1 and "o.csv: permission denied" in text
+
+
+@pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_full_disk_or_failing_write_keeps_the_old_file(tmp_path, monkeypatch, err):
+    s = train_spec(tmp_path, parameters="p.npz")
+    code, _ = run("train", s)
+    good = (tmp_path / "p.npz").read_bytes()
+
+    def full(*a, **k):
+        raise OSError(err, os.strerror(err))
+    monkeypatch.setattr(np, "savez", full)
+    code, text = run("train", s)
+    assert code == 1 and "p.npz: cannot write it: " in text
+    assert ("no space left on the device; nothing was changed" in text) == (err == errno.ENOSPC)
+    assert (tmp_path / "p.npz").read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.npz", "t.json"]
+    monkeypatch.setattr(np, "save", full)
+    code, text = run("run", spec(tmp_path), "--input", "x=1,2", "--output", tmp_path / "o.npy")
+    assert code == 1 and "o.npy: cannot write it" in text and not (tmp_path / "o.npy").exists()
+
+
+@pytest.mark.parametrize("args", [["run", "S", "--input", "x=1,2", "--output", "D/o.csv"],
+                                  ["run", "S", "--input", "x=1,2", "--trace", "--output", "D/o.csv"],
+                                  ["schema", "-o", "D/s.json"], ["draw", "S", "-o", "D/o.svg"],
+                                  ["train", "T", "--no-save", "--plot", "D/p.png"]])
+def test_output_into_a_missing_folder(tmp_path, args):
+    s, t = spec(tmp_path), train_spec(tmp_path)
+    args = [{"S": s, "T": t}.get(a, a.replace("D/", str(tmp_path / "nodir") + "/")) for a in args]
+    code, text = run(*args)
+    assert code == 1 and "nodir" in text and ("does not exist" in text or "no such file or folder" in text)
+    assert not (tmp_path / "nodir").exists()
+
+
+# -- data files ----------------------------------------------------------------------------------
+
+
+CSV_CASES = {
+    "empty": (b"", "d.csv:1: empty file; the first row names the columns"),
+    "header only": (b"a,b,t\n", "d.csv: no data rows after the header"),
+    "inf target": (b"a,b,t\n0,0,1\n0,1,inf\n", "d.csv:3: column 't': inf is not a finite number"),
+    "nan feature": (b"a,b,t\n0,nan,1\n", "d.csv:2: column 'b': nan is not a finite number"),
+    "not utf-8": ("a,b,t\n0,0,1\n1,1,\xe9\n".encode("latin-1"), "d.csv:3: not UTF-8 text (byte 0xe9 at offset 16)"),
+    "ragged": (b"a,b,t\n0,0\n", "d.csv:2: 2 values; the header has 3 columns"),
+    "word": (b"a,b,t\n0,zero,1\n", "d.csv:2: column 'b': 'zero' is not a number"),
+    "huge class": (b"a,b,t\n0,0,1\n1,1,100000000000\n", "row 3: target 100000000000 would make 100,000,000,001 classes"),
+}
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_data_csv(tmp_path, case):
+    raw, message = CSV_CASES[case]
+    (tmp_path / "d.csv").write_bytes(raw)
+    code, text = run("run", train_spec(tmp_path, data={"source": "csv", "path": "d.csv", "target": "t"}), "--no-save")
+    assert code == 1 and message in text
+
+
+def test_inline_class_bomb_is_refused_before_allocating(tmp_path):
+    data = {"source": "inline", "columns": ["a", "b", "t"], "target": "t", "rows": [[0, 0, 1e11], [1, 1, 0]]}
+    code, text = run("run", train_spec(tmp_path, data=data), "--no-save")
+    assert code == 1 and "data.rows (target 't'): row 0: target 100000000000 would make" in text
+    assert "NNGRAPH_MAX_CLASSES" in text
+    code, _ = run("run", train_spec(tmp_path, data=data), "--no-save", env={"NNGRAPH_MAX_CLASSES": "2"})
+    assert code == 1
+
+
+NPZ_CASES = {
+    "pickled": (dict(x=np.array([{}, 1], dtype=object), y=np.array([0, 1])), "array 'x': has dtype object"),
+    "0-d": (dict(x=np.array(3.0), y=np.array(1)), "array 'x' is a single number (0-d)"),
+    "text": (dict(x=np.array(["a", "b"]), y=np.array([0, 1])), "array 'x': has dtype <U1; expected numbers"),
+    "rows differ": (dict(x=np.zeros((4, 2)), y=np.zeros(3)), "'x' has 4 rows but 'y' has 3"),
+    "no rows": (dict(x=np.zeros((0, 2)), y=np.zeros(0)), "'x' has no rows"),
+    "inf target": (dict(x=np.zeros((2, 2)), y=np.array([0, np.inf])), "(array 'y'): row 1: target inf is not"),
+    "missing": (dict(a=np.zeros(2)), "needs arrays 'x' and 'y'"),
+}
+
+
+@pytest.mark.parametrize("case", list(NPZ_CASES))
+def test_data_npz(tmp_path, case):
+    arrays, message = NPZ_CASES[case]
+    np.savez(tmp_path / "d.npz", **arrays)
+    code, text = run("run", train_spec(tmp_path, data={"source": "npz", "path": "d.npz"}), "--no-save")
+    assert code == 1 and "d.npz" in text and message in text
+
+
+def test_data_npz_corrupt_deflate_and_huge_header(tmp_path):
+    corrupt_npz(tmp_path / "d.npz", x=np.zeros((50, 2)), y=np.zeros(50))
+    code, text = run("run", train_spec(tmp_path, data={"source": "npz", "path": "d.npz"}), "--no-save")
+    assert code == 1 and "d.npz: not a readable .npz file (Error -3 while decompressing" in text
+    _huge_npz(tmp_path / "d.npz", "x")
+    code, text = run("run", train_spec(tmp_path, data={"source": "npz", "path": "d.npz"}), "--no-save")
+    assert code == 1 and "array 'x': declares 800,000,000,000 bytes (shape (100000000000, 1)), over the limit" in text
+
+
+def _huge_npz(path, name, dtype="<f8"):
+    """An .npz whose member's header declares 800 GB while holding 8 bytes."""
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": dtype, "fortran_order": False, "shape": (10**11, 1)})
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(name + ".npy", header.getvalue() + b"\0" * 8)
+        zf.writestr("y.npy", header.getvalue() + b"\0" * 8)
+
+
+# -- edge files ----------------------------------------------------------------------------------
+
+
+EDGE_CASES = {
+    "e.csv": [(b"", "e.csv:1: the first row must be the header from,to,weight"),
+              (b"from,to,weight\n", "e.csv: no connections after the header"),
+              (b"from,to,weight\nx[0],out,abc\n", "e.csv:2: weight 'abc' is not a number"),
+              (b"from,to,weight\nx[0],out,1e999\n", "e.csv:2: weight '1e999' is not a finite number"),
+              (b"from,to,weight\nx[0],out\n", "e.csv:2: expected 3 columns"),
+              ("from,to,weight\nx[0],out,1\xe9\n".encode("latin-1"), "e.csv:2: not UTF-8 text")],
+    "e.npz": [(dict(frm=np.array([1], dtype=object), to=np.array(["out"]), weight=np.array([1.0])),
+               "array 'from': has dtype object"),
+              (dict(frm=np.array("x[0]"), to=np.array("out"), weight=np.array(1.0)), "must be 1-d arrays of one length"),
+              (dict(frm=np.array(["x[0]", "x[1]"]), to=np.array(["out"]), weight=np.array([1.0])), "of one length"),
+              (dict(frm=np.array([], dtype=str), to=np.array([], dtype=str), weight=np.array([])), "no connections"),
+              (dict(to=np.array(["out"]), weight=np.array([1.0])), "lacks arrays ['from']")],
+}
+
+
+@pytest.mark.parametrize("name,k", [(n, k) for n, cases in EDGE_CASES.items() for k in range(len(cases))])
+def test_malformed_edge_files(tmp_path, name, k):
+    content, message = EDGE_CASES[name][k]
+    if isinstance(content, bytes):
+        (tmp_path / name).write_bytes(content)
+    else:
+        np.savez(tmp_path / name, **{("from" if a == "frm" else a): v for a, v in content.items()})
+    s = spec(tmp_path, edges=[], edge_file=name)
+    code, text = run("validate", s)
+    assert code == 1 and f"{s}:1:" in text and "edge_file: " in text and message in text
+    code, text = run("run", s, "--input", "x=1,2")
+    assert code == 1 and message in text
+
+
+def test_edge_npz_header_is_checked_before_reading(tmp_path):
+    _huge_npz(tmp_path / "e.npz", "weight")
+    code, text = run("validate", spec(tmp_path, edges=[], edge_file="e.npz"))
+    assert code == 1 and "e.npz: array 'weight': declares 800,000,000,000 bytes" in text
+    corrupt_npz(tmp_path / "e.npz", **{"from": np.array(["x[0]"] * 50), "to": np.array(["out"] * 50),
+                                       "weight": np.ones(50)})
+    code, text = run("validate", spec(tmp_path, edges=[], edge_file="e.npz"))
+    assert code == 1 and "e.npz: not a readable .npz file (Error -3" in text
+
+
+# -- --inputs / --input ---------------------------------------------------------------------------
+
+
+INPUT_CASES = {
+    "0d.npy": (np.array(1.0), "holds a single number (a 0-d array); inputs are rows of 2 values"),
+    "0row.npy": (np.zeros((0, 2)), "holds no rows (shape (0, 2))"),
+    "str.npy": (np.array(["a", "b"]), "has dtype <U1; expected numbers"),
+    "0d.npz": (np.array(1.0), "holds a single number"),
+    "latin.csv": ("x\xe9,b\n1,2\n".encode("latin-1"), "latin.csv:1: not UTF-8 text"),
+    "empty.csv": (b"", "empty.csv: empty file"),
+    "header.csv": (b"x[0],x[1]\n", "no rows of values after the header"),
+    "ragged.csv": (b"1,2\n3\n", "ragged.csv:2: 1 values; the first row has 2"),
+    "inf.csv": (b"1,2\n1e999,1\n", "row 2: inputs must be finite numbers"),
+    "word.csv": (b"x[0],x[1]\n1,two\n", "word.csv:2: 'two' is not a number"),
+}
+
+
+@pytest.mark.parametrize("name", list(INPUT_CASES))
+def test_inputs_files(tmp_path, name):
+    content, message = INPUT_CASES[name]
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif name.endswith(".npz"):
+        np.savez(path, x=content)
+    else:
+        np.save(path, content)
+    code, text = run("run", spec(tmp_path), "--inputs", path)
+    assert code == 1 and f"{path}" in text and message in text
+
+
+def test_pickled_inputs_file_never_runs(tmp_path):
+    np.save(tmp_path / "p.npy", np.array([1, None], dtype=object), allow_pickle=True)
+    code, text = run("run", spec(tmp_path), "--inputs", tmp_path / "p.npy")
+    assert code == 1 and "has dtype object" in text
+
+
+def test_non_finite_input_value(tmp_path):
+    code, text = run("run", spec(tmp_path), "--input", "x=1e999,1")
+    assert code == 1 and "--input x=1e999,1: inputs must be finite numbers" in text
+
+
+# -- several files in validate ---------------------------------------------------------------------
+
+
+def test_validate_checks_every_file_even_after_an_unexpected_failure(tmp_path, monkeypatch):
+    import nngraph.graph as graph_pkg
+
+    real = graph_pkg.build
+    monkeypatch.setattr(graph_pkg, "build", lambda p, *a, **k: (_ for _ in ()).throw(ZeroDivisionError("boom"))
+                        if str(p).endswith("a.json") else real(p, *a, **k))
+    a, b = spec(tmp_path, "a.json"), spec(tmp_path, "b.json")
+    result = CliRunner().invoke(main, ["validate", str(a), str(b)])
+    assert result.exit_code == 1
+    assert f"{a}: internal error: ZeroDivisionError: boom" in result.stderr
+    assert f"{b}: ok" in result.stdout
