@@ -5,6 +5,7 @@ import difflib
 import gc
 import json
 import os
+import stat
 import typing
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from ..errors import Diagnostic, NNGraphError, SpecError
 from ..limits import Limits, default_limits
 from . import models
 from .models import Spec
-from .source import Source, format_path, parse
+from .source import Source, _plain_scalar, format_path, parse
 
 
 def load(spec, *, limits: Limits | None = None, format: str | None = None) -> Spec:
@@ -68,20 +69,7 @@ def read_source(spec, limits: Limits, format: str | None = None):
     else:
         path = Path(os.fspath(spec))
         name = str(spec)
-        if not path.is_file():
-            reason = "is a folder, not a spec file" if path.is_dir() else "no such file"
-            raise SpecError([Diagnostic(name, 0, 0, "", "no_file", reason)])
-        size = path.stat().st_size
-        if size > limits.max_document_bytes:
-            raise SpecError([Diagnostic(name, 0, 0, "", "document_too_large",
-                                        f"the spec is {size:,} bytes, over the limit of {limits.max_document_bytes:,}; "
-                                        f"{Limits.how_to_raise('max_document_bytes')}")])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise SpecError([Diagnostic(name, 0, 0, "", "encoding", f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
-        except OSError as exc:
-            raise SpecError([Diagnostic(name, 0, 0, "", "unreadable", exc.strerror or str(exc))])
+        text = _read_regular_file(path, name, limits)
         base_dir = path.resolve().parent
         if format is None and path.suffix.lower() == ".json":
             format = "json"
@@ -92,6 +80,53 @@ def read_source(spec, limits: Limits, format: str | None = None):
     if text.startswith("\ufeff"):
         text = text[1:]
     return Source(text, name, format), base_dir
+
+
+def _read_regular_file(path: Path, name: str, limits: Limits) -> str:
+    """The text of a spec file. A FIFO, a device such as /dev/zero or a socket is refused from its
+    metadata before anything is read (opened non-blocking, so a FIFO never blocks)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise SpecError([Diagnostic(name, 0, 0, "", "no_file", "no such file")]) from None
+    except IsADirectoryError:
+        raise SpecError([Diagnostic(name, 0, 0, "", "not_regular", "is a folder, not a spec file")]) from None
+    except OSError as exc:
+        raise SpecError([Diagnostic(name, 0, 0, "", "unreadable", exc.strerror or str(exc))]) from None
+    st = os.fstat(fd)
+    with os.fdopen(fd, "rb", closefd=True) if not stat.S_ISDIR(st.st_mode) else _closing(fd) as f:
+        if stat.S_ISDIR(st.st_mode):
+            raise SpecError([Diagnostic(name, 0, 0, "", "not_regular", "is a folder, not a spec file")])
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+                    or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a special file")
+            raise SpecError([Diagnostic(name, 0, 0, "", "not_regular", f"is {kind}, not a regular file; a spec "
+                                        "is read from a regular .yaml or .json file")])
+        if st.st_size > limits.max_document_bytes:
+            raise SpecError([Diagnostic(name, 0, 0, "", "document_too_large",
+                                        f"the spec is {st.st_size:,} bytes, over the limit of "
+                                        f"{limits.max_document_bytes:,}; {Limits.how_to_raise('max_document_bytes')}")])
+        try:
+            data = f.read(limits.max_document_bytes + 1)
+        except OSError as exc:
+            raise SpecError([Diagnostic(name, 0, 0, "", "unreadable", exc.strerror or str(exc))]) from None
+    try:
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise SpecError([Diagnostic(name, 0, 0, "", "encoding", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+
+
+class _closing:
+    """Closes a raw descriptor that cannot become a file object (a folder's)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
 
 
 def validate_data(data, src: Source, base_dir) -> Spec:
@@ -197,9 +232,16 @@ _ALL_FIELDS = {n for m in (models.Spec, models.Node, models.Edge, models.Data, m
 
 
 def suggest(word: str, choices) -> str:
-    """`` (did you mean 'x'?)`` or ``""``."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """`` (did you mean 'x'?)`` or ``""``; case does not count (``Relu`` suggests ``relu``)."""
+    word = str(word)
+    by_lower = {}
+    for c in choices:
+        by_lower.setdefault(str(c).lower(), str(c))
+    same = by_lower.get(word.lower())
+    if same is not None:
+        return f" (did you mean '{same}'?)" if same != word else ""
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
 def _message(err, path, value, data) -> tuple[str, str]:
@@ -223,8 +265,12 @@ def _message(err, path, value, data) -> tuple[str, str]:
             return "bad_reference", (f"{value!r} is not a neuron reference; write a node name, name[i] or "
                                      "name[i:j] (e.g. hidden1, hidden1[3], hidden1[0:64])")
         if path and path[-1] == "name" and len(path) > 1:
-            return "bad_name", (f"{value!r} is not a valid name; use letters, digits and _, starting with a "
-                                "letter or _ (so it can be referenced as name[i])")
+            return "bad_name", (f"{value!r} is not a valid name; use letters, digits and _ (no spaces or other "
+                                "characters), starting with a letter or _ (so it can be referenced as name[i])")
+        if path == ("name",):
+            return "bad_name", (f"{value!r} is not a valid network name; use letters, digits, _, . and - (no spaces "
+                                "or other characters), starting with a letter, digit or _, at most 128 characters")
+        return "bad_text", f"{_short(value)} is not in the form this key takes"
     if kind.endswith("_type") or kind in ("model_type", "model_attributes_type", "dict_type", "list_type"):
         expected = {"int_type": "a whole number", "float_type": "a number", "string_type": "a string",
                     "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
@@ -296,13 +342,32 @@ def dump(spec: Spec, format: str = "yaml") -> str:
         elif isinstance(value, (dict, list)):
             lines.append(f"{key}: {_flow(value)}")
         else:
-            lines.append(yaml.safe_dump({key: value}, default_flow_style=True, width=10**9,
-                                        sort_keys=False).strip()[1:-1])
+            lines.append(_flow({key: value})[1:-1])
     return "\n".join(lines) + "\n"
 
 
 def _flow(value) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
+    return yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=10**9, sort_keys=False,
+                     allow_unicode=True).strip()
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML decides quoting by YAML 1.1 rules; specs are read by YAML 1.2 core rules (see
+    :mod:`nngraph.spec.source`), where ``1e3`` is a number and ``012`` is refused. Quote every
+    string that our reader would not read back as the same string."""
+
+
+def _represent_str(dumper, text):
+    errors = []
+    plain = _plain_scalar(text, (0, 0), None, errors) if text else None
+    if not text.isprintable():  # line breaks such as U+0085, tabs, BOMs: escaped, in double quotes
+        style = '"'
+    else:
+        style = "'" if errors or plain != text or not isinstance(plain, str) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def _kind(value) -> str:

@@ -17,6 +17,7 @@ from pydantic import (
     Strict,
     StringConstraints,
     Tag,
+    field_validator,
     model_validator,
 )
 
@@ -38,6 +39,7 @@ INITIALIZERS = ("zeros", "ones", "constant", "normal", "uniform", "xavier_normal
                 "glorot_normal", "glorot_uniform", "he_normal", "he_uniform")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
+MAX_EPOCHS = 1_000_000  # train.epochs, --epochs and train(epochs=...) share this bound
 SOURCES = ("mnist", "fashion_mnist", "digits", "xor", "and", "or", "moons", "circles", "blobs",
            "csv", "npz", "inline")
 
@@ -115,13 +117,13 @@ def _bias_kind(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "list"
     if isinstance(v, (dict, str)) or isinstance(v, Initializer):
-        return "init"
+        return "initializer"  # a tag, never a key: it must not look like a field such as Edge.init
     return "number"
 
 
 BiasSpec = Annotated[
     Union[Annotated[Finite, Tag("number")], Annotated[list[Finite], Tag("list")],
-          Annotated[Initializer, Tag("init")]],
+          Annotated[Initializer, Tag("initializer")]],
     Discriminator(_bias_kind),
 ]
 
@@ -239,7 +241,7 @@ class Train(Model):
     loss: Literal[LOSSES] = Field(description="mse, cross_entropy (with softmax outputs) or binary_cross_entropy (sigmoid outputs).")  # type: ignore[valid-type]
     optimizer: Optimizer = Field(Optimizer(name="adam", learning_rate=0.001), description="Optimizer.")
     batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = Field(32, description="Samples per gradient step.")
-    epochs: Annotated[int, Field(ge=1, le=1_000_000)] = Field(10, description="Passes over the training data.")
+    epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = Field(10, description="Passes over the training data.")
     seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(0, description="Seed for initialization, shuffling and dropout.")
     validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         0.1, description="Fraction of the training data held out to validate after each epoch.")
@@ -314,6 +316,17 @@ class Spec(Model):
 
     _source: Any = PrivateAttr(None)
     _base_dir: Any = PrivateAttr(None)
+
+    @field_validator("nngraph", mode="before")
+    @classmethod
+    def _version_is_the_integer_1(cls, value):
+        if type(value) is not int:  # pydantic's Literal[1] would take true and 1.0, which equal 1
+            kind = {str: "string", float: "number", bool: "boolean", type(None): "null", list: "list",
+                    dict: "mapping"}.get(type(value), type(value).__name__)
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            hint = "; remove the quotes" if isinstance(value, str) and value.strip() == "1" else ""
+            raise ValueError(f"must be the whole number 1, found {kind} {shown}{hint}")
+        return value
 
     def __eq__(self, other) -> bool:  # equal content, wherever it was loaded from
         return isinstance(other, Spec) and self.model_dump() == other.model_dump()
