@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -106,14 +108,84 @@ def check_writable(path: Path, name: str | None = None) -> None:
 
 def initial_values(graph: Graph, seed: int | None = None, use_file: bool = True) -> tuple[dict, str]:
     """Spec values, overridden by the parameters file where it exists; and a word on which was used."""
+    values, origin, _ = initial_values_and_untrained(graph, seed, use_file)
+    return values, origin
+
+
+def initial_values_and_untrained(graph: Graph, seed: int | None = None, use_file: bool = True):
+    """``(values, origin, untrained)``: the values :func:`initial_values` gives, a truthful word
+    on where they came from, and the :class:`Untrained` parameters among them."""
     values = spec_values(graph, seed)
     path = parameters_path(graph) if use_file else None
+    in_file = set()
     if path is not None and path.exists():
-        values.update(read_parameters(path, expected_shapes(graph), graph.spec.parameters))
-        return values, f"parameters from {graph.spec.parameters}"
-    if has_literal_weights(graph) and all(c.values is not None for c in graph.connections):
-        return values, "weights from the spec"
-    return values, "initial (untrained) weights"
+        found = read_parameters(path, expected_shapes(graph), graph.spec.parameters)
+        values.update(found)
+        in_file = set(found)
+    untrained = untrained_parameters(graph, in_file, path)
+    return values, _origin(graph, in_file, untrained), untrained
+
+
+@dataclass(frozen=True)
+class Untrained:
+    """A parameter whose values are random initial ones that nothing set: ``key`` (its name in
+    the parameters file), ``path`` (where the spec declares it) and ``reason`` (in words)."""
+
+    key: str
+    path: tuple
+    reason: str
+
+
+def untrained_parameters(graph: Graph, in_file: set, path: Path | None = None) -> list:
+    """The parameters that would run with values no one chose: weights given nowhere (no
+    ``weight``/``weights``/``init``, not in the parameters file), and, in a spec that declares
+    ``train``, trainable parameters that only have the initializer training starts from.
+
+    An ``init`` in a spec without ``train`` (or on a frozen parameter) is chosen on purpose: a
+    random network by design. Literal values and the default zero bias are chosen too.
+    """
+    spec = graph.spec
+    wait = _why_not_trained(spec, path)
+    out = []
+    for c in graph.connections:
+        if c.values is not None or c.key in in_file:
+            continue
+        if c.init is None:
+            out.append(Untrained(c.key, c.path, "no weights given (no weight, weights or init) and "
+                                 f"{wait if spec.parameters else 'no parameters file'}"))
+        elif spec.train is not None and c.trainable:
+            out.append(Untrained(c.key, c.path, f"init: {c.init.name} is where training starts, and {wait}"))
+    if spec.train is not None:
+        for node in graph.nodes:
+            key = bias_key(node.name)
+            b = node.spec.bias
+            if node.role != "input" and node.spec.trainable and key not in in_file and b is not None \
+                    and not isinstance(b, (float, list)):
+                out.append(Untrained(key, ("nodes", node.index, "bias"),
+                                     f"bias init: {b.name} is where training starts, and {wait}"))
+    return out
+
+
+def _why_not_trained(spec, path) -> str:
+    if spec.parameters is None:
+        return "the spec names no parameters file to keep trained values (add parameters: NAME.npz)"
+    if path is None or not path.exists():
+        return f"the parameters file '{spec.parameters}' does not exist (not trained yet)"
+    return f"the parameters file '{spec.parameters}' holds no values for it (retrain)"
+
+
+def _origin(graph: Graph, in_file: set, untrained: list) -> str:
+    from_init = [c for c in graph.connections if c.values is None and c.key not in in_file]
+    if untrained:
+        word = "initial (untrained) random weights"
+    elif from_init:
+        word = "initial random weights from the spec's initializers"
+    else:
+        word = "weights from the spec"
+    if in_file:
+        return f"parameters from {graph.spec.parameters}" + ("" if not from_init and not untrained
+                                                              else f"; the rest: {word}")
+    return word
 
 
 def _header(fp):
@@ -143,6 +215,9 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
     try:
         with zipfile.ZipFile(path) as zf:
             members = {m.filename[:-4] if m.filename.endswith(".npy") else m.filename: m for m in zf.infolist()}
+            if not members:
+                raise ParameterFileError(f"{name}: holds no parameters (an empty archive); delete it and train "
+                                         "again, or give the spec's weights literally")
             unknown = sorted(set(members) - set(shapes))
             if unknown:
                 raise ParameterFileError(f"{name}: holds '{unknown[0]}', which the spec does not declare "
@@ -180,14 +255,28 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
     return out
 
 
+_TMP_MARK = ".nngraph-"  # temporary files are named .<target>.nngraph-<pid>-<random>.tmp
+
+
 def write_parameters(path: Path, values: dict) -> None:
-    """Write ``values`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    """Write ``values`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    A file being replaced keeps its permission bits; a new file gets the default of the umask.
+    Temporary files left by a writer that was killed (``kill -9``) are recognised by their name
+    and the process id in it, and removed by the next write to the same target.
+    """
     path = Path(path)
     if path.is_dir():
         raise ParameterFileError(f"{path}: is a folder; the parameters are written to a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        _remove_stale_temporaries(path)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = None
+        tmp = path.parent / f".{path.name}{_TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
     except OSError as exc:
         raise _write_error(exc, path) from None
     try:
@@ -195,7 +284,12 @@ def write_parameters(path: Path, values: dict) -> None:
             np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()})
             f.flush()
             os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
+        from .writes import record
+
+        record(path)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -211,3 +305,40 @@ def _write_error(exc: OSError, path: Path) -> ParameterFileError:
 
     kept = "" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "; the previous file, if any, is unchanged"
     return ParameterFileError(str(file_error(exc, path, "write")) + kept)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove ``.<name>.nngraph-<pid>-<hex>.tmp`` files beside ``path`` whose writer is gone.
+
+    Only regular files of exactly this naming, for this target, are touched; a file whose
+    process is still running (another writer right now) is left alone.
+    """
+    prefix = f".{path.name}{_TMP_MARK}"
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid, _, token = name[len(prefix):-4].partition("-")
+        if not (pid.isdigit() and len(token) == 8 and all(ch in "0123456789abcdef" for ch in token)):
+            continue
+        if _process_alive(int(pid)):  # this process, or another writer right now
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process (or unknowable): leave its file alone
+    return True

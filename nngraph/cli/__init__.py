@@ -38,12 +38,19 @@ def _fail(exc: Exception, code: int = 1):
 
 class _Group(click.Group):
     def invoke(self, ctx):
+        from ..writes import reset
+
+        reset()
         try:
             return super().invoke(ctx)
         except NNGraphError as exc:
             _fail(exc, getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
+            from ..writes import written
+
+            done = written()
+            click.echo("interrupted; " + (f"already written: {', '.join(done)}" if done else "nothing was written"),
+                       err=True)
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
