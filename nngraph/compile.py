@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from .errors import NNGraphError
 from .graph import Graph, build
-from .params import initial_values
+from .params import initial_values_and_untrained
 from .plan import Plan
 
 # Below this fraction of present connections a block is stored as CSR (of its transpose), if it
@@ -144,8 +144,9 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise NNGraphError(f"dtype must be float32 or float64, not {dtype}")
+    untrained = []
     if params is None:
-        params, origin = initial_values(graph, seed, use_file)
+        params, origin, untrained = initial_values_and_untrained(graph, seed, use_file)
     else:
         origin = "parameters given in code"
     threshold = sparse_below  # None: the measured defaults, by stage width
@@ -154,6 +155,7 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
     _merge_dense_runs(stages, dtype)
     _pack_sparse_data(stages)
     plan = Plan(graph, stages, col_of, dtype, origin)
+    plan.untrained = untrained
     plan.set_parameters(params)
     return plan
 

@@ -90,6 +90,11 @@ class LimitError(SpecError):
     """A declared size exceeds a configured limit (checked before anything is allocated)."""
 
 
+class UntrainedError(SpecError):
+    """Running was asked on weights that nothing set (not given, not trained); one diagnostic per
+    parameter, located in the spec. ``--untrained`` (CLI) runs them anyway."""
+
+
 class ParameterFileError(NNGraphError):
     """A parameters file is missing, unsafe, or does not match the spec."""
 

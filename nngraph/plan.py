@@ -13,6 +13,9 @@ from .params import bias_key, expected_shapes
 class Plan:
     """A compiled network. Call :meth:`forward`; inspect :attr:`stages`; :meth:`save` parameters."""
 
+    #: Parameters holding random initial values that nothing set (see nngraph.params.untrained_parameters).
+    untrained: list = []
+
     def __init__(self, graph: Graph, stages, col_of, dtype, params_origin: str):
         self.graph = graph
         self.spec = graph.spec

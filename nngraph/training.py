@@ -230,6 +230,18 @@ def evaluate(plan: Plan, x, y, classes, loss: str | None, batch_size: int = 4096
     return result
 
 
+def _check_epochs(epochs):
+    """``epochs`` is None (the spec's) or a whole number in 1..MAX_EPOCHS, never silently replaced."""
+    from .spec.models import MAX_EPOCHS
+
+    if epochs is None:
+        return
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise TrainingError(f"epochs must be a whole number, found {type(epochs).__name__} {epochs!r}")
+    if not 1 <= epochs <= MAX_EPOCHS:
+        raise TrainingError(f"epochs must be between 1 and {MAX_EPOCHS:,}, found {epochs:,}")
+
+
 def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | None = None, dtype=np.float32,
           plan: Plan | None = None, threads: int | None = None):
     """Train the network a spec declares; return ``(plan, history)``.
@@ -259,6 +271,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         No train section, an untrainable activation, a loss that does not fit the outputs, or a
         non-finite loss (the message names epoch and step; the plan keeps the last good values).
     """
+    _check_epochs(epochs)
     graph = spec if isinstance(spec, Graph) else build(spec)
     cfg = graph.spec.train
     if cfg is None:
@@ -273,7 +286,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     if data.x_train.shape[1] != plan.input_width:
         raise DataError(f"the data has {data.x_train.shape[1]} features per sample; the network has "
                         f"{plan.input_width} inputs ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
-    epochs = epochs or cfg.epochs
+    epochs = cfg.epochs if epochs is None else epochs
     callbacks = callbacks or Callbacks()
     rng = np.random.default_rng(cfg.seed)
 
@@ -340,6 +353,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         for t, v in zip(tensors, best):
             t.value[...] = v
     plan.params_origin = "trained"
+    plan.untrained = []
     return plan, history
 
 

@@ -49,7 +49,7 @@ class _Group(click.Group):
             from ..writes import written
 
             done = written()
-            click.echo("interrupted; " + (f"already written: {', '.join(done)}" if done else "nothing was written"),
+            click.echo("interrupted; " + (f"already written: {', '.join(terminal(p) for p in done)}" if done else "nothing was written"),
                        err=True)
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):

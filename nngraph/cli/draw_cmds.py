@@ -1,6 +1,8 @@
 """draw: diagrams of a network."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 
 import click
 
@@ -43,7 +45,22 @@ def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, fo
         click.echo(terminal(n), err=True)
     click.echo(f"wrote {terminal(path)}", err=True)
     if open_:
-        click.launch(str(path))
+        _open(path)
+
+
+def _open(path):
+    """Open a diagram in the desktop's viewer, or say plainly why not and where the file is."""
+    import os
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        click.echo(f"--open: no display here (DISPLAY is not set); the diagram is at {Path(path).resolve()}", err=True)
+        return
+    try:
+        code = click.launch(str(path))
+    except OSError as exc:
+        code = exc
+    if code:
+        click.echo(f"--open: could not start a viewer ({code}); the diagram is at {Path(path).resolve()}", err=True)
 
 
 def _one_input(spec, input_pairs, inputs_file, row):

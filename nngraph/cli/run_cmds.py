@@ -13,7 +13,8 @@ from . import main, _console, _fail, _plural, rich_text, terminal  # noqa: F401 
 
 
 def _training_options(f):
-    f = click.option("--epochs", type=click.IntRange(1), help="Override train.epochs.")(f)
+    # the bound is nngraph.spec.models.MAX_EPOCHS, written out so `nngraph --help` need not import pydantic
+    f = click.option("--epochs", type=click.IntRange(1, 1_000_000), help="Override train.epochs.")(f)
     f = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                      help="Override a spec value, e.g. train.optimizer.learning_rate=0.01 (repeatable).")(f)
     f = click.option("--plot", type=click.Path(dir_okay=False), help="Write training curves to a PNG.")(f)
@@ -30,8 +31,10 @@ def _training_options(f):
 @click.option("--retrain", is_flag=True, help="Train even if the parameters file exists.")
 @click.option("--float64", is_flag=True, help="Run in float64.")
 @click.option("--trace", is_flag=True, help="Show every neuron's pre-activation and activation (with --input(s)).")
+@click.option("--untrained", is_flag=True, help="Run even if some weights were never set (random initial values).")
 @_training_options
-def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, epochs, sets, plot, as_json, no_save):
+def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, epochs, sets, plot, as_json,
+        no_save):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
     from .. import load
     from ..graph import build
@@ -47,19 +50,61 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, ep
         if trace:
             from .trace_cmds import run_traced
 
+            _refuse_untrained(compile_plan(graph, dtype), untrained, spec)
             return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
-        return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json)
+        return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained, spec)
     if trace:
         raise click.UsageError("--trace shows the neurons for given inputs: add --input NAME=VALUE or --inputs FILE")
     pfile = parameters_path(graph)
     trained = pfile is not None and pfile.exists()
     if s.train is not None and (retrain or not trained):
         return _train_and_report(graph, epochs, plot, as_json, no_save, dtype)
+    if plot:
+        raise click.UsageError(f"--plot draws training curves, and this run does not train ({terminal(s.parameters)} is "
+                               "already trained): add --retrain to train again and plot")
     if s.data is not None:
-        return _evaluate_only(graph, dtype, as_json)
+        return _evaluate_only(graph, dtype, as_json, untrained, spec)
     raise click.UsageError("this spec declares no data and no training; give inputs with --inputs FILE or "
-                           "--input NAME=VALUE (e.g. " + " ".join(f"--input {n}=1" for n, _ in
-                                                                  [(n.name, 0) for n in graph.inputs][:3]) + ")")
+                           f"--input NAME=VALUE (e.g. {_example_inputs(graph)})")
+
+
+def _example_inputs(graph) -> str:
+    """Input options that work for this network, to show in a message."""
+    shown = []
+    for node in graph.inputs[:3]:
+        if node.size > 8:
+            return f"--inputs FILE, a .csv or .npy with {sum(n.size for n in graph.inputs):,} columns"
+        shown.append(f"--input {node.name}=" + ",".join(["1"] * node.size))
+    return " ".join(shown)
+
+
+def compile_plan(graph, dtype):
+    from ..compile import compile
+
+    return compile(graph, dtype=dtype)
+
+
+def _refuse_untrained(plan, untrained_ok, spec_path):
+    """Refuse to compute with weights that nothing set, unless --untrained asks for it."""
+    if not plan.untrained or untrained_ok:
+        return
+    from ..errors import Diagnostic, UntrainedError
+    from ..spec.source import format_path
+
+    src = plan.spec.source
+    name = src.name if src is not None else str(spec_path)
+    shown = plan.untrained[:10]
+    pos = src.locate([u.path for u in shown]) if src is not None else {}
+    remedy = (f"train it first (nngraph train {spec_path})" if plan.spec.train is not None and plan.spec.data is not None
+              else "give the weights in the spec (weight, weights, or init to start from random ones on purpose)")
+    diags = [Diagnostic(name, 0, 0, "", "untrained",
+                        f"refusing to run on untrained weights ({_plural(len(plan.untrained), 'parameter')} never set): "
+                        f"{remedy}, or pass --untrained to run the random initial weights anyway")]
+    diags += [Diagnostic(name, *pos.get(tuple(u.path), (0, 0)), format_path(u.path), "untrained", u.reason)
+              for u in shown]
+    if len(plan.untrained) > len(shown):
+        diags.append(Diagnostic(name, 10**9, 0, "", "untrained", f"... and {len(plan.untrained) - len(shown):,} more"))
+    raise UntrainedError(diags)
 
 
 @main.command()
@@ -78,18 +123,19 @@ def train(spec, float64, epochs, sets, plot, as_json, no_save):
     _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32")
 
 
-def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json):
-    from ..compile import compile
+def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained_ok=False, spec_path=None):
     from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
 
     if output_file:
         check_output_path(output_file, "--output")
-    plan = compile(graph, dtype=dtype)
+    plan = compile_plan(graph, dtype)
+    _refuse_untrained(plan, untrained_ok, spec_path)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
     y = plan.forward(x)
     names = plan.output_names()
     if output_file:
         write_outputs(output_file, y, names)
+        _record(output_file)
         click.echo(f"wrote {y.shape[0]:,} x {y.shape[1]} outputs to {terminal(output_file)}", err=True)
         return
     if as_json:
@@ -177,13 +223,14 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
     result = {"spec": spec.name, "data": data.description, "history": history}
     test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
     result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
-    if target is not None and not no_save:
-        result["parameters"] = plan.save(target)
-    if plot:
+    if plot:  # before the parameters: a plot that fails leaves the old parameters in place
         from ..plot import plot_history
 
         plot_history(history, plot, title=spec.name)
+        _record(plot)
         result["plot"] = plot
+    if target is not None and not no_save:
+        result["parameters"] = plan.save(target)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=float))
         return
@@ -196,13 +243,13 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
         err.print(f"training curves written to {rich_text(plot)}")
 
 
-def _evaluate_only(graph, dtype, as_json):
-    from ..compile import compile
+def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
     from ..data import load_data
     from ..training import evaluate
 
     spec = graph.spec
-    plan = compile(graph, dtype=dtype)
+    plan = compile_plan(graph, dtype)
+    _refuse_untrained(plan, untrained_ok, spec_path)
     data = load_data(spec)
     loss = spec.train.loss if spec.train else None
     test = evaluate(plan, data.x_test, data.y_test, data.classes, loss)
@@ -240,3 +287,9 @@ def _print_test(test, data, spec):
         out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
 
 
+
+
+def _record(path):
+    from ..writes import record
+
+    record(path)

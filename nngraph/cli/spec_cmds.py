@@ -27,7 +27,7 @@ def validate(specs, as_json):
             g = build(path)
             findings += g.warnings
             summary = f"{terminal(path)}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
-                      f"{_plural(int(g.neuron_level.max()), 'stage')})"
+                      f"{_plural(int(g.neuron_level.max()), 'stage')})" + _untrained_note(g, path)
             if not as_json:
                 for w in g.warnings:
                     click.echo(w.format(), err=True)
@@ -55,6 +55,22 @@ def validate(specs, as_json):
     if as_json:
         click.echo(json.dumps([d.as_dict() for d in findings], indent=2))
     sys.exit(0 if ok else 1)
+
+
+def _untrained_note(graph, path) -> str:
+    """``; not trained yet: ...`` when running would meet weights that nothing set."""
+    from ..graph.build import stored_parameter_names
+    from ..params import parameters_path, untrained_parameters
+
+    untrained = untrained_parameters(graph, stored_parameter_names(graph.spec) or set(), parameters_path(graph))
+    if not untrained:
+        return ""
+    spec = graph.spec
+    if spec.train is not None and spec.data is not None and spec.parameters is not None:
+        how = f"`nngraph train {terminal(path)}` writes {terminal(spec.parameters)}"
+    else:
+        how = "`nngraph run` refuses them without --untrained"
+    return f"; not trained yet: {_plural(len(untrained), 'parameter')} at random initial values ({how})"
 
 
 @main.command()
@@ -92,7 +108,7 @@ def inspect(spec, as_json, float64):
         return
     from rich.table import Table
 
-    table = Table(title=f"{rich_text(plan.spec.name)}: {len(plan.stages) - 1} stages ({info['dtype']})")
+    table = Table(title=f"{rich_text(plan.spec.name)}: {_plural(len(plan.stages), 'stage')}, stage 0 the inputs ({info['dtype']})")
     for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
         table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
     for st in info["stages"]:

@@ -90,6 +90,12 @@ def _idx_set(d, spec, name, classes):
             return Dataset(x_train, arrays["train_y"].astype(np.int64), x_test, arrays["test_y"].astype(np.int64),
                            f"{name} from {folder} ({len(x_train):,} training and {len(x_test):,} test images)",
                            classes)
+    if d.directory is not None:  # a folder the spec names is used or refused, never replaced by another
+        folder = _folder(d, spec, name)[0]
+        what = "does not exist" if not folder.exists() else "is not a folder" if not folder.is_dir() else \
+            "does not hold the four IDX files (" + ", ".join(s + "[.gz]" for s in IDX_NAMES.values()) + ")"
+        raise DataError(f"data.directory: '{d.directory}' ({folder}) {what}; fix the path, or remove "
+                        f"'directory' to use the default data folder (nngraph data download {name})")
     return None
 
 

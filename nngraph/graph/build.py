@@ -7,6 +7,8 @@ so a user sees every independent problem in one pass. Edges are resolved in
 from __future__ import annotations
 
 
+import zipfile
+
 import numpy as np
 
 from ..errors import CycleError, LimitError, SpecError
@@ -75,6 +77,7 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     check_duplicates(connections, nodes, report)
     if not report.has_errors:  # with a broken edge, "unreachable" would only echo that error
         check_flow(spec, nodes, connections, report)
+        check_weights_given(spec, connections, report)
     report.raise_if_errors()
     n_neurons = sum(n.size for n in nodes)
     try:
@@ -140,6 +143,43 @@ def check_files(spec: Spec, report: Report):
             resolve_inside(spec.base_dir, name)
         except UnsafePath as exc:
             report.error(path, "unsafe_path", str(exc))
+
+
+def stored_parameter_names(spec: Spec):
+    """The names of the arrays in the spec's parameters file: a set, or None when there is no
+    readable file (reading it fully, with every check, is :func:`nngraph.params.read_parameters`)."""
+    if spec.parameters is None:
+        return None
+    try:
+        path = resolve_inside(spec.base_dir, spec.parameters)
+        if not path.is_file():
+            return None
+        with zipfile.ZipFile(path) as zf:
+            return {n[:-4] if n.endswith(".npy") else n for n in zf.namelist()}
+    except (UnsafePath, OSError, zipfile.BadZipFile, ValueError):
+        return None
+
+
+def check_weights_given(spec: Spec, connections, report: Report):
+    """Warn about each edge whose weights nothing gives: no weight, weights or init, and no
+    entry in the parameters file. Such an edge would start from random xavier_uniform weights,
+    which is never a good guess to make silently (``nngraph run`` refuses them)."""
+    if spec.parameters is not None and spec.train is None and stored_parameter_names(spec) is None:
+        report.warning(("parameters",), "no_parameters_file", f"'{spec.parameters}' does not exist (or is not a "
+                       "readable .npz), and the spec declares no training that would write it; check the name")
+    unset = [c for c in connections if c.values is None and c.init is None]
+    if not unset:
+        return
+    stored = stored_parameter_names(spec) or set()
+    for c in unset:
+        if c.key in stored:
+            continue
+        if spec.train is not None:
+            fix = "write init: xavier_uniform (or another initializer) to say that training starts from random weights"
+        else:
+            fix = "give its weights (weight, or weights: a matrix), or an init for random weights on purpose"
+        report.warning(c.path, "no_weights", f"no weights given (no weight, weights or init, and none in a "
+                       f"parameters file): it would run with random weights; {fix}")
 
 
 def check_flow(spec: Spec, nodes, connections, report: Report):

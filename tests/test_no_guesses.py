@@ -1,0 +1,172 @@
+"""No silent guesses: weights nothing set are refused where they would be used, and every value
+that cannot be honoured (a missing folder, an empty parameters file, a non-finite input, an epoch
+count out of range) is an error, never quietly replaced by something else."""
+import zipfile
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import nngraph
+from nngraph import ParameterFileError, TrainingError
+from nngraph.cli import main
+from nngraph.errors import DataError
+
+NO_WEIGHTS = """\
+nngraph: 1
+name: fast-food
+nodes:
+  - {name: meal, role: input, size: 3}
+  - {name: cost, role: output}
+edges:
+  - {from: meal, to: cost}
+"""
+
+TO_BE_TRAINED = """\
+nngraph: 1
+name: xor
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 3, activation: tanh}
+  - {name: y, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: h, init: he_normal}
+  - {from: h, to: y, init: xavier_uniform}
+parameters: p.npz
+data: {source: xor}
+train: {loss: binary_cross_entropy, optimizer: {name: adam, learning_rate: 0.05}, batch_size: 4, epochs: 2}
+"""
+
+
+def cli(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(tmp_path, text, name="net.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_an_edge_without_weights_is_a_located_warning_and_run_refuses_it(tmp_path):
+    spec = write(tmp_path, NO_WEIGHTS)
+    code, out, err = cli("validate", spec)
+    assert code == 0
+    assert f"{spec}:7:5: warning: edges[0]: no weights given" in err
+    assert "not trained yet: 1 parameter at random initial values" in out
+    code, out, err = cli("run", spec, "--input", "meal=1,2,3")
+    assert code == 1 and out == ""
+    assert f"{spec}: refusing to run on untrained weights (1 parameter never set)" in err
+    assert "--untrained" in err
+    assert f"{spec}:7:5: edges[0]: no weights given (no weight, weights or init) and no parameters file" in err
+    code, out, err = cli("run", spec, "--input", "meal=1,2,3", "--untrained")
+    assert code == 0 and "untrained" in out
+
+
+def test_weights_given_in_any_way_are_not_warned_or_refused(tmp_path):
+    for edge in ("weights: [[1], [2], [3]]", "init: zeros", "init: {name: normal, std: 0.1}"):
+        spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", f"to: cost, {edge}}}"))
+        code, out, err = cli("validate", spec)
+        assert code == 0 and "warning" not in err and "not trained" not in out, edge
+        code, out, err = cli("run", spec, "--input", "meal=1,2,3")
+        assert code == 0, (edge, err)
+
+
+def test_a_spec_to_be_trained_refuses_inputs_until_trained_then_runs(tmp_path):
+    spec = write(tmp_path, TO_BE_TRAINED)
+    code, out, err = cli("validate", spec)
+    assert code == 0 and "warning" not in err  # an init on a spec with data and train: to be trained
+    assert f"not trained yet: 2 parameters at random initial values (`nngraph train {spec}` writes p.npz)" in out
+    code, out, err = cli("run", spec, "--input", "x=1,0")
+    assert code == 1
+    assert f"{spec}:8:5: edges[0]: init: he_normal is where training starts, and the parameters file 'p.npz' " \
+           "does not exist (not trained yet)" in err
+    assert f"train it first (nngraph train {spec})" in err
+    code, out, err = cli("run", spec, "--json")  # the main job: no parameters, data declared -> trains
+    assert code == 0 and (tmp_path / "p.npz").exists()
+    code, out, err = cli("validate", spec)
+    assert "not trained" not in out
+    code, out, err = cli("run", spec, "--input", "x=1,0")
+    assert code == 0 and "parameters from p.npz" in out
+
+
+def test_a_parameters_file_that_lacks_a_new_edge_is_refused_for_that_edge(tmp_path):
+    spec = write(tmp_path, TO_BE_TRAINED)
+    assert cli("train", spec, "--json")[0] == 0
+    grown = TO_BE_TRAINED.replace("edges:\n", "edges:\n  - {from: x, to: y, init: zeros}\n")
+    spec.write_text(grown)
+    code, out, err = cli("run", spec, "--input", "x=1,0")
+    assert code == 1 and f"{spec}:8:5: edges[0]: init: zeros is where training starts, and the parameters " \
+                          "file 'p.npz' holds no values for it (retrain)" in err
+
+
+def test_a_missing_parameters_file_in_a_spec_that_cannot_train_is_a_warning(tmp_path):
+    spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}") +
+                 "parameters: fast_food.npz\n")
+    code, out, err = cli("validate", spec)
+    assert code == 0 and f"{spec}:8:13: warning: parameters: 'fast_food.npz' does not exist" in err
+
+
+def test_evaluating_untrained_weights_on_data_is_refused_too(tmp_path):
+    spec = write(tmp_path, TO_BE_TRAINED.replace("\ntrain:", "\n#train:").replace("init: he_normal", "pattern: dense"))
+    code, out, err = cli("run", spec)
+    assert code == 1 and "edges[0]: no weights given" in err
+
+
+def test_an_empty_parameters_file_is_refused(tmp_path):
+    spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}") +
+                 "parameters: p.npz\n")
+    zipfile.ZipFile(tmp_path / "p.npz", "w").close()
+    with pytest.raises(ParameterFileError, match=r"^p\.npz: holds no parameters \(an empty archive\)"):
+        nngraph.compile.compile(spec)
+    code, out, err = cli("run", spec, "--input", "meal=1,2,3")
+    assert code == 1 and "parameters from p.npz" not in out and "holds no parameters" in err
+
+
+def test_a_data_directory_that_does_not_exist_is_an_error_not_the_sample(tmp_path):
+    spec = write(tmp_path, TO_BE_TRAINED.replace("{source: xor}", "{source: mnist, directory: mnistt}"))
+    from nngraph.data import load_data
+
+    with pytest.raises(DataError, match=r"^data\.directory: 'mnistt' \(.*mnistt\) does not exist; fix the path"):
+        load_data(nngraph.load(spec))
+    (tmp_path / "empty").mkdir()
+    spec.write_text(TO_BE_TRAINED.replace("{source: xor}", "{source: mnist, directory: empty}"))
+    with pytest.raises(DataError, match=r"does not hold the four IDX files \(train-images-idx3-ubyte\[\.gz\]"):
+        load_data(nngraph.load(spec))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1,nan,2", "1e999,1,1"])
+def test_non_finite_input_values_are_refused_as_files_refuse_them(tmp_path, value):
+    spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}"))
+    if "," not in value:
+        value = f"{value},1,1"
+    code, out, err = cli("run", spec, "--input", f"meal={value}")
+    assert code == 1 and f"error: --input meal={value}: inputs must be finite numbers" in err
+
+
+@pytest.mark.parametrize("epochs", [0, -5, 10**23, True, 2.5])
+def test_train_epochs_out_of_range_are_errors_not_defaults(tmp_path, epochs):
+    spec = write(tmp_path, TO_BE_TRAINED)
+    with pytest.raises(TrainingError, match=r"^epochs must be"):
+        nngraph.train(spec, epochs=epochs)
+
+
+def test_train_epochs_in_range_are_honoured(tmp_path):
+    _, history = nngraph.train(write(tmp_path, TO_BE_TRAINED), epochs=1)
+    assert len(history) == 1
+
+
+@pytest.mark.parametrize("epochs", ["0", "1000001", "100000000000000000000000"])
+def test_cli_epochs_are_capped(tmp_path, epochs):
+    code, out, err = cli("train", write(tmp_path, TO_BE_TRAINED), "--epochs", epochs)
+    assert code == 2 and "--epochs" in err and "1<=x<=1000000" in err.replace(" ", "")
+    assert not (tmp_path / "p.npz").exists()
+
+
+def test_run_suggests_inputs_that_work(tmp_path):
+    spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}"))
+    code, out, err = cli("run", spec)
+    assert code == 2 and "(e.g. --input meal=1,1,1)" in err
+    code, out, err = cli("run", spec, "--input", "meal=1,1,1")
+    assert code == 0 and np.isclose(float(out.split("│")[-2]), 6.0)
