@@ -1,1 +1,1 @@
-from helpers import write_spec  # noqa: F401  (fixture)
+from helpers import _example_copies, write_spec  # noqa: F401  (fixtures)

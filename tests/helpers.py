@@ -1,3 +1,4 @@
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -6,6 +7,40 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.json"))
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+class _ExampleCopies:
+    """``EX["xor.yaml"]``: a copy of that example (from examples/ or specs/) in the running test's
+    own temporary folder, without its parameters file. Tests never depend on what training has
+    written beside the originals (the README's main job writes specs/mnist_mlp.params.npz), and
+    never write there. Each test gets fresh copies; asking twice in a test gives the same path."""
+
+    def __init__(self):
+        self.sources = {p.name: p for p in EXAMPLES + SPECS}
+        self.folder = None  # set for each test by the autouse fixture in conftest.py
+
+    def __getitem__(self, name) -> Path:
+        source = self.sources[name]
+        if self.folder is None:
+            raise RuntimeError("EX[...] is only available inside a test")
+        target = self.folder / source.parent.name / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return target
+
+    def __iter__(self):
+        return iter(self.sources)
+
+
+EX = _ExampleCopies()
+
+
+@pytest.fixture(autouse=True)
+def _example_copies(tmp_path):
+    EX.folder = tmp_path
+    yield
+    EX.folder = None
 
 
 def spec_text(body: str) -> str:

@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from nngraph.cli import main
 
-from helpers import EXAMPLES, ROOT
+from helpers import EX, EXAMPLES, ROOT
 
-EX = {p.name: p for p in EXAMPLES}
 
 
 def run(*args):
@@ -21,7 +20,7 @@ def run(*args):
 
 
 def test_validate_ok_and_exit_0():
-    code, out, err = run("validate", *EXAMPLES)
+    code, out, err = run("validate", *[EX[p.name] for p in EXAMPLES])
     assert code == 0 and out.count(": ok (") == len(EXAMPLES)
 
 
@@ -101,7 +100,7 @@ def test_run_without_data_or_inputs_is_a_usage_error():
 
 def test_mnist_run_trains_saves_then_evaluates(tmp_path):
     spec = tmp_path / "mnist_mlp.yaml"
-    shutil.copy(ROOT / "specs" / "mnist_mlp.yaml", spec)
+    shutil.copy(EX["mnist_mlp.yaml"], spec)
     code, out, err = run("run", spec, "--epochs", "2", "--json")
     result = json.loads(out)
     assert code == 0 and result["test"]["accuracy"] > 0.85 and len(result["history"]) == 2
@@ -135,7 +134,7 @@ def test_plot_writes_a_png(tmp_path):
 
 
 def test_inspect_table_and_json():
-    code, out, _ = run("inspect", ROOT / "specs" / "mnist_mlp.yaml", "--json")
+    code, out, _ = run("inspect", EX["mnist_mlp.yaml"], "--json")
     info = json.loads(out)
     assert code == 0 and [s["neurons"] for s in info["stages"]] == [784, 256, 256, 10]
     assert info["macs"] == 784 * 256 + 256 * 256 + 256 * 10

@@ -10,10 +10,9 @@ from nngraph import reference, runtime
 from nngraph.compile import compile
 from nngraph.errors import DataError
 
-from helpers import EXAMPLES, ROOT
+from helpers import EX, EXAMPLES, ROOT
 from randomnets import random_spec
 
-EX = {p.name: p for p in EXAMPLES}
 
 
 def test_perceptron_verdicts():
@@ -36,7 +35,7 @@ def test_xor_truth_table():
 
 
 def test_mlp_compiles_to_one_dense_block_per_stage():
-    plan = compile(ROOT / "specs" / "mnist_mlp.yaml", use_file=False)
+    plan = compile(EX["mnist_mlp.yaml"], use_file=False)
     assert [s.width for s in plan.stages] == [784, 256, 256, 10]
     for st in plan.stages[1:]:
         assert len(st.blocks) == 1 and not st.blocks[0].sparse and st.blocks[0].rows is None

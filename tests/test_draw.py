@@ -10,9 +10,8 @@ from nngraph import draw as drawmod
 from nngraph.cli import main
 from nngraph.draw import render
 
-from helpers import EXAMPLES, ROOT
+from helpers import EX, EXAMPLES, ROOT
 
-EX = {p.name: p for p in EXAMPLES}
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 
@@ -56,7 +55,7 @@ def test_xor_neuron_view(tmp_path, renderer):
 
 
 def test_wide_layers_collapse(tmp_path, renderer):
-    out, _ = render(ROOT / "specs" / "mnist_mlp.yaml", tmp_path / "m.svg", view="neuron")
+    out, _ = render(EX["mnist_mlp.yaml"], tmp_path / "m.svg", view="neuron")
     root = _svg(out)
     text = ET.tostring(root, encoding="unicode")
     circles = list(root.iter(SVG + "ellipse")) + list(root.iter(SVG + "circle"))

@@ -8,9 +8,8 @@ from nngraph import draw as drawmod
 from nngraph.draw import render
 from nngraph.draw.scene import _short
 
-from helpers import EXAMPLES
+from helpers import EX, EXAMPLES
 
-EX = {p.name: p for p in EXAMPLES}
 SVG = "{http://www.w3.org/2000/svg}"
 
 

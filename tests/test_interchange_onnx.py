@@ -7,7 +7,7 @@ from nngraph.compile import compile
 from nngraph.interchange import from_onnx, to_onnx
 from nngraph.interchange.onnx_read import OnnxImportError
 
-from helpers import EXAMPLES
+from helpers import EX, EXAMPLES
 from randomnets import SMOOTH, random_spec
 
 onnx = pytest.importorskip("onnx")
@@ -64,7 +64,7 @@ def test_sparse_blocks_skip_and_gathers_are_exported():
 
 
 def test_float64_export_keeps_weights_bit_for_bit_and_names_inputs_and_outputs():
-    spec = next(p for p in EXAMPLES if p.name == "skip_connection.yaml")
+    spec = EX["skip_connection.yaml"]
     plan = compile(spec, dtype=np.float64)
     model = to_onnx(plan)
     assert [i.name for i in model.graph.input] == [n for n, _ in plan.inputs]
@@ -303,7 +303,7 @@ def test_export_command_writes_a_checked_model(tmp_path):
 
     from nngraph.cli import main
 
-    spec = next(p for p in EXAMPLES if p.name == "irregular.yaml")
+    spec = EX["irregular.yaml"]
     result = CliRunner().invoke(main, ["export", str(spec), "-o", str(tmp_path / "net.onnx")])
     assert result.exit_code == 1 and "irregular.yaml: has no trained parameters" in result.stderr
     assert not (tmp_path / "net.onnx").exists()

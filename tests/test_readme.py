@@ -31,15 +31,15 @@ edges:
 @pytest.fixture
 def scratch(tmp_path, monkeypatch):
     for folder in ("examples", "specs", "docs"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+        # as in a fresh clone: whatever training wrote beside the specs stays out
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.params.npz"))
     (tmp_path / "broken.yaml").write_text(BROKEN)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
 @pytest.mark.parametrize("code", [c for lang, c in BLOCKS if lang == "python"])
-def test_python_blocks_run(code, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_python_blocks_run(code, scratch):
     exec(compile(code, "README.md", "exec"), {})
 
 

@@ -8,7 +8,7 @@ import nngraph
 from nngraph import LimitError, SpecError
 from nngraph.limits import Limits
 
-from helpers import EXAMPLES, SPECS, diagnostics_of, only_diagnostic, spec_text
+from helpers import EX, EXAMPLES, SPECS, diagnostics_of, only_diagnostic, spec_text
 
 BASE = """\
 nngraph: 1
@@ -31,7 +31,7 @@ def one(text, **kw):
 
 @pytest.mark.parametrize("path", EXAMPLES + SPECS, ids=lambda p: p.name)
 def test_every_example_loads(path):
-    spec = nngraph.load(path)
+    spec = nngraph.load(EX[path.name])
     assert spec.nngraph == 1 and spec.nodes
 
 
@@ -222,7 +222,7 @@ def test_missing_file_is_a_spec_error(tmp_path):
 @pytest.mark.parametrize("path", EXAMPLES + SPECS, ids=lambda p: p.name)
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_dump_round_trip_is_lossless(path, fmt):
-    spec = nngraph.load(path)
+    spec = nngraph.load(EX[path.name])
     again = nngraph.load(nngraph.dump(spec, fmt), format=fmt)
     assert again == spec
     assert nngraph.dump(again, fmt) == nngraph.dump(spec, fmt)

@@ -7,10 +7,9 @@ import pytest
 
 from nngraph.compile import compile
 
-from helpers import EXAMPLES
+from helpers import EX, EXAMPLES
 from randomnets import random_spec
 
-EX = {p.name: p for p in EXAMPLES}
 
 
 def _hammer(plan, batches, threads=8, rounds=3):

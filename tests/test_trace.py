@@ -13,10 +13,9 @@ from nngraph import LimitError, DataError, reference
 from nngraph.cli import main
 from nngraph.compile import compile
 
-from helpers import EXAMPLES
+from helpers import EX, EXAMPLES
 from randomnets import random_spec
 
-EX = {p.name: p for p in EXAMPLES}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,10 +12,9 @@ from nngraph.optimizers import Optimizer
 from nngraph.training import (_fused_segments, backward, evaluate, loss_value, output_grad, targets_for,
                            train, trainable_tensors)
 
-from helpers import EXAMPLES, ROOT
+from helpers import EX, EXAMPLES, ROOT
 from randomnets import random_spec
 
-EX = {p.name: p for p in EXAMPLES}
 LOSSES = [("mse", None), ("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]
 
 
@@ -114,7 +113,7 @@ def test_delta_rule_learns_the_prices():
 
 
 def test_mnist_spec_trains_to_a_stated_accuracy():
-    spec = nngraph.load(ROOT / "specs" / "mnist_mlp.yaml")
+    spec = nngraph.load(EX["mnist_mlp.yaml"])
     data = load_data(spec)
     plan, history = train(spec, data, epochs=3)
     acc = evaluate(plan, data.x_test, data.y_test, data.classes, "cross_entropy")["accuracy"]
@@ -207,6 +206,6 @@ def test_cross_entropy_needs_softmax():
 
 
 def test_targets_one_hot():
-    plan = compile(ROOT / "specs" / "mnist_mlp.yaml", use_file=False)
+    plan = compile(EX["mnist_mlp.yaml"], use_file=False)
     t = targets_for(plan, np.array([3, 0]), [str(i) for i in range(10)])
     assert t.shape == (2, 10) and t[0, 3] == 1 and t.sum() == 2
