@@ -347,8 +347,7 @@ def dump(spec: Spec, format: str = "yaml") -> str:
 
 
 def _flow(value) -> str:
-    return yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=10**9, sort_keys=False,
-                     allow_unicode=True).strip()
+    return yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=10**9, sort_keys=False).strip()
 
 
 class _Dumper(yaml.SafeDumper):
