@@ -140,3 +140,26 @@ def test_hostile_labels_stay_text_in_the_page(browser, tmp_path):
     assert browser.execute_script("return document.querySelectorAll('img, b').length") == 0
     assert labels[0] in browser.page_source.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
     assert _fetched(browser, page) == []
+
+
+def test_every_activation_has_a_javascript_formula():
+    import re
+    from importlib import resources
+
+    from nngraph.activations import FORWARD
+
+    script = resources.files("nngraph.draw").joinpath("page.js").read_text()
+    table = script[script.index("const ACT = {"):script.index("function softmax")]
+    assert set(FORWARD) - {"softmax"} == set(re.findall(r"^\s+(\w+): ", table, re.M))
+
+
+def test_pages_over_the_limits_are_refused_with_advice(tmp_path, monkeypatch):
+    from nngraph import draw as drawmod
+    from nngraph.draw import page as pagemod
+
+    monkeypatch.setattr(pagemod, "MAX_PAGE_WEIGHTS", 100)
+    with pytest.raises(drawmod.DrawError, match=r"269,322 parameters; a page embeds at most 100 .*\(\.svg\)"):
+        render(ROOT / "specs" / "mnist_mlp.yaml", tmp_path / "m.html")
+    with pytest.raises(drawmod.DrawError, match="neuron view"):
+        render(EX["xor.yaml"], tmp_path / "x.html", view="layer")
+    assert not list(tmp_path.iterdir())
