@@ -100,3 +100,31 @@ _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 @given(st.lists(_text, min_size=1, max_size=6, unique=True), _text)
 def test_dump_then_load_keeps_any_label_strings(labels, description):
     _round_trip(labels, description)
+
+
+def test_validation_reports_model_and_graph_errors_in_one_round_sorted_by_line():
+    text = spec_text("""
+        nngraph: 1
+        name: four rounds
+        nodes:
+          - {name: x, role: input, size: 2}
+          - {name: h, size: 3, activation: Relu}
+          - {name: h, size: 2}
+          - {name: y, role: output, bias: "zero"}
+        edges:
+          - {from: x, to: h, init: he_normall}
+          - {from: h, to: yy}
+          - {from: x, to: y, weights: [[1], [2]], trainable: "no"}
+        train: {loss: mse, epochs: 0}
+        """)
+    found = [(d.line, d.path, d.code) for d in diagnostics_of(nngraph.build, text)]
+    assert found == [(2, "name", "bad_name"), (5, "nodes[1].activation", "invalid_choice"),
+                     (6, "nodes[2].name", "duplicate_name"), (7, "nodes[3].bias", "invalid_choice"),
+                     (9, "edges[0].init", "invalid_choice"), (10, "edges[1].to", "unknown_node"),
+                     (11, "edges[2].trainable", "wrong_type"), (12, "train.epochs", "greater_than_equal")]
+
+
+def test_an_error_that_would_change_the_graph_stops_before_the_graph_checks():
+    text = NET.replace("{name: y, role: output}", "{name: y, role: output, size: 0}").replace("to: y,", "to: yy,")
+    found = [d.path for d in diagnostics_of(nngraph.build, text)]
+    assert found == ["nodes[1].size"]  # without a size, 'unknown node yy' could be a cascade or not: not guessed

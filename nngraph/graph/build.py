@@ -77,7 +77,8 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     check_duplicates(connections, nodes, report)
     if not report.has_errors:  # with a broken edge, "unreachable" would only echo that error
         check_flow(spec, nodes, connections, report)
-        check_weights_given(spec, connections, report)
+        if not spec._repaired:  # a left-out weight or init is an error already, not a missing weight
+            check_weights_given(spec, connections, report)
     report.raise_if_errors()
     n_neurons = sum(n.size for n in nodes)
     try:

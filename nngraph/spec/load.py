@@ -152,25 +152,53 @@ def validate_data(data, src: Source, base_dir) -> Spec:
     return spec
 
 
+# Values that can be left out of a copy of the spec without changing any other check's answer:
+# the graph's checks then run on the rest, so one `validate` reports every independent error.
+_REPAIRABLE = {
+    "nodes": {"activation", "bias", "labels", "dropout", "trainable", "description"},
+    "edges": {"weight", "weights", "init", "trainable", "description"},
+}
+_TOP_LEVEL_DEFAULTS = {"nngraph": 1, "name": "spec"}  # required: replaced; other top-level keys: dropped
+
+
 def _without_unknown_keys(exc: ValidationError, data, src, base_dir):
-    """When the only problems are unknown keys, the spec without them, so that the graph's checks
-    can report their own findings in the same pass (the unknown keys stay reported as errors)."""
-    errors = exc.errors(include_url=False)
-    if any(e["type"] != "extra_forbidden" for e in errors):
-        return None
-    stripped = json.loads(json.dumps(data))
-    for e in errors:
+    """The spec without its unknown keys and the values that failed on their own (a wrong
+    activation, a bias of the wrong type, a bad ``train`` or ``data`` section...), so that the graph's
+    checks can report their own findings in the same pass; those errors stay reported. None when
+    an error sits where leaving it out would change what the graph checks (a node's name or size,
+    an edge's endpoints or pattern)."""
+    repaired = json.loads(json.dumps(data))
+    for e in exc.errors(include_url=False):
         path, _ = _real_path(e["loc"], data)
-        parent = stripped
-        for part in path[:-1]:
-            parent = parent[part]
-        parent.pop(path[-1], None)
+        if e["type"] == "extra_forbidden":
+            parent = repaired
+            for part in path[:-1]:  # the key's mapping may be left out already (its other error)
+                parent = parent[part] if isinstance(parent, (dict, list)) and _has(parent, part) else None
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+        elif len(path) >= 1 and isinstance(path[0], str) and path[0] not in ("nodes", "edges", "edge_table"):
+            if path[0] in _TOP_LEVEL_DEFAULTS:
+                repaired[path[0]] = _TOP_LEVEL_DEFAULTS[path[0]]
+            else:
+                repaired.pop(path[0], None)
+        elif len(path) >= 3 and path[0] in _REPAIRABLE and path[2] in _REPAIRABLE[path[0]] and \
+                isinstance(repaired.get(path[0]), list) and isinstance(repaired[path[0]][path[1]], dict):
+            repaired[path[0]][path[1]].pop(path[2], None)
+        else:
+            return None
     try:
-        spec = Spec.model_validate(stripped)
+        spec = Spec.model_validate(repaired)
     except ValidationError:
         return None
     spec._source, spec._base_dir = src, base_dir
+    spec._repaired = True
     return spec
+
+
+def _has(container, part) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(part, int) and 0 <= part < len(container)
 
 
 def _type_name(value) -> str:

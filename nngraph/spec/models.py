@@ -316,6 +316,7 @@ class Spec(Model):
 
     _source: Any = PrivateAttr(None)
     _base_dir: Any = PrivateAttr(None)
+    _repaired: bool = PrivateAttr(False)  # a copy with failing values left out, for the graph's checks only
 
     @field_validator("nngraph", mode="before")
     @classmethod
