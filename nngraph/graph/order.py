@@ -105,17 +105,28 @@ def _neuron_levels(members, incoming, connections, nodes, level, spec, report):
         level[n.offset:n.offset + n.size] = depth[vid(i, np.arange(n.size))]
 
 
+_SCALAR_EDGES = 64  # a frontier with fewer out-edges than this is stepped in plain Python
+
+
 def _peel(nv, eu, ev, base):
-    """Kahn's algorithm, one vectorised step per generation; depth[v] = max(base[v], depth[u] + 1)."""
+    """Kahn's algorithm; depth[v] = max(base[v], depth[u] + 1). Each step costs time in proportion
+    to the edges leaving its frontier, never to the whole graph, so a long chain (one neuron per
+    level) is linear: wide frontiers step vectorised, narrow ones in plain Python."""
     order = np.argsort(eu, kind="stable")
-    eu_s, ev_s = eu[order], ev[order]
+    ev_s = ev[order]
     indptr = np.zeros(nv + 1, dtype=np.int64)
-    np.cumsum(np.bincount(eu_s, minlength=nv), out=indptr[1:])
-    indeg = np.bincount(ev, minlength=nv)
-    depth = base.copy()
+    np.cumsum(np.bincount(eu, minlength=nv), out=indptr[1:])
+    indeg = np.bincount(ev, minlength=nv).astype(np.int64)
+    depth = base.astype(np.int64, copy=True)
     done = np.zeros(nv, dtype=bool)
     frontier = np.flatnonzero(indeg == 0)
+    m_indptr, m_ev, m_indeg, m_depth, m_done = (memoryview(a) for a in (indptr, ev_s, indeg, depth, done))
+    frontier = frontier.tolist() if len(frontier) < _SCALAR_EDGES else frontier
     while len(frontier):
+        if isinstance(frontier, list):
+            frontier = _scalar_steps(frontier, m_indptr, m_ev, m_indeg, m_depth, m_done)
+            continue
+        frontier = np.asarray(frontier, dtype=np.int64)
         done[frontier] = True
         starts, ends = indptr[frontier], indptr[frontier + 1]
         counts = ends - starts
@@ -123,13 +134,39 @@ def _peel(nv, eu, ev, base):
         if total == 0:
             break
         idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        src, dst = eu_s[idx], ev_s[idx]
-        np.maximum.at(depth, dst, depth[src] + 1)
-        dec = np.bincount(dst, minlength=nv)
-        indeg -= dec
-        touched = np.flatnonzero(dec)
+        src, dst = order[idx], ev_s[idx]
+        np.maximum.at(depth, dst, depth[eu[src]] + 1)
+        touched, dec = np.unique(dst, return_counts=True)
+        indeg[touched] -= dec
         frontier = touched[indeg[touched] == 0]
+        if len(frontier) < _SCALAR_EDGES:
+            frontier = frontier.tolist()
     return depth, done
+
+
+def _scalar_steps(frontier, indptr, ev, indeg, depth, done):
+    """Peel in plain Python while the frontier stays narrow; return the first wide frontier
+    (an array) or [] when nothing is left."""
+    while frontier:
+        for u in frontier:
+            if indptr[u + 1] - indptr[u] > _SCALAR_EDGES:  # a wide fan-out: a vectorised step
+                return np.asarray(frontier, dtype=np.int64)
+        nxt = []
+        for u in frontier:
+            done[u] = True
+            lo, hi = indptr[u], indptr[u + 1]
+            du = depth[u] + 1
+            for e in range(lo, hi):
+                v = ev[e]
+                if depth[v] < du:
+                    depth[v] = du
+                indeg[v] -= 1
+                if not indeg[v]:
+                    nxt.append(v)
+        if len(nxt) >= _SCALAR_EDGES:
+            return np.asarray(nxt, dtype=np.int64)
+        frontier = nxt
+    return []
 
 
 def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report):
