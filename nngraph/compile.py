@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from .errors import NNGraphError
 from .graph import Graph, build
 from .params import initial_values_and_untrained
-from .plan import Plan
+from .plan import _groups, Plan
 
 # Below this fraction of present connections a block is stored as CSR (of its transpose), if it
 # is not tiny. Measured by `benchmarks/run.py --only sparse` (1000x1000 block, batch 1,000,
@@ -217,10 +217,10 @@ def _fill_blocks(graph: Graph, stages, col_of, dtype, threshold):
             r, q = c.rows, c.cols
         src, dst = sg[r], dg[q]
         key_s, key_d = level[src], level[dst]
-        pos = np.arange(len(r))
-        for s_st, d_st in set(zip(key_s.tolist(), key_d.tolist())):
-            sel = (key_s == s_st) & (key_d == d_st)
-            pairs.setdefault((s_st, d_st), []).append((ci, col_of[src[sel]], col_of[dst[sel]], pos[sel]))
+        width = int(key_s.max()) + 1 if len(r) else 1
+        for code, sel in _groups(key_d.astype(np.int64) * width + key_s):  # one sort, not a scan per pair
+            d_st, s_st = divmod(code, width)
+            pairs.setdefault((s_st, d_st), []).append((ci, col_of[src[sel]], col_of[dst[sel]], sel))
     for s_st, d_st in sorted(set(rects) | set(pairs)):
         stages[d_st].blocks.append(_make_block(graph, stages, s_st, d_st, rects.get((s_st, d_st), []),
                                                pairs.get((s_st, d_st), []), dtype, threshold))

@@ -62,7 +62,7 @@ class Plan:
         stages, cols = self.stage_of[g], self.col_of[g]
         if (stages == stages[0]).all() and (np.diff(cols) == 1).all():
             return [(int(stages[0]), slice(int(cols[0]), int(cols[-1]) + 1), None)]
-        return [(int(s), cols[stages == s], np.flatnonzero(stages == s)) for s in np.unique(stages)]
+        return [(int(s), cols[local], local) for s, local in _groups(stages)]
 
     def input_names(self) -> list[str]:
         """One name per input column: the node's labels, ``name[i]``, or the node name (size 1)."""
@@ -235,8 +235,7 @@ def _build_param_index(plan: Plan) -> dict:
         if node.role == "input":
             continue
         g = np.arange(node.offset, node.offset + node.size)
-        for s in np.unique(plan.stage_of[g]):
-            local = np.flatnonzero(plan.stage_of[g] == s)
+        for s, local in _groups(plan.stage_of[g]):
             cols = plan.col_of[g[local]]
             bias = plan.stages[s].bias
             index[bias_key(node.name)][1].append(_accessor_vec(bias, cols, local))
@@ -251,6 +250,15 @@ def _build_param_index(plan: Plan) -> dict:
                     target = storage if block.sparse else storage.reshape(-1)
                     index[c.key][1].append(_accessor_vec(target, a, b))
     return index
+
+
+def _groups(keys):
+    """(key, positions) for each distinct key, in key order: one sort, not one scan per key
+    (a node spread over a million stages would otherwise cost a million full scans)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    return [(int(sorted_keys[lo]), order[lo:hi]) for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(keys)])]
 
 
 def _accessor_vec(storage, where, pos):

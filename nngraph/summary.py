@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def stage_contents(plan, stage) -> list[str]:
+def stage_contents(plan, stage, node_of=None) -> list[str]:
     """'hidden1 (256, relu)' or 'h[3:7] (4, tanh)' for each node part the stage computes."""
     graph = plan.graph
-    node_of = np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
+    if node_of is None:
+        node_of = _node_of(graph)
     out = []
     ids = stage.neurons
     nodes = node_of[ids]
@@ -27,8 +28,13 @@ def stage_contents(plan, stage) -> list[str]:
     return out
 
 
+def _node_of(graph):
+    return np.repeat(np.arange(len(graph.nodes)), [n.size for n in graph.nodes])
+
+
 def plan_summary(plan) -> dict:
     stages = []
+    node_of = _node_of(plan.graph)  # once, not once per stage
     for st in plan.stages:
         blocks = []
         for b in st.blocks:
@@ -37,7 +43,7 @@ def plan_summary(plan) -> dict:
                            "nonzeros": b.nnz, "density": b.nnz / max(rows * cols, 1),
                            "rows_read": None if b.rows is None else int(len(b.rows))})
         n_bias = 0 if st.index == 0 else st.width
-        stages.append({"stage": st.index, "neurons": st.width, "computes": stage_contents(plan, st), "blocks": blocks,
+        stages.append({"stage": st.index, "neurons": st.width, "computes": stage_contents(plan, st, node_of), "blocks": blocks,
                        "activations": [f"{a}[{lo}:{hi}]" for a, _, lo, hi in st.segments],
                        "parameters": sum(b["nonzeros"] for b in blocks) + n_bias, "macs": st.macs})
     return {"name": plan.spec.name, "dtype": str(plan.dtype), "inputs": plan.input_width,

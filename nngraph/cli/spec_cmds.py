@@ -91,12 +91,16 @@ def schema(output):
 
 # -- inspect -----------------------------------------------------------------------------------
 
+_INSPECT_ENDS = 20  # a table of thousands of rows is unreadable and slow to lay out: show both ends
+
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan.")
 @click.option("--float64", is_flag=True, help="Compile in float64.")
-def inspect(spec, as_json, float64):
+@click.option("--all", "show_all", is_flag=True, help="List every stage (a long network shows its first and "
+              f"last {_INSPECT_ENDS} stages).")
+def inspect(spec, as_json, float64, show_all):
     """Show the compiled plan: stages, blocks, parameters, multiply-adds."""
     from ..compile import compile
     from ..summary import plan_summary
@@ -111,7 +115,14 @@ def inspect(spec, as_json, float64):
     table = Table(title=f"{rich_text(plan.spec.name)}: {_plural(len(plan.stages), 'stage')}, stage 0 the inputs ({info['dtype']})")
     for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
         table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
-    for st in info["stages"]:
+    stages = info["stages"]
+    if not show_all and len(stages) > 2 * _INSPECT_ENDS + 1:
+        skipped = len(stages) - 2 * _INSPECT_ENDS
+        stages = stages[:_INSPECT_ENDS] + [None] + stages[-_INSPECT_ENDS:]
+    for st in stages:
+        if st is None:
+            table.add_row("...", "", f"{skipped:,} more stages (--all lists them, --json gives them all)", "", "", "")
+            continue
         reads = "\n".join(f"stage {b['from_stage']}: {b['kind']} {b['shape'][0]}x{b['shape'][1]}"
                           + (f" ({b['density']:.1%})" if b["density"] < 1 else "")
                           + (f" rows {b['rows_read']}" if b["rows_read"] is not None else "") for b in st["blocks"])
