@@ -6,7 +6,13 @@ for a whole process with an environment variable ``NNGRAPH_<NAME>`` (``NNGRAPH_M
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields
+
+from .errors import NNGraphError
+
+_INTEGER = re.compile(r"[0-9]+")
+_SCIENTIFIC = re.compile(r"([0-9]+)(?:\.([0-9]*))?[eE]\+?([0-9]{1,3})")
 
 
 @dataclass(frozen=True)
@@ -23,15 +29,32 @@ class Limits:
     def from_env(cls, **overrides) -> "Limits":
         values = {}
         for f in fields(cls):
-            raw = os.environ.get("NNGRAPH_" + f.name.upper())
-            if raw is not None and raw.strip().isdigit():
-                values[f.name] = int(raw)
+            var = "NNGRAPH_" + f.name.upper()
+            raw = os.environ.get(var)
+            if raw is not None:
+                values[f.name] = parse_limit(var, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     @staticmethod
     def how_to_raise(name: str) -> str:
         return f"raise it with Limits({name}=...) or the environment variable NNGRAPH_{name.upper()}"
+
+
+def parse_limit(var: str, raw: str) -> int:
+    """A limit from the environment: a plain integer (``1000000``) or scientific notation that is an
+    exact integer (``1e6``, ``2.5e3``); anything else is refused, never silently ignored."""
+    text = raw
+    if _INTEGER.fullmatch(text) and len(text) <= 30:
+        return int(text)
+    m = _SCIENTIFIC.fullmatch(text)
+    if m:
+        whole, frac, exp = m.group(1), (m.group(2) or "").rstrip("0"), int(m.group(3))
+        if len(frac) <= exp and len(whole) + exp <= 30:
+            return int(whole + frac + "0" * (exp - len(frac)))
+    raise NNGraphError(f"environment variable {var}={raw!r} is not a limit: give a whole number of at least 0, "
+                       "as digits (1000000) or scientific notation that is a whole number (1e6); "
+                       "no signs, spaces, underscores or fractions")
 
 
 def default_limits() -> Limits:

@@ -168,10 +168,34 @@ def _resolve_edge(edge, path, key, src, dst, report):
         return conn
     # random: a seeded pattern, fixed by the spec (not by training)
     seed = edge.seed if edge.seed is not None else derived_seed(0, key)
-    k = math.ceil(edge.density * m * n)
-    flat = np.sort(np.random.default_rng(seed).choice(m * n, size=k, replace=False))
+    flat = random_pairs(m * n, math.ceil(edge.density * m * n), seed)
     conn.rows, conn.cols = np.divmod(flat, n)
     return conn
+
+
+_PAIR_BLOCK = 1 << 22  # pairs drawn from at once: numpy's draw of k from N may hold all N indices
+
+
+def random_pairs(population: int, k: int, seed) -> np.ndarray:
+    """k distinct sorted indices below population, uniformly, in memory proportional to k.
+
+    A population of up to 2**22 pairs (32 MiB of indices), or a draw of at most 1 in 50 (numpy then
+    keeps only the k drawn), is drawn in one call, as it always was, so existing patterns stay. A larger one is cut into blocks of 2**22: a
+    multivariate hypergeometric draw says how many indices each block gets (exactly what a draw
+    from the whole gives), then each block draws its share."""
+    rng = np.random.default_rng(seed)
+    if population <= _PAIR_BLOCK or k <= population // 50:  # numpy's own draw: O(k) memory when k is small
+        return np.sort(rng.choice(population, size=k, replace=False))
+    n_blocks = -(-population // _PAIR_BLOCK)
+    sizes = np.full(n_blocks, _PAIR_BLOCK, dtype=np.int64)
+    sizes[-1] = population - _PAIR_BLOCK * (n_blocks - 1)
+    counts = rng.multivariate_hypergeometric(sizes, k, method="marginals")
+    flat, at = np.empty(k, dtype=np.int64), 0
+    for b in np.flatnonzero(counts).tolist():
+        c = int(counts[b])
+        flat[at:at + c] = b * _PAIR_BLOCK + np.sort(rng.choice(int(sizes[b]), size=c, replace=False))
+        at += c
+    return flat
 
 
 def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:

@@ -1,0 +1,71 @@
+"""Limits read strictly from the environment; graph algorithms near-linear; random patterns in O(k) memory."""
+import numpy as np
+import pytest
+
+from nngraph.errors import NNGraphError
+from nngraph.graph import build
+from nngraph.graph import edges as edges_mod
+from nngraph.graph.edges import random_pairs
+from nngraph.limits import Limits
+
+
+@pytest.mark.parametrize("raw, value", [("1000", 1000), ("1e9", 10**9), ("2.5e3", 2500), ("1E2", 100), ("0", 0)])
+def test_env_limit_accepts_integers_and_exact_scientific(monkeypatch, raw, value):
+    monkeypatch.setenv("NNGRAPH_MAX_WEIGHTS", raw)
+    assert Limits.from_env().max_weights == value
+
+
+@pytest.mark.parametrize("raw", ["1_000", " 5 ", "-1", "abc", "1.5e0", "1e400", "", "+3", "5.0"])
+def test_env_limit_refuses_everything_else(monkeypatch, raw):
+    monkeypatch.setenv("NNGRAPH_MAX_NEURONS", raw)
+    with pytest.raises(NNGraphError, match=r"NNGRAPH_MAX_NEURONS=.*is not a limit.*digits \(1000000\).*\(1e6\)"):
+        Limits.from_env()
+
+
+def _chain(tmp_path, n):
+    p = tmp_path / "chain.yaml"
+    p.write_text(f"nngraph: 1\nname: chain\nnodes: [{{name: x, role: input, size: 1}}, {{name: h, size: {n}, role: output}}]\n"
+                 f"edges: [{{from: x, to: 'h[0]', weight: 1}}, "
+                 f"{{from: 'h[0:{n - 1}]', to: 'h[1:{n}]', pattern: one_to_one, weight: 1}}]\n")
+    return p
+
+
+def test_long_chain_levels(tmp_path):
+    # 20,000 levels: the old per-level rescans took seconds here; the levels must be exactly 1..n
+    n = 20_000
+    g = build(_chain(tmp_path, n))
+    assert g.neuron_level[1:].tolist() == list(range(1, n + 1))
+
+
+def test_chain_with_a_wide_fan_out_mixes_scalar_and_vector_steps(tmp_path):
+    p = tmp_path / "mix.yaml"
+    p.write_text("nngraph: 1\nname: mix\nnodes: [{name: x, role: input, size: 1}, {name: h, size: 300},"
+                 " {name: y, size: 1, role: output}]\n"
+                 "edges: [{from: x, to: 'h[0]', weight: 1}, {from: 'h[0]', to: 'h[1:200]'},"
+                 " {from: 'h[1:199]', to: 'h[2:200]', pattern: one_to_one, weight: 1},"
+                 " {from: 'h[199]', to: 'h[200:300]'}, {from: h, to: y}]\n")
+    g = build(p)
+    h = g.nodes[1]
+    level = g.neuron_level[h.offset:h.offset + h.size]
+    # h[0] at 1; h[i] (1 <= i < 200) is fed by h[0] and by h[i-1]: depth i + 1; h[200:] after h[199]
+    assert level[:200].tolist() == list(range(1, 201))
+    assert (level[200:] == 201).all()
+    assert g.neuron_level[-1] == 202
+
+
+def test_random_pairs_small_population_keeps_numpy_pattern():
+    expected = np.sort(np.random.default_rng(7).choice(1000, size=100, replace=False))
+    assert random_pairs(1000, 100, 7).tolist() == expected.tolist()
+
+
+def test_random_pairs_blocked_is_exact_and_uniform(monkeypatch):
+    monkeypatch.setattr(edges_mod, "_PAIR_BLOCK", 64)
+    pop, k = 1000, 500
+    counts = np.zeros(pop)
+    for seed in range(200):
+        a = random_pairs(pop, k, seed)
+        assert len(a) == k and (np.diff(a) > 0).all() and a[0] >= 0 and a[-1] < pop
+        counts[a] += 1
+    # each index is chosen with probability 1/2: 200 draws give 100 +- 7 (5 sigma bound ~ 35)
+    assert abs(counts - 100).max() < 40
+    assert random_pairs(pop, k, 3).tolist() == random_pairs(pop, k, 3).tolist()
