@@ -80,3 +80,4 @@ def _plural(n, word):
 
 # The command modules register themselves on `main` when imported.
 from . import spec_cmds, run_cmds, draw_cmds, data_cmds, interchange_cmds, plot_cmds  # noqa: E402,F401
+from . import distributed_cmds  # noqa: E402,F401

@@ -7,6 +7,7 @@ import sys
 import click
 
 from . import main, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
+from .distributed_cmds import cluster_option, stream_run
 
 
 # -- run / train -------------------------------------------------------------------------------
@@ -25,16 +26,19 @@ def _training_options(f):
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False), help="Inputs: .npy, .npz or .csv.")
+@click.option("--inputs", "inputs_file", help="Inputs: .npy, .npz or .csv; or streamed: a folder or glob of shards, "
+              "a zarr array, a .npy over 256 MB.")
 @click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE", help="One input by name or label.")
-@click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write outputs to .npy or .csv.")
+@click.option("--output", "output_file", type=click.Path(), help="Write outputs to .npy or .csv (streamed: also .zarr).")
 @click.option("--retrain", is_flag=True, help="Train even if the parameters file exists.")
 @click.option("--float64", is_flag=True, help="Run in float64.")
 @click.option("--trace", is_flag=True, help="Show every neuron's pre-activation and activation (with --input(s)).")
 @click.option("--untrained", is_flag=True, help="Run even if some weights were never set (random initial values).")
+@click.option("--chunk-rows", type=click.IntRange(1), help="Stream --inputs in chunks of this many rows.")
+@cluster_option
 @_training_options
-def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, epochs, sets, plot, as_json,
-        no_save):
+def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, epochs,
+        sets, plot, as_json, no_save):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
     from .. import load
     from ..graph import build
@@ -52,6 +56,12 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, un
 
             _refuse_untrained(compile_plan(graph, dtype), untrained, spec)
             return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
+        from ..stream import wants_streaming
+
+        if inputs_file and (chunk_rows or cluster or wants_streaming(inputs_file, output_file)):
+            plan = compile_plan(graph, dtype)
+            _refuse_untrained(plan, untrained, spec)
+            return stream_run(plan, inputs_file, output_file, chunk_rows, cluster, as_json)
         return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained, spec)
     if trace:
         raise click.UsageError("--trace shows the neurons for given inputs: add --input NAME=VALUE or --inputs FILE")

@@ -1,0 +1,175 @@
+"""sweep, and the streaming / cluster side of run: thin layers over nngraph.stream and nngraph.distributed."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import main, _console, rich_text, terminal
+
+
+def cluster_option(f):
+    return click.option("--cluster", metavar="local[:N]|tcp://HOST:PORT",
+                        help="Run on Dask: local:N starts N worker processes here; tcp://... uses a running "
+                             "scheduler (default: DASK_SCHEDULER_ADDRESS if set, else this process).")(f)
+
+
+def stream_run(plan, inputs, output, chunk_rows, cluster, as_json):
+    """``run --inputs DATA --output OUT`` chunk by chunk, here or on a cluster; OUT appears only when complete."""
+    from ..stream import open_inputs
+
+    if not output:
+        raise click.UsageError("streaming inputs (a folder, glob, zarr array or large .npy) need --output FILE "
+                               "(.npy, .csv or .zarr)")
+    source = open_inputs(inputs, plan.input_width)
+    with _progress(source.rows, as_json) as progress, _client(cluster) as client:
+        from ..distributed import score_to
+
+        summary = score_to(plan, source, output, client, chunk_rows=chunk_rows, progress=progress)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"wrote {summary['rows']:,} x {plan.output_width} outputs to {terminal(summary['output'])} "
+                   f"({summary['rows_per_s']:,.0f} rows/s)", err=True)
+
+
+def _client(cluster):
+    from ..distributed import connect
+
+    return connect(cluster)
+
+
+class _progress:
+    """A rich bar over rows with rows/s; a no-op for --json."""
+
+    def __init__(self, total, quiet):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, \
+            TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=_console(stderr=True),
+                            transient=True, disable=quiet)
+        self.task = self.bar.add_task("rows", total=total, rate="")
+
+    def __enter__(self):
+        self.bar.start()
+        return self
+
+    def __call__(self, done, total):
+        speed = self.bar.tasks[0].speed
+        self.bar.update(self.task, completed=done, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--grid", "grid", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="Values to try for a spec key, e.g. train.optimizer.learning_rate=1e-3,1e-2 (repeatable).")
+@click.option("--random", "random_k", type=click.IntRange(1), help="Try K combinations drawn at random (seeded).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --random.")
+@cluster_option
+@click.option("--json", "as_json", is_flag=True, help="Print every trial as JSON.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Also write the trials to a CSV file.")
+@click.option("--no-save", is_flag=True, help="Do not write the best trial's parameters.")
+@click.option("--float64", is_flag=True, help="Train in float64.")
+def sweep(spec, grid, random_k, seed, cluster, as_json, csv_file, no_save, float64):
+    """Train one variant of SPEC per combination of --grid values, in parallel on --cluster.
+
+    Each trial is a seeded training run; trials appear in the table as they finish; a failed
+    trial is reported in its row. The best trial (lowest validation loss, else training loss)
+    has its parameters written beside the spec as <spec>.best.params.npz.
+    """
+    from .. import load
+    from ..distributed import best, objective, parse_grid, sweep as run_sweep
+
+    s = load(spec)
+    keys = list(parse_grid(grid))
+    table = _TrialTable(keys, quiet=as_json)
+    with table, _client(cluster) as client:
+        results = run_sweep(s, parse_grid(grid), client, random_k=random_k, seed=seed,
+                            dtype="float64" if float64 else "float32", on_result=table.add)
+    top = best(results)
+    target = Path(spec).with_name(Path(spec).name.rsplit(".", 1)[0] + ".best.params.npz")
+    if top is not None and not no_save:
+        from ..params import write_parameters
+
+        write_parameters(target, top["parameters"])
+    rows = [{k: v for k, v in r.items() if k != "parameters"} for r in results]
+    if csv_file:
+        _write_csv(csv_file, rows, keys)
+    if as_json:
+        click.echo(json.dumps({"trials": rows, "best": None if top is None else top["trial"],
+                               "parameters": None if top is None or no_save else str(target)}, default=float))
+        return
+    err = _console(stderr=True)
+    failed = sum("error" in r for r in results)
+    if failed:
+        err.print(f"{failed} of {len(results)} trials failed (see their rows)")
+    if top is None:
+        raise click.ClickException("every trial failed")
+    metric, value = objective(top)
+    sets = " ".join(f"--set {k}={v}" for k, v in top["overrides"].items())
+    err.print(f"best: trial {top['trial']} ({metric} {value:.4g}): {rich_text(sets)}")
+    if not no_save:
+        err.print(f"its parameters written to {rich_text(str(target))}")
+
+
+class _TrialTable:
+    """A live rich table that grows a row as each trial finishes."""
+
+    COLUMNS = ("loss", "val_loss", "val_accuracy", "test_accuracy", "seconds")
+
+    def __init__(self, keys, quiet):
+        from rich.live import Live
+        from rich.table import Table
+
+        self.table = Table(title="sweep (rows in the order trials finish)")
+        self.table.add_column("#", justify="right")
+        for k in keys:
+            self.table.add_column(rich_text(k))
+        for c in self.COLUMNS:
+            self.table.add_column(c, justify="right")
+        self.table.add_column("error")
+        self.keys = keys
+        self.live = None if quiet else Live(self.table, console=_console(), auto_refresh=False)
+
+    def __enter__(self):
+        if self.live:
+            self.live.start()
+        return self
+
+    def add(self, r):
+        if not self.live:
+            return
+        cells = [str(r["trial"])] + [rich_text(str(r["overrides"].get(k, ""))) for k in self.keys]
+        cells += [f"{r[c]:.4g}" if c in r else "" for c in self.COLUMNS]
+        cells.append(rich_text(r.get("error", "")[:120]))
+        self.table.add_row(*cells)
+        self.live.refresh()
+
+    def __exit__(self, *exc):
+        if self.live:
+            self.live.stop()
+
+
+def _write_csv(path, rows, keys):
+    import csv
+    import os
+    import tempfile
+
+    cols = ["trial"] + keys + list(_TrialTable.COLUMNS) + ["epochs", "error"]
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            for r in sorted(rows, key=lambda r: r["trial"]):
+                w.writerow([r["overrides"].get(c, "") if c in keys else r.get(c, "") for c in cols])
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

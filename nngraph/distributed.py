@@ -1,0 +1,394 @@
+"""Scoring, sweeps and populations on a Dask cluster (``pip install "nngraph[distributed]"``).
+
+nngraph does not build a cluster of its own: it hands tasks to ``distributed``. A network travels
+as its spec (JSON data), folder and parameter arrays, compiled once per worker and cached there;
+input rows travel as file paths and row ranges that workers read themselves. Without a client
+everything runs in this process, chunk by chunk.
+
+    score(plan, x, client=None)               -> outputs (a dask array for a dask array input)
+    score_to(plan, source, out, client=None)  -> rows streamed from disk into an output file
+    sweep(spec, grid, client=None)            -> one seeded training run per trial
+    map_networks(fn, specs, client=None)      -> fn(plan) for every spec or plan (a population)
+    connect("local:2" | "tcp://host:8786")    -> a Client (context manager that closes what it started)
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import random
+import time
+
+import numpy as np
+
+from .errors import NNGraphError, TrainingError
+from .stream import InputSource, OutputSink, chunk_rows_for, ranges
+
+
+class ClusterError(NNGraphError):
+    """The Dask cluster cannot be reached or started, or dask is not installed."""
+
+
+def _require():
+    try:
+        import dask  # noqa: F401
+        import distributed
+    except ImportError:
+        raise ClusterError('this needs dask and distributed: pip install "nngraph[distributed]"') from None
+    return distributed
+
+
+# -- connecting ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=None):
+    """A ``distributed.Client`` for ``address``, closed (with any cluster it started) on exit.
+
+    ``local`` or ``local:N`` starts a LocalCluster of N worker processes (default 2), one thread
+    each, on 127.0.0.1, dashboard off. ``tcp://HOST:PORT`` (or ``DASK_SCHEDULER_ADDRESS`` when
+    ``address`` is None) connects to a running scheduler within ``timeout`` seconds. With no
+    address at all, yields None: run in this process.
+
+    Raises
+    ------
+    ClusterError
+        dask missing, a bad address, or a scheduler that does not answer in time.
+    """
+    address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address is None:
+        yield None
+        return
+    distributed = _require()
+    cluster = None
+    if address == "local" or address.startswith("local:"):
+        n = address.partition(":")[2] or "2"
+        if not n.isdigit() or not 1 <= int(n) <= 256:
+            raise ClusterError(f"--cluster {address}: write local or local:N with N workers (1 to 256)")
+        cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address=None, memory_limit=memory_limit or "auto")
+        client = distributed.Client(cluster)
+    else:
+        if "://" not in address:
+            raise ClusterError(f"--cluster {address}: write local[:N] or a scheduler address like tcp://host:8786")
+        try:
+            client = distributed.Client(address, timeout=f"{timeout}s")
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"no Dask scheduler answered at {address} within {timeout:g} s ({type(exc).__name__}); "
+                               "is it running, and is the address right?") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- shipping a network -------------------------------------------------------------------------------
+
+
+def payload(plan) -> dict:
+    """What a worker needs to rebuild ``plan``: spec data, its folder, parameters, dtype, a token."""
+    spec = plan.spec
+    data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    data.pop("parameters", None)  # the arrays travel with the payload; workers need not see the file
+    params = plan.parameters()
+    h = hashlib.sha256(json.dumps(data, sort_keys=True).encode())
+    for k in sorted(params):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(params[k]).tobytes())
+    h.update(str(plan.dtype).encode())
+    return {"spec": data, "base_dir": str(spec.base_dir) if spec.base_dir else None, "params": params,
+            "dtype": str(plan.dtype), "token": h.hexdigest()}
+
+
+_PLANS: dict = {}  # token -> Plan, per worker process
+
+
+def plan_from(p: dict):
+    """The compiled plan of a :func:`payload`, compiled once per process."""
+    plan = _PLANS.get(p["token"])
+    if plan is None:
+        from .compile import compile
+
+        plan = compile(_spec_from(p["spec"], p["base_dir"]), params=p["params"], dtype=p["dtype"])
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        _PLANS[p["token"]] = plan
+    return plan
+
+
+def _spec_from(data: dict, base_dir):
+    from .spec.load import validate_data
+    from .spec.source import Source
+
+    return validate_data(data, Source(json.dumps(data), "<shipped spec>", "json"), base_dir)
+
+
+def _ship(client, plan):
+    """The plan's payload as a task result: each worker fetches it once, and a worker lost with
+    its copy gets it again from another or from the task (scattered data would be gone for good)."""
+    return client.submit(_identity, payload(plan), pure=False)
+
+
+def _identity(x):
+    return x
+
+
+def _score_rows(p, source: InputSource, a: int, b: int) -> np.ndarray:
+    return plan_from(p).forward(source.read(a, b))
+
+
+def _score_block(block, p):
+    return plan_from(p).forward(np.asarray(block).reshape(len(block), -1))
+
+
+# -- scoring ------------------------------------------------------------------------------------------
+
+
+def score(plan, x, client=None, *, chunk_rows: int | None = None):
+    """Outputs of ``plan`` for every row of ``x``.
+
+    ``x`` may be an ndarray or memmap, an :class:`~nngraph.stream.InputSource`, or a dask array.
+    A dask array gives a lazy dask array (chunked by rows; compute it with any scheduler); any
+    other input gives an ndarray, computed on ``client``'s workers when one is given (a memmap or
+    source is read by the workers from its file), else here chunk by chunk. The rows are
+    independent, so the result equals ``plan.forward(x)`` bit for bit, whatever the chunking.
+    """
+    if type(x).__module__.startswith("dask"):
+        import dask.array as da
+
+        x = x.rechunk({1: -1}) if x.ndim == 2 else x
+        p = payload(plan)
+        return da.map_blocks(_score_block, x, p, dtype=plan.dtype, chunks=(x.chunks[0], (plan.output_width,)),
+                             meta=np.empty((0, 0), dtype=plan.dtype))
+    source = x if isinstance(x, InputSource) else _as_source(x, plan.input_width)
+    if source is None:  # an in-memory array
+        x = plan.as_input(x)
+        if client is None:
+            rows = chunk_rows_for(plan.input_width, chunk_rows)
+            return np.concatenate([plan.forward(x[a:b]) for a, b in ranges(len(x), rows)] or
+                                  [np.empty((0, plan.output_width), plan.dtype)])
+        import dask.array as da
+
+        rows = chunk_rows_for(plan.input_width, chunk_rows)
+        futures = client.scatter([x[a:b] for a, b in ranges(len(x), rows)])
+        p = _ship(client, plan)
+        parts = client.gather([client.submit(_score_block, f, p, retries=2) for f in futures])
+        return np.concatenate(parts) if parts else np.empty((0, plan.output_width), plan.dtype)
+    out = np.empty((source.rows, plan.output_width), dtype=plan.dtype)
+    for a, y in _chunks(plan, source, client, chunk_rows):
+        out[a:a + len(y)] = y
+    return out
+
+
+def _as_source(x, width):
+    """A memmapped .npy becomes a file source (workers read it); anything else stays in memory."""
+    if isinstance(x, np.memmap) and getattr(x, "filename", None) and x.ndim == 2 and x.shape[1] == width \
+            and x.flags.c_contiguous and x.dtype.kind in "fiub":
+        from .stream import Shard
+
+        base = x
+        while isinstance(base.base, np.memmap):
+            base = base.base
+        if base is x or base.shape == x.shape:
+            return InputSource((Shard(str(x.filename), "npy", x.shape[0], width, x.dtype.str, int(x.offset)),), width,
+                               (0,))
+    return None
+
+
+def _chunks(plan, source: InputSource, client, chunk_rows):
+    """Yield ``(first_row, outputs)`` per chunk, in completion order (here: in order)."""
+    rows = chunk_rows_for(source.width, chunk_rows)
+    if client is None:
+        for a, b in ranges(source.rows, rows):
+            yield a, plan.forward(source.read(a, b))
+        return
+    from distributed import as_completed
+
+    p = _ship(client, plan)
+    futures = {client.submit(_score_rows, p, source, a, b, retries=2, pure=False): a
+               for a, b in ranges(source.rows, rows)}
+    try:
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+    finally:
+        client.cancel(list(futures))
+
+
+def score_to(plan, source: InputSource, output, client=None, *, chunk_rows: int | None = None, progress=None) -> dict:
+    """Score every row of ``source`` into ``output`` (.npy, .csv or .zarr), atomically.
+
+    With a client, workers read their row ranges from the files and return outputs; a chunk lost
+    with a worker is computed again on another (each chunk writes its own rows, so nothing is
+    duplicated or lost). ``progress(rows_done, rows_total)`` follows each chunk.
+    """
+    rows = chunk_rows_for(source.width, chunk_rows)
+    sink = OutputSink(output, source.rows, plan.output_names(), plan.dtype, rows)
+    t0, done = time.perf_counter(), 0
+    try:
+        for a, y in _chunks(plan, source, client, rows):
+            sink.write(a, y)
+            done += len(y)
+            if progress is not None:
+                progress(done, source.rows)
+        path = sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
+    seconds = time.perf_counter() - t0
+    return {"rows": source.rows, "seconds": seconds, "rows_per_s": source.rows / seconds if seconds else 0.0,
+            "output": path}
+
+
+# -- populations --------------------------------------------------------------------------------------
+
+
+def map_networks(fn, networks, client=None) -> list:
+    """``[fn(plan) for plan in networks]``, on ``client``'s workers when given.
+
+    ``networks``: plans, specs, paths or spec texts (compiled here first, so spec errors are
+    reported before anything is sent). ``fn`` must be importable by the workers (a module-level
+    function). Results come back in the order of ``networks``.
+
+    Raises
+    ------
+    NNGraphError
+        A spec that does not compile; a network whose ``fn`` failed, by index.
+    """
+    from .compile import compile
+    from .plan import Plan
+
+    plans = [n if isinstance(n, Plan) else compile(n) for n in networks]
+    if client is None:
+        return [_call(fn, plan, i) for i, plan in enumerate(plans)]
+    futures = [client.submit(_call_shipped, fn, payload(plan), i, pure=False, retries=1) for i, plan in enumerate(plans)]
+    return client.gather(futures)
+
+
+def _call(fn, plan, i):
+    try:
+        return fn(plan)
+    except NNGraphError:
+        raise
+    except Exception as exc:
+        raise NNGraphError(f"network {i} ({plan.spec.name}): {type(exc).__name__}: {exc}") from exc
+
+
+def _call_shipped(fn, p, i):
+    return _call(fn, plan_from(p), i)
+
+
+# -- sweeps -------------------------------------------------------------------------------------------
+
+
+def parse_grid(items) -> dict:
+    """``["train.epochs=1,2", "train.optimizer.name=sgd,adam"]`` -> {key: [values as written]}."""
+    grid = {}
+    for text in items:
+        key, sep, values = text.partition("=")
+        vals = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not key.strip() or not vals:
+            raise NNGraphError(f"--grid {text}: write key.path=value1,value2,...")
+        if key.strip() in grid:
+            raise NNGraphError(f"--grid {key.strip()}: given twice; list all its values in one --grid")
+        grid[key.strip()] = vals
+    return grid
+
+
+def trials(grid: dict, random_k: int | None = None, seed: int = 0) -> list[dict]:
+    """Every combination of the grid, or ``random_k`` of them drawn without repetition (seeded)."""
+    keys = list(grid)
+    combos = [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
+    if len(combos) > 100_000:
+        raise NNGraphError(f"the grid has {len(combos):,} combinations; at most 100,000 (use fewer values)")
+    if random_k is not None and random_k < len(combos):
+        combos = random.Random(seed).sample(combos, random_k)
+    return combos
+
+
+def run_trial(spec_data: dict, base_dir, overrides: dict, dtype: str = "float32") -> dict:
+    """One training run of the spec with ``overrides`` (seeded by its ``train.seed``); never raises:
+    a failure comes back as ``{"error": ...}`` so one bad trial does not stop a sweep."""
+    t0 = time.perf_counter()
+    out = {"overrides": overrides}
+    try:
+        from .data import load_data
+        from .graph import build
+        from .spec import with_overrides
+        from .training import evaluate, train
+
+        spec = with_overrides(_spec_from(spec_data, base_dir), [f"{k}={v}" for k, v in overrides.items()])
+        graph = build(spec)
+        if spec.train is None:
+            raise TrainingError("the spec has no 'train' section")
+        data = load_data(spec)
+        plan, history = train(graph, data, dtype=dtype)
+        test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
+        last = history[-1] if history else {}
+        out.update({k: float(v) for k, v in last.items() if k in ("loss", "val_loss", "val_accuracy")})
+        out.update({f"test_{k}": float(v) for k, v in test.items() if k in ("loss", "accuracy")})
+        out["epochs"] = len(history)
+        out["parameters"] = plan.parameters()
+    except NNGraphError as exc:
+        out["error"] = str(exc)
+    except Exception as exc:  # a trial's failure is reported in its row, not raised
+        out["error"] = f"{type(exc).__name__}: {exc}"
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def objective(result: dict) -> tuple[str, float]:
+    """What ranks trials: validation loss when the spec holds data out, else training loss."""
+    for key in ("val_loss", "loss"):
+        if key in result and np.isfinite(result[key]):
+            return key, result[key]
+    return "loss", float("inf")
+
+
+def sweep(spec, grid: dict, client=None, *, random_k: int | None = None, seed: int = 0, dtype: str = "float32",
+          on_result=None) -> list[dict]:
+    """Train one variant of ``spec`` per trial of ``grid`` ({key path: [values]}), on ``client``'s
+    workers when given; ``on_result(result)`` is called as each trial finishes. Returns the results
+    in trial order; each has ``overrides``, final metrics, ``parameters`` or ``error``.
+    """
+    from . import load
+    from .spec import with_overrides
+
+    spec = load(spec) if not hasattr(spec, "model_dump") else spec
+    combos = trials(grid, random_k, seed)
+    for c in combos:  # refuse a bad key or value now, with the spec's own message, not on a worker
+        with_overrides(spec, [f"{k}={v}" for k, v in c.items()])
+    data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    base = str(spec.base_dir) if spec.base_dir else None
+    results = [None] * len(combos)
+    if client is None:
+        for i, c in enumerate(combos):
+            results[i] = dict(run_trial(data, base, c, dtype), trial=i)
+            if on_result:
+                on_result(results[i])
+        return results
+    from distributed import as_completed
+
+    futures = {client.submit(run_trial, data, base, c, dtype, pure=False, retries=1): i for i, c in enumerate(combos)}
+    for fut in as_completed(futures):
+        i = futures[fut]
+        try:
+            results[i] = dict(fut.result(), trial=i)
+        except Exception as exc:  # the worker itself was lost more often than retries allow
+            results[i] = {"overrides": combos[i], "error": f"{type(exc).__name__}: {exc}", "trial": i}
+        if on_result:
+            on_result(results[i])
+    return results
+
+
+def best(results: list[dict]):
+    """The finished trial with the lowest :func:`objective`, or None if every trial failed."""
+    ok = [r for r in results if "error" not in r]
+    return min(ok, key=lambda r: objective(r)[1]) if ok else None
+
+
+__all__ = ["score", "score_to", "sweep", "map_networks", "connect", "payload", "plan_from", "parse_grid", "trials",
+           "run_trial", "best", "objective", "ClusterError"]

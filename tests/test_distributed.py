@@ -1,0 +1,294 @@
+"""Streaming scoring and Dask: a real LocalCluster (2 worker processes, 1 thread each, 127.0.0.1),
+started once for this module. Results must equal the in-process ones bit for bit; faults (a
+killed worker, a silent scheduler, bad shards) must end in a complete output or a located error
+with nothing under the output's name."""
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from helpers import spec_text
+from nngraph import DataError, distributed as D, stream
+from nngraph.compile import compile
+
+distributed = pytest.importorskip("distributed")  # the test install includes nngraph[distributed]
+
+WIDE = spec_text("""
+    nngraph: 1
+    name: wide
+    nodes:
+      - {name: x, role: input, size: 500}
+      - {name: h, size: 16, activation: tanh}
+      - {name: y, role: output, size: 3, activation: softmax}
+    edges:
+      - {from: x, to: h, init: he_normal}
+      - {from: h, to: y, init: he_normal}
+    train: {loss: mse, seed: 3}
+""")
+SMALL = spec_text("""
+    nngraph: 1
+    name: small
+    nodes:
+      - {name: x, role: input, size: 6}
+      - {name: h, size: 5, activation: relu}
+      - {name: y, role: output, size: 2}
+    edges:
+      - {from: x, to: h, init: he_normal}
+      - {from: h, to: y, init: he_normal}
+      - {from: x, to: y, init: normal}
+    train: {loss: mse, seed: 1}
+""")
+XOR = spec_text("""
+    nngraph: 1
+    name: xor
+    nodes:
+      - {name: x, role: input, size: 2}
+      - {name: hidden, size: 4, activation: tanh}
+      - {name: out, role: output, activation: sigmoid}
+    edges:
+      - {from: x, to: hidden}
+      - {from: hidden, to: out}
+    data: {source: xor}
+    train: {loss: binary_cross_entropy, optimizer: {name: adam, learning_rate: 0.05}, batch_size: 4, epochs: 20, seed: 1}
+""")
+LIMIT = 200 * 1024 * 1024  # each worker's memory limit: the out-of-core test scores 4x this
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, memory_limit=LIMIT)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def reference(plan, x, chunk_rows):
+    """In-process, one BLAS thread like each worker, same chunks."""
+    with threadpool_limits(1):
+        return np.concatenate([plan.forward(x[a:b]) for a, b in stream.ranges(len(x), chunk_rows)])
+
+
+def test_out_of_core_scoring_stays_under_the_worker_memory_limit(client, tmp_path):
+    # first in the module: the workers' peak RSS is measured since they started
+    plan = compile(WIDE)
+    rows = 4 * LIMIT // (500 * 8)
+    x = np.lib.format.open_memmap(tmp_path / "big.npy", mode="w+", dtype=np.float64, shape=(rows, 500))
+    block = np.random.default_rng(0).random((20_000, 500))
+    for k, (a, b) in enumerate(stream.ranges(rows, 20_000)):
+        x[a:b] = block[:b - a] + k  # cheap to write, different in every block
+    x.flush()
+    del x
+    source = stream.open_inputs(tmp_path / "big.npy", 500)
+    D.score_to(plan, source, tmp_path / "y.npy", client, chunk_rows=4000)
+    peak = client.run(lambda: __import__("resource").getrusage(0).ru_maxrss * 1024)
+    assert max(peak.values()) < LIMIT, peak
+    print(f"peak worker RSS {max(peak.values()) / 2**20:.0f} MiB under a {LIMIT / 2**20:.0f} MiB limit")
+    y = np.load(tmp_path / "y.npy", mmap_mode="r")
+    x = np.load(tmp_path / "big.npy", mmap_mode="r")
+    for a in (0, rows // 2, rows - 4000):  # spot checks: the whole file would not fit the point of the test
+        assert np.array_equal(y[a:a + 4000], reference(plan, np.asarray(x[a:a + 4000]), 4000))
+
+
+def test_score_on_cluster_equals_in_process_bit_for_bit(client, tmp_path):
+    plan = compile(SMALL)
+    x = np.random.default_rng(1).normal(size=(10_007, 6))
+    expect = reference(plan, x, 1000)
+    assert np.array_equal(D.score(plan, x, client, chunk_rows=1000), expect)
+    np.save(tmp_path / "x.npy", x)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    assert np.array_equal(D.score(plan, mm, client, chunk_rows=1000), expect)
+    import dask.array as da
+
+    lazy = D.score(plan, da.from_array(x, chunks=(1000, 6)))
+    assert lazy.shape == (10_007, 2) and lazy.dtype == plan.dtype
+    assert np.array_equal(client.compute(lazy).result(), expect)
+    with threadpool_limits(1):  # rows are independent: other chunkings give the same rows
+        assert np.array_equal(D.score(plan, x, chunk_rows=333), expect)
+
+
+def test_shards_stream_into_npy_csv_and_zarr_alike(client, tmp_path):
+    plan = compile(SMALL)
+    x = np.random.default_rng(2).normal(size=(2500, 6))
+    (tmp_path / "in").mkdir()
+    np.save(tmp_path / "in/a.npy", x[:1000].astype(np.float32))
+    np.savez(tmp_path / "in/b.npz", x=x[1000:2000])
+    np.savetxt(tmp_path / "in/c.csv", x[2000:], delimiter=",", header=",".join(plan.input_names()), comments="")
+    source = stream.open_inputs(tmp_path / "in", 6)
+    assert source.rows == 2500 and [s.kind for s in source.shards] == ["npy", "npz", "csv"]
+    xs = np.concatenate([x[:1000].astype(np.float32).astype(np.float64), x[1000:2000],
+                         np.loadtxt(tmp_path / "in/c.csv", delimiter=",", skiprows=1)])
+    expect = reference(plan, xs, 700)
+    D.score_to(plan, source, tmp_path / "y.npy", client, chunk_rows=700)
+    assert np.array_equal(np.load(tmp_path / "y.npy"), expect)
+    import zarr
+
+    D.score_to(plan, source, tmp_path / "y.zarr", client, chunk_rows=700)
+    assert np.array_equal(zarr.open_array(str(tmp_path / "y.zarr"), mode="r")[:], expect)
+    zarr.save_array(str(tmp_path / "x.zarr"), x)  # a zarr array in, CSV out, in this process
+    with threadpool_limits(1):
+        stream.score_to(plan, stream.open_inputs(tmp_path / "x.zarr", 6), tmp_path / "y.csv", chunk_rows=700)
+    got = np.loadtxt(tmp_path / "y.csv", delimiter=",", skiprows=1)
+    assert np.array_equal(got, reference(plan, x, 700))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "x.zarr", "y.csv", "y.npy", "y.zarr"]  # no temp left
+
+
+@dataclass(frozen=True)
+class SlowSource(stream.InputSource):
+    """Rows read slowly, so a worker can be killed while chunks are in flight."""
+
+    def read(self, start, stop):
+        time.sleep(0.15)
+        return super().read(start, stop)
+
+
+def test_a_worker_killed_mid_job_loses_and_duplicates_nothing(client, tmp_path):
+    plan = compile(SMALL)
+    x = np.random.default_rng(3).normal(size=(6000, 6))
+    np.save(tmp_path / "x.npy", x)
+    src = stream.open_inputs(tmp_path / "x.npy", 6)
+    slow = SlowSource(src.shards, src.width, src.starts)
+    pids = client.run(os.getpid)
+    killed = []
+
+    def progress(done, total):
+        if not killed:
+            victim = sorted(pids.values())[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    D.score_to(plan, slow, tmp_path / "y.npy", client, chunk_rows=200, progress=progress)
+    assert killed
+    assert np.array_equal(np.load(tmp_path / "y.npy"), reference(plan, x, 200))
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+    assert killed[0] not in client.run(os.getpid).values()
+
+
+def test_a_scheduler_that_does_not_answer_is_a_clear_error_in_time():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    with pytest.raises(D.ClusterError, match=rf"no Dask scheduler answered at tcp://127.0.0.1:{port} within 2 s"):
+        with D.connect(f"tcp://127.0.0.1:{port}", timeout=2):
+            pass
+    assert time.perf_counter() - t0 < 15
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("wide.npy", r"b\.npy: 7 values per row; the network takes 6"),
+    ("truncated.npy", r"b\.npy: truncated: the header declares shape \(50, 6\)"),
+    ("nan.npy", r"b\.npy: row 17: inputs must be finite numbers"),
+    ("text.csv", r"b\.csv: line 4 \(row 2\): not all numbers"),
+    ("garbage.npz", r"b\.npz: not a readable \.npz file"),
+])
+def test_a_bad_shard_is_located_and_nothing_is_written(client, tmp_path, bad, message):
+    plan = compile(SMALL)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    np.save(folder / "a.npy", np.zeros((30, 6)))
+    kind, ext = bad.split(".")
+    target = folder / f"b.{ext}"
+    if kind == "wide":
+        np.save(target, np.zeros((5, 7)))
+    elif kind == "truncated":
+        np.save(target, np.zeros((50, 6)))
+        target.write_bytes(target.read_bytes()[:-100])
+    elif kind == "nan":
+        x = np.zeros((50, 6))
+        x[17, 3] = np.nan
+        np.save(target, x)
+    elif kind == "text":
+        target.write_text("a,b,c,d,e,f\n1,2,3,4,5,6\n1,2,3,4,5,6\n1,2,x,4,5,6\n")
+    else:
+        target.write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "out" / "y.npy"
+    with pytest.raises(DataError, match=message):
+        D.score_to(plan, stream.open_inputs(folder, 6), out, client, chunk_rows=10)
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+def test_cli_streams_a_folder_and_refuses_a_bad_shard_without_output(tmp_path, write_spec):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    spec = write_spec(SMALL)
+    x = np.random.default_rng(4).normal(size=(300, 6))
+    (tmp_path / "in").mkdir()
+    np.save(tmp_path / "in/a.npy", x[:100])
+    np.save(tmp_path / "in/b.npy", x[100:])
+    r = CliRunner().invoke(main, ["run", str(spec), "--inputs", str(tmp_path / "in"), "--output",
+                                  str(tmp_path / "y.npy"), "--json"])
+    assert r.exit_code == 0, r.output
+    with threadpool_limits(1):
+        assert np.array_equal(np.load(tmp_path / "y.npy"), compile(spec).forward(x))
+    np.save(tmp_path / "in/c.npy", np.zeros((3, 5)))
+    r = CliRunner().invoke(main, ["run", str(spec), "--inputs", str(tmp_path / "in"), "--output",
+                                  str(tmp_path / "z.npy")])
+    assert r.exit_code == 1 and "c.npy: 5 values per row; the network takes 6" in r.output
+    assert not (tmp_path / "z.npy").exists()
+    r = CliRunner().invoke(main, ["run", str(spec), "--inputs", str(tmp_path / "in/a.npy"), "--cluster", "local:x",
+                                  "--output", str(tmp_path / "z.npy")])
+    assert r.exit_code == 1 and "write local or local:N" in r.output
+
+
+def output_sum(plan):
+    """A population's fitness: module level, so workers can import it."""
+    return float(plan.forward(np.linspace(-1, 1, 12).reshape(2, 6)).sum())
+
+
+def test_map_networks_on_cluster_equals_in_process(client):
+    population = [SMALL.replace("seed: 1", f"seed: {k}") for k in range(6)]
+    here = D.map_networks(output_sum, population)
+    assert len(set(here)) == 6  # different networks, different fitness
+    assert D.map_networks(output_sum, population, client) == here
+
+
+def test_sweep_on_cluster_equals_in_process_and_reports_a_failed_trial(client, tmp_path):
+    spec = tmp_path / "xor.yaml"
+    spec.write_text(XOR)
+    grid = D.parse_grid(["train.optimizer.learning_rate=0.01,0.1", "train.loss=binary_cross_entropy,cross_entropy"])
+    seen = []
+    remote = D.sweep(spec, grid, client, on_result=seen.append)
+    assert sorted(r["trial"] for r in seen) == [0, 1, 2, 3]
+    with threadpool_limits(1):
+        here = D.sweep(spec, grid)
+    for a, b in zip(remote, here):
+        assert a["overrides"] == b["overrides"]
+        assert ("error" in a) == ("error" in b)
+        if "error" not in a:
+            assert a["loss"] == b["loss"]
+            assert all(np.array_equal(a["parameters"][k], b["parameters"][k]) for k in a["parameters"])
+    failed = [r for r in remote if "error" in r]
+    assert failed and all(r["overrides"]["train.loss"] == "cross_entropy" for r in failed)
+    assert D.best(remote)["overrides"]["train.loss"] == "binary_cross_entropy"
+
+
+def test_sweep_cli_writes_the_best_parameters_atomically(tmp_path):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    spec = tmp_path / "xor.yaml"
+    spec.write_text(XOR)
+    r = CliRunner().invoke(main, ["sweep", str(spec), "--grid", "train.optimizer.learning_rate=0.001,0.1",
+                                  "--grid", "train.epochs=2,30", "--random", "3", "--json", "--csv",
+                                  str(tmp_path / "t.csv")])
+    assert r.exit_code == 0, r.output
+    import json
+
+    out = json.loads(r.output)
+    assert len(out["trials"]) == 3 and out["parameters"].endswith("xor.best.params.npz")
+    best = min(out["trials"], key=lambda t: t["loss"])
+    assert out["best"] == best["trial"]
+    plan = compile(spec)
+    plan.load(tmp_path / "xor.best.params.npz")  # checked against the spec's shapes
+    assert len((tmp_path / "t.csv").read_text().splitlines()) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "xor.best.params.npz", "xor.yaml"]
