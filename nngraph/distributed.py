@@ -14,6 +14,7 @@ everything runs in this process, chunk by chunk.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -23,8 +24,8 @@ import time
 
 import numpy as np
 
-from .errors import NNGraphError, TrainingError
-from .stream import InputSource, OutputSink, chunk_rows_for, ranges
+from .errors import NNGraphError, SpecError, TrainingError
+from .stream import InputSource, chunk_rows_for, ranges
 
 
 class ClusterError(NNGraphError):
@@ -225,22 +226,10 @@ def score_to(plan, source: InputSource, output, client=None, *, chunk_rows: int 
     with a worker is computed again on another (each chunk writes its own rows, so nothing is
     duplicated or lost). ``progress(rows_done, rows_total)`` follows each chunk.
     """
-    rows = chunk_rows_for(source.width, chunk_rows)
-    sink = OutputSink(output, source.rows, plan.output_names(), plan.dtype, rows)
-    t0, done = time.perf_counter(), 0
-    try:
-        for a, y in _chunks(plan, source, client, rows):
-            sink.write(a, y)
-            done += len(y)
-            if progress is not None:
-                progress(done, source.rows)
-        path = sink.commit()
-    except BaseException:
-        sink.abort()
-        raise
-    seconds = time.perf_counter() - t0
-    return {"rows": source.rows, "seconds": seconds, "rows_per_s": source.rows / seconds if seconds else 0.0,
-            "output": path}
+    from .stream import score_to as write_chunks
+
+    return write_chunks(plan, source, output, chunk_rows=chunk_rows, progress=progress,
+                        chunks=_chunks(plan, source, client, chunk_rows))
 
 
 # -- populations --------------------------------------------------------------------------------------
@@ -360,7 +349,10 @@ def sweep(spec, grid: dict, client=None, *, random_k: int | None = None, seed: i
     spec = load(spec) if not hasattr(spec, "model_dump") else spec
     combos = trials(grid, random_k, seed)
     for c in combos:  # refuse a bad key or value now, with the spec's own message, not on a worker
-        with_overrides(spec, [f"{k}={v}" for k, v in c.items()])
+        try:
+            with_overrides(spec, [f"{k}={v}" for k, v in c.items()])
+        except SpecError as exc:
+            raise SpecError([dataclasses.replace(d, file="--grid") for d in exc.diagnostics]) from None
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     base = str(spec.base_dir) if spec.base_dir else None
     results = [None] * len(combos)

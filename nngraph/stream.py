@@ -82,7 +82,7 @@ class InputSource:
         return self.rows * self.width * 8
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` as float64, each checked finite (the error names the shard and row)."""
+        """Rows ``start:stop`` as floats (integers as float64), each checked finite (errors name shard and row)."""
         parts = []
         for shard, first in zip(self.shards, self.starts):
             a, b = max(start, first), min(stop, first + shard.rows)
@@ -241,7 +241,8 @@ def _read_shard(shard: Shard, a: int, b: int) -> np.ndarray:
         x = np.asarray(_need_zarr().open_array(shard.path, mode="r")[a:b]).reshape(b - a, shard.width)
     else:
         x = _read_csv_rows(shard, a, b)
-    x = np.asarray(x, dtype=np.float64)
+    if x.dtype.kind != "f":  # floats stay as stored (the plan converts once); integers become float64
+        x = np.asarray(x, dtype=np.float64)
     bad = ~np.isfinite(x).all(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0]) + a
@@ -359,20 +360,23 @@ def ranges(rows: int, chunk_rows: int) -> list[tuple[int, int]]:
     return [(a, min(a + chunk_rows, rows)) for a in range(0, rows, chunk_rows)]
 
 
-def score_to(plan, source: InputSource, output, *, chunk_rows: int | None = None, progress=None) -> dict:
+def score_to(plan, source: InputSource, output, *, chunk_rows: int | None = None, progress=None, chunks=None) -> dict:
     """Run every row of ``source`` through ``plan`` chunk by chunk into ``output`` (.npy/.csv/.zarr).
 
     Memory is bounded by the chunk (inputs and outputs of ``chunk_rows`` rows), not by the data.
-    ``progress(rows_done, rows_total)`` is called after each chunk. Returns a summary
-    (rows, seconds, rows_per_s, output).
+    ``progress(rows_done, rows_total)`` is called after each chunk. ``chunks``, an iterable of
+    ``(first_row, outputs)`` in any order, replaces the computation here (a cluster's results).
+    Returns a summary (rows, seconds, rows_per_s, output).
     """
     chunk_rows = chunk_rows_for(source.width, chunk_rows)
+    if chunks is None:
+        chunks = ((a, plan.forward(source.read(a, b))) for a, b in ranges(source.rows, chunk_rows))
     sink = OutputSink(output, source.rows, plan.output_names(), plan.dtype, chunk_rows)
     t0, done = time.perf_counter(), 0
     try:
-        for a, b in ranges(source.rows, chunk_rows):
-            sink.write(a, plan.forward(source.read(a, b)))
-            done += b - a
+        for a, y in chunks:
+            sink.write(a, y)
+            done += len(y)
             if progress is not None:
                 progress(done, source.rows)
         path = sink.commit()

@@ -299,3 +299,18 @@ def test_sweep_cli_writes_the_best_parameters_atomically(tmp_path):
     plan.load(tmp_path / "xor.best.params.npz")  # checked against the spec's shapes
     assert len((tmp_path / "t.csv").read_text().splitlines()) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "xor.best.params.npz", "xor.yaml"]
+
+
+def test_population_example_scores_every_genome(capsys):
+    import importlib.util
+
+    from helpers import ROOT
+
+    spec = importlib.util.spec_from_file_location("population_example", ROOT / "examples" / "population.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    scores = example.main(size=12, seed=5)
+    rng = np.random.default_rng(5)
+    population = [example.genome(rng, int(rng.integers(1, 6))) for _ in range(12)]
+    assert scores == [example.fitness(compile(g)) for g in population]
+    assert "12 networks evaluated" in capsys.readouterr().out
