@@ -162,7 +162,9 @@ def score(plan, x, client=None, *, chunk_rows: int | None = None):
         import dask.array as da
 
         x = x.rechunk({1: -1}) if x.ndim == 2 else x
-        p = payload(plan)
+        from dask import delayed
+
+        p = delayed(payload(plan), pure=True)  # one key in the graph, not a copy in every task
         return da.map_blocks(_score_block, x, p, dtype=plan.dtype, chunks=(x.chunks[0], (plan.output_width,)),
                              meta=np.empty((0, 0), dtype=plan.dtype))
     source = x if isinstance(x, InputSource) else _as_source(x, plan.input_width)
