@@ -61,7 +61,7 @@ def main():
     args = ap.parse_args()
     out = {"load_before": os.getloadavg()[0], "rows": args.rows, "cpus": os.cpu_count()}
     plan = compile(MLP)
-    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_file(tmp / "x.npy", args.rows)
         source = stream.open_inputs(tmp / "x.npy", 784)
