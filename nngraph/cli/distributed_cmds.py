@@ -22,6 +22,10 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json):
     if not output:
         raise click.UsageError("streaming inputs (a folder, glob, zarr array or large .npy) need --output FILE "
                                "(.npy, .csv or .zarr)")
+    if not str(output).lower().endswith(".zarr"):  # a zarr array is a folder, replaced as a whole
+        from ..io import check_output_path
+
+        check_output_path(output, "--output")
     source = open_inputs(inputs, plan.input_width)
     with _progress(source.rows, as_json) as progress, _client(cluster) as client:
         from ..distributed import score_to
