@@ -233,15 +233,19 @@ def test_cli_streams_a_folder_and_refuses_a_bad_shard_without_output(tmp_path, w
     np.save(tmp_path / "in/b.npy", x[100:])
     r = CliRunner().invoke(main, ["run", str(spec), "--inputs", str(tmp_path / "in"), "--output",
                                   str(tmp_path / "y.npy"), "--json"])
+    assert r.exit_code == 1 and "refusing to run on untrained weights" in r.output  # as the in-memory run
+    r = CliRunner().invoke(main, ["run", str(spec), "--untrained", "--inputs", str(tmp_path / "in"), "--output",
+                                  str(tmp_path / "y.npy"), "--json"])
     assert r.exit_code == 0, r.output
     with threadpool_limits(1):
         assert np.array_equal(np.load(tmp_path / "y.npy"), compile(spec).forward(x))
     np.save(tmp_path / "in/c.npy", np.zeros((3, 5)))
-    r = CliRunner().invoke(main, ["run", str(spec), "--inputs", str(tmp_path / "in"), "--output",
+    r = CliRunner().invoke(main, ["run", str(spec), "--untrained", "--inputs", str(tmp_path / "in"), "--output",
                                   str(tmp_path / "z.npy")])
     assert r.exit_code == 1 and "c.npy: 5 values per row; the network takes 6" in r.output
     assert not (tmp_path / "z.npy").exists()
-    r = CliRunner().invoke(main, ["run", str(spec), "--inputs", str(tmp_path / "in/a.npy"), "--cluster", "local:x",
+    r = CliRunner().invoke(main, ["run", str(spec), "--untrained", "--inputs", str(tmp_path / "in/a.npy"),
+                                  "--cluster", "local:x",
                                   "--output", str(tmp_path / "z.npy")])
     assert r.exit_code == 1 and "write local or local:N" in r.output
 
