@@ -10,8 +10,8 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
 class _ExampleCopies:
-    """``EX["xor.yaml"]``: a copy of that example (from examples/ or specs/) in the running test's
-    own temporary folder, without its parameters file. Tests never depend on what training has
+    """``EX["xor.yaml"]``: a copy of that example (from examples/ or specs/) in a temporary folder
+    of the running test's own, without its parameters file. Tests never depend on what training has
     written beside the originals (the README's main job writes specs/mnist_mlp.params.npz), and
     never write there. Each test gets fresh copies; asking twice in a test gives the same path."""
 
@@ -37,8 +37,8 @@ EX = _ExampleCopies()
 
 
 @pytest.fixture(autouse=True)
-def _example_copies(tmp_path):
-    EX.folder = tmp_path
+def _example_copies(tmp_path_factory):
+    EX.folder = tmp_path_factory.mktemp("examples")  # the test's own, beside its tmp_path (which stays empty)
     yield
     EX.folder = None
 

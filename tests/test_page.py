@@ -11,10 +11,9 @@ import pytest
 from nngraph.compile import compile
 from nngraph.draw import render
 
-from helpers import EXAMPLES, ROOT
+from helpers import EX
 from randomnets import SMOOTH, random_spec
 
-EX = {p.name: p for p in EXAMPLES}
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # skipped without a browser, except in CI (.ci/run sets NNGRAPH_REQUIRE_BROWSER), which must have one
 pytestmark = pytest.mark.skipif((CHROMIUM is None or DRIVER is None) and not os.environ.get("NNGRAPH_REQUIRE_BROWSER"),
@@ -95,10 +94,10 @@ def test_js_forward_equals_python_on_random_specs(browser, tmp_path):
 
 def test_mnist_page_is_small_and_recomputes(browser, tmp_path):
     page = tmp_path / "mnist.html"
-    render(ROOT / "specs" / "mnist_mlp.yaml", page)
+    render(EX["mnist_mlp.yaml"], page)
     assert page.stat().st_size < 2 * 2**20
     _open(browser, page)
-    plan = compile(ROOT / "specs" / "mnist_mlp.yaml")
+    plan = compile(EX["mnist_mlp.yaml"])
     x = np.random.default_rng(1).random((1, plan.input_width)).astype(np.float32)
     browser.execute_script("nngraph.setInputs(arguments[0])", x[0].tolist())
     np.testing.assert_allclose(_shown_outputs(browser, 10), plan.forward(x)[0], rtol=1e-5, atol=1e-5)
@@ -159,7 +158,7 @@ def test_pages_over_the_limits_are_refused_with_advice(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pagemod, "MAX_PAGE_WEIGHTS", 100)
     with pytest.raises(drawmod.DrawError, match=r"269,322 parameters; a page embeds at most 100 .*\(\.svg\)"):
-        render(ROOT / "specs" / "mnist_mlp.yaml", tmp_path / "m.html")
+        render(EX["mnist_mlp.yaml"], tmp_path / "m.html")
     with pytest.raises(drawmod.DrawError, match="neuron view"):
         render(EX["xor.yaml"], tmp_path / "x.html", view="layer")
     assert not list(tmp_path.iterdir())

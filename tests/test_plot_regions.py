@@ -12,9 +12,8 @@ from nngraph.compile import compile
 from nngraph.errors import DrawError
 from nngraph.plot import regions
 
-from helpers import EXAMPLES
+from helpers import EX
 
-EX = {p.name: p for p in EXAMPLES}
 pytest.importorskip("matplotlib")
 
 
