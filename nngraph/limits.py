@@ -23,6 +23,7 @@ class Limits:
     max_neurons: int = 10_000_000
     max_weights: int = 200_000_000
     max_array_bytes: int = 2 * 1024 * 1024 * 1024
+    max_batch_bytes: int = 4 * 1024 * 1024 * 1024
     max_classes: int = 100_000
 
     @classmethod
@@ -39,6 +40,32 @@ class Limits:
     @staticmethod
     def how_to_raise(name: str) -> str:
         return f"raise it with Limits({name}=...) or the environment variable NNGRAPH_{name.upper()}"
+
+
+def batch_rows_allowed(plan, training: bool = False) -> int:
+    """How many rows of a batch fit in ``max_batch_bytes``: every stage's activations (and, when
+    training, as many gradients again), width x itemsize per row."""
+    per_row = sum(s.width for s in plan.stages) * plan.dtype.itemsize * (2 if training else 1)
+    return plan.graph.limits.max_batch_bytes // max(per_row, 1)
+
+
+def batch_limit_error(plan, rows: int, training: bool = False, where: str | None = None):
+    """The error for a batch of ``rows`` that does not fit: which number, where, how to raise it."""
+    from .errors import Diagnostic, LimitError
+
+    widths = sum(s.width for s in plan.stages)
+    per_row = widths * plan.dtype.itemsize * (2 if training else 1)
+    spec = plan.graph.spec
+    file = spec.source.name if spec.source is not None else "<spec>"
+    line = col = 0
+    if where and spec.source is not None:
+        line, col = spec.source.locate([tuple(where.split("."))]).get(tuple(where.split(".")), (0, 0))
+    what = "activations and gradients" if training else "activations"
+    msg = (f"a batch of {rows:,} rows needs {rows:,} x {widths:,} neurons (all stages) x {plan.dtype.itemsize} bytes"
+           + (" x 2" if training else "") + f" = {rows * per_row:,} bytes of {what}, over the limit of "
+           f"{plan.graph.limits.max_batch_bytes:,} bytes (at most {batch_rows_allowed(plan, training):,} rows); "
+           f"use a smaller batch, or {Limits.how_to_raise('max_batch_bytes')}")
+    return LimitError([Diagnostic(file, line, col, where or "", "batch_too_large", msg)])
 
 
 def parse_limit(var: str, raw: str) -> int:

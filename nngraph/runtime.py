@@ -26,6 +26,7 @@ from functools import partial
 
 from .activations import FORWARD
 from .compile import GENERATION
+from .limits import batch_limit_error, batch_rows_allowed
 
 try:  # Y += A @ X for CSR A into a given Y; the kernel behind scipy's own csr @ dense
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
@@ -46,8 +47,20 @@ def infer(plan, x: np.ndarray) -> np.ndarray:
     programs = plan._buffers
     prog = programs.get(("program", batch))
     if prog is None or prog.generation != GENERATION[0]:
+        rows = batch_rows_allowed(plan)
+        if batch > rows:  # too many rows for one set of buffers: rows are independent, so chunks are exact
+            return _chunked(plan, x, rows)
         prog = _program(plan, batch, programs)
     return prog(x)
+
+
+def _chunked(plan, x, rows):
+    if rows < 1 or x.shape[0] * plan.output_width * plan.dtype.itemsize > plan.graph.limits.max_batch_bytes:
+        raise batch_limit_error(plan, x.shape[0])
+    out = np.empty((x.shape[0], plan.output_width), dtype=plan.dtype)
+    for lo in range(0, x.shape[0], rows):
+        out[lo:lo + rows] = infer(plan, x[lo:lo + rows])
+    return out
 
 
 def _split(plan, x):

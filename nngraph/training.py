@@ -17,6 +17,7 @@ from .compile import Plan, compile
 from .optimizers import Optimizer
 from .errors import DataError, TrainingError
 from .graph import Graph, build
+from .limits import batch_limit_error, batch_rows_allowed
 from .runtime import _buffers, run_stage
 
 # -- losses ------------------------------------------------------------------------------------
@@ -303,6 +304,8 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     history, best, best_loss, waited = [], None, np.inf, 0
     last_good = [t.value.copy() for t in tensors]
     bs = min(cfg.batch_size, len(tr_idx))
+    if bs > batch_rows_allowed(plan, training=True):  # buffers are batch x all stage widths, twice
+        raise batch_limit_error(plan, bs, training=True, where="train.batch_size")
     if cfg.shuffle is False:
         tr_idx = np.sort(tr_idx)
     for epoch in range(1, epochs + 1):

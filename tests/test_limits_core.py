@@ -69,3 +69,53 @@ def test_random_pairs_blocked_is_exact_and_uniform(monkeypatch):
     # each index is chosen with probability 1/2: 200 draws give 100 +- 7 (5 sigma bound ~ 35)
     assert abs(counts - 100).max() < 40
     assert random_pairs(pop, k, 3).tolist() == random_pairs(pop, k, 3).tolist()
+
+
+_TINY = """\
+nngraph: 1
+name: tiny
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 8, activation: tanh}
+  - {name: y, role: output, size: 3, activation: softmax}
+edges:
+  - {from: x, to: h, init: {name: normal, std: 0.5, seed: 1}}
+  - {from: h, to: y, init: {name: normal, std: 0.5, seed: 2}}
+data: {source: blobs, samples: 150, seed: 2}
+train: {loss: cross_entropy, optimizer: adam, epochs: 1,
+        batch_size: 16}
+"""
+# 2 + 8 + 3 = 13 neurons in all stages, float32: 52 bytes a row to run, 104 to train
+
+
+def test_forward_over_the_batch_limit_runs_in_exact_chunks(tmp_path, monkeypatch):
+    from nngraph.compile import compile
+    p = tmp_path / "tiny.yaml"
+    p.write_text(_TINY)
+    x = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
+    expected = compile(p, use_file=False).forward(x)
+    monkeypatch.setenv("NNGRAPH_MAX_BATCH_BYTES", str(52 * 10))
+    plan = compile(p, use_file=False)
+    assert np.array_equal(plan.forward(x[:10]), expected[:10])   # N rows: one batch
+    assert np.array_equal(plan.forward(x[:11]), expected[:11])   # N + 1: two chunks, same numbers
+    assert np.array_equal(plan.forward(x), expected)
+    monkeypatch.setenv("NNGRAPH_MAX_BATCH_BYTES", "51")  # not even one row fits
+    plan = compile(p, use_file=False)
+    with pytest.raises(NNGraphError, match=r"tiny.yaml: a batch of 1 rows needs 1 x 13 neurons .* over the limit "
+                       r"of 51 bytes .*NNGRAPH_MAX_BATCH_BYTES"):
+        plan.forward(x[:1])
+
+
+@pytest.mark.parametrize("limit, ok", [(104 * 16, True), (104 * 16 - 1, False)])
+def test_training_batch_bounded_before_allocation(tmp_path, monkeypatch, limit, ok):
+    from nngraph.training import train
+    p = tmp_path / "tiny.yaml"
+    p.write_text(_TINY)
+    monkeypatch.setenv("NNGRAPH_MAX_BATCH_BYTES", str(limit))
+    if ok:
+        train(p)
+        return
+    with pytest.raises(NNGraphError, match=r"tiny.yaml:12:21: train.batch_size: a batch of 16 rows needs 16 x 13 "
+                       r"neurons .* x 2 = 1,664 bytes of activations and gradients, over the limit of 1,663 bytes "
+                       r"\(at most 15 rows\).*NNGRAPH_MAX_BATCH_BYTES"):
+        train(p)
