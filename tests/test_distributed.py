@@ -318,3 +318,20 @@ def test_population_example_scores_every_genome(capsys):
     population = [example.genome(rng, int(rng.integers(1, 6))) for _ in range(12)]
     assert scores == [example.fitness(compile(g)) for g in population]
     assert "12 networks evaluated" in capsys.readouterr().out
+
+
+def test_without_dask_the_commands_say_what_to_install(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(D.ClusterError, match=r'pip install "nngraph\[distributed\]"'):
+        with D.connect("local:2"):
+            pass
+
+
+def test_import_nngraph_and_the_cli_stay_free_of_dask():
+    import subprocess
+    import sys
+
+    code = ("import sys, nngraph, nngraph.stream, nngraph.distributed, nngraph.cli; "
+            "print(sorted(m for m in ('dask', 'distributed', 'zarr') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
