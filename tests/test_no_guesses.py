@@ -170,3 +170,21 @@ def test_run_suggests_inputs_that_work(tmp_path):
     assert code == 2 and "(e.g. --input meal=1,1,1)" in err
     code, out, err = cli("run", spec, "--input", "meal=1,1,1")
     assert code == 0 and np.isclose(float(out.split("│")[-2]), 6.0)
+
+
+def test_inspect_counts_the_stages_it_shows(tmp_path):
+    spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}"))
+    code, out, err = cli("inspect", spec)
+    assert code == 0 and "fast-food: 2 stages, stage 0 the inputs (float32)" in out and "│     1 │" in out
+
+
+def test_draw_open_without_a_display_says_where_the_file_is(tmp_path, monkeypatch):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("needs Graphviz's dot")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}"))
+    code, out, err = cli("draw", spec, "-o", tmp_path / "n.svg", "--open")
+    assert code == 0 and f"--open: no display here (DISPLAY is not set); the diagram is at {tmp_path / 'n.svg'}" in err
