@@ -15,6 +15,7 @@ class Optimizer:
         self.c = config
         self.params = params
         self.t = 0
+        self.lr = config.learning_rate  # the schedule sets it before each epoch
         self.state = [[np.zeros_like(p) for _ in range(self._slots())] for p in params]
         self.scratch = [np.empty_like(p) for p in params]
 
@@ -22,7 +23,7 @@ class Optimizer:
         return {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}[self.c.name]
 
     def step(self, grads: list):
-        c, lr = self.c, self.c.learning_rate
+        c, lr = self.c, self.lr
         self.t += 1
         for p, g, s, tmp in zip(self.params, grads, self.state, self.scratch):
             if c.name == "sgd":

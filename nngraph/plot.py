@@ -25,6 +25,12 @@ def plot_history(history: list, path, title: str = "") -> None:
         ax.plot(epochs, [r.get("val_loss") for r in history], marker="o", label="validation loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
+    rates = [r.get("learning_rate") for r in history]
+    if len(set(rates)) > 1:  # a schedule: its rate on a second axis
+        twin = ax.twinx()
+        twin.plot(epochs, rates, color="C7", linestyle="--", label="learning rate")
+        twin.set_ylabel("learning rate")
+        twin.legend(loc="upper center")
     ax.legend()
     ax.grid(alpha=0.3)
     if has_acc:

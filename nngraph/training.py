@@ -8,167 +8,19 @@ absent, frozen ones stay put), so there is no second model to keep in step.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import FROM_INPUT, NOT_DIFFERENTIABLE, grad as activation_grad, grad_from_z
+from .activations import NOT_DIFFERENTIABLE
+from .backprop import (Tensor, _fused_segments, backward, loss_grad, loss_value, output_grad,  # noqa: F401
+                       trainable_tensors)
 from .compile import Plan, compile
 from .optimizers import Optimizer
 from .errors import DataError, TrainingError
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
+from .regularizers import add_penalties, clip_by_norm
 from .runtime import _buffers, run_stage
-
-# -- losses ------------------------------------------------------------------------------------
-
-
-def loss_value(name: str, out: np.ndarray, target: np.ndarray) -> float:
-    """Mean loss over the batch. ``target`` has the output's shape (one-hot for classes)."""
-    n = out.shape[0]
-    eps = 1e-12 if out.dtype == np.float64 else 1e-7
-    if name == "mse":
-        return float(np.mean((out - target) ** 2))
-    if name == "cross_entropy":
-        return float(-np.sum(target * np.log(np.clip(out, eps, 1.0))) / n)
-    if name == "binary_cross_entropy":
-        p = np.clip(out, eps, 1 - eps)
-        return float(-np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)))
-    raise KeyError(name)
-
-
-def loss_grad(name: str, out: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """dL/d(output activations)."""
-    n = out.shape[0]
-    eps = 1e-12 if out.dtype == np.float64 else 1e-7
-    if name == "mse":
-        return 2.0 * (out - target) / out.size
-    if name == "cross_entropy":
-        return -target / np.clip(out, eps, 1.0) / n
-    if name == "binary_cross_entropy":
-        p = np.clip(out, eps, 1 - eps)
-        return (p - target) / (p * (1 - p)) / out.size
-    raise KeyError(name)
-
-
-# -- gradients ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Tensor:
-    """A trainable array of the plan (a dense block, a CSR block's data, or a stage's bias)."""
-
-    value: np.ndarray
-    keep: np.ndarray | None  # 1 where trainable and present, 0 elsewhere (None: all)
-    weight: bool  # L2 applies to weights, not biases
-
-
-def trainable_tensors(plan: Plan) -> list:
-    out = []
-    for st in plan.stages[1:]:
-        for b in st.blocks:
-            keep = None
-            if b.sparse:
-                if b.frozen is not None:
-                    keep = (~b.frozen).astype(plan.dtype)
-                out.append(Tensor(b.W.data, keep, True))
-            else:
-                if b.mask is not None or b.frozen is not None:
-                    k = np.ones(b.W.shape, dtype=bool) if b.mask is None else b.mask.copy()
-                    if b.frozen is not None:
-                        k &= ~b.frozen
-                    keep = k.astype(plan.dtype)
-                out.append(Tensor(b.W, keep, True))
-        keep = None if st.bias_frozen is None else (~st.bias_frozen).astype(plan.dtype)
-        out.append(Tensor(st.bias, keep, False))
-    return out
-
-
-def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict) -> list:
-    """Gradients of every trainable tensor (order of :func:`trainable_tensors`).
-
-    ``d_out``: dL/d(output activations), or for ``fused`` output segments dL/dz directly.
-    """
-    batch = acts[0].shape[0]
-    dA = [None] + [np.zeros((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]
-    at = 0
-    for (name, size), where in zip(plan.outputs, plan._out_index):
-        for s, cols, local in where:
-            if local is None:
-                dA[s][:, cols] += d_out[:, at:at + size]
-            else:
-                dA[s][:, cols] += d_out[:, at + local]
-        at += size
-    grads_by_stage = {}
-    transposed = {}  # each source stage's activations, transposed once for its sparse blocks
-    for st in reversed(plan.stages[1:]):
-        A, dZ = acts[st.index], dA[st.index]
-        if st.index in masks:  # dropout: A = f(z) * m, so dL/df = dL/dA * m and f(z) = A / m
-            m = masks[st.index]
-            dZ *= m
-            A = np.divide(A, m, out=np.zeros_like(A), where=m > 0)
-        for name, alpha, lo, hi in st.segments:
-            if (st.index, lo) in fused or name == "linear":
-                continue
-            if name in FROM_INPUT:
-                dZ[:, lo:hi] = grad_from_z(name, _weighted_sums(st, acts, lo, hi), dZ[:, lo:hi])
-            else:
-                dZ[:, lo:hi] = activation_grad(name, A[:, lo:hi], dZ[:, lo:hi], alpha)
-        block_grads = []
-        dZT = None
-        for b in st.blocks:
-            src = acts[b.src] if b.rows is None else acts[b.src][:, b.rows]
-            if b.sparse:  # b.W holds W transposed: (stage width, source columns)
-                if dZT is None:
-                    dZT = np.ascontiguousarray(dZ.T)
-                if b.src not in transposed:
-                    transposed[b.src] = np.ascontiguousarray(acts[b.src].T)
-                AT = transposed[b.src] if b.rows is None else transposed[b.src][b.rows]
-                g = _sparse_weight_grad(b, AT, dZT)
-                if b.src > 0:
-                    back = (b.W.T @ dZT).T
-            else:
-                g = src.T @ dZ
-                if b.src > 0:
-                    back = dZ @ b.W.T
-            if b.src > 0:
-                if b.rows is None:
-                    dA[b.src] += back
-                else:
-                    dA[b.src][:, b.rows] += back
-            block_grads.append(g)
-        grads_by_stage[st.index] = block_grads + [dZ.sum(axis=0)]
-    out = []
-    for st in plan.stages[1:]:
-        out += grads_by_stage[st.index]
-    return out
-
-
-def _weighted_sums(stage, acts, lo, hi):
-    """The stage's weighted sums z for columns lo:hi, recomputed from its inputs (the activations
-    the forward pass read, dropout applied) for derivatives that need z itself."""
-    z = np.zeros((acts[0].shape[0], hi - lo), dtype=acts[0].dtype)
-    for b in stage.blocks:
-        src = acts[b.src] if b.rows is None else acts[b.src][:, b.rows]
-        z += (b.W[lo:hi] @ src.T).T if b.sparse else src @ b.W[:, lo:hi]
-    if stage.bias is not None:
-        z += stage.bias[lo:hi]
-    return z
-
-
-def _sparse_weight_grad(block, AT, dZT, chunk_elems=1 << 22):
-    """dL/dW at the stored entries only: sum over the batch of A[:, i] * dZ[:, j], in chunks so
-    the gathered rows never exceed ``chunk_elems`` numbers."""
-    if not hasattr(block, "_coo"):
-        W = block.W
-        block._coo = (W.indices.astype(np.int64), np.repeat(np.arange(W.shape[0]), np.diff(W.indptr)))
-    src, dst = block._coo
-    out = np.empty(len(src), dtype=AT.dtype)
-    step = max(1, chunk_elems // max(AT.shape[1], 1))
-    for k in range(0, len(src), step):
-        out[k:k + step] = np.einsum("kb,kb->k", AT[src[k:k + step]], dZT[dst[k:k + step]])
-    return out
-
 
 # -- the training loop -------------------------------------------------------------------------
 
@@ -244,137 +96,287 @@ def _check_epochs(epochs):
 
 
 def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | None = None, dtype=np.float32,
-          plan: Plan | None = None, threads: int | None = None):
+          plan: Plan | None = None, threads: int | None = None, resume: bool = False):
     """Train the network a spec declares; return ``(plan, history)``.
 
     Parameters
     ----------
     spec : Spec, Graph, path or text
         Must have a ``train`` section.
-    data : Dataset, optional
-        Default: :func:`nngraph.data.load_data` of the spec.
+    data : Dataset or tuple of arrays, optional
+        ``(X, y)`` or ``(X, y, X_test, y_test)``; default: :func:`nngraph.data.load_data` of the spec.
     epochs : int, optional
         Overrides ``train.epochs``.
     callbacks : Callbacks, optional
     plan : Plan, optional
         Continue from this plan's parameters instead of the spec's initial values.
+    threads : int, optional
+        Limit the BLAS threads while training (needs threadpoolctl; refused without it).
+    resume : bool
+        Continue from the newest checkpoint of ``train.checkpoint`` (from the start if there is none).
 
     Returns
     -------
     plan : Plan
         With the trained (or, with early stopping, the best) parameters.
     history : list of dict
-        Per epoch: epoch, loss, val_loss, val_accuracy (classifiers), seconds.
+        Per epoch: epoch, learning_rate, loss, val_loss, val_accuracy (classifiers), seconds.
 
     Raises
     ------
     TrainingError
-        No train section, an untrainable activation, a loss that does not fit the outputs, or a
-        non-finite loss (the message names epoch and step; the plan keeps the last good values).
+        No train section, an untrainable activation, a loss that does not fit the outputs, a
+        non-finite loss (the message names epoch and step; the plan keeps the last good values),
+        or an interruption (Ctrl-C: the message names the last checkpoint).
     """
+<<<<<<< HEAD
     _check_epochs(epochs)
+=======
+    from .spec import load
+
+    if not isinstance(spec, Graph) and not hasattr(spec, "train"):
+        spec = load(spec)
+>>>>>>> 5ec88ad (Training: L1, max-norm and gradient clipping; learning-rate schedules with warm-up; checkpoints that resume bit for bit; --log, --resume, short piped output)
     graph = spec if isinstance(spec, Graph) else build(spec)
+    if threads is not None:
+        return _with_threads(threads, lambda: train(graph, data, epochs=epochs, callbacks=callbacks, dtype=dtype,
+                                                    plan=plan, resume=resume))
     cfg = graph.spec.train
     if cfg is None:
         raise TrainingError("the spec has no 'train' section; add e.g. train: {loss: cross_entropy, epochs: 5}")
     check_trainable(graph, cfg.loss)
-    if data is None:
-        from .data import load_data
-
-        data = load_data(graph.spec)
+    data = as_dataset(graph.spec, data)
     if plan is None:
         plan = compile(graph, dtype=dtype, use_file=False)
     if data.x_train.shape[1] != plan.input_width:
         raise DataError(f"the data has {data.x_train.shape[1]} features per sample; the network has "
                         f"{plan.input_width} inputs ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
+<<<<<<< HEAD
     epochs = cfg.epochs if epochs is None else epochs
     callbacks = callbacks or Callbacks()
     rng = np.random.default_rng(cfg.seed)
+=======
+    run = _Run(plan, cfg, data, epochs or cfg.epochs, callbacks or Callbacks())
+    if resume:
+        run.resume()
+    try:
+        run.loop()
+    except KeyboardInterrupt:
+        run.restore_last_good()
+        where = (f"the last checkpoint is {run.last_checkpoint}; continue with --resume" if run.last_checkpoint
+                 else "no checkpoint was written (add train.checkpoint: {every: 1} to keep one)")
+        error = TrainingError(f"interrupted during epoch {run.epoch}; {where}")
+        error.plan, error.history, error.exit_code = plan, run.history, 130
+        raise error from None
+    run.finish()
+    return plan, run.history
+>>>>>>> 5ec88ad (Training: L1, max-norm and gradient clipping; learning-rate schedules with warm-up; checkpoints that resume bit for bit; --log, --resume, short piped output)
 
-    x_all = np.ascontiguousarray(data.x_train, dtype=plan.dtype)
-    t_all = targets_for(plan, data.y_train, data.classes)
-    n_val = int(round(len(x_all) * cfg.validation_split)) if len(x_all) >= 10 else 0
-    order = rng.permutation(len(x_all))
-    val_idx, tr_idx = order[:n_val], order[n_val:]
-    x_val, y_val = x_all[val_idx], data.y_train[val_idx]
 
-    tensors = trainable_tensors(plan)
-    opt = Optimizer(cfg.optimizer, [t.value for t in tensors])
-    fused = _fused_segments(plan, cfg.loss)
-    history, best, best_loss, waited = [], None, np.inf, 0
-    last_good = [t.value.copy() for t in tensors]
-    bs = min(cfg.batch_size, len(tr_idx))
-    if bs > batch_rows_allowed(plan, training=True):  # buffers are batch x all stage widths, twice
-        raise batch_limit_error(plan, bs, training=True, where="train.batch_size")
-    if cfg.shuffle is False:
-        tr_idx = np.sort(tr_idx)
-    for epoch in range(1, epochs + 1):
+def _with_threads(threads: int, fn):
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise TrainingError(f"threads must be a whole number of at least 1, not {threads!r}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise TrainingError("train(threads=...) needs threadpoolctl to limit the BLAS threads: pip install "
+                            "'nngraph[train]' (or set OMP_NUM_THREADS before starting Python)") from None
+    with threadpool_limits(limits=threads):
+        return fn()
+
+
+def as_dataset(spec, data):
+    """A :class:`~nngraph.data.Dataset` from ``None`` (the spec's data), a Dataset, or arrays."""
+    from .data import Dataset, load_data
+
+    if data is None:
+        return load_data(spec)
+    if isinstance(data, Dataset):
+        return data
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
+        raise DataError("data must be a Dataset, (X, y) or (X, y, X_test, y_test)")
+    arrays = [np.asarray(a) for a in data]
+    for name, a in zip(("X", "y", "X_test", "y_test"), arrays):
+        if a.dtype.kind not in "biuf" or not np.all(np.isfinite(a)):
+            raise DataError(f"data {name} must hold finite numbers")
+    x, y = arrays[0], arrays[1]
+    xt, yt = (arrays[2], arrays[3]) if len(arrays) == 4 else (x[:0], y[:0])
+    x, xt = (a.reshape(len(a), -1) if a.ndim != 2 else a for a in (x, xt))
+    if len(x) != len(y) or len(xt) != len(yt):
+        raise DataError(f"X and y differ in length ({len(x)} and {len(y)}, test {len(xt)} and {len(yt)})")
+    classes = None
+    if spec.train is not None and spec.train.loss != "mse" and y.ndim == 1:
+        if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)) or (len(y) and y.min() < 0):
+            raise DataError("y must hold class indices 0, 1, ... for a classification loss")
+        y, yt = y.astype(np.int64), yt.astype(np.int64)
+        k = int(max(y.max(initial=0), yt.max(initial=0))) + 1
+        classes = [str(i) for i in range(max(k, 2))]
+    return Dataset(x, y, xt, yt, f"arrays: {len(x):,} training and {len(xt):,} test samples", classes=classes)
+
+
+class _Run:
+    """One training run's state, epoch by epoch; everything a checkpoint must hold is here."""
+
+    def __init__(self, plan, cfg, data, epochs, callbacks):
+        from .regularizers import MaxNorm
+        from .schedules import Schedule
+
+        self.plan, self.cfg, self.data, self.epochs, self.callbacks = plan, cfg, data, epochs, callbacks
+        self.rng = np.random.default_rng(cfg.seed)
+        self.x_all = np.ascontiguousarray(data.x_train, dtype=plan.dtype)
+        self.t_all = targets_for(plan, data.y_train, data.classes)
+        n = len(self.x_all)
+        self.n_val = int(round(n * cfg.validation_split)) if n >= 10 else 0
+        order = self.rng.permutation(n)
+        val_idx, self.tr_idx = order[:self.n_val], order[self.n_val:]
+        self.x_val, self.y_val = self.x_all[val_idx], data.y_train[val_idx]
+        if cfg.shuffle is False:
+            self.tr_idx = np.sort(self.tr_idx)
+        self.tensors = trainable_tensors(plan)
+        self.opt = Optimizer(cfg.optimizer, [t.value for t in self.tensors])
+        self.schedule = Schedule(cfg.optimizer.schedule, cfg.optimizer.learning_rate, epochs)
+        self.max_norm = MaxNorm(plan, self.tensors, cfg.max_norm) if cfg.max_norm else None
+        self.scratch = [np.empty_like(t.value) for t in self.tensors] if cfg.l1 else None
+        self.fused = _fused_segments(plan, cfg.loss)
+        self.history, self.best, self.best_loss, self.waited = [], None, np.inf, 0
+        self.last_good = [t.value.copy() for t in self.tensors]
+        self.bs = min(cfg.batch_size, len(self.tr_idx))
+        if self.bs > batch_rows_allowed(plan, training=True):  # buffers are batch x all stage widths, twice
+            raise batch_limit_error(plan, self.bs, training=True, where="train.batch_size")
+        self.epoch, self.first, self.last_checkpoint = 0, 1, None
+        self.stopped = False
+
+    def loop(self):
+        for epoch in range(self.first, self.epochs + 1):
+            self.epoch = epoch
+            record = self.one_epoch(epoch)
+            self.history.append(record)
+            self.callbacks.epoch_end(record)
+            for t, v in zip(self.tensors, self.last_good):
+                v[...] = t.value
+            self.schedule.observe(epoch, record.get("val_loss"))
+            self.stopped = self.early_stop(record)
+            ck = self.cfg.checkpoint
+            if ck is not None and (epoch % ck.every == 0 or epoch == self.epochs or self.stopped):
+                self.write_checkpoint(epoch)
+            if self.stopped:
+                break
+
+    def one_epoch(self, epoch):
         start = time.perf_counter()
-        idx = tr_idx[rng.permutation(len(tr_idx))] if cfg.shuffle else tr_idx
-        steps = (len(tr_idx) + bs - 1) // bs
-        callbacks.epoch_start(epoch, steps)
-        total, seen = 0.0, 0
+        self.opt.lr = rate = self.schedule.rate(epoch)
+        idx = self.tr_idx[self.rng.permutation(len(self.tr_idx))] if self.cfg.shuffle else self.tr_idx
+        bs = self.bs
+        steps = (len(idx) + bs - 1) // bs
+        self.callbacks.epoch_start(epoch, steps)
+        total, seen, correct = 0.0, 0, 0
         for step in range(steps):
             sel = idx[step * bs:(step + 1) * bs]
-            xb, tb = x_all[sel], t_all[sel]
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below
-                loss = _step(plan, tensors, opt, xb, tb, cfg, fused, rng)
+                loss, out = _step(self, self.x_all[sel], self.t_all[sel])
+            if self.data.classes is not None:
+                correct += int(np.sum(_predicted(out) == _predicted(self.t_all[sel])))
             if not np.isfinite(loss):
-                for t, v in zip(tensors, last_good):
-                    t.value[...] = v
+                self.restore_last_good()
                 error = TrainingError(f"the loss became {loss} at epoch {epoch}, step {step + 1}; training stopped "
                                       "and the parameters of the last good epoch were kept (nothing was written); "
                                       "lower the learning rate")
-                error.plan, error.history = plan, history
+                error.plan, error.history = self.plan, self.history
                 raise error
             total += loss * len(sel)
             seen += len(sel)
-            callbacks.step(epoch, step + 1, loss)
-        record = {"epoch": epoch, "loss": total / max(seen, 1)}
-        if n_val:
-            ev = evaluate(plan, x_val, y_val, data.classes, cfg.loss)
+            self.callbacks.step(epoch, step + 1, loss)
+        record = {"epoch": epoch, "learning_rate": rate, "loss": total / max(seen, 1)}
+        if self.data.classes is not None:
+            record["accuracy"] = correct / max(seen, 1)  # on the minibatches, as they were trained
+        if self.n_val:
+            ev = evaluate(self.plan, self.x_val, self.y_val, self.data.classes, self.cfg.loss)
             record["val_loss"] = ev["loss"]
             if "accuracy" in ev:
                 record["val_accuracy"] = ev["accuracy"]
         record["seconds"] = time.perf_counter() - start
-        history.append(record)
-        callbacks.epoch_end(record)
-        for t, v in zip(tensors, last_good):
-            v[...] = t.value
-        if cfg.early_stopping is not None and n_val:
-            es = cfg.early_stopping
-            if record["val_loss"] < best_loss - es.min_delta:
-                best_loss, waited = record["val_loss"], 0
-                if es.restore_best:
-                    best = [t.value.copy() for t in tensors]
-            else:
-                waited += 1
-                if waited >= es.patience:
-                    record["stopped_early"] = True
-                    break
-    if best is not None:
-        for t, v in zip(tensors, best):
+        return record
+
+    def early_stop(self, record) -> bool:
+        es = self.cfg.early_stopping
+        if es is None or not self.n_val:
+            return False
+        if record["val_loss"] < self.best_loss - es.min_delta:
+            self.best_loss, self.waited = record["val_loss"], 0
+            if es.restore_best:
+                self.best = [t.value.copy() for t in self.tensors]
+            return False
+        self.waited += 1
+        if self.waited >= es.patience:
+            record["stopped_early"] = True
+            return True
+        return False
+
+    def restore_last_good(self):
+        for t, v in zip(self.tensors, self.last_good):
             t.value[...] = v
+<<<<<<< HEAD
     plan.params_origin = "trained"
     plan.untrained = []
     return plan, history
+=======
+
+    def finish(self):
+        if self.best is not None:
+            for t, v in zip(self.tensors, self.best):
+                t.value[...] = v
+        self.plan.params_origin = "trained"
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def write_checkpoint(self, epoch):
+        from . import checkpoint
+
+        arrays = {f"param_{i}": t.value for i, t in enumerate(self.tensors)}
+        for i, slots in enumerate(self.opt.state):
+            arrays.update({f"opt_{i}_{k}": s for k, s in enumerate(slots)})
+        if self.best is not None:
+            arrays.update({f"best_{i}": b for i, b in enumerate(self.best)})
+        meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
+                "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
+                "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
+                "fingerprint": checkpoint.fingerprint(self.plan.spec, self.plan.dtype)}
+        folder = checkpoint.directory(self.plan.graph)
+        self.last_checkpoint = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
+        getattr(self.callbacks, "checkpoint", lambda path: None)(self.last_checkpoint)
+
+    def resume(self):
+        from . import checkpoint
+
+        path = checkpoint.latest(checkpoint.directory(self.plan.graph))
+        if path is None:
+            getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
+            return
+        arrays, meta = checkpoint.load(path)
+        if meta.get("fingerprint") != checkpoint.fingerprint(self.plan.spec, self.plan.dtype):
+            raise TrainingError(f"{path} was written for a different spec or dtype (only train.epochs may "
+                                "change between a run and its resumption); delete the checkpoints to start over")
+        for i, t in enumerate(self.tensors):
+            t.value[...] = arrays[f"param_{i}"]
+        for i, slots in enumerate(self.opt.state):
+            for k, s in enumerate(slots):
+                s[...] = arrays[f"opt_{i}_{k}"]
+        if meta["has_best"]:
+            self.best = [arrays[f"best_{i}"].copy() for i in range(len(self.tensors))]
+        self.opt.t = meta["opt_t"]
+        self.rng.bit_generator.state = meta["rng"]
+        self.schedule.restore(meta["schedule"])
+        self.best_loss, self.waited, self.history = meta["best_loss"], meta["waited"], meta["history"]
+        self.last_good = [t.value.copy() for t in self.tensors]
+        self.epoch = self.first = meta["epoch"] + 1
+        self.last_checkpoint = path
+        if meta.get("stopped"):
+            self.first = self.epochs + 1  # it had stopped early: nothing left to do
+        getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])
+>>>>>>> 5ec88ad (Training: L1, max-norm and gradient clipping; learning-rate schedules with warm-up; checkpoints that resume bit for bit; --log, --resume, short piped output)
 
 
-def _fused_segments(plan: Plan, loss: str) -> dict:
-    """Output segments whose loss gradient w.r.t. z is taken directly (softmax+CE, sigmoid+BCE)."""
-    fused = {}
-    pair = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss)
-    feeds = {c.src for c in plan.graph.connections}
-    for node, where in zip(plan.graph.outputs, plan._out_index):
-        if node.activation[0] != pair or node.index in feeds or len(where) != 1 or where[0][2] is not None:
-            continue
-        s, cols, _ = where[0]
-        if any(lo == cols.start and hi == cols.stop for _, _, lo, hi in plan.stages[s].segments):
-            fused[(s, cols.start)] = True  # the node is exactly one activation segment
-    return fused
-
-
-def _step(plan, tensors, opt, xb, tb, cfg, fused, rng) -> float:
+def _step(run, xb, tb) -> float:
+    plan, cfg, tensors = run.plan, run.cfg, run.tensors
     acts = _buffers(plan, xb.shape[0])
     acts[0] = xb
     masks, transposed = {}, {}
@@ -382,42 +384,29 @@ def _step(plan, tensors, opt, xb, tb, cfg, fused, rng) -> float:
         run_stage(st, acts, acts[st.index], transposed)
         if st.dropout is not None:
             keep = 1.0 - st.dropout
-            m = (rng.random(acts[st.index].shape) < keep).astype(plan.dtype) / keep.astype(plan.dtype)
+            m = (run.rng.random(acts[st.index].shape) < keep).astype(plan.dtype) / keep.astype(plan.dtype)
             m[:, st.dropout == 0] = 1
             acts[st.index] *= m
             masks[st.index] = m
     out = plan.gather_outputs(acts)
     loss = loss_value(cfg.loss, out, tb)
-    d_out = output_grad(plan, cfg.loss, out, tb, fused)
-    grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), fused, masks)
-    if cfg.l2:
-        for t, g in zip(tensors, grads):
-            if t.weight:
-                g += cfg.l2 * t.value
+    d_out = output_grad(plan, cfg.loss, out, tb, run.fused)
+    grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), run.fused, masks)
+    if cfg.l1 or cfg.l2:
+        add_penalties(tensors, grads, cfg.l1, cfg.l2, run.scratch)
     for t, g in zip(tensors, grads):
         if t.keep is not None:
             g *= t.keep
-    opt.step(grads)
-    return loss
+    if cfg.clip_norm:
+        clip_by_norm(grads, cfg.clip_norm)
+    run.opt.step(grads)
+    if run.max_norm is not None:
+        run.max_norm.apply()
+    return loss, out
 
 
-def output_grad(plan, loss: str, out: np.ndarray, target: np.ndarray, fused: dict) -> np.ndarray:
-    """The gradient handed to :func:`backward`: dL/dz for fused output segments, dL/da elsewhere.
+def _predicted(out: np.ndarray) -> np.ndarray:
+    """Class indices from outputs (or one-hot targets): argmax, or > 0.5 for one output."""
+    return out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(np.int64)
 
-    Fused softmax + cross-entropy: dL/dz = (a * sum(t) - t) / batch per node (a - t for one-hot
-    targets); fused sigmoid + binary cross-entropy: (a - t) / size. Both are exact and stable.
-    """
-    d = loss_grad(loss, out, target)
-    if not fused:
-        return d
-    at = 0
-    for (name, size), where in zip(plan.outputs, plan._out_index):
-        s, cols, local = where[0]
-        if local is None and (s, cols.start) in fused:
-            a, t = out[:, at:at + size], target[:, at:at + size]
-            if loss == "cross_entropy":
-                d[:, at:at + size] = (a * t.sum(axis=1, keepdims=True) - t) / out.shape[0]
-            else:
-                d[:, at:at + size] = (a - t) / out.size
-        at += size
-    return d
+

@@ -21,6 +21,8 @@ def _training_options(f):
     f = click.option("--plot", type=click.Path(dir_okay=False), help="Write training curves to a PNG.")(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")(f)
     f = click.option("--no-save", is_flag=True, help="Do not write the parameters file.")(f)
+    f = click.option("--log", "log_file", type=click.Path(dir_okay=False),
+                     help="Write one row per epoch to a .csv or .jsonl file.")(f)
     return f
 
 
@@ -38,7 +40,7 @@ def _training_options(f):
 @cluster_option
 @_training_options
 def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, epochs,
-        sets, plot, as_json, no_save):
+        sets, plot, as_json, no_save, log_file):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
     from .. import load
     from ..graph import build
@@ -68,7 +70,7 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, un
     pfile = parameters_path(graph)
     trained = pfile is not None and pfile.exists()
     if s.train is not None and (retrain or not trained):
-        return _train_and_report(graph, epochs, plot, as_json, no_save, dtype)
+        return _train_and_report(graph, epochs, plot, as_json, no_save, dtype, log_file=log_file)
     if plot:
         raise click.UsageError(f"--plot draws training curves, and this run does not train ({terminal(s.parameters)} is "
                                "already trained): add --retrain to train again and plot")
@@ -120,8 +122,9 @@ def _refuse_untrained(plan, untrained_ok, spec_path):
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--float64", is_flag=True, help="Train in float64.")
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint (train.checkpoint).")
 @_training_options
-def train(spec, float64, epochs, sets, plot, as_json, no_save):
+def train(spec, float64, resume, epochs, sets, plot, as_json, no_save, log_file):
     """Train the spec's network (from its initial weights) and write its parameters file."""
     from .. import load
     from ..graph import build
@@ -130,7 +133,8 @@ def train(spec, float64, epochs, sets, plot, as_json, no_save):
     s = load(spec)
     if sets:
         s = with_overrides(s, sets)
-    _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32")
+    _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32",
+                      resume=resume, log_file=log_file)
 
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained_ok=False, spec_path=None):
@@ -183,6 +187,7 @@ class _RichProgress:
                                  MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
                                  TimeElapsedColumn(), console=self.console, transient=True, disable=quiet)
         self.task = None
+        self.log, self.varying_rate, self.last_checkpoint = None, False, None
 
     def epoch_start(self, epoch, steps):
         if self.task is None:
@@ -194,22 +199,73 @@ class _RichProgress:
         self.progress.update(self.task, completed=step, loss=loss)
 
     def epoch_end(self, r):
-        if self.quiet:
+        if self.log is not None:
+            self.log.write(r)
+        if self.quiet or not self._shown(r):
             return
         parts = [f"epoch {r['epoch']:>3}", f"loss {r['loss']:.4f}"]
+        if "accuracy" in r:
+            parts.append(f"acc {r['accuracy']:.2%}")
         if "val_loss" in r:
             parts.append(f"val_loss {r['val_loss']:.4f}")
         if "val_accuracy" in r:
             parts.append(f"val_acc {r['val_accuracy']:.2%}")
+        if self.varying_rate:
+            parts.append(f"lr {r['learning_rate']:.3g}")
         parts.append(f"{r['seconds']:.2f}s")
         self.progress.console.print("  ".join(parts))
+
+    def _shown(self, r):
+        """At most ~20 epoch lines: every N-th epoch, the last one, and an early stop."""
+        every = max(1, -(-self.epochs // 20))
+        return r["epoch"] % every == 0 or r["epoch"] in (1, self.epochs) or r.get("stopped_early")
+
+    def checkpoint(self, path):
+        self.last_checkpoint = path
+
+    def resumed(self, path, epoch):
+        if not self.quiet:
+            self.console.print(f"resumed after epoch {epoch} from {rich_text(str(path))}" if path else
+                               "no checkpoint to resume from: starting at epoch 1")
 
     def close(self):
         if self.task is not None:
             self.progress.stop()
+        if self.log is not None:
+            self.log.close()
 
 
-def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
+class _EpochLog:
+    """``--log run.csv`` or ``run.jsonl``: one row per epoch, flushed as it ends."""
+
+    def __init__(self, path):
+        from pathlib import Path
+
+        self.path = Path(path)
+        if self.path.suffix.lower() not in (".csv", ".jsonl"):
+            raise click.UsageError(f"--log writes .csv or .jsonl files, not '{self.path.suffix or path}'")
+        self.file = open(self.path, "w", encoding="utf-8", newline="")
+        self.columns = None
+
+    def write(self, r):
+        row = {k: v for k, v in r.items() if k != "stopped_early"}
+        if self.path.suffix.lower() == ".jsonl":
+            self.file.write(json.dumps(row) + "\n")
+        else:
+            import csv
+
+            if self.columns is None:
+                self.columns = list(row)
+                self.writer = csv.DictWriter(self.file, self.columns, extrasaction="ignore")
+                self.writer.writeheader()
+            self.writer.writerow(row)
+        self.file.flush()
+
+    def close(self):
+        self.file.close()
+
+
+def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False, log_file=None):
     from ..data import load_data
     from ..io import check_output_path
     from ..params import check_writable, parameters_path
@@ -222,12 +278,16 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
         check_writable(target, spec.parameters)
     if plot:
         check_output_path(plot, "--plot")
+    if log_file:
+        check_output_path(log_file, "--log")
     data = load_data(spec)
     if not as_json:
         err.print(f"data: {rich_text(data.description)}")
     bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
+    bar.varying_rate = spec.train.optimizer.schedule is not None
+    bar.log = _EpochLog(log_file) if log_file else None
     try:
-        plan, history = train(graph, data, epochs=epochs, callbacks=bar, dtype=dtype)
+        plan, history = train(graph, data, epochs=epochs, callbacks=bar, dtype=dtype, resume=resume)
     finally:
         bar.close()
     result = {"spec": spec.name, "data": data.description, "history": history}
@@ -241,6 +301,8 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
         result["plot"] = plot
     if target is not None and not no_save:
         result["parameters"] = plan.save(target)
+    if log_file:
+        result["log"] = log_file
     if as_json:
         click.echo(json.dumps(result, indent=2, default=float))
         return
@@ -251,6 +313,8 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype):
         err.print("parameters not saved: the spec names no 'parameters' file")
     if plot:
         err.print(f"training curves written to {rich_text(plot)}")
+    if log_file:
+        err.print(f"epoch log written to {rich_text(log_file)}")
 
 
 def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):

@@ -212,6 +212,30 @@ class Edge(Model):
         return self
 
 
+class Schedule(Model):
+    """How the learning rate changes from epoch to epoch (book ch. 4)."""
+
+    name: Literal["constant", "step", "exponential", "cosine", "plateau"] = Field(
+        description="constant; step (times gamma every step_size epochs); exponential (times gamma each epoch); "
+        "cosine (down to min_rate over period epochs); plateau (times factor when the validation loss "
+        "has not improved for patience epochs).")
+    warmup: Annotated[int, Field(ge=0, le=1_000_000)] = Field(0, description="Epochs of linear warm-up "
+                                                              "(rate * epoch / warmup) before the schedule starts.")
+    step_size: Annotated[int, Field(ge=1, le=1_000_000)] = Field(10, description="step: epochs between decays.")
+    gamma: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(0.5, description="step, exponential: decay factor.")
+    period: Optional[Annotated[int, Field(ge=1, le=1_000_000)]] = Field(None, description="cosine: epochs from the "
+                                                                        "full rate to min_rate (default: all epochs after warm-up).")
+    min_rate: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="cosine, plateau: lowest rate.")
+    factor: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(0.1, description="plateau: decay factor.")
+    patience: Annotated[int, Field(ge=1)] = Field(3, description="plateau: epochs without improvement before a decay.")
+    min_delta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="plateau: smallest improvement.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_string(cls, value):
+        return _named(value)
+
+
 class Optimizer(Model):
     """How gradients change the parameters."""
 
@@ -222,6 +246,7 @@ class Optimizer(Model):
     beta2: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.999, description="adam: decay of the second moment.")
     rho: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.9, description="rmsprop: decay of the squared-gradient average.")
     epsilon: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(1e-8, description="Added to denominators.")
+    schedule: Optional[Schedule] = Field(None, description="Learning-rate schedule (default constant).")
 
     @model_validator(mode="before")
     @classmethod
@@ -235,6 +260,15 @@ class EarlyStopping(Model):
     restore_best: bool = Field(True, description="Keep the weights of the best validation epoch.")
 
 
+class Checkpoint(Model):
+    """Periodic snapshots of the training state, so an interrupted run can resume (--resume)."""
+
+    every: Annotated[int, Field(ge=1, le=1_000_000)] = Field(1, description="Epochs between checkpoints.")
+    keep: Annotated[int, Field(ge=1, le=1000)] = Field(2, description="How many recent checkpoints to keep.")
+    directory: Optional[str] = Field(None, description="Folder of the checkpoints, relative to the spec's folder "
+                                     "(default: <name>.checkpoints).")
+
+
 class Train(Model):
     """How to train: loss, optimizer, minibatches, epochs, regularisation, seed."""
 
@@ -246,13 +280,24 @@ class Train(Model):
     validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         0.1, description="Fraction of the training data held out to validate after each epoch.")
     shuffle: bool = Field(True, description="Shuffle the training data each epoch.")
-    l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 penalty on weights (not biases).")
+    l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 penalty on weights (not biases): "
+                                                                  "adds l2/2 * sum(w^2) to the loss.")
+    l1: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L1 penalty on weights (not biases): "
+                                                                  "adds l1 * sum(|w|) to the loss.")
+    max_norm: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        None, description="Largest L2 norm of each neuron's incoming weights, enforced after every step (Keras MaxNorm).")
+    clip_norm: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        None, description="Rescale the gradient of all parameters together when its L2 norm exceeds this.")
+    checkpoint: Optional[Checkpoint] = Field(None, description="Write the training state every few epochs.")
     early_stopping: Optional[EarlyStopping] = Field(None, description="Stop when the validation loss stops improving.")
 
     @model_validator(mode="after")
     def _early_stopping_needs_validation(self):
         if self.early_stopping is not None and self.validation_split == 0:
             raise ValueError("early_stopping watches the validation loss: set validation_split above 0")
+        sched = self.optimizer.schedule
+        if sched is not None and sched.name == "plateau" and self.validation_split == 0:
+            raise ValueError("schedule plateau watches the validation loss: set validation_split above 0")
         return self
 
 

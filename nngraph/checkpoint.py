@@ -1,0 +1,85 @@
+"""Training checkpoints: the whole state of a run at the end of an epoch, so it can resume exactly.
+
+A checkpoint is an ``.npz`` (no pickle) holding the trainable arrays as they are in the plan,
+the optimizer's slots, the best-on-validation arrays (early stopping), and one JSON document with
+the epoch, the random generator's state, the optimizer's step count, the schedule's state, the
+history so far, and a fingerprint of the spec. Each is written to a temporary file and renamed
+into place, so a run killed at any moment leaves only whole checkpoints; the ``keep`` most recent
+are kept. Resuming from one, with the same spec and seed, gives bit for bit the parameters an
+uninterrupted run would have.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import TrainingError
+
+PATTERN = "epoch-*.npz"
+
+
+def directory(graph) -> Path:
+    """Where a spec's checkpoints go: ``train.checkpoint.directory`` or ``<name>.checkpoints``."""
+    from .spec.files import UnsafePath, resolve_inside
+
+    cfg = graph.spec.train.checkpoint
+    name = (cfg.directory if cfg is not None and cfg.directory else None) or f"{graph.spec.name}.checkpoints"
+    try:
+        return resolve_inside(graph.spec.base_dir, name)
+    except UnsafePath as exc:
+        raise TrainingError(f"train.checkpoint.directory: {exc}") from None
+
+
+def fingerprint(spec, dtype) -> str:
+    """What must not change between a checkpoint and its resumption: the spec (less the number of
+    epochs and the checkpoint settings) and the dtype."""
+    doc = spec.model_dump(mode="json", by_alias=True)
+    doc["train"].pop("epochs", None)
+    doc["train"].pop("checkpoint", None)
+    doc.pop("parameters", None)
+    text = json.dumps([doc, str(np.dtype(dtype))], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
+    """Write ``epoch-NNNNNN.npz`` atomically into ``folder``; delete all but the ``keep`` newest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"epoch-{epoch:06d}.npz"
+    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".epoch-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __meta__=blob, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    for old in sorted(folder.glob(PATTERN))[:-keep]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def latest(folder: Path) -> Path | None:
+    found = sorted(folder.glob(PATTERN)) if folder.is_dir() else []
+    return found[-1] if found else None
+
+
+def load(path: Path) -> tuple[dict, dict]:
+    """The arrays and the JSON document of a checkpoint (read without pickle)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise TrainingError(f"{path}: not a readable checkpoint ({exc}); delete it to resume from an older "
+                            "one") from None
+    return arrays, meta

@@ -1,0 +1,126 @@
+"""Checkpoints: resuming gives bit for bit the weights of an uninterrupted run, even after kill -9."""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import nngraph
+from nngraph import TrainingError
+from nngraph.training import train
+
+SPEC = """\
+nngraph: 1
+name: ck
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 8, activation: tanh, dropout: 0.1}
+  - {name: out, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: h}
+  - {from: h, to: out}
+parameters: ck.npz
+data: {source: npz, path: two_classes.npz}
+train:
+  loss: binary_cross_entropy
+  optimizer: {name: adam, learning_rate: 0.01, schedule: {name: plateau, warmup: 2, patience: 2}}
+  batch_size: 8
+  epochs: EPOCHS
+  seed: 3
+  l1: 0.001
+  max_norm: 1.5
+  early_stopping: {patience: 50}
+  checkpoint: {every: 1, keep: 2}
+"""
+
+
+def _spec(tmp_path, epochs=12):
+    rng = np.random.default_rng(0)  # two noisy classes; a file source keeps the CLI's start-up short
+    x = rng.normal(size=(250, 2))
+    np.savez(tmp_path / "two_classes.npz", x=x, y=(x[:, 0] * x[:, 1] + 0.3 * rng.normal(size=250) > 0).astype(int))
+    path = tmp_path / "ck.yaml"
+    path.write_text(SPEC.replace("EPOCHS", str(epochs)))
+    return path
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_resume_in_process_equals_uninterrupted(tmp_path):
+    spec = nngraph.load(_spec(tmp_path))
+    whole, h1 = train(spec, dtype=np.float64)
+    for folder in tmp_path.glob("*.checkpoints"):
+        for f in folder.iterdir():
+            f.unlink()
+    train(spec, dtype=np.float64, epochs=5)
+    assert sorted(p.name for p in (tmp_path / "ck.checkpoints").iterdir()) == ["epoch-000004.npz", "epoch-000005.npz"]
+    resumed, h2 = train(spec, dtype=np.float64, resume=True)
+    assert _same(whole.parameters(), resumed.parameters())
+    assert [r["loss"] for r in h1] == [r["loss"] for r in h2] and len(h2) == 12
+
+
+def test_resume_refuses_another_spec_and_a_broken_file(tmp_path):
+    path = _spec(tmp_path)
+    train(path, dtype=np.float64, epochs=2)
+    changed = nngraph.load(path.read_text().replace("seed: 3", "seed: 4"))
+    changed._base_dir = tmp_path
+    with pytest.raises(TrainingError, match="epoch-000002.npz was written for a different spec or dtype"):
+        train(changed, dtype=np.float64, resume=True)
+    with pytest.raises(TrainingError, match="different spec or dtype"):
+        train(path, dtype=np.float32, resume=True)
+    (tmp_path / "ck.checkpoints" / "epoch-000002.npz").write_bytes(b"PK\x03\x04 broken")
+    with pytest.raises(TrainingError, match="not a readable checkpoint"):
+        train(path, dtype=np.float64, resume=True)
+
+
+def test_checkpoint_directory_stays_beside_the_spec(tmp_path):
+    path = _spec(tmp_path)
+    path.write_text(path.read_text().replace("keep: 2}", "keep: 2, directory: ../elsewhere}"))
+    with pytest.raises(TrainingError, match=r"train.checkpoint.directory: '../elsewhere' leaves the spec's folder"):
+        train(path, epochs=1)
+
+
+def _cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "nngraph.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_kill_9_then_resume_is_bit_for_bit(tmp_path):
+    path = _spec(tmp_path, epochs=40)
+    whole, _ = train(nngraph.load(path), dtype=np.float64)
+    expected = whole.parameters()
+    folder = tmp_path / "ck.checkpoints"
+    rnd = random.Random(11)
+    resumed = 0
+    for trial in range(3):
+        for f in folder.glob("*"):
+            f.unlink()
+        proc = _cli("train", str(path), "--float64", "--json", cwd=tmp_path)
+        deadline = time.monotonic() + 60
+        while not any(folder.glob("epoch-*.npz")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rnd.uniform(0.0, 0.3))  # somewhere in the middle of the run (or a checkpoint write)
+        sig = signal.SIGINT if trial == 2 else signal.SIGKILL
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        if proc.returncode == 0:
+            continue  # it finished first: nothing to resume in this trial
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130 and "interrupted during epoch" in err and "--resume" in err, err
+        done = max(int(p.stem.split("-")[1]) for p in folder.glob("epoch-*.npz"))
+        assert done < 40
+        (tmp_path / "ck.npz").unlink(missing_ok=True)
+        proc = _cli("train", str(path), "--float64", "--resume", cwd=tmp_path)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert f"resumed after epoch {done}" in err
+        with np.load(tmp_path / "ck.npz", allow_pickle=False) as z:
+            got = {k: z[k] for k in z.files}
+        assert _same(expected, got), trial
+        resumed += 1
+    assert resumed >= 2  # most trials really were cut short
