@@ -74,6 +74,7 @@ class Plan:
     def as_input(self, x) -> np.ndarray:
         """An array (batch, input width) from an array or a dict of input node name -> values."""
         if isinstance(x, dict):
+            x = self._labels_to_nodes(x)
             unknown = set(x) - {n for n, _ in self.inputs}
             if unknown:
                 from .spec import suggest
@@ -99,6 +100,30 @@ class Plan:
         if x.dtype != self.dtype or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=self.dtype)
         return x
+
+    def _labels_to_nodes(self, x: dict) -> dict:
+        """Input labels (``{"a": [0, 1], "b": [1, 1]}``, as ``--input a=0`` takes them) to node arrays."""
+        names = {n for n, _ in self.inputs}
+        by_label = {lab: (n, i, size) for n, size in self.inputs
+                    for i, lab in enumerate(self.graph.node(n).spec.labels or [])}
+        if all(k in names or k not in by_label for k in x):
+            return x
+        out, parts = {}, {}
+        for k, v in x.items():
+            if k in names or k not in by_label:
+                out[k] = v
+            else:
+                node, i, size = by_label[k]
+                parts.setdefault(node, {})[i] = np.asarray(v, dtype=self.dtype).reshape(-1)
+        for node, cols in parts.items():
+            labels = self.graph.node(node).spec.labels
+            if node in out:
+                raise DataError(f"input '{node}' is given both by name and by its labels")
+            if len(cols) != len(labels):
+                missing = [lab for i, lab in enumerate(labels) if i not in cols]
+                raise DataError(f"input '{node}' needs every label: {', '.join(missing)} missing")
+            out[node] = np.stack([cols[i] for i in range(len(labels))], axis=1)
+        return out
 
     def gather_outputs(self, acts) -> np.ndarray:
         parts = []
@@ -187,6 +212,32 @@ class Plan:
         from .params import read_parameters
 
         self.set_parameters(read_parameters(Path(path), expected_shapes(self.graph)))
+
+    # -- training (Keras-like; see nngraph.training) ---------------------------------------
+    def fit(self, X, y, X_test=None, y_test=None, **train_keys) -> list:
+        """Train this plan in place on arrays; ``train_keys`` override the spec's ``train`` section
+        (``epochs=5, l2=1e-4, optimizer={"name": "sgd"}``). Returns the history."""
+        from .fit import fit
+
+        return fit(self, X, y, X_test, y_test, **train_keys)
+
+    def evaluate(self, X, y) -> dict:
+        """Loss and metrics on arrays (class indices for classifiers)."""
+        from .fit import evaluate_arrays
+
+        return evaluate_arrays(self, X, y)
+
+    def predict(self, X) -> np.ndarray:
+        """Class indices for a classifier (argmax, or output > 0.5 for one output); else the outputs."""
+        from .fit import predict
+
+        return predict(self, X)
+
+    def summary(self) -> str:
+        """The stage table ``nngraph inspect`` prints, as text."""
+        from .summary import summary_text
+
+        return summary_text(self)
 
     # -- summary --------------------------------------------------------------------------
     @property

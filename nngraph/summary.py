@@ -50,3 +50,30 @@ def plan_summary(plan) -> dict:
             "outputs": plan.output_width, "neurons": int(plan.graph.n_neurons),
             "parameters": plan.n_parameters, "macs": plan.macs, "parameters_from": plan.params_origin,
             "stages": stages}
+
+
+def summary_text(plan) -> str:
+    """The table of :func:`plan_summary` as plain text (``print(plan.summary())``)."""
+    info = plan_summary(plan)
+    head = ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample")
+    rows = []
+    for st in info["stages"]:
+        reads = [f"stage {b['from_stage']}: {b['kind']} {b['shape'][0]}x{b['shape'][1]}"
+                 + (f" ({b['density']:.1%})" if b["density"] < 1 else "")
+                 + (f" rows {b['rows_read']}" if b["rows_read"] is not None else "") for b in st["blocks"]] or ["-"]
+        computes = st["computes"]
+        for k in range(max(len(reads), len(computes))):
+            first = k == 0
+            rows.append((str(st["stage"]) if first else "", f"{st['neurons']:,}" if first else "",
+                         computes[k] if k < len(computes) else "", reads[k] if k < len(reads) else "",
+                         f"{st['parameters']:,}" if first else "", f"{st['macs']:,}" if first else ""))
+    rows.append(("total", f"{info['neurons']:,}", "", "", f"{info['parameters']:,}", f"{info['macs']:,}"))
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    right = {0, 1, 4, 5}
+
+    def line(r):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    rule = "-" * len(line(head))
+    title = f"{info['name']}: {len(info['stages']) - 1} stages ({info['dtype']}), parameters: {info['parameters_from']}"
+    return "\n".join([title, line(head), rule] + [line(r) for r in rows[:-1]] + [rule, line(rows[-1])])

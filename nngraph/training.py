@@ -322,6 +322,9 @@ class _Run:
 =======
 
     def finish(self):
+        for st in self.plan.stages:  # the gradient's index cache: not part of the plan (nor its pickle)
+            for b in st.blocks:
+                b.__dict__.pop("_coo", None)
         if self.best is not None:
             for t, v in zip(self.tensors, self.best):
                 t.value[...] = v

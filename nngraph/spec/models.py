@@ -48,6 +48,25 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True,
                               validate_default=False)
 
+    def model_copy(self, *, update=None, deep: bool = False):
+        """A copy; with ``update`` the result is validated like a loaded spec (a SpecError names
+        each bad value by its path), so editing a spec in Python cannot make an invalid one."""
+        if not update:
+            return super().model_copy(deep=deep)
+        from pydantic import ValidationError
+
+        from ..errors import Diagnostic, SpecError
+
+        data = {**{k: getattr(self, k) for k in self.model_fields_set}, **update}
+        try:
+            new = type(self).model_validate(data)
+        except ValidationError as exc:
+            raise SpecError([Diagnostic("<python>", 0, 0, ".".join(str(p) for p in e["loc"]), e["type"], e["msg"])
+                             for e in exc.errors()]) from None
+        for name in (self.__pydantic_private__ or {}):
+            setattr(new, name, getattr(self, name))
+        return new
+
 
 def _named(value: Any) -> Any:
     """Let ``relu`` stand for ``{name: relu}`` (activations, initializers, optimizers)."""

@@ -1,0 +1,65 @@
+"""Keras-like use of a compiled plan: ``plan.fit(X, y)``, ``plan.evaluate(X, y)``, ``plan.predict(X)``.
+
+``fit`` trains the plan in place with the spec's ``train`` section, any key of which can be
+overridden by keyword (validated like the spec: an unknown key or a bad value is a located
+:class:`~nngraph.SpecError`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import TrainingError
+
+
+def train_config(spec, overrides: dict):
+    """The spec with ``overrides`` applied to its ``train`` section, validated like a loaded spec."""
+    import json
+
+    from .spec import load
+
+    if not overrides:
+        return spec
+    base = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    base["train"] = {**(base.get("train") or {}), **overrides}
+    edited = load(json.dumps(base), format="json")
+    edited._base_dir = spec.base_dir
+    return edited
+
+
+def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, threads=None, **overrides) -> list:
+    from .graph import build
+    from .training import train
+
+    spec = train_config(plan.spec, overrides)
+    if spec.train is None:
+        raise TrainingError("the spec has no 'train' section: give at least the loss, e.g. plan.fit(X, y, loss='mse')")
+    data = (X, y) if X_test is None else (X, y, X_test, y_test)
+    graph = build(spec)
+    _, history = train(graph, data, plan=plan, callbacks=callbacks, resume=resume, threads=threads)
+    return history
+
+
+def _classes(plan, y):
+    loss = plan.spec.train.loss if plan.spec.train is not None else None
+    if loss in ("cross_entropy", "binary_cross_entropy"):
+        return [str(i) for i in range(max(plan.output_width, 2))], loss
+    return None, loss
+
+
+def evaluate_arrays(plan, X, y) -> dict:
+    """Loss (when the spec has a train section) and metrics of the plan on arrays."""
+    from .training import evaluate
+
+    classes, loss = _classes(plan, y)
+    y = np.asarray(y)
+    if classes is not None:
+        y = y.astype(np.int64)
+    return evaluate(plan, plan.as_input(X), y, classes, loss)
+
+
+def predict(plan, X) -> np.ndarray:
+    out = plan.forward(X)
+    classes, _ = _classes(plan, None)
+    if classes is None:
+        return out
+    return out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(np.int64)

@@ -1,0 +1,133 @@
+"""The Python API: train on arrays, plan.fit/evaluate/predict, input labels, pickling and copying,
+summaries, validated edits, and threads that are honoured or refused."""
+import copy
+import multiprocessing
+import pickle
+import sys
+
+import numpy as np
+import pytest
+
+import nngraph
+from nngraph import DataError, SpecError, TrainingError
+from nngraph.compile import compile
+
+from helpers import EXAMPLES, ROOT
+
+EX = {p.name: p for p in EXAMPLES}
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+Y = np.array([0, 1, 1, 0])
+
+
+def test_train_on_arrays_and_keras_like_plan_methods():
+    spec = nngraph.load(EX["xor_train.yaml"])
+    plan, history = nngraph.train(spec, data=(X, Y), epochs=300)
+    assert plan.predict(X).tolist() == [0, 1, 1, 0]
+    result = plan.evaluate(X, Y)
+    assert result["accuracy"] == 1.0 and result["loss"] == pytest.approx(history[-1]["loss"], abs=0.05)
+    fresh = compile(spec, use_file=False)
+    assert fresh.predict(X).tolist() != [0, 1, 1, 0] or fresh.evaluate(X, Y)["loss"] > 0.3
+    hist = fresh.fit(X, Y, X, Y, epochs=150, optimizer={"name": "adam", "learning_rate": 0.1})
+    assert len(hist) == 150 and fresh.predict(X).tolist() == [0, 1, 1, 0]
+
+
+def test_fit_overrides_are_validated():
+    plan = compile(EX["xor_train.yaml"], use_file=False)
+    with pytest.raises(SpecError, match=r"train.epochz: unknown key 'epochz' \(did you mean 'epochs'\?\)"):
+        plan.fit(X, Y, epochz=3)
+    with pytest.raises(SpecError, match="train.l1"):
+        plan.fit(X, Y, l1=-1.0)
+
+
+@pytest.mark.parametrize("data, message", [
+    ((X, Y[:3]), "X and y differ in length"),
+    ((X,), r"\(X, y\) or \(X, y, X_test, y_test\)"),
+    ((X, np.array([0, 1, 2.5, 0])), "class indices"),
+    ((np.array([["a", "b"]] * 4), Y), "data X must hold finite numbers"),
+    ((X[:, :1], Y), "the data has 1 features per sample; the network has 2 inputs"),
+])
+def test_bad_arrays_are_refused(data, message):
+    with pytest.raises(DataError, match=message):
+        nngraph.train(EX["xor_train.yaml"], data=data, epochs=1)
+
+
+def test_forward_accepts_input_labels_as_the_cli_does():
+    plan = compile(EX["xor_train.yaml"], use_file=False)
+    by_label = plan.forward({"a": X[:, 0], "b": X[:, 1]})
+    assert np.array_equal(by_label, plan.forward(X))
+    with pytest.raises(DataError, match="input 'x' needs every label: b missing"):
+        plan.forward({"a": [1.0]})
+    with pytest.raises(DataError, match="'c' is not an input node"):
+        plan.forward({"a": [1.0], "b": [0.0], "c": [1.0]})
+
+
+def _forward(args):
+    plan, x = args
+    return plan.forward(x)
+
+
+def test_plans_pickle_and_copy_without_their_buffers():
+    plan, _ = nngraph.train(EX["xor_train.yaml"], epochs=50)
+    plan.forward(np.zeros((20000, 2)))  # fills this thread's scratch buffers
+    blob = pickle.dumps(plan)
+    assert len(blob) < 64_000  # the spec and parameters, not 20,000-row buffers
+    clone = pickle.loads(blob)
+    assert np.array_equal(clone.forward(X), plan.forward(X)) and clone.params_origin == "trained"
+    twin = copy.deepcopy(plan)
+    twin.fit(X, Y, epochs=5, optimizer={"name": "sgd", "learning_rate": 1.0})
+    assert not np.array_equal(twin.forward(X), plan.forward(X))  # the copy trains alone
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(_forward, [(plan, X[:2]), (plan, X[2:])])
+    assert np.array_equal(np.concatenate(results), plan.forward(X))
+
+
+def test_sparse_plan_pickle_stays_small_after_training():
+    spec = nngraph.load(EX["xor_train.yaml"])
+    plan = compile(spec, use_file=False, sparse_below=1.01)
+    before = len(pickle.dumps(plan))
+    plan.fit(X, Y, epochs=3)
+    assert len(pickle.dumps(plan)) <= before + 200
+
+
+def test_summary_is_the_inspect_table():
+    plan = compile(EX["xor_train.yaml"], use_file=False)
+    text = plan.summary()
+    lines = text.splitlines()
+    assert lines[0].startswith("xor-trained: 2 stages (float32), parameters: initial")
+    assert lines[1].split() == ["stage", "neurons", "computes", "reads", "parameters", "MACs/sample"]
+    assert "hidden (4, tanh)" in text and "stage 0: dense 2x4" in text
+    assert lines[-1].split() == ["total", "7", "17", "12"]
+
+
+def test_editing_a_spec_validates_every_change():
+    spec = nngraph.load(EX["xor_train.yaml"])
+    edited = spec.model_copy(update={"train": spec.train.model_copy(update={"l1": 0.01})})
+    assert edited.train.l1 == 0.01 and edited.base_dir == spec.base_dir
+    with pytest.raises(SpecError, match="l1: Input should be greater than or equal to 0"):
+        spec.train.model_copy(update={"l1": -1})
+    with pytest.raises(SpecError, match="nodes"):
+        spec.model_copy(update={"nodes": []})
+
+
+def test_threads_are_honoured_or_refused(monkeypatch):
+    a, _ = nngraph.train(EX["xor_train.yaml"], epochs=5, threads=1)
+    b, _ = nngraph.train(EX["xor_train.yaml"], epochs=5)
+    assert all(np.array_equal(v, b.parameters()[k]) for k, v in a.parameters().items())
+    with pytest.raises(TrainingError, match="threads must be a whole number of at least 1, not 0"):
+        nngraph.train(EX["xor_train.yaml"], epochs=1, threads=0)
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    with pytest.raises(TrainingError, match=r"needs threadpoolctl"):
+        nngraph.train(EX["xor_train.yaml"], epochs=1, threads=2)
+
+
+def test_threads_limit_blas_while_training():
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    class Spy(nngraph.training.Callbacks):
+        def epoch_end(self, record):
+            seen.append({i["internal_api"]: i["num_threads"] for i in threadpool_info()})
+
+    nngraph.train(EX["xor_train.yaml"], epochs=1, threads=1, callbacks=Spy())
+    assert seen and all(n == 1 for n in seen[0].values())
