@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 
-from .activations import NOT_DIFFERENTIABLE
 from .backprop import (Tensor, _fused_segments, backward, loss_grad, loss_value, output_grad,  # noqa: F401
                        trainable_tensors)
 from .compile import Plan, compile
+from . import metrics
 from .optimizers import Optimizer
 from .errors import DataError, TrainingError
 from .graph import Graph, build
@@ -35,20 +35,6 @@ class Callbacks:
     def epoch_end(self, record: dict): ...
 
 
-def check_trainable(graph: Graph, loss: str):
-    bad = [n.name for n in graph.nodes if n.activation[0] in NOT_DIFFERENTIABLE and n.role != "input"]
-    if bad:
-        raise TrainingError(f"cannot train through step or sign activations ({', '.join(bad)}): their gradient is "
-                            "zero almost everywhere, so backpropagation learns nothing; use sigmoid or tanh "
-                            "while training (the book's chapter 2 makes the same switch)")
-    outs = graph.outputs
-    if loss == "cross_entropy" and not all(n.activation[0] == "softmax" and n.size > 1 for n in outs):
-        raise TrainingError("loss cross_entropy needs softmax outputs of two or more neurons; use "
-                            "binary_cross_entropy with a sigmoid output for two classes")
-    if loss == "binary_cross_entropy" and not all(n.activation[0] == "sigmoid" for n in outs):
-        raise TrainingError("loss binary_cross_entropy needs sigmoid outputs")
-
-
 def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
     """Targets shaped like the output: one-hot rows for class indices with several outputs."""
     if classes is not None and plan.output_width > 1:
@@ -65,21 +51,19 @@ def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
 
 
 def evaluate(plan: Plan, x, y, classes, loss: str | None, batch_size: int = 4096) -> dict:
-    """Loss, accuracy (classifiers) and predictions over a whole set, in batches."""
+    """Loss and the task's metrics over a whole set, in batches (see :mod:`nngraph.metrics`)."""
     outs = [plan.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
     out = np.concatenate(outs) if outs else np.zeros((0, plan.output_width), plan.dtype)
+    classes = task_classes(plan, loss, y, classes)
     t = targets_for(plan, y, classes)
     result = {"n": len(x)}
     if loss:
         result["loss"] = loss_value(loss, out, t)
     if classes is not None:
-        pred = out.argmax(axis=1) if plan.output_width > 1 else (out[:, 0] > 0.5).astype(np.int64)
         truth = y.astype(np.int64).reshape(-1)
-        result["accuracy"] = float(np.mean(pred == truth)) if len(truth) else float("nan")
-        k = max(plan.output_width, 2)
-        cm = np.zeros((k, k), dtype=np.int64)
-        np.add.at(cm, (truth, pred), 1)
-        result["confusion"] = cm
+        result.update(metrics.classification(truth, _predicted(out), max(plan.output_width, 2)))
+    elif len(x):
+        result.update(metrics.regression(out, t))
     return result
 
 
@@ -93,6 +77,17 @@ def _check_epochs(epochs):
         raise TrainingError(f"epochs must be a whole number, found {type(epochs).__name__} {epochs!r}")
     if not 1 <= epochs <= MAX_EPOCHS:
         raise TrainingError(f"epochs must be between 1 and {MAX_EPOCHS:,}, found {epochs:,}")
+
+
+def task_classes(plan: Plan, loss: str | None, y, classes):
+    """The classes of a classification task: the data's, or for a classification loss whose
+    targets are whole numbers (a truth table's 0/1 column), 0 .. outputs-1."""
+    if classes is not None or loss not in ("cross_entropy", "binary_cross_entropy"):
+        return classes
+    y = np.asarray(y)
+    if y.size != len(y) or not np.array_equal(y, np.round(y)) or (len(y) and y.min() < 0):
+        return None
+    return [str(i) for i in range(max(plan.output_width, 2))]
 
 
 def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | None = None, dtype=np.float32,
@@ -129,14 +124,13 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         non-finite loss (the message names epoch and step; the plan keeps the last good values),
         or an interruption (Ctrl-C: the message names the last checkpoint).
     """
-<<<<<<< HEAD
     _check_epochs(epochs)
-=======
+
+
     from .spec import load
 
     if not isinstance(spec, Graph) and not hasattr(spec, "train"):
         spec = load(spec)
->>>>>>> 5ec88ad (Training: L1, max-norm and gradient clipping; learning-rate schedules with warm-up; checkpoints that resume bit for bit; --log, --resume, short piped output)
     graph = spec if isinstance(spec, Graph) else build(spec)
     if threads is not None:
         return _with_threads(threads, lambda: train(graph, data, epochs=epochs, callbacks=callbacks, dtype=dtype,
@@ -144,18 +138,20 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     cfg = graph.spec.train
     if cfg is None:
         raise TrainingError("the spec has no 'train' section; add e.g. train: {loss: cross_entropy, epochs: 5}")
-    check_trainable(graph, cfg.loss)
+    from .trainchecks import check
+
+    check(graph, data=data is None)
     data = as_dataset(graph.spec, data)
     if plan is None:
         plan = compile(graph, dtype=dtype, use_file=False)
     if data.x_train.shape[1] != plan.input_width:
         raise DataError(f"the data has {data.x_train.shape[1]} features per sample; the network has "
                         f"{plan.input_width} inputs ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
-<<<<<<< HEAD
     epochs = cfg.epochs if epochs is None else epochs
     callbacks = callbacks or Callbacks()
     rng = np.random.default_rng(cfg.seed)
-=======
+
+
     run = _Run(plan, cfg, data, epochs or cfg.epochs, callbacks or Callbacks())
     if resume:
         run.resume()
@@ -170,7 +166,6 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         raise error from None
     run.finish()
     return plan, run.history
->>>>>>> 5ec88ad (Training: L1, max-norm and gradient clipping; learning-rate schedules with warm-up; checkpoints that resume bit for bit; --log, --resume, short piped output)
 
 
 def _with_threads(threads: int, fn):
@@ -224,6 +219,7 @@ class _Run:
         self.plan, self.cfg, self.data, self.epochs, self.callbacks = plan, cfg, data, epochs, callbacks
         self.rng = np.random.default_rng(cfg.seed)
         self.x_all = np.ascontiguousarray(data.x_train, dtype=plan.dtype)
+        self.classes = task_classes(plan, cfg.loss, data.y_train, data.classes)
         self.t_all = targets_for(plan, data.y_train, data.classes)
         n = len(self.x_all)
         self.n_val = int(round(n * cfg.validation_split)) if n >= 10 else 0
@@ -274,7 +270,7 @@ class _Run:
             sel = idx[step * bs:(step + 1) * bs]
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below
                 loss, out = _step(self, self.x_all[sel], self.t_all[sel])
-            if self.data.classes is not None:
+            if self.classes is not None:
                 correct += int(np.sum(_predicted(out) == _predicted(self.t_all[sel])))
             if not np.isfinite(loss):
                 self.restore_last_good()
@@ -287,10 +283,10 @@ class _Run:
             seen += len(sel)
             self.callbacks.step(epoch, step + 1, loss)
         record = {"epoch": epoch, "learning_rate": rate, "loss": total / max(seen, 1)}
-        if self.data.classes is not None:
+        if self.classes is not None:
             record["accuracy"] = correct / max(seen, 1)  # on the minibatches, as they were trained
         if self.n_val:
-            ev = evaluate(self.plan, self.x_val, self.y_val, self.data.classes, self.cfg.loss)
+            ev = evaluate(self.plan, self.x_val, self.y_val, self.classes, self.cfg.loss)
             record["val_loss"] = ev["loss"]
             if "accuracy" in ev:
                 record["val_accuracy"] = ev["accuracy"]
@@ -315,11 +311,11 @@ class _Run:
     def restore_last_good(self):
         for t, v in zip(self.tensors, self.last_good):
             t.value[...] = v
-<<<<<<< HEAD
     plan.params_origin = "trained"
     plan.untrained = []
     return plan, history
-=======
+
+
 
     def finish(self):
         for st in self.plan.stages:  # the gradient's index cache: not part of the plan (nor its pickle)
@@ -375,7 +371,6 @@ class _Run:
         if meta.get("stopped"):
             self.first = self.epochs + 1  # it had stopped early: nothing left to do
         getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])
->>>>>>> 5ec88ad (Training: L1, max-norm and gradient clipping; learning-rate schedules with warm-up; checkpoints that resume bit for bit; --log, --resume, short piped output)
 
 
 def _step(run, xb, tb) -> float:

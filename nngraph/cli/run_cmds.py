@@ -306,7 +306,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     if as_json:
         click.echo(json.dumps(result, indent=2, default=float))
         return
-    _print_test(test, data, spec)
+    _print_test(test, data, spec, plan)
     if "parameters" in result:
         err.print(f"parameters written to {rich_text(result['parameters'])}")
     elif target is None:
@@ -335,14 +335,17 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
     err = _console(stderr=True)
     err.print(f"data: {rich_text(data.description)}")
     err.print(f"parameters: {rich_text(plan.params_origin)} (use --retrain to train again)")
-    _print_test(test, data, spec)
+    _print_test(test, data, spec, plan)
 
 
-def _print_test(test, data, spec):
+def _print_test(test, data, spec, plan=None):
     out = _console()
     if "accuracy" in test:
         out.print(f"test accuracy: {test['accuracy']:.2%} ({test['n']:,} samples)" +
                   (f", loss {test['loss']:.4f}" if "loss" in test else ""))
+        out.print(f"macro precision {test['precision']:.3f}, recall {test['recall']:.3f}, F1 {test['f1']:.3f}")
+        if plan is not None and test["n"] <= 16 and plan.input_width <= 6:
+            _print_predictions(plan, data, out)
         cm = test["confusion"]
         if cm.shape[0] <= 12:
             from rich.table import Table
@@ -359,6 +362,33 @@ def _print_test(test, data, spec):
             out.print(t)
     elif "loss" in test:
         out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
+    if "rmse" in test:
+        out.print(f"MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R² {test['r2']:.4f}")
+
+
+def _print_predictions(plan, data, out):
+    """A small classifier's every test row: inputs, truth, output and prediction (truth tables)."""
+    import numpy as np
+    from rich.table import Table
+
+    from ..fit import predict
+
+    y = plan.forward(data.x_test)
+    pred = predict(plan, data.x_test) if plan.spec.train is not None else y.argmax(axis=1)
+    truth = np.asarray(data.y_test).reshape(-1).astype(np.int64)
+    t = Table(title="predictions on the test set")
+    for n in plan.input_names():
+        t.add_column(rich_text(n), justify="right", style="dim")
+    t.add_column("truth", justify="right")
+    for n in plan.output_names():
+        t.add_column(rich_text(n), justify="right")
+    t.add_column("predicted", justify="right")
+    t.add_column("")
+    for i in range(len(y)):
+        ok = int(pred[i]) == truth[i]
+        t.add_row(*[f"{v:g}" for v in data.x_test[i]], str(truth[i]), *[f"{v:.4f}" for v in y[i]],
+                  str(int(pred[i])), "[green]✓[/green]" if ok else "[red]✗[/red]")
+    out.print(t)
 
 
 

@@ -25,6 +25,12 @@ def validate(specs, as_json):
     for path in specs:
         try:
             g = build(path)
+            from ..trainchecks import findings as training_findings
+
+            errors, warnings = training_findings(g)
+            g.warnings += warnings
+            if errors:
+                raise SpecError(errors, g.warnings)
             findings += g.warnings
             summary = f"{terminal(path)}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
                       f"{_plural(int(g.neuron_level.max()), 'stage')})" + _untrained_note(g, path)

@@ -1,0 +1,123 @@
+"""Training mistakes that can be known before training, all at once, located in the spec.
+
+``nngraph validate`` reports them beside the spec's other errors; :func:`nngraph.train` refuses
+to start while any is left. Checked: untrainable activations, the loss against the output
+activations and sizes, the data source's width and classes against the inputs and outputs (for
+built-in sources, inline rows and CSV headers), and hyper-parameters that cannot work.
+"""
+from __future__ import annotations
+
+from .activations import NOT_DIFFERENTIABLE
+from .errors import SpecError, TrainingError
+
+# built-in sources: (features, classes); None classes: a 0/1 target for one sigmoid output
+BUILTIN = {"mnist": (784, 10), "fashion_mnist": (784, 10), "digits": (64, 10), "xor": (2, None), "and": (2, None),
+           "or": (2, None), "moons": (2, 2), "circles": (2, 2), "blobs": (2, 3)}
+
+
+class TrainingCheckError(SpecError, TrainingError):
+    """The spec cannot be trained as it stands; ``diagnostics`` lists every reason."""
+
+
+def findings(graph, *, data: bool = True) -> tuple[list, list]:
+    """(errors, warnings) as :class:`~nngraph.errors.Diagnostic` lists; empty without a train section.
+    ``data=False``: leave out the checks of the spec's data section (data given in code)."""
+    from .graph.model import Report
+
+    spec, cfg = graph.spec, graph.spec.train
+    report = Report(spec)
+    if cfg is None:
+        return [], []
+    index = {n.name: i for i, n in enumerate(spec.nodes)}
+    for node in graph.nodes:
+        act = node.activation[0] if node.role != "input" else None
+        if act in NOT_DIFFERENTIABLE:
+            report.error(("nodes", index[node.name], "activation"), "untrainable_activation",
+                         f"cannot train through {act} ({node.name}): its gradient is zero almost everywhere; use "
+                         "sigmoid or tanh while training (the book's chapter 2 makes the same switch)")
+    for node in graph.outputs:
+        act, where = node.activation[0], ("nodes", index[node.name], "activation")
+        if cfg.loss == "cross_entropy" and (act != "softmax" or node.size < 2):
+            report.error(where if act != "softmax" else ("nodes", index[node.name], "size"), "loss_output",
+                         f"loss cross_entropy needs softmax outputs of two or more neurons; {node.name} is "
+                         f"{node.size} x {act} (for two classes: binary_cross_entropy with one sigmoid output)")
+        if cfg.loss == "binary_cross_entropy" and act != "sigmoid":
+            report.error(where, "loss_output", f"loss binary_cross_entropy needs sigmoid outputs; {node.name} is {act}")
+    if data:
+        _data(graph, report, index)
+        _hyper(graph, report)
+    return report.errors(), report.warnings()
+
+
+def _data(graph, report, index):
+    spec, d = graph.spec, graph.spec.data
+    if d is None:
+        return
+    shape = _data_shape(spec, d)
+    if shape is None:
+        return
+    features, classes = shape
+    n_in = sum(n.size for n in graph.inputs)
+    if features is not None and features != n_in:
+        report.error(("data", "source"), "data_width", f"{d.source} data has {features} features per sample; the "
+                     f"network has {n_in} inputs ({', '.join(f'{n.name} {n.size}' for n in graph.inputs)})")
+    n_out = sum(n.size for n in graph.outputs)
+    loss = spec.train.loss
+    first = graph.outputs[0]
+    if classes is not None and loss == "cross_entropy" and n_out != classes:
+        report.error(("nodes", index[first.name], "size"), "data_classes",
+                     f"{d.source} data has {classes} classes; the network has {n_out} outputs")
+    if classes is not None and loss == "binary_cross_entropy" and classes > 2:
+        report.error(("train", "loss"), "data_classes", f"{d.source} data has {classes} classes: use softmax outputs "
+                     "and cross_entropy (binary_cross_entropy is for two)")
+    if classes is None and loss == "cross_entropy":
+        report.error(("train", "loss"), "data_classes", f"{d.source} has one 0/1 target: use one sigmoid output "
+                     "with binary_cross_entropy")
+
+
+def _data_shape(spec, d):
+    """(features, classes) of a data source, known without loading it; None when unknown."""
+    if d.source in BUILTIN:
+        return BUILTIN[d.source]
+    if d.source == "inline" and d.columns and d.target in d.columns:
+        return len(d.columns) - 1, None if spec.train.loss == "mse" else _count(d, d.columns.index(d.target))
+    if d.source == "csv" and d.path:
+        try:
+            from .spec.files import require_regular_file, resolve_inside
+
+            path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
+            with open(path, encoding="utf-8") as f:
+                header = [c.strip() for c in f.readline().split(",")]
+        except Exception:  # the loader reports unreadable files, located, when training
+            return None
+        return (len(header) - 1, None) if d.target in header else None
+    return None
+
+
+def _count(d, col):
+    values = {r[col] for r in d.rows if len(r) > col}
+    return len(values) if values <= {float(i) for i in range(len(values))} and len(values) > 2 else None
+
+
+def _hyper(graph, report):
+    cfg = graph.spec.train
+    sched = cfg.optimizer.schedule
+    if sched is not None and sched.warmup >= cfg.epochs:
+        report.warning(("train", "optimizer", "schedule", "warmup"), "warmup_too_long",
+                       f"warm-up of {sched.warmup} epochs does not end within the {cfg.epochs} epochs of training")
+    if cfg.early_stopping is not None and cfg.early_stopping.patience >= cfg.epochs:
+        report.warning(("train", "early_stopping", "patience"), "patience_too_long",
+                       f"patience {cfg.early_stopping.patience} >= epochs {cfg.epochs}: it can never stop early")
+    d = graph.spec.data
+    if d is not None and d.source in ("xor", "and", "or") and (cfg.early_stopping or (sched and sched.name == "plateau")):
+        report.error(("train", "early_stopping" if cfg.early_stopping else "optimizer"), "no_validation",
+                     f"the {d.source} truth table has 4 rows, too few to hold out a validation set, which "
+                     "early stopping and the plateau schedule watch")
+
+
+def check(graph, *, data: bool = True) -> list:
+    """Raise :class:`TrainingCheckError` listing every error; return the warnings."""
+    errors, warnings = findings(graph, data=data)
+    if errors:
+        raise TrainingCheckError(errors, warnings)
+    return warnings

@@ -1,0 +1,59 @@
+"""validate reports every training mistake knowable before training, all at once, located."""
+import pytest
+
+import nngraph
+from nngraph import SpecError, TrainingError
+from nngraph.cli import main
+from click.testing import CliRunner
+
+BAD = """\
+nngraph: 1
+name: bad
+nodes:
+  - {name: x, role: input, size: 3}
+  - {name: h, size: 4, activation: step}
+  - {name: y, role: output, size: 1, activation: sign}
+edges:
+  - {from: x, to: h}
+  - {from: h, to: y}
+data: {source: blobs}
+train:
+  loss: cross_entropy
+  epochs: 5
+  optimizer: {name: sgd, schedule: {name: step, warmup: 5}}
+"""
+
+
+def test_validate_lists_every_training_mistake_located(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    expected = [
+        "bad.yaml:5:36: nodes[1].activation: cannot train through step (h): its gradient is zero almost everywhere; "
+        "use sigmoid or tanh while training (the book's chapter 2 makes the same switch)",
+        "bad.yaml:6:35: nodes[2].size: blobs data has 3 classes; the network has 1 outputs",
+        "bad.yaml:6:50: nodes[2].activation: cannot train through sign (y): its gradient is zero almost everywhere; "
+        "use sigmoid or tanh while training (the book's chapter 2 makes the same switch)",
+        "bad.yaml:6:50: nodes[2].activation: loss cross_entropy needs softmax outputs of two or more neurons; "
+        "y is 1 x sign (for two classes: binary_cross_entropy with one sigmoid output)",
+        "bad.yaml:10:16: data.source: blobs data has 2 features per sample; the network has 3 inputs (x 3)",
+        "bad.yaml:14:57: warning: train.optimizer.schedule.warmup: warm-up of 5 epochs does not end within the 5 "
+        "epochs of training",
+    ]
+    assert [line[len(str(tmp_path)) + 1:] for line in lines] == expected
+
+
+def test_train_refuses_with_the_same_list():
+    with pytest.raises(TrainingError) as info:
+        nngraph.train(BAD)
+    assert isinstance(info.value, SpecError) and len(info.value.diagnostics) == 5
+
+
+def test_truth_tables_cannot_early_stop():
+    text = BAD.replace("blobs", "xor").replace("size: 3}", "size: 2}").replace("step}", "tanh}").replace(
+        "size: 1, activation: sign", "activation: sigmoid").replace("cross_entropy", "binary_cross_entropy").replace(
+        "{name: step, warmup: 5}", "plateau")
+    with pytest.raises(SpecError, match="too few to hold out a validation set"):
+        nngraph.train(text)
