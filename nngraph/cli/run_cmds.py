@@ -371,10 +371,10 @@ def _print_predictions(plan, data, out):
     import numpy as np
     from rich.table import Table
 
-    from ..fit import predict
+    from ..training import _predicted
 
     y = plan.forward(data.x_test)
-    pred = predict(plan, data.x_test) if plan.spec.train is not None else y.argmax(axis=1)
+    pred = _predicted(y)
     truth = np.asarray(data.y_test).reshape(-1).astype(np.int64)
     t = Table(title="predictions on the test set")
     for n in plan.input_names():
