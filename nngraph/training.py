@@ -148,11 +148,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         raise DataError(f"the data has {data.x_train.shape[1]} features per sample; the network has "
                         f"{plan.input_width} inputs ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
     epochs = cfg.epochs if epochs is None else epochs
-    callbacks = callbacks or Callbacks()
-    rng = np.random.default_rng(cfg.seed)
-
-
-    run = _Run(plan, cfg, data, epochs or cfg.epochs, callbacks or Callbacks())
+    run = _Run(plan, cfg, data, epochs, callbacks or Callbacks())
     if resume:
         run.resume()
     try:
@@ -311,9 +307,6 @@ class _Run:
     def restore_last_good(self):
         for t, v in zip(self.tensors, self.last_good):
             t.value[...] = v
-    plan.params_origin = "trained"
-    plan.untrained = []
-    return plan, history
 
 
 
@@ -325,6 +318,7 @@ class _Run:
             for t, v in zip(self.tensors, self.best):
                 t.value[...] = v
         self.plan.params_origin = "trained"
+        self.plan.untrained = []
 
     # -- checkpoints ---------------------------------------------------------------------------
     def write_checkpoint(self, epoch):

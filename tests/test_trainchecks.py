@@ -14,8 +14,8 @@ nodes:
   - {name: h, size: 4, activation: step}
   - {name: y, role: output, size: 1, activation: sign}
 edges:
-  - {from: x, to: h}
-  - {from: h, to: y}
+  - {from: x, to: h, init: normal}
+  - {from: h, to: y, init: normal}
 data: {source: blobs}
 train:
   loss: cross_entropy
