@@ -145,6 +145,10 @@ class _Importer:
             if node.op_type not in SUPPORTED:
                 self.fail(node, f"nngraph maps dense layers only ({', '.join(SUPPORTED[:-6])} and the activations "
                           f"{', '.join(ACTIVATIONS)}); a {node.op_type} has no form as neurons and weights")
+            need = 2 if node.op_type in ("Gemm", "MatMul", "Add") else (0 if node.op_type == "Constant" else 1)
+            if len(node.input) < need or not node.output:
+                self.fail(node, f"a {node.op_type} needs {need} input(s) and an output; "
+                          f"it has {len(node.input)} and {len(node.output)}")
             attrs = {a.name: a for a in node.attribute}
             if node.op_type == "Constant":
                 if "value" not in attrs or attrs["value"].type != AttributeProto.TENSOR:
