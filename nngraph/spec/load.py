@@ -63,6 +63,10 @@ def load(spec, *, limits: Limits | None = None, format: str | None = None) -> Sp
 
 def read_source(spec, limits: Limits, format: str | None = None):
     """Return the :class:`Source` (text, display name, format) and the folder files resolve in."""
+    if not isinstance(spec, (str, os.PathLike)):
+        hint = " (decode bytes first: text.decode('utf-8'))" if isinstance(spec, (bytes, bytearray)) else ""
+        raise SpecError([Diagnostic("<argument>", 0, 0, "", "bad_argument", "a spec is a file path, YAML/JSON text or a "
+                                    f"dict; found {type(spec).__name__}{hint}")])
     is_text = isinstance(spec, str) and (not spec.strip() or "\n" in spec or spec.lstrip().startswith(("{", "[")))
     if is_text:
         text, name, base_dir = spec, "<string>", None
