@@ -59,7 +59,23 @@ def seeing_figures(trained_mnist):
     xor = trained_copy("examples/xor_train.yaml")
     regions(xor, OUT / "xor_train.regions.png")
     print("wrote", (OUT / "xor_train.regions.png").relative_to(ROOT))
+    training_regions()
     screenshots([(trained_mnist if "mnist" in spec else ROOT / spec, name) for spec, name in PAGES])
+
+
+def training_regions():
+    """The moons network's decision regions as it trains: a frame every 3 epochs, as one GIF."""
+    import shutil
+    import tempfile
+
+    from nngraph import train
+    from nngraph.plot import RegionFrames
+
+    folder = Path(tempfile.mkdtemp())
+    shutil.copy(ROOT / "examples" / "moons_mlp.yaml", folder / "moons_mlp.yaml")
+    frames = RegionFrames(OUT / "moons_mlp.training.gif", every=3, resolution=80)
+    train(folder / "moons_mlp.yaml", callbacks=frames)
+    print("wrote", frames.close()[0].relative_to(ROOT))
 
 
 def trained_copy(spec):

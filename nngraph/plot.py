@@ -8,14 +8,19 @@ import numpy as np
 from .errors import NNGraphError
 
 
-def plot_history(history: list, path, title: str = "") -> None:
+def _pyplot(what="plot regions"):
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise NNGraphError("--plot needs matplotlib: pip install 'nngraph[plot]'") from None
+        raise NNGraphError(f"{what} needs matplotlib: pip install 'nngraph[plot]'") from None
+    return plt
+
+
+def plot_history(history: list, path, title: str = "") -> None:
+    plt = _pyplot("--plot")
     epochs = [r["epoch"] for r in history]
     has_acc = any("val_accuracy" in r for r in history)
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 4), squeeze=False)
@@ -48,7 +53,46 @@ def plot_history(history: list, path, title: str = "") -> None:
 # -- decision regions of a two-input network -------------------------------------------------------
 
 THRESHOLD = {"sign": 0.0, "step": 0.5, "sigmoid": 0.5, "tanh": 0.0, "linear": 0.0, "neat_sigmoid": 0.5}
+BOUNDS = {"sign": (-1.0, 1.0), "step": (0.0, 1.0), "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
+          "neat_sigmoid": (0.0, 1.0), "neat_tanh": (-1.0, 1.0)}  # an output's range, for a colour scale that holds still
 MAX_RESOLUTION = 2000  # grid points per axis (4M forward rows at most)
+MAX_FRAMES = 500  # frames of regions during training (each is a picture; a GIF keeps them all in memory)
+
+
+def check_plane(graph, plan, resolution=200):
+    """Refuse a network without exactly two inputs, or a resolution out of range (DrawError)."""
+    from .errors import DrawError
+
+    if not 2 <= resolution <= MAX_RESOLUTION:
+        raise DrawError(f"--resolution {resolution}: use 2 to {MAX_RESOLUTION} points per axis")
+    if plan.input_width != 2:
+        raise DrawError(f"decision regions are drawn for networks with exactly 2 inputs; {graph.spec.name} has "
+                        f"{plan.input_width} ({', '.join(plan.input_names()[:5])}"
+                        f"{', ...' if plan.input_width > 5 else ''})")
+
+
+class Plane:
+    """The input plane of a network with two inputs: the grid, the data on it, and the single
+    neuron's boundary line; ``values(plan)`` runs the whole grid through one ``plan.forward``."""
+
+    def __init__(self, graph, plan, *, resolution=200, xlim=None, ylim=None, points=None):
+        check_plane(graph, plan, resolution)
+        self.graph, self.points, self.resolution = graph, points, resolution
+        self.line = _single_neuron(graph, plan)
+        xlim, ylim = _limits(xlim, ylim, points, self.line)
+        self.xs, self.ys = np.linspace(*xlim, resolution), np.linspace(*ylim, resolution)
+        self.grid = np.empty((resolution * resolution, 2), dtype=plan.dtype)  # row-major: y outer, x inner
+        self.grid[:, 0] = np.tile(self.xs, resolution)
+        self.grid[:, 1] = np.repeat(self.ys, resolution)
+        self.n_out = plan.output_width
+        self.activation = graph.outputs[0].activation[0]
+        self.threshold = THRESHOLD.get(self.activation, 0.0)
+
+    def values(self, plan) -> np.ndarray:
+        """resolution × resolution: the output's value, or (several outputs) the winning one."""
+        y = plan.forward(self.grid)
+        v = y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
+        return v.reshape(self.resolution, self.resolution)
 
 
 def regions(spec, path, *, resolution: int = 200, xlim=None, ylim=None, data: bool = True, title=None) -> dict:
@@ -70,29 +114,19 @@ def regions(spec, path, *, resolution: int = 200, xlim=None, ylim=None, data: bo
         The network does not have exactly two inputs, or the resolution is out of range.
     """
     from .compile import compile
-    from .errors import DrawError
     from .graph import build
 
-    if not 2 <= resolution <= MAX_RESOLUTION:
-        raise DrawError(f"--resolution {resolution}: use 2 to {MAX_RESOLUTION} points per axis")
     graph = build(spec)
     plan = compile(graph)
-    if plan.input_width != 2:
-        raise DrawError(f"decision regions are drawn for networks with exactly 2 inputs; {graph.spec.name} has "
-                        f"{plan.input_width} ({', '.join(plan.input_names()[:5])}{', ...' if plan.input_width > 5 else ''})")
-    points = _data(graph) if data else None
-    line = _single_neuron(graph, plan)
-    xlim, ylim = _limits(xlim, ylim, points, line)
-    xs, ys = np.linspace(*xlim, resolution), np.linspace(*ylim, resolution)
-    gx, gy = np.meshgrid(xs, ys)
-    y = plan.forward(np.column_stack([gx.ravel(), gy.ravel()]).astype(plan.dtype))
-    out = graph.outputs[0]
-    act = out.activation[0]
-    values = (y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)).reshape(resolution, resolution)
-    _draw_regions(path, plan, graph, xs, ys, values, y.shape[1], THRESHOLD.get(act, 0.0), line, points,
-                  title or f"{graph.spec.name}: {'output' if y.shape[1] == 1 else 'decision regions'} "
-                           f"({plan.params_origin})")
-    return {"xs": xs, "ys": ys, "values": values, "line": line}
+    check_plane(graph, plan, resolution)
+    plane = Plane(graph, plan, resolution=resolution, xlim=xlim, ylim=ylim, points=_data(graph) if data else None)
+    values = plane.values(plan)
+    figure = RegionFigure(plane, plan)
+    figure.show(values, title or f"{graph.spec.name}: {'output' if plane.n_out == 1 else 'decision regions'} "
+                                  f"({plan.params_origin})")
+    figure.save(path)
+    figure.close()
+    return {"xs": plane.xs, "ys": plane.ys, "values": values, "line": plane.line}
 
 
 def _data(graph):
@@ -101,11 +135,16 @@ def _data(graph):
     from .data import load_data
 
     ds = load_data(graph.spec)
-    x = np.concatenate([ds.x_train, ds.x_test])
-    y = np.concatenate([ds.y_train, ds.y_test])
+    return _points(ds.x_train, ds.y_train, ds.x_test, ds.y_test)
+
+
+def _points(x, y, x_test=None, y_test=None):
+    if x_test is not None and len(x_test):
+        x, y = np.concatenate([x, x_test]), np.concatenate([y, y_test])
+    y = np.asarray(y)
     if y.ndim > 1:
         y = y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
-    return x, y
+    return np.asarray(x, dtype=float), y
 
 
 def _single_neuron(graph, plan):
@@ -138,48 +177,161 @@ def _limits(xlim, ylim, points, line):
     return tuple(xlim or auto[0]), tuple(ylim or auto[1])
 
 
-def _draw_regions(path, plan, graph, xs, ys, values, n_out, threshold, line, points, title):
-    try:
-        import matplotlib
+class RegionFigure:
+    """One matplotlib figure of a plane, drawn once; ``show(values)`` only swaps the heatmap's
+    pixels and redraws the boundary, so the frames of a training run cost little each."""
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise NNGraphError("plot regions needs matplotlib: pip install 'nngraph[plot]'") from None
-    names = plan.input_names()
-    fig, ax = plt.subplots(figsize=(6, 5))
-    extent = (xs[0], xs[-1], ys[0], ys[-1])
-    if n_out == 1:
-        span = float(np.nanmax(np.abs(values - threshold))) or 1.0
-        im = ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap="RdBu",
-                       vmin=threshold - span, vmax=threshold + span, alpha=0.75)
-        fig.colorbar(im, ax=ax, label=plan.output_names()[0])
-        if values.min() < threshold <= values.max():
-            ax.contour(xs, ys, values, levels=[threshold], colors="k", linewidths=1.2)
-    else:
-        ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap="tab10", vmin=0, vmax=9, alpha=0.45,
-                  interpolation="nearest")
-        ax.contour(xs, ys, values, levels=np.arange(n_out) + 0.5, colors="k", linewidths=0.8)
-    if line is not None and line[1]:
-        w1, w2, b = line
-        ax.plot(xs, -(w1 * xs + b) / w2, "k--", lw=1.5, label=f"{w1:g}·{names[0]} {'-' if w2 < 0 else '+'} {abs(w2):g}·{names[1]} "
-                f"{'-' if b < 0 else '+'} {abs(b):g} = 0")
+    def __init__(self, plane, plan):
+        plt = _pyplot()
+        self.plt, self.plane = plt, plane
+        names = plan.input_names()
+        fig, ax = plt.subplots(figsize=(6, 5))
+        self.fig, self.ax, self.boundary = fig, ax, None
+        xs, ys = plane.xs, plane.ys
+        blank = np.zeros((len(ys), len(xs)))
+        extent = (xs[0], xs[-1], ys[0], ys[-1])
+        if plane.n_out == 1:
+            self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="RdBu", alpha=0.75,
+                                interpolation="nearest")
+            fig.colorbar(self.im, ax=ax, label=plan.output_names()[0])
+        else:
+            self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="tab10", vmin=0, vmax=9,
+                                alpha=0.45, interpolation="nearest")
+        if plane.line is not None and plane.line[1]:
+            w1, w2, b = plane.line
+            ax.plot(xs, -(w1 * xs + b) / w2, "k--", lw=1.5,
+                    label=f"{w1:g}·{names[0]} {'-' if w2 < 0 else '+'} {abs(w2):g}·{names[1]} "
+                          f"{'-' if b < 0 else '+'} {abs(b):g} = 0")
+            ax.set_ylim(ys[0], ys[-1])
+            ax.legend(loc="upper right", fontsize=8)
+        if plane.points is not None:
+            x, y = plane.points
+            for k, c in enumerate(np.unique(y)[:10]):
+                sel = y == c
+                ax.scatter(x[sel, 0], x[sel, 1], s=28, marker="os^vD*Px+X"[k], edgecolors="k", linewidths=0.6,
+                           color=f"C{k}", label=f"target {c:g}")
+            ax.legend(loc="upper right", fontsize=8)
+        ax.set_xlim(xs[0], xs[-1])
         ax.set_ylim(ys[0], ys[-1])
-        ax.legend(loc="upper right", fontsize=8)
-    if points is not None:
-        x, y = points
-        classes = np.unique(y)
-        for k, c in enumerate(classes[:10]):
-            sel = y == c
-            ax.scatter(x[sel, 0], x[sel, 1], s=28, marker="os^vD*Px+X"[k], edgecolors="k", linewidths=0.6,
-                       color=f"C{k}", label=f"target {c:g}")
-        ax.legend(loc="upper right", fontsize=8)
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower() or "png")
-    plt.close(fig)
-    tmp.replace(path)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
+        self.title = ax.set_title("", fontsize=10)
+        fig.tight_layout()
+
+    def show(self, values, title):
+        plane, ax = self.plane, self.ax
+        self.im.set_data(values)
+        if self.boundary is not None:
+            self.boundary.remove()
+            self.boundary = None
+        xs, ys, t = plane.xs, plane.ys, plane.threshold
+        if plane.n_out == 1:
+            lo, hi = BOUNDS.get(plane.activation, (None, None))
+            if lo is None:
+                span = float(np.nanmax(np.abs(values - t))) or 1.0
+                lo, hi = t - span, t + span
+            self.im.set_clim(lo, hi)
+            if values.min() < t <= values.max():
+                self.boundary = ax.contour(xs, ys, values, levels=[t], colors="k", linewidths=1.2)
+        elif values.min() != values.max():
+            self.boundary = ax.contour(xs, ys, values, levels=np.arange(plane.n_out) + 0.5, colors="k",
+                                       linewidths=0.8)
+        self.title.set_text(title)
+
+    def save(self, path, dpi=110):
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        self.fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
+        tmp.replace(path)
+
+    def image(self, dpi=80):
+        """The current picture as a Pillow image (a GIF frame)."""
+        from PIL import Image
+
+        self.fig.set_dpi(dpi)
+        self.fig.canvas.draw()
+        return Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba())[..., :3])
+
+    def close(self):
+        self.plt.close(self.fig)
+
+
+class RegionFrames:
+    """A training callback: the decision regions of a two-input network as training goes on.
+
+    ``path`` ending in ``.gif`` gets one animated GIF; ``.png``, ``.svg`` or ``.pdf`` gets one file
+    per frame, ``NAME-epoch0005.png``. Frames are drawn before the first epoch (the initial
+    weights), every ``every`` epochs, and after the last (or early-stopped) epoch.
+
+    Examples
+    --------
+    >>> frames = RegionFrames("xor.gif", every=10)      # doctest: +SKIP
+    >>> plan.fit(X, y, callbacks=frames); frames.close()  # doctest: +SKIP
+    """
+
+    def __init__(self, path, *, every: int | None = None, resolution: int = 100, xlim=None, ylim=None,
+                 data=None, seconds_per_frame: float = 0.25):
+        from .errors import DrawError
+
+        self.path = Path(path)
+        self.kind = self.path.suffix.lower().lstrip(".")
+        if self.kind not in ("gif", "png", "svg", "pdf"):
+            raise DrawError(f"--regions {self.path}: write a .gif (animated) or .png, .svg or .pdf frames")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise DrawError(f"--regions-every {every!r}: a whole number of epochs, at least 1")
+        self.every, self.resolution, self.xlim, self.ylim, self.data = every, resolution, xlim, ylim, data
+        self.seconds_per_frame = seconds_per_frame
+        self.frames, self.written, self.plan, self.figure, self.epochs = [], [], None, None, 0
+
+    def begin(self, plan, epochs: int):
+        """Called by training before its first epoch, with the plan it trains and the last epoch."""
+        from .errors import DrawError
+
+        points = _points(*self.data) if self.data is not None else None
+        plane = Plane(plan.graph, plan, resolution=self.resolution, xlim=self.xlim, ylim=self.ylim, points=points)
+        if self.every is None:
+            self.every = max(1, -(-epochs // 50))  # about 50 frames
+        if epochs // self.every + 2 > MAX_FRAMES:
+            raise DrawError(f"--regions-every {self.every} over {epochs:,} epochs makes {epochs // self.every + 2:,} "
+                            f"frames (at most {MAX_FRAMES}): use --regions-every {-(-epochs // (MAX_FRAMES - 2))} "
+                            "or more")
+        self.plan, self.epochs, self.plane = plan, epochs, plane
+        self.figure = RegionFigure(plane, plan)
+        self._frame(0, None)
+
+    def epoch_start(self, epoch: int, steps: int):
+        pass
+
+    def step(self, epoch: int, step: int, loss: float):
+        pass
+
+    def epoch_end(self, record: dict):
+        epoch = record["epoch"]
+        if epoch % self.every == 0 or epoch == self.epochs or record.get("stopped_early"):
+            self._frame(epoch, record.get("loss"))
+
+    def _frame(self, epoch, loss):
+        name = self.plan.spec.name
+        title = f"{name}: epoch {epoch}" + ("" if loss is None else f", loss {loss:.4f}")
+        self.figure.show(self.plane.values(self.plan), title)
+        if self.kind == "gif":
+            self.frames.append(self.figure.image().quantize(colors=128))
+        else:
+            path = self.path.with_name(f"{self.path.stem}-epoch{epoch:04d}{self.path.suffix}")
+            self.figure.save(path, dpi=80)
+            self.written.append(path)
+
+    def close(self, write: bool = True) -> list:
+        """Write the GIF (if that was asked for, unless ``write`` is false: a failed run) and free the
+        figure; returns the files written."""
+        if self.figure is not None:
+            self.figure.close()
+            self.figure = None
+        if self.kind == "gif" and self.frames and write:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            hold = [int(self.seconds_per_frame * 1000)] * (len(self.frames) - 1) + [2000]  # rest on the result
+            self.frames[0].save(tmp, format="GIF", save_all=True, append_images=self.frames[1:], duration=hold,
+                                loop=0)
+            tmp.replace(self.path)
+            self.written, self.frames = [self.path], []
+        return self.written

@@ -28,6 +28,9 @@ from .runtime import _buffers, run_stage
 class Callbacks:
     """Progress hooks (the CLI draws bars with them); every method is optional."""
 
+    def begin(self, plan: Plan, epochs: int):
+        """Before the first epoch: the plan being trained (in place) and the last epoch's number."""
+
     def epoch_start(self, epoch: int, steps: int): ...
 
     def step(self, epoch: int, step: int, loss: float): ...
@@ -151,6 +154,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     run = _Run(plan, cfg, data, epochs, callbacks or Callbacks())
     if resume:
         run.resume()
+    getattr(run.callbacks, "begin", lambda plan, epochs: None)(plan, epochs)
     try:
         run.loop()
     except KeyboardInterrupt:

@@ -54,3 +54,70 @@ def test_regions_need_two_inputs(tmp_path):
 def test_importing_the_plot_module_does_not_import_matplotlib():
     code = "import sys, nngraph.plot, nngraph.cli; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- regions while training ----------------------------------------------------------------------
+
+
+def _frames(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        out = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append(np.asarray(im.convert("RGB"), dtype=int))
+    return out
+
+
+def _plot_area(frame):
+    """The heatmap without the title (which names the epoch and would differ anyway)."""
+    h, w, _ = frame.shape
+    return frame[h // 8:h * 7 // 8, w // 8:w * 3 // 4]
+
+
+def test_training_draws_a_frame_every_n_epochs_into_a_gif(tmp_path):
+    from nngraph.plot import RegionFrames
+    from nngraph.training import train
+
+    frames = RegionFrames(tmp_path / "xor.gif", every=10, resolution=30)
+    plan, history = train(EX["xor_train.yaml"], epochs=30, callbacks=frames)
+    assert frames.close() == [tmp_path / "xor.gif"]
+    shown = _frames(tmp_path / "xor.gif")
+    assert len(shown) == 4  # the initial weights, then epochs 10, 20 and 30
+    areas = [_plot_area(f) for f in shown]
+    assert all(np.abs(a - b).sum() > 0 for a, b in zip(areas, areas[1:]))  # the regions moved every time
+    r = regions(EX["xor_train.yaml"], tmp_path / "after.png", resolution=30)  # not yet saved: still initial
+    assert r["values"].shape == (30, 30)
+
+
+def test_cli_regions_frames_as_pngs_and_refusals(tmp_path):
+    spec = EX["xor_train.yaml"]
+    result = CliRunner().invoke(main, ["train", str(spec), "--epochs", "3", "--no-save", "--regions",
+                                       str(tmp_path / "f.png"), "--regions-every", "2"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.glob("f-epoch*.png"))
+    assert names == ["f-epoch0000.png", "f-epoch0002.png", "f-epoch0003.png"]  # start, every 2nd, and the last
+    first, last = (_frames(tmp_path / n)[0] for n in (names[0], names[-1]))
+    assert np.abs(_plot_area(first) - _plot_area(last)).sum() > 0
+    result = CliRunner().invoke(main, ["train", str(spec), "--regions-every", "2"])
+    assert result.exit_code == 2 and "add --regions FILE.gif" in result.output
+    result = CliRunner().invoke(main, ["train", str(spec), "--regions", str(tmp_path / "f.mp4")])
+    assert result.exit_code != 0 and "write a .gif" in result.output
+    from nngraph.plot import RegionFrames
+
+    with pytest.raises(DrawError, match=r"exactly 2 inputs; irregular has 3 \(x\[0\], x\[1\], x\[2\]\)"):
+        RegionFrames(tmp_path / "t.gif").begin(compile(EX["irregular.yaml"]), 10)
+
+
+def test_too_many_frames_are_refused_before_training(tmp_path):
+    from nngraph.errors import DrawError
+    from nngraph.plot import RegionFrames
+    from nngraph.training import train
+
+    frames = RegionFrames(tmp_path / "x.gif", every=1, resolution=10)
+    with pytest.raises(DrawError, match=r"--regions-every 1 over 600 epochs makes 602 frames \(at most 500\): "
+                                        r"use --regions-every 2 or more"):
+        train(EX["xor_train.yaml"], epochs=600, callbacks=frames)
+    frames.close()
+    assert not (tmp_path / "x.gif").exists()

@@ -19,6 +19,11 @@ def _training_options(f):
     f = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                      help="Override a spec value, e.g. train.optimizer.learning_rate=0.01 (repeatable).")(f)
     f = click.option("--plot", type=click.Path(dir_okay=False), help="Write training curves to a PNG.")(f)
+    f = click.option("--regions", type=click.Path(dir_okay=False),
+                     help="Decision regions as training goes on (two-input networks): an animated .gif, or "
+                          ".png/.svg frames NAME-epochNNNN.png.")(f)
+    f = click.option("--regions-every", type=click.IntRange(1), metavar="N",
+                     help="A regions frame every N epochs [default: about 50 frames].")(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")(f)
     f = click.option("--no-save", is_flag=True, help="Do not write the parameters file.")(f)
     f = click.option("--log", "log_file", type=click.Path(dir_okay=False),
@@ -40,7 +45,7 @@ def _training_options(f):
 @cluster_option
 @_training_options
 def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, epochs,
-        sets, plot, as_json, no_save, log_file):
+        sets, plot, regions, regions_every, as_json, no_save, log_file):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
     from .. import load
     from ..graph import build
@@ -70,10 +75,12 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, un
     pfile = parameters_path(graph)
     trained = pfile is not None and pfile.exists()
     if s.train is not None and (retrain or not trained):
-        return _train_and_report(graph, epochs, plot, as_json, no_save, dtype, log_file=log_file)
-    if plot:
-        raise click.UsageError(f"--plot draws training curves, and this run does not train ({terminal(s.parameters)} is "
-                               "already trained): add --retrain to train again and plot")
+        return _train_and_report(graph, epochs, plot, as_json, no_save, dtype, log_file=log_file,
+                                 regions=(regions, regions_every))
+    if plot or regions:
+        what = "--plot draws training curves" if plot else "--regions draws the regions while training"
+        raise click.UsageError(f"{what}, and this run does not train "
+                               f"({terminal(s.parameters)} is already trained): add --retrain to train again and plot")
     if s.data is not None:
         return _evaluate_only(graph, dtype, as_json, untrained, spec)
     raise click.UsageError("this spec declares no data and no training; give inputs with --inputs FILE or "
@@ -124,7 +131,7 @@ def _refuse_untrained(plan, untrained_ok, spec_path):
 @click.option("--float64", is_flag=True, help="Train in float64.")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint (train.checkpoint).")
 @_training_options
-def train(spec, float64, resume, epochs, sets, plot, as_json, no_save, log_file):
+def train(spec, float64, resume, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
     """Train the spec's network (from its initial weights) and write its parameters file."""
     from .. import load
     from ..graph import build
@@ -134,7 +141,7 @@ def train(spec, float64, resume, epochs, sets, plot, as_json, no_save, log_file)
     if sets:
         s = with_overrides(s, sets)
     _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32",
-                      resume=resume, log_file=log_file)
+                      resume=resume, log_file=log_file, regions=(regions, regions_every))
 
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained_ok=False, spec_path=None):
@@ -265,7 +272,32 @@ class _EpochLog:
         self.file.close()
 
 
-def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False, log_file=None):
+class _Both:
+    """Two sets of training callbacks as one: each hook goes to both (where they have it)."""
+
+    def __init__(self, *parts):
+        self.parts = [p for p in parts if p is not None]
+
+    def __getattr__(self, hook):
+        calls = [getattr(p, hook) for p in self.parts if hasattr(p, hook)]
+        return lambda *args: [call(*args) for call in calls] and None
+
+
+def _region_frames(regions, data):
+    """``--regions FILE [--regions-every N]``: the decision regions drawn while training."""
+    path, every = regions
+    if path is None:
+        if every is not None:
+            raise click.UsageError("--regions-every sets how often --regions draws a frame: add --regions FILE.gif")
+        return None
+    from ..io import check_output_path
+    from ..plot import RegionFrames
+
+    check_output_path(path, "--regions")
+    return RegionFrames(path, every=every, data=(data.x_train, data.y_train, data.x_test, data.y_test))
+
+
+def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False, log_file=None, regions=(None, None)):
     from ..data import load_data
     from ..io import check_output_path
     from ..params import check_writable, parameters_path
@@ -285,12 +317,22 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         err.print(f"data: {rich_text(data.description)}")
     bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
     bar.varying_rate = spec.train.optimizer.schedule is not None
+    frames = _region_frames(regions, data)
     bar.log = _EpochLog(log_file) if log_file else None
     try:
-        plan, history = train(graph, data, epochs=epochs, callbacks=bar, dtype=dtype, resume=resume)
+        plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames), dtype=dtype, resume=resume)
+    except BaseException:
+        if frames is not None:
+            frames.close(write=False)
+        raise
     finally:
         bar.close()
     result = {"spec": spec.name, "data": data.description, "history": history}
+    if frames is not None:
+        written = frames.close()
+        for path in written:
+            _record(path)
+        result["regions"] = [str(p) for p in written]
     test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
     result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
     if plot:  # before the parameters: a plot that fails leaves the old parameters in place
@@ -313,6 +355,10 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         err.print("parameters not saved: the spec names no 'parameters' file")
     if plot:
         err.print(f"training curves written to {rich_text(plot)}")
+    if frames is not None:
+        shown = result["regions"]
+        err.print(f"decision regions written to {rich_text(shown[0])}" if len(shown) == 1 else
+                  f"{len(shown)} decision-region frames written to {rich_text(shown[0])} ... {rich_text(shown[-1])}")
     if log_file:
         err.print(f"epoch log written to {rich_text(log_file)}")
 
