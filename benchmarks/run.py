@@ -216,8 +216,11 @@ def bench_latency(threads_list, quick):
             for batch in (1, 100) if quick else (1, 100, 10_000):
                 x = rng.random((batch, sizes[0]), dtype=np.float32)
                 np.testing.assert_allclose(plan.forward(x), numpy_forward(x), rtol=1e-4, atol=1e-6)
-                np.testing.assert_array_equal(plan.forward(x), legacy.forward(plan, x))
+                np.testing.assert_allclose(plan.forward(x), legacy.forward(plan, x), rtol=1e-5, atol=1e-7)
+                predict = plan.bind(batch)
+                np.testing.assert_array_equal(predict(x), plan.forward(x))
                 cands = {"nngraph plan.forward": lambda: plan.forward(x),
+                         "nngraph plan.bind() (prebound)": lambda: predict(x),
                          "before: previous runtime": lambda: legacy.forward(plan, x),
                          "numpy, hand-written": lambda: numpy_forward(x)}
                 if sess is not None:
@@ -275,8 +278,8 @@ def _onnx_session(W, b):
             nodes.append(helper.make_node("Relu", [prev], [f"a{i}"]))
             prev = f"a{i}"
     nodes.append(helper.make_node("Softmax", [prev], ["y"], axis=1))
-    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 784])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 10])], inits)
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, W[0].shape[0]])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, W[-1].shape[1]])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     data = model.SerializeToString()
 

@@ -174,6 +174,19 @@ class Plan:
 
     __call__ = forward
 
+    def bind(self, batch: int = 1):
+        """A callable for many calls of one batch size (default: one sample at a time), the
+        fastest way to run samples one by one: ``predict = plan.bind()`` then ``predict(x[i:i + 1])``
+        with ``x`` a C-contiguous array in the plan's dtype. Same results as :meth:`forward`; the
+        buffers and calls are prepared once, so a call does little but the matrix products. Bind
+        in the thread that calls it (calls from other threads, or of other shapes and dtypes,
+        still work: they go through :meth:`forward`). Each call returns a fresh array."""
+        from .runtime import bind
+
+        if int(batch) < 1:
+            raise DataError(f"batch must be at least 1, not {batch}")
+        return bind(self, int(batch))
+
     def trace(self, x):
         """Every neuron's pre-activation and activation by node name: a :class:`nngraph.trace.Trace`.
         Same inputs as :meth:`forward`; the untraced :meth:`forward` is unchanged by it."""

@@ -54,6 +54,29 @@ def infer(plan, x: np.ndarray) -> np.ndarray:
     return prog(x)
 
 
+def bind(plan, batch: int):
+    """``predict(x)``: :func:`infer` for arrays of exactly (batch, inputs) in the plan's dtype,
+    from the thread that bound it, with the program looked up once instead of on every call.
+    Anything else (another shape, dtype or thread) goes through ``plan.forward``."""
+    from threading import get_ident
+
+    owner, shape, dtype, generation = get_ident(), (batch, plan.input_width), plan.dtype, GENERATION
+    forward = plan.forward
+    held = [None]
+
+    def predict(x):
+        if type(x) is not np.ndarray or x.shape != shape or x.dtype != dtype or get_ident() != owner:
+            return forward(x)
+        prog = held[0]
+        if prog is None or prog.generation != generation[0]:
+            prog = plan._buffers.get(("program", batch))
+            if prog is None or prog.generation != generation[0] or batch >= SPLIT_MIN_BATCH:
+                return infer(plan, x)  # builds the program (or splits, or chunks a batch over the limit)
+            held[0] = prog
+        return prog(x)
+    return predict
+
+
 def _chunked(plan, x, rows):
     if rows < 1 or x.shape[0] * plan.output_width * plan.dtype.itemsize > plan.graph.limits.max_batch_bytes:
         raise batch_limit_error(plan, x.shape[0])
@@ -142,15 +165,24 @@ def _batch_major(plan, batch):
 
 
 def _dense_stage(stage, bufs, whole, offsets):
-    """The calls computing one stage in place: products, bias, activations."""
+    """The calls computing one stage in place: products, bias, activations. One sample at a
+    time (batch 1) the calls are the cheapest numpy has: ``np.dot`` with a positional output,
+    bias and activations on the 1-D view of the row (same-shape ufunc loops, no broadcasting)."""
     Z = bufs[stage.index]
+    one = Z.shape[0] == 1 and Z.flags.c_contiguous
     in_run = {s for a, b, _ in stage.merged for s in range(a, b + 1)}
     blocks = [b for b in stage.blocks if b.src not in in_run]
     runs = [(whole[:, offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
     matmul = np.matmul
     if len(blocks) == 1 and not runs and blocks[0].rows is None:
         W, src = blocks[0].W, blocks[0].src
-        if src == 0:  # the input changes every call
+        if one and W.dtype == Z.dtype:
+            dot = np.dot
+            if src == 0:  # the input changes every call
+                products = [lambda: dot(bufs[0], W, Z)]
+            else:
+                products = [partial(dot, bufs[src], W, Z)]
+        elif src == 0:
             products = [lambda: matmul(bufs[0], W, out=Z)]
         else:
             products = [partial(matmul, bufs[src], W, out=Z)]
@@ -175,25 +207,33 @@ def _dense_stage(stage, bufs, whole, offsets):
             if first:
                 Z.fill(0)
         products = [product]
-    bias = [partial(np.add, Z, stage.bias, out=Z)] if stage.bias is not None else []
-    return products + bias + _activations(stage, Z, transposed=False)
+    row = Z.reshape(-1) if one else Z
+    if one:
+        assert np.shares_memory(row, Z)
+    bias = [partial(np.add, row, stage.bias, row)] if stage.bias is not None else []
+    return products + bias + _activations(stage, row if one else Z, transposed=False)
 
 
 def _activations(stage, Z, transposed):
-    """One bound call per activation segment, in place (common ones straight to the ufunc)."""
+    """One bound call per activation segment, in place (common ones straight to the ufunc).
+    ``Z`` is (batch, width), or (width, batch) when ``transposed``, or the 1-D row of one sample."""
     calls = []
-    rows = Z.shape[1] if transposed else Z.shape[0]
+    if Z.ndim == 1:
+        rows, width = 1, Z.shape[0]
+    else:
+        rows, width = (Z.shape[1], Z.shape[0]) if transposed else Z.shape
+    zero = Z.dtype.type(0)
     for name, alpha, lo, hi in stage.segments:
         if name == "linear":
             continue
-        full = lo == 0 and hi == (Z.shape[0] if transposed else Z.shape[1])
-        v = Z if full else (Z[lo:hi] if transposed else Z[:, lo:hi])
+        full = lo == 0 and hi == width
+        v = Z if full else (Z[lo:hi] if transposed or Z.ndim == 1 else Z[:, lo:hi])
         if name == "relu":
-            calls.append(partial(np.maximum, v, 0, out=v))
+            calls.append(partial(np.maximum, v, zero, out=v))
         elif name == "tanh":
-            calls.append(partial(np.tanh, v, out=v))
+            calls.append(partial(np.tanh, v, v))
         elif name == "softmax" and rows == 1:
-            calls.append(partial(_softmax_one, v))
+            calls.append(partial(_softmax_one, v.reshape(-1)))
         elif name == "softmax" and transposed:
             calls.append(partial(FORWARD[name], v.T, v.T, alpha))  # over a node's neurons: rows here
         else:
@@ -201,11 +241,13 @@ def _activations(stage, Z, transposed):
     return calls
 
 
-def _softmax_one(v):
-    """Softmax of one sample in place (whole-array reductions: cheaper than per-row ones)."""
-    np.subtract(v, v.max(), out=v)
-    np.exp(v, out=v)
-    np.divide(v, v.sum(), out=v)
+def _softmax_one(v, tolist=np.ndarray.tolist, total=np.add.reduce):
+    """Softmax of one sample's 1-D row in place, rounded exactly as the batched softmax rounds
+    each row. A few neurons (a classifier's outputs): the max in Python (exact, and cheaper than
+    numpy's reduction at this size)."""
+    np.subtract(v, max(tolist(v)) if v.shape[0] <= 64 else v.max(), v)
+    np.exp(v, v)
+    np.divide(v, total(v), v)
 
 
 # -- neuron-major: plans with sparse blocks -----------------------------------------------------
@@ -343,7 +385,7 @@ def _gather(plan, bufs, transposed):
         src = bufs[s]
         if transposed:
             return lambda: src[cols].T.copy()  # a fresh C-ordered array, even when a view would do
-        return lambda: src[:, cols].copy()
+        return src[:, cols].copy  # the buffers stay put for the program's life: bind the view once
     sizes = [size for _, size in plan.outputs]
     width = sum(sizes)
 

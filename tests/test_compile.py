@@ -63,6 +63,9 @@ def test_compiled_equals_reference(seed, sparse, batch, threads):
     try:
         y = plan.forward(x)
         plan.forward(x + 1.0)
+        predict = plan.bind(batch)  # the prebound route for many calls of one batch size
+        np.testing.assert_array_equal(predict(x), y)
+        np.testing.assert_array_equal(predict(x), y)
     finally:
         runtime.SPLIT_MIN_BATCH = saved
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)

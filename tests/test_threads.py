@@ -68,3 +68,37 @@ def test_programs_are_rebuilt_when_a_block_array_is_replaced():
     expected = runtime.forward(plan, x, runtime._buffers(plan, 2))  # reads the blocks afresh
     assert not np.allclose(expected, before)
     np.testing.assert_allclose(plan.forward(x), expected, rtol=1e-12)
+
+
+def test_bound_predictor_one_sample_at_a_time():
+    plan = compile(EX["fashion_mnist_mlp.yaml"], use_file=False)
+    x = np.random.default_rng(0).random((6, plan.input_width), dtype=np.float32)
+    predict = plan.bind()
+    rows = [predict(x[i:i + 1]) for i in range(len(x))]
+    assert rows[0] is not rows[1] and not np.shares_memory(rows[0], rows[1])  # a fresh array per call
+    np.testing.assert_allclose(np.concatenate(rows), plan.forward(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(predict(x[2:3]), plan.forward(x[2:3]))
+    # other shapes, dtypes and inputs still work (through forward)
+    np.testing.assert_array_equal(predict(x[:3]), plan.forward(x[:3]))
+    np.testing.assert_array_equal(predict(x[1].astype(np.float64)), plan.forward(x[1:2]))
+    # from another thread: that thread's own buffers, the same numbers
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda i: predict(x[i:i + 1]), range(6)))
+    np.testing.assert_array_equal(np.concatenate(got), np.concatenate([predict(x[i:i + 1]) for i in range(6)]))
+
+
+def test_bound_predictor_sees_new_parameters():
+    plan = compile(EX["skip_connection.yaml"], dtype=np.float64)
+    x = np.arange(4.0).reshape(1, 4)
+    predict = plan.bind()
+    before = predict(x)
+    params = plan.parameters()
+    plan.set_parameters({k: v * 2 for k, v in params.items()})  # written in place
+    assert not np.allclose(predict(x), before)
+    np.testing.assert_array_equal(predict(x), plan.forward(x))
+    block = plan.stages[1].blocks[0]
+    block.W = block.W * 3.0  # a new array: the prepared calls are rebuilt
+    from nngraph import runtime
+    np.testing.assert_allclose(predict(x), runtime.forward(plan, x, runtime._buffers(plan, 1)), rtol=1e-12)
+    with pytest.raises(Exception, match="batch must be at least 1"):
+        plan.bind(0)
