@@ -156,3 +156,19 @@ def test_import_nngraph_stays_light():
             "print(sorted(m for m in ('matplotlib', 'graphviz', 'rich', 'sklearn', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_help_and_validate_import_only_what_they_use(tmp_path):
+    # `nngraph --help` loads the command table only; proving a network feed-forward needs no networkx
+    code = ("import sys, nngraph.cli; "
+            "print(sorted(m for m in ('numpy', 'pydantic', 'yaml', 'networkx', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    spec = tmp_path / "n.yaml"
+    spec.write_text("nngraph: 1\nname: n\nnodes: [{name: x, role: input, size: 2}, {name: h, size: 3},\n"
+                    "  {name: y, role: output}]\nedges: [{from: x, to: h}, {from: h, to: y}, {from: x, to: y}]\n")
+    code = (f"import sys; from nngraph.cli import main; sys.argv = ['nngraph', 'validate', {str(spec)!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('networkx', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]") and ": ok (" in out

@@ -225,3 +225,28 @@ def test_output_neuron_without_connections_is_a_warning():
     g = build(NET.replace("{from: hidden, to: y}", '{from: hidden, to: "y[0]"}'))
     assert [(w.code, w.path) for w in g.warnings if w.code != "no_weights"] == [("unfed_output", "nodes[2]")]
     assert "y[1]" in g.warnings[0].message
+
+
+def test_strong_components_match_networkx():
+    import networkx as nx
+    import numpy as np
+
+    from nngraph.graph.order import strong_components
+
+    rng = np.random.default_rng(0)
+    for trial in range(40):
+        n = int(rng.integers(1, 30))
+        pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, size=(int(rng.integers(0, 3 * n + 1)), 2))}
+        succ = [[] for _ in range(n)]
+        for a, b in sorted(pairs):
+            succ[a].append(b)
+        comps = strong_components(n, succ)
+        g = nx.DiGraph()
+        g.add_nodes_from(range(n))
+        g.add_edges_from(pairs)
+        assert sorted(map(sorted, comps)) == sorted(sorted(c) for c in nx.strongly_connected_components(g))
+        where = {v: i for i, c in enumerate(comps) for v in c}
+        assert all(where[a] <= where[b] for a, b in pairs)  # sources first: a topological order
+    # a long chain: no recursion limit
+    comps = strong_components(100_000, [[i + 1] for i in range(99_999)] + [[]])
+    assert comps[0] == [0] and comps[-1] == [99_999]

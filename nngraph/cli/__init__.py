@@ -8,7 +8,6 @@ Exit codes: 0 success, 1 invalid input or a failed run, 2 usage errors.
 from __future__ import annotations
 
 import sys
-import traceback
 
 import click
 
@@ -27,6 +26,8 @@ def _console(stderr=False):
 
 def _fail(exc: Exception, code: int = 1):
     if _DEBUG["on"]:
+        import traceback
+
         traceback.print_exception(exc)
     if isinstance(exc, SpecError):
         for d in exc.diagnostics:

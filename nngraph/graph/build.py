@@ -82,7 +82,7 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     report.raise_if_errors()
     n_neurons = sum(n.size for n in nodes)
     try:
-        levels, node_graph = order_neurons(spec, nodes, connections, n_neurons, report)
+        levels, node_edges = order_neurons(spec, nodes, connections, n_neurons, report)
     except CycleError as exc:
         if not allow_cycles:
             raise
@@ -90,7 +90,7 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
                       report.warnings(), limits)
         graph.cycle = exc
         return graph
-    return Graph(spec, nodes, connections, n_neurons, levels, node_graph, report.warnings(), limits)
+    return Graph(spec, nodes, connections, n_neurons, levels, node_edges, report.warnings(), limits)
 
 
 def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:

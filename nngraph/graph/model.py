@@ -112,9 +112,23 @@ class Graph:
     connections: list
     n_neurons: int
     neuron_level: np.ndarray  # stage number of every neuron (inputs 0)
-    node_graph: object  # networkx.DiGraph over node indices
+    node_edges: list | None  # (source node, destination node) index pairs, each once
     warnings: list
     limits: Limits
+
+    @property
+    def node_graph(self):
+        """The node-level networkx.DiGraph (node indices), made on first use."""
+        if self.node_edges is None:
+            return None
+        if getattr(self, "_node_graph", None) is None:
+            import networkx as nx
+
+            g = nx.DiGraph()
+            g.add_nodes_from(n.index for n in self.nodes)
+            g.add_edges_from(self.node_edges)
+            self._node_graph = g
+        return self._node_graph
 
     def node(self, name: str) -> NodeInfo:
         return self.nodes[self._by_name[name]]

@@ -1,14 +1,15 @@
 """Prove a graph feed-forward and give every neuron its depth (its stage in the compiled plan).
 
-Work happens at node granularity first (networkx on the node graph: a handful of vertices).
-Only nodes on a node-level cycle, or with connections inside themselves, are expanded to
-neurons; there a vectorised Kahn peel (numpy, one step per depth level, not per neuron) finds
-the depth, and networkx ``find_cycle`` names the cycle when the peel stalls. A softmax node
+Work happens at node granularity first: the strongly connected components of the node graph
+(Tarjan's algorithm in plain Python, linear in nodes and edges), in topological order. Only
+nodes on a node-level cycle, or with connections inside themselves, are expanded to neurons;
+there a vectorised Kahn peel (numpy, one step per depth level, not per neuron) finds the depth,
+and networkx ``find_cycle`` names the cycle when the peel stalls (networkx is imported only
+then, so proving a network feed-forward does not pay for importing it). A softmax node
 counts as one vertex: each of its outputs depends on all of its inputs.
 """
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 from ..errors import CycleError, SpecError
@@ -16,26 +17,76 @@ from ..spec.source import format_path
 
 
 def order_neurons(spec, nodes, connections, n_neurons, report):
-    """Return (level of each neuron, node-level DiGraph); raise CycleError on a neuron cycle."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(n.index for n in nodes)
+    """Return (level of each neuron, node-level edges (src, dst)); raise CycleError on a neuron cycle."""
     incoming = {n.index: [] for n in nodes}
+    successors = [[] for _ in nodes]
+    edges = set()
     for k, c in enumerate(connections):
-        graph.add_edge(c.src, c.dst)
+        if (c.src, c.dst) not in edges:
+            edges.add((c.src, c.dst))
+            successors[c.src].append(c.dst)
         incoming[c.dst].append(k)
         if c.src == c.dst and nodes[c.src].activation[0] == "softmax":
             report.error(c.path, "softmax_feeds_itself", f"'{nodes[c.src].name}' is a softmax node: each of its "
                          "outputs depends on all of its neurons, so its neurons may not feed each other")
     report.raise_if_errors(SpecError)
     level = np.zeros(n_neurons, dtype=np.int32)
-    condensed = nx.condensation(graph)
-    for comp in nx.topological_sort(condensed):
-        members = sorted(condensed.nodes[comp]["members"])
-        if len(members) == 1 and not graph.has_edge(members[0], members[0]):
+    for members in strong_components(len(nodes), successors):
+        if len(members) == 1 and (members[0], members[0]) not in edges:
             _node_level(nodes[members[0]], incoming, connections, nodes, level)
         else:
-            _neuron_levels(members, incoming, connections, nodes, level, spec, report)
-    return level, graph
+            _neuron_levels(sorted(members), incoming, connections, nodes, level, spec, report)
+    return level, sorted(edges)
+
+
+def strong_components(n, successors):
+    """The strongly connected components of a directed graph on vertices 0..n-1, each a list,
+    sources first (a topological order of the condensation). Tarjan's algorithm, iterative: no
+    recursion limit however long a chain is."""
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack, found = [], []
+    counter = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        while work:
+            v, i = work[-1]
+            succ = successors[v]
+            if i < len(succ):
+                work[-1] = (v, i + 1)
+                w = succ[i]
+                if index[w] < 0:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, 0))
+                elif on_stack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    comp.append(w)
+                    if w == v:
+                        break
+                found.append(comp)
+    found.reverse()  # Tarjan emits sinks first
+    return found
 
 
 def _node_level(node, incoming, connections, nodes, level):
@@ -170,6 +221,8 @@ def _scalar_steps(frontier, indptr, ev, indeg, depth, done):
 
 
 def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report):
+    import networkx as nx
+
     stuck = ~done[eu] & ~done[ev]
     g = nx.DiGraph()
     for u, v, k in zip(eu[stuck].tolist(), ev[stuck].tolist(), ek[stuck].tolist()):
@@ -206,6 +259,8 @@ def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec
 def fallback_levels(nodes, connections, n_neurons):
     """Columns for drawing a graph that is not feed-forward: node depth in the DAG of its
     strongly connected components, nodes of one component side by side in spec order."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(n.index for n in nodes)
     graph.add_edges_from((c.src, c.dst) for c in connections if c.src != c.dst)
