@@ -40,6 +40,7 @@ ACTIVATIONS = [
     ("examples/perceptron.yaml", {"sleep": 7, "study": 3}, "perceptron.sleep7_study3"),
     ("examples/xor.yaml", {"x": [1, 0]}, "xor.1_0"),
     ("examples/irregular.yaml", {"x": [1, 0.5, -1]}, "irregular.input"),
+    ("examples/irregular.yaml", {"x": [1, 0.5, -1]}, "irregular.input.layer"),
 ]
 REGIONS = [("examples/perceptron.yaml", dict(xlim=(0, 10), ylim=(0, 10))), ("examples/xor.yaml", {})]
 PAGES = [("specs/mnist_mlp.yaml", "mnist_mlp.page.png"), ("examples/irregular.yaml", "irregular.page.png")]
@@ -50,7 +51,8 @@ def seeing_figures(trained_mnist):
 
     for spec, inputs, name in ACTIVATIONS:
         for fmt in ("svg", "png"):
-            path, _ = render(ROOT / spec, OUT / f"{name}.{fmt}", view="neuron", dpi=96, inputs=inputs)
+            view = "layer" if name.endswith(".layer") else "neuron"
+            path, _ = render(ROOT / spec, OUT / f"{name}.{fmt}", view=view, dpi=96, inputs=inputs)
             print("wrote", path.relative_to(ROOT))
     for spec, limits in REGIONS:
         path = OUT / f"{Path(spec).stem}.regions.png"

@@ -26,7 +26,7 @@ from . import main, _console, _fail, _plural, terminal  # noqa: F401  (shared by
 @click.option("--force", is_flag=True, help="Draw a neuron view even if it would be very large.")
 @click.option("--open", "open_", is_flag=True, help="Open the diagram in the default viewer.")
 @click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE",
-              help="Colour by activation for this input (repeatable; neuron view).")
+              help="Colour by activation for this input (repeatable; every view).")
 @click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False), help="Colour by a row of this file.")
 @click.option("--row", type=click.IntRange(0), default=0, show_default=True, help="The row of --inputs to draw.")
 def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, force, open_, input_pairs,

@@ -82,7 +82,9 @@ def draw(spec, view: str = "auto", *, max_neurons: int = 12, highlight=(), focus
     focus, radius :
         Neuron view of only the neurons within ``radius`` connections of ``focus``.
     inputs : array or dict, optional
-        One input sample: neurons coloured by activation, connections by the signal they carried.
+        One input sample: in the neuron view, neurons coloured by activation and connections by the
+        signal they carried; in the layer and stage views, a cell per neuron under each box (min,
+        mean and max for boxes wider than 32 neurons).
 
     Raises
     ------
@@ -129,11 +131,10 @@ def activations(graph, inputs, known=None):
 def _to_graphviz(graph, view, max_neurons, highlight, focus, radius, dpi, inputs=None):
     if view == "neuron":
         return scene_to_dot(_neuron_scene(graph, max_neurons, highlight, focus, radius, inputs), dpi)
-    if inputs is not None:
-        raise DrawError(f"colouring by activation is drawn in the neuron view (--view neuron), not the {view} view")
+    signal = None if inputs is None else activations(graph, inputs)[1]
     if view == "layer":
-        return layer_graph(graph, dpi, highlight)
-    return stage_graph(_plan(graph), dpi)
+        return layer_graph(graph, dpi, highlight, signal)
+    return stage_graph(_plan(graph), dpi, signal)
 
 
 def _plan(graph):
@@ -146,7 +147,7 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
            dpi=150, force=False, inputs=None):
     """Write a diagram; returns (path, notes). The format comes from ``fmt`` or the suffix (svg).
     ``inputs`` (one sample, as for ``plan.forward``): colour neurons by activation and connections
-    by the signal they carried, with a colour bar (neuron view)."""
+    by the signal they carried, with a colour bar (layer and stage views: activation cells per box)."""
     if fmt is None:
         fmt = Path(output).suffix.lstrip(".").lower() if output and Path(output).suffix else "svg"
     if fmt not in ("svg", "png", "pdf", "dot", "html"):
@@ -165,11 +166,10 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
         notes.append("note: " + graph.cycle.diagnostics[0].format())
     if fmt == "html":
         return _write_page(graph, output, max_neurons, highlight, focus, radius, inputs), notes
-    if view != "neuron" and inputs is not None:
-        raise DrawError(f"colouring by activation is drawn in the neuron view (--view neuron), not the {view} view")
     if view != "neuron" and fmt == "svg" and not has_dot():
         # without Graphviz, lay the overview out in columns ourselves
-        scene = overview_scene(graph, view, _plan(graph) if view == "stage" else None)
+        signal = None if inputs is None else activations(graph, inputs)[1]
+        scene = overview_scene(graph, view, _plan(graph) if view == "stage" else None, signal)
         _write_text(output, scene_to_svg(scene))
         notes.append("Graphviz's dot was not found: wrote SVG with the built-in writer (apt-get install graphviz "
                      "for the Graphviz layout)")

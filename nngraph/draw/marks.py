@@ -53,10 +53,10 @@ def legend(graph, scene, max_neurons, focus, known, signal, labelled, act_scale=
         scene.texts.append(Text(scene.width / 2, bottom + 16 * k, text, 9.5, "middle",
                                 "#d62728" if text is cycle else "#555555"))
     if signal is not None:
-        _colour_bar(scene, scene.width / 2, bottom + 16 * len(lines) + 8, act_scale, _fmt)
+        colour_bar(scene, scene.width / 2, bottom + 16 * len(lines) + 8, act_scale, _fmt)
 
 
-def _colour_bar(scene, cx, y, scale, fmt, n=21, w=8.0, h=10.0):
+def colour_bar(scene, cx, y, scale, fmt, n=21, w=8.0, h=10.0):
     x0 = cx - n * w / 2
     for k in range(n):
         v = scale * (2 * k / (n - 1) - 1)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .safe import dot, dot_attrs, markup
+from .marks import colour_bar, signal_colour, signal_scale
+from .safe import assemble, dot, dot_attrs, fragment
 from .route import fit
-from .scene import Line, Scene, Text
+from .scene import Line, Rect, Scene, Text, _fmt
 
 FILL = {"input": "#eef2f7", "hidden": "#ffffff", "output": "#fff4d6"}
 LEGEND = {
@@ -14,6 +15,59 @@ LEGEND = {
     "stage": "box: a compiled stage, y = f(Wᵀx + b), and the neurons it computes; arrow: a weight block "
              "(rows × columns; dashed: sparse, with its density; purple: skips stages)",
 }
+
+
+MAX_CELLS = 32  # a box up to this many neurons wide shows a cell per neuron; a wider one min, mean and max
+ACT_LEGEND = ("cells: each neuron's activation for this input, in spec order (blue positive, red negative, white "
+              "zero, full colour at the ends of the colour bar); boxes of more than {} neurons: the min, mean and "
+              "max of their activations").format(MAX_CELLS)
+
+
+def activation_cells(values, scale) -> list:
+    """(value, colour, caption) per cell of a box: one per neuron, or min, mean and max of a wide box."""
+    values = np.asarray(values, dtype=float)
+    if len(values) <= MAX_CELLS:
+        return [(float(v), signal_colour(float(v), scale), "") for v in values]
+    summary = (("min", float(values.min())), ("mean", float(values.mean())), ("max", float(values.max())))
+    return [(v, signal_colour(v, scale), f"{name} {_fmt(v)}") for name, v in summary]
+
+
+def _cells_rows(cells) -> str:
+    """Table rows of coloured cells (one per neuron, or min/mean/max with their captions)."""
+    if not cells:
+        return ""
+    width = 14 if cells[0][2] else 9
+    row = "".join(fragment('<td bgcolor="{}" width="{}" height="9" fixedsize="true"></td>', c, width)
+                  for _, c, _ in cells)
+    out = fragment('<tr><td><table border="0" cellborder="1" cellspacing="0" cellpadding="0" color="#999999" '
+                   'fixedsize="true" width="{}" height="9"><tr>', width * len(cells)) + row + "</tr></table></td></tr>"
+    if cells[0][2]:
+        out += "<tr><td>" + fragment('<font point-size="8" color="#555555">{}</font>',
+                                  ", ".join(t for _, _, t in cells)) + "</td></tr>"
+    return out
+
+
+def _cells_tip(cells) -> str:
+    if not cells:
+        return ""
+    if cells[0][2]:
+        return "; activations " + ", ".join(t for _, _, t in cells)
+    return "; activations " + ", ".join(_fmt(v) for v, _, _ in cells)
+
+
+def _legend_label(view, scale=None):
+    """The graph's legend; with activations, the cells' meaning and a colour bar (an HTML-like label)."""
+    if scale is None:
+        return dot(LEGEND[view])
+    bar = "".join(fragment('<td bgcolor="{}" width="8" height="9" fixedsize="true"></td>',
+                           signal_colour(scale * (2 * k / 20 - 1), scale)) for k in range(21))
+    return assemble(fragment('<table border="0" cellspacing="0" cellpadding="1"><tr><td>{}</td></tr>'
+                             '<tr><td>{}</td></tr><tr><td><table border="0" cellspacing="0" cellpadding="0" '
+                             'fixedsize="true" width="248" height="11"><tr>'
+                             '<td align="right" width="40" height="11" fixedsize="true">{} </td>',
+                             LEGEND[view], ACT_LEGEND, _fmt(-scale)),
+                    bar, fragment('<td align="left" width="40" height="11" fixedsize="true"> {}</td></tr></table>'
+                                  '</td></tr></table>', _fmt(scale)))
 
 
 def _node_params(graph):
@@ -37,12 +91,14 @@ def _ref(graph, c, src=True):
     return f"[{lo}]" if hi - lo == 1 else f"[{lo}:{hi}]"
 
 
-def layer_graph(graph, dpi=150, highlight=()):
+def layer_graph(graph, dpi=150, highlight=(), signal=None):
+    """``signal``: every neuron's activation for one input; each box then shows them as cells."""
     import graphviz
 
+    scale = signal_scale(signal) if signal is not None else None
     g = graphviz.Digraph(dot(graph.spec.name), engine="dot")
     g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", nodesep="0.3", ranksep="0.9",
-           label=dot(LEGEND["layer"]), labelloc="b", fontsize="9", fontcolor="#555555")
+           label=_legend_label("layer", scale), labelloc="b", fontsize="9", fontcolor="#555555")
     g.attr("node", shape="plain", fontname="Helvetica")
     g.attr("edge", fontname="Helvetica", fontsize="9", color="#555555")
     params = _node_params(graph)
@@ -50,12 +106,15 @@ def layer_graph(graph, dpi=150, highlight=()):
     for n in graph.nodes:
         act = "identity" if n.role == "input" else n.activation[0]
         border = "#e67e22" if n.name in hl else "#333333"
-        label = markup('<table border="1" cellborder="0" cellspacing="0" cellpadding="4" bgcolor="{}" color="{}">'
-                       '<tr><td><b>{}</b></td></tr><tr><td>{} × {}</td></tr>'
-                       '<tr><td><font point-size="9" color="#555555">{} parameters</font></td></tr></table>',
-                       FILL[n.role], border, n.name, f"{n.size:,}", act, f"{params[n.index]:,}")
+        cells = [] if signal is None else activation_cells(signal[n.offset:n.offset + n.size], scale)
+        label = assemble(fragment('<table border="1" cellborder="0" cellspacing="0" cellpadding="4" bgcolor="{}" '
+                                   'color="{}"><tr><td><b>{}</b></td></tr><tr><td>{} × {}</td></tr>'
+                                   '<tr><td><font point-size="9" color="#555555">{} parameters</font></td></tr>',
+                                   FILL[n.role], border, n.name, f"{n.size:,}", act, f"{params[n.index]:,}"),
+                         _cells_rows(cells), "</table>")
         g.node(f"n{n.index}", **dot_attrs(dict(
-            label=label, tooltip=f"{n.name}: {n.size} neurons, {act}, {params[n.index]:,} parameters")))
+            label=label, tooltip=f"{n.name}: {n.size} neurons, {act}, {params[n.index]:,} parameters"
+            + _cells_tip(cells))))
     cycle = set(graph.cycle.cycle_connections) if graph.cycle is not None else set()
     for k, c in enumerate(graph.connections):
         label = _edge_label(c)
@@ -74,23 +133,27 @@ def _stage_text(plan, st):
     return stage_contents(plan, st)
 
 
-def stage_graph(plan, dpi=150):
+def stage_graph(plan, dpi=150, signal=None):
     import graphviz
 
+    scale = signal_scale(signal) if signal is not None else None
     g = graphviz.Digraph(dot(plan.spec.name + "-stages"), engine="dot")
     g.attr(rankdir="LR", dpi=str(dpi), bgcolor="white", fontname="Helvetica", ranksep="0.8",
-           label=dot(LEGEND["stage"]), labelloc="b", fontsize="9", fontcolor="#555555")
+           label=_legend_label("stage", scale), labelloc="b", fontsize="9", fontcolor="#555555")
     g.attr("node", shape="plain", fontname="Helvetica")
     g.attr("edge", fontname="Helvetica", fontsize="9", color="#555555")
     for st in plan.stages:
         texts = _stage_text(plan, st)[:12]
         title = "stage 0 (inputs)" if st.index == 0 else f"stage {st.index}"
         width = f'{st.width:,} neuron{"" if st.width == 1 else "s"}'
-        label = markup('<table border="1" cellborder="0" cellspacing="0" cellpadding="3" bgcolor="#ffffff">'
-                       '<tr><td><b>{}</b></td></tr>' + "<tr><td align='left'>{}</td></tr>" * len(texts)
-                       + '<tr><td><font point-size="9" color="#555555">{}</font></td></tr></table>',
-                       title, *texts, width)
-        g.node(f"s{st.index}", **dot_attrs(dict(label=label, tooltip=f"stage {st.index}: {st.width} neurons")))
+        cells = [] if signal is None else activation_cells(signal[st.neurons], scale)
+        label = assemble(fragment('<table border="1" cellborder="0" cellspacing="0" cellpadding="3" bgcolor="#ffffff">'
+                                   '<tr><td><b>{}</b></td></tr>' + "<tr><td align='left'>{}</td></tr>" * len(texts)
+                                   + '<tr><td><font point-size="9" color="#555555">{}</font></td></tr>',
+                                   title, *texts, width),
+                         _cells_rows(cells), "</table>")
+        g.node(f"s{st.index}", **dot_attrs(dict(label=label, tooltip=f"stage {st.index}: {st.width} neurons"
+                                                + _cells_tip(cells))))
     for st in plan.stages[1:]:
         for b in st.blocks:
             kind = "sparse" if b.sparse else "dense"
@@ -111,11 +174,14 @@ def _bound_crossing_search(g, n_edges):
         g.attr(mclimit="0.1", nslimit="2")
 
 
-def overview_scene(graph, view, plan=None) -> Scene:
-    """Columns-by-depth boxes for the layer or stage view, for the built-in SVG writer."""
+def overview_scene(graph, view, plan=None, signal=None) -> Scene:
+    """Columns-by-depth boxes for the layer or stage view, for the built-in SVG writer; with
+    ``signal`` (every neuron's activation), cells under each box as in the Graphviz drawing."""
     from .scene import Circle  # boxes are drawn as labelled circles' neighbours: keep one writer
 
+    scale = signal_scale(signal) if signal is not None else None
     if view == "stage":
+        neurons = {st.index: st.neurons for st in plan.stages}
         boxes = [(st.index, f"stage {st.index}", _stage_text(plan, st)) for st in plan.stages]
         links = [(b.src, st.index, f"{'sparse' if b.sparse else 'dense'} {b.shape[0]}×{b.shape[1]}")
                  for st in plan.stages[1:] for b in st.blocks]
@@ -126,25 +192,39 @@ def overview_scene(graph, view, plan=None) -> Scene:
                                     f"{params[n.index]:,} parameters"]) for n in graph.nodes]
         links = [(c.src, c.dst, _edge_label(c)) for c in graph.connections]
         column = {n.index: int(np.min(graph.neuron_level[n.offset:n.offset + n.size])) for n in graph.nodes}
+        neurons = {n.index: np.arange(n.offset, n.offset + n.size) for n in graph.nodes}
+    step = 90 if signal is None else 115
     cols = sorted(set(column.values()))
     x_of = {c: 100 + 220 * i for i, c in enumerate(cols)}
     counts, pos = {}, {}
     for key, _, _ in boxes:
         c = column[key]
-        pos[key] = (x_of[c], 60 + 90 * counts.get(c, 0))
+        pos[key] = (x_of[c], 60 + step * counts.get(c, 0))
         counts[c] = counts.get(c, 0) + 1
-    scene = Scene(200 + 220 * max(len(cols) - 1, 0), 80 + 90 * max(counts.values()), title=graph.spec.name)
+    scene = Scene(200 + 220 * max(len(cols) - 1, 0), 80 + step * max(counts.values()), title=graph.spec.name)
     for key, title, lines in boxes:
         x, y = pos[key]
         scene.circles.append(Circle(f"b{key}", x, y, "", f"{title}: " + ", ".join(lines), "#ffffff"))
         scene.texts.append(Text(x, y - 16, title, 10.5, bold=True))
         for k, line in enumerate(lines[:3]):
             scene.texts.append(Text(x, y + 26 + 12 * k, line, 9, color="#555555"))
+        if signal is not None:
+            cells = activation_cells(signal[neurons[key]], scale)
+            w = min(9.0, 190.0 / len(cells)) if not cells[0][2] else 14.0
+            x0 = x - w * len(cells) / 2
+            for k, (_, colour, _) in enumerate(cells):
+                scene.rects.append(Rect(x0 + k * w, y + 56, w, 9, colour))
+            if cells[0][2]:
+                scene.texts.append(Text(x, y + 76, ", ".join(t for _, _, t in cells), 8, color="#555555"))
     for a, b, label in links:
         (x1, y1), (x2, y2) = pos[a], pos[b]
         scene.lines.append(Line(f"b{a}", f"b{b}", [(x1 + 12, y1), (x2 - 12, y2)], "#555555", 1.2, 0.9, label))
         scene.texts.append(Text((x1 + x2) / 2, (y1 + y2) / 2 - 4, label, 8.5, color="#555555"))
     scene.texts.append(Text(scene.width / 2, scene.height - 8, LEGEND[view], 9, color="#555555"))
     scene.height += 6
+    if signal is not None:
+        scene.texts.append(Text(scene.width / 2, scene.height + 6, ACT_LEGEND, 9, color="#555555"))
+        colour_bar(scene, scene.width / 2, scene.height + 16, scale, _fmt)
+        scene.height += 50
     fit(scene)
     return scene

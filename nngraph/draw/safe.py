@@ -9,7 +9,8 @@ One function per destination, so a writer never decides by itself what is safe:
 - ``xml``: text or an attribute value in SVG/HTML (``<``, ``>``, ``&``, both quotes);
 - ``js``: a value inside an inline ``<script>`` (JSON that cannot close the element);
 - ``dot_attrs``: every string of an attribute dict through ``dot``, except ``Markup`` built here
-  from escaped pieces (the only way an HTML-like label reaches Graphviz).
+  from escaped pieces (``markup``, or ``assemble`` of ``fragment``s: the only way an HTML-like
+  label reaches Graphviz).
 """
 from __future__ import annotations
 
@@ -48,9 +49,19 @@ class Markup(str):
     """An HTML-like Graphviz label assembled by ``markup`` from escaped pieces."""
 
 
+def fragment(template: str, *args) -> str:
+    """A piece of an HTML-like label: ``template.format(*escaped args)``, for ``assemble``."""
+    return template.format(*(xml(a) for a in args))
+
+
+def assemble(*fragments: str) -> Markup:
+    """An HTML-like label from pieces made by ``fragment`` (only those: each escaped its arguments)."""
+    return Markup("<" + "".join(fragments) + ">")
+
+
 def markup(template: str, *args) -> Markup:
     """``<`` + ``template.format(*escaped args)`` + ``>``: user strings inside are text."""
-    return Markup("<" + template.format(*(xml(a) for a in args)) + ">")
+    return assemble(fragment(template, *args))
 
 
 def dot_attrs(attrs: dict) -> dict:
