@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError, FileAccessError, file_error
-from .spec.files import ArrayFileError, read_arrays, read_text
+from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
 
 
 def read_inputs(path, plan) -> np.ndarray:
@@ -62,20 +62,19 @@ def read_inputs(path, plan) -> np.ndarray:
 
 
 def _read_csv(path, plan):
-    rows = [r for r in csv.reader(io.StringIO(read_text(path, str(path)))) if r]
-    if not rows:
+    records = csv_records(read_text(path, str(path)), str(path))
+    if not records:
         raise DataError(f"{path}: empty file")
     header = None
     try:
-        [float(v) for v in rows[0]]
+        [float(v) for v in records[0][1]]
     except ValueError:
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    if not rows:
+        header, records = [c.strip() for c in records[0][1]], records[1:]
+    if not records:
         raise DataError(f"{path}: no rows of values after the header")
-    width = len(header) if header is not None else len(rows[0])
-    data = np.empty((len(rows), width), dtype=np.float64)
-    for i, r in enumerate(rows):
-        line = i + 1 + (header is not None)
+    width = len(header) if header is not None else len(records[0][1])
+    data = np.empty((len(records), width), dtype=np.float64)
+    for i, (line, r) in enumerate(records):
         if len(r) != width:
             raise DataError(f"{path}:{line}: {len(r)} values; {'the header has' if header else 'the first row has'} "
                             f"{width}")
@@ -84,6 +83,8 @@ def _read_csv(path, plan):
                 data[i, k] = float(v)
             except ValueError:
                 raise DataError(f"{path}:{line}: {v[:40]!r} is not a number") from None
+            if not np.isfinite(data[i, k]):
+                raise DataError(f"{path}:{line}: {v.strip()[:40]!r}: inputs must be finite numbers")
     if header is None:
         return data
     names = plan.input_names()

@@ -22,7 +22,7 @@ import numpy as np
 from .errors import ParameterFileError
 from .graph import Graph, derived_seed
 from .initializers import fill
-from .spec.files import UnsafePath, require_regular_file, resolve_inside
+from .spec.files import UnsafePath, npy_header, require_regular_file, resolve_inside
 
 
 def bias_key(node_name: str) -> str:
@@ -188,15 +188,6 @@ def _origin(graph: Graph, in_file: set, untrained: list) -> str:
     return word
 
 
-def _header(fp):
-    version = np.lib.format.read_magic(fp)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(fp, max_header_size=10_000)
-    if version in ((2, 0), (3, 0)):
-        return np.lib.format.read_array_header_2_0(fp, max_header_size=10_000)
-    raise ValueError(f"unsupported .npy version {version}")
-
-
 def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max_bytes: int = 2**31) -> dict:
     """Read and check an ``.npz`` of parameters against the expected ``shapes``.
 
@@ -229,7 +220,7 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
                 info = members[key]
                 with zf.open(info) as fp:
                     try:
-                        shp, fortran, dtype = _header(fp)
+                        shp, fortran, dtype = npy_header(fp)
                     except ValueError as exc:
                         raise ParameterFileError(f"{name}: '{key}' is not a valid .npy array ({exc})") from None
                     if dtype.hasobject or dtype.kind not in "fiu":

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError, NNGraphError
+from .spec.files import npy_header
 
 SHARD_SUFFIXES = (".npy", ".npz", ".csv")
 # A plain .npy above this size is streamed by `nngraph run --inputs`; below it is read into memory.
@@ -160,7 +161,7 @@ def _npy_header(path: Path):
     """Shape, dtype and data offset from the header; the file must hold every byte it declares."""
     try:
         with open(path, "rb") as f:
-            shape, fortran, dtype = _read_header(f)
+            shape, fortran, dtype = npy_header(f)
             offset = f.tell()
     except (ValueError, OSError, EOFError) as exc:
         raise DataError(f"{path}: not a readable .npy file ({exc})") from None
@@ -175,14 +176,6 @@ def _npy_header(path: Path):
     return shape, dtype, offset
 
 
-def _read_header(f):
-    version = np.lib.format.read_magic(f)
-    read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-    if version not in read:
-        raise ValueError(f"unsupported .npy version {version}")
-    return read[version](f)
-
-
 def _npz_header(path: Path):
     try:
         with zipfile.ZipFile(path) as z:
@@ -191,7 +184,7 @@ def _npz_header(path: Path):
             if member is None:
                 raise DataError(f"{path}: holds {', '.join(names) or 'no arrays'}; name the input array 'x'")
             with z.open(member + ".npy") as f:
-                shape, _, dtype = _read_header(f)
+                shape, _, dtype = npy_header(f)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
         raise DataError(f"{path}: not a readable .npz file ({exc})") from None
     if dtype.hasobject:

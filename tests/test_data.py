@@ -1,6 +1,7 @@
 """Datasets: IDX files, the bundled MNIST sample, generated sets, and the downloader (localhost)."""
 import hashlib
 import http.server
+import os
 import re
 import threading
 
@@ -64,6 +65,42 @@ def test_mnist_from_idx_folder(tmp_path):
     ds = load_data(nngraph.load(tmp_path / "m.yaml"))
     assert ds.x_train.shape == (50, 784) and ds.x_test.shape == (20, 784)
     assert ds.x_train.max() <= 1.0 and "50 training and 20 test" in ds.description
+
+
+@pytest.mark.parametrize("file,array,message", [
+    ("train-labels-idx1-ubyte", np.array(3, np.uint8), "train-labels-idx1-ubyte: holds an array of shape (); labels "
+     "are one number per image"),
+    ("train-labels-idx1-ubyte", np.full(50, 12, np.uint8), "train-labels-idx1-ubyte: label 1 of 50 is 12; labels are "
+     "0 to 9"),
+    ("train-labels-idx1-ubyte", np.zeros(49, np.uint8), "train-images-idx3-ubyte.gz holds 50 images but "
+     "train-labels-idx1-ubyte 49 labels"),
+    ("train-labels-idx1-ubyte", np.zeros(50, ">f4"), "labels of type float32; labels are whole numbers"),
+    ("t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8), "t10k-images-idx3-ubyte.gz: holds an array of "
+     "shape (0, 28, 28); images need"),
+    ("t10k-images-idx3-ubyte.gz", np.zeros(20, np.uint8), "holds an array of shape (20,); images need"),
+    ("t10k-images-idx3-ubyte.gz", np.zeros((20, 3, 3), np.uint8), "training images have 784 pixels, test images 9"),
+    ("t10k-images-idx3-ubyte.gz", np.full((20, 28, 28), np.nan, ">f4"), "NaN or infinite pixel values"),
+])
+def test_mnist_folder_with_wrong_arrays_names_the_file(tmp_path, file, array, message):
+    _write_mnist(tmp_path / "idx")
+    write_idx(tmp_path / "idx" / file, array)
+    (tmp_path / "m.yaml").write_text(MNIST_SPEC)
+    with pytest.raises(DataError, match=re.escape(message)):
+        load_data(nngraph.load(tmp_path / "m.yaml"))
+
+
+def test_idx_shapes_numpy_cannot_hold_are_refused(tmp_path):
+    import struct
+
+    (tmp_path / "a.idx").write_bytes(bytes([0, 0, 8, 4]) + struct.pack(">4I", 0, 2, 2**31, 2**31))
+    with pytest.raises(DataError, match=r"a.idx: declares shape \(0, 2, 2147483648, 2147483648\), which numpy cannot"):
+        read_idx(tmp_path / "a.idx")
+    (tmp_path / "b.idx").write_bytes(bytes([0, 0, 8, 70]) + struct.pack(">70I", *[1] * 70) + b"\0")
+    with pytest.raises(DataError, match="b.idx: declares shape .*too many dimensions"):
+        read_idx(tmp_path / "b.idx")
+    os.mkfifo(tmp_path / "fifo.idx")
+    with pytest.raises(DataError, match="fifo.idx: not a regular file"):
+        read_idx(tmp_path / "fifo.idx")
 
 
 def test_mnist_falls_back_to_the_bundled_sample(tmp_path, monkeypatch):

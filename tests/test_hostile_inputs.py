@@ -69,7 +69,7 @@ def test_neuron_indices_beyond_int64_are_located(tmp_path):
     assert code == 1 and "edges[1].from: 'x[99999999999999999999]': a neuron index beyond any node's size" in text
     (tmp_path / "e.csv").write_text("from,to,weight\nx[0],out,1\nx[123456789012345678901],out,1\n")
     code, text = run("validate", spec(tmp_path, "e.json", edges=[], edge_file="e.csv"))
-    assert code == 1 and "edge_file: connection 2 of the file: 'x[1234567890123" in text
+    assert code == 1 and "edge_file: e.csv:3: 'x[1234567890123" in text
 
 
 def test_set_into_a_string_or_list(tmp_path):
@@ -159,7 +159,10 @@ CSV_CASES = {
     "not utf-8": ("a,b,t\n0,0,1\n1,1,\xe9\n".encode("latin-1"), "d.csv:3: not UTF-8 text (byte 0xe9 at offset 16)"),
     "ragged": (b"a,b,t\n0,0\n", "d.csv:2: 2 values; the header has 3 columns"),
     "word": (b"a,b,t\n0,zero,1\n", "d.csv:2: column 'b': 'zero' is not a number"),
-    "huge class": (b"a,b,t\n0,0,1\n1,1,100000000000\n", "row 3: target 100000000000 would make 100,000,000,001 classes"),
+    "huge class": (b"a,b,t\n0,0,1\n1,1,100000000000\n", "d.csv:3: column 't': target 100000000000 would make 100,000,000,001 classes"),
+    "blank lines": (b"a,b,t\n\n0,0,1\n\n  \n1,1,1e11\n", "d.csv:6: column 't': target 100000000000 would make"),
+    "cr endings": (b"a,b,t\r0,0,1\r\r0,x,1\r", "d.csv:4: column 'b': 'x' is not a number"),
+    "nan after blanks": (b"a,b,t\n\n\n0,0,1\n0,nan,1\n", "d.csv:5: column 'b': nan is not a finite number"),
 }
 
 
@@ -228,13 +231,23 @@ EDGE_CASES = {
               (b"from,to,weight\nx[0],out,abc\n", "e.csv:2: weight 'abc' is not a number"),
               (b"from,to,weight\nx[0],out,1e999\n", "e.csv:2: weight '1e999' is not a finite number"),
               (b"from,to,weight\nx[0],out\n", "e.csv:2: expected 3 columns"),
-              ("from,to,weight\nx[0],out,1\xe9\n".encode("latin-1"), "e.csv:2: not UTF-8 text")],
+              ("from,to,weight\nx[0],out,1\xe9\n".encode("latin-1"), "e.csv:2: not UTF-8 text"),
+              (b"from,to,weight\n\nx[0],out,1\n\n\nx[1],out,\n", "e.csv:6: weight '' is not a number"),
+              (b"from,to,weight\r\nx[0],out,1\r\n\r\nq[1],out,1\r\n", "e.csv:4: unknown node 'q'"),
+              (b"from,to,weight\nx[0],out,1\nx[7],out,1\n", "e.csv:3: neuron index 7 is out of range for 'x'"),
+              (b"from,to,weight\nx[0]\0,out,1\n", "e.csv:2: 'x[0]\\x00' holds a NUL character"),
+              (b"from,to,weight\nx[0],out\0\0,1\n", "e.csv:2: 'out\\x00\\x00' holds a NUL character"),
+              (b"from,to,weight\nx[0],out,1\nx[0],x[1],1\n", "e.csv:3: 'x[1]' is in an input node")],
     "e.npz": [(dict(frm=np.array([1], dtype=object), to=np.array(["out"]), weight=np.array([1.0])),
                "array 'from': has dtype object"),
               (dict(frm=np.array("x[0]"), to=np.array("out"), weight=np.array(1.0)), "must be 1-d arrays of one length"),
               (dict(frm=np.array(["x[0]", "x[1]"]), to=np.array(["out"]), weight=np.array([1.0])), "of one length"),
               (dict(frm=np.array([], dtype=str), to=np.array([], dtype=str), weight=np.array([])), "no connections"),
-              (dict(to=np.array(["out"]), weight=np.array([1.0])), "lacks arrays ['from']")],
+              (dict(to=np.array(["out"]), weight=np.array([1.0])), "lacks arrays ['from']"),
+              (dict(frm=np.array(["x[0]", "x\0[1]"]), to=np.array(["out", "out"]), weight=np.ones(2)),
+               "e.npz: array 'from' row 2: 'x\\x00[1]' holds a NUL character"),
+              (dict(frm=np.array(["x[0]", "x[1]"]), to=np.array(["out", "nope"]), weight=np.ones(2)),
+               "e.npz: row 2: unknown node 'nope'")],
 }
 
 
@@ -274,7 +287,11 @@ INPUT_CASES = {
     "empty.csv": (b"", "empty.csv: empty file"),
     "header.csv": (b"x[0],x[1]\n", "no rows of values after the header"),
     "ragged.csv": (b"1,2\n3\n", "ragged.csv:2: 1 values; the first row has 2"),
-    "inf.csv": (b"1,2\n1e999,1\n", "row 2: inputs must be finite numbers"),
+    "inf.csv": (b"1,2\n1e999,1\n", "inf.csv:2: '1e999': inputs must be finite numbers"),
+    "blank.csv": (b"x[0],x[1]\n\n1,2\n \n\n3,x\n", "blank.csv:6: 'x' is not a number"),
+    "cr.csv": (b"1,2\r3,4\r\r5\r", "cr.csv:4: 1 values; the first row has 2"),
+    "quoted.csv": (b'x[0],x[1]\n"1\n",2\n3,"a\nb"\n', "quoted.csv:4: 'a\\nb' is not a number"),
+    "longfield.csv": (b"1," + b"9" * 200_000 + b"\n", "longfield.csv:1: not readable as CSV (field larger than"),
     "word.csv": (b"x[0],x[1]\n1,two\n", "word.csv:2: 'two' is not a number"),
 }
 

@@ -6,17 +6,15 @@ Nothing here touches the network: full MNIST comes from ``nngraph data download 
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import importlib.util
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from ..spec.files import ArrayFileError, UnsafePath, read_arrays, read_text, require_regular_file, resolve_inside
+from ..spec.files import ArrayFileError, UnsafePath, csv_records, read_arrays, read_text, require_regular_file, resolve_inside
 from .download import default_data_dir
 from .idx import read_idx
 
@@ -82,11 +80,17 @@ def _idx_set(d, spec, name, classes):
     for folder in _folder(d, spec, name):
         files = _find_idx(folder)
         if files:
-            arrays = {k: read_idx(p) for k, p in files.items()}
+            arrays = {k: _checked_idx(k, p, len(classes)) for k, p in files.items()}
             x_train = arrays["train_x"].reshape(len(arrays["train_x"]), -1).astype(np.float32)
             x_test = arrays["test_x"].reshape(len(arrays["test_x"]), -1).astype(np.float32)
-            if len(x_train) != len(arrays["train_y"]) or len(x_test) != len(arrays["test_y"]):
-                raise DataError(f"{folder}: images and labels differ in count")
+            for split, x in (("train", x_train), ("test", x_test)):
+                y_file = files[f"{split}_y"].name
+                if len(x) != len(arrays[f"{split}_y"]):
+                    raise DataError(f"{folder}: {files[f'{split}_x'].name} holds {len(x):,} images but {y_file} "
+                                    f"{len(arrays[f'{split}_y']):,} labels")
+            if x_train.shape[1] != x_test.shape[1]:
+                raise DataError(f"{folder}: training images have {x_train.shape[1]:,} pixels, test images "
+                                f"{x_test.shape[1]:,} ({files['train_x'].name}, {files['test_x'].name})")
             return Dataset(x_train, arrays["train_y"].astype(np.int64), x_test, arrays["test_y"].astype(np.int64),
                            f"{name} from {folder} ({len(x_train):,} training and {len(x_test):,} test images)",
                            classes)
@@ -97,6 +101,28 @@ def _idx_set(d, spec, name, classes):
         raise DataError(f"data.directory: '{d.directory}' ({folder}) {what}; fix the path, or remove "
                         f"'directory' to use the default data folder (nngraph data download {name})")
     return None
+
+
+def _checked_idx(key: str, path: Path, n_classes: int) -> np.ndarray:
+    """An IDX array of images (one row or more per image) or labels (whole numbers below
+    ``n_classes``, one per image), refused with the file's name when it is neither."""
+    arr = read_idx(path)
+    if key.endswith("_x"):
+        if arr.ndim < 2 or arr.size == 0:
+            raise DataError(f"{path}: holds an array of shape {arr.shape}; images need one row or more per image "
+                            "(shape (images, height, width)) and at least one image")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise DataError(f"{path}: holds NaN or infinite pixel values")
+        return arr
+    if arr.ndim != 1:
+        raise DataError(f"{path}: holds an array of shape {arr.shape}; labels are one number per image (1-d)")
+    if arr.dtype.kind not in "iu":
+        raise DataError(f"{path}: holds labels of type {arr.dtype}; labels are whole numbers")
+    bad = np.flatnonzero((arr < 0) | (arr >= n_classes))
+    if len(bad):
+        raise DataError(f"{path}: label {int(bad[0]) + 1:,} of {len(arr):,} is {int(arr[bad[0]])}; labels are 0 to "
+                        f"{n_classes - 1}")
+    return arr
 
 
 def _mnist(d, spec):
@@ -190,7 +216,7 @@ def _table(columns, rows, target, where):
     return x, y, features
 
 
-def _targets(y, where="data", first_row=0):
+def _targets(y, where="data", first_row=0, at=None):
     """Whole-number targets are classes; anything else is regression.
 
     The number of classes follows from the largest target, so it is bounded (``Limits.max_classes``)
@@ -198,17 +224,18 @@ def _targets(y, where="data", first_row=0):
     """
     from ..limits import Limits, default_limits
 
+    at = at or (lambda i: f"{where}: row {i + first_row}")
     y = np.asarray(y, dtype=np.float64)
     if y.ndim == 0 or len(y) == 0:
         raise DataError(f"{where}: no targets (the data has no rows)")
     bad = np.flatnonzero(~np.isfinite(y))
     if len(bad):
-        raise DataError(f"{where}: row {int(bad[0]) + first_row}: target {y[bad[0]]} is not a finite number")
+        raise DataError(f"{at(int(bad[0]))}: target {y[bad[0]]} is not a finite number")
     if np.all(y == np.round(y)) and y.min() >= 0 and len(np.unique(y)) <= 1000:
         limit = default_limits().max_classes
         top = int(np.argmax(y))
         if y[top] >= limit:
-            raise DataError(f"{where}: row {top + first_row}: target {y[top]:.0f} would make {y[top] + 1:,.0f} classes "
+            raise DataError(f"{at(top)}: target {y[top]:.0f} would make {y[top] + 1:,.0f} classes "
                             f"(whole-number targets are class numbers 0, 1, ...), over the limit of {limit:,}; "
                             f"{Limits.how_to_raise('max_classes')}")
         return y.astype(np.int64), [str(int(c)) for c in range(int(y.max()) + 1)]
@@ -234,9 +261,10 @@ def _file(d, spec):
     except UnsafePath as exc:
         raise DataError(f"data.path: {exc}") from None
     if d.source == "csv":
-        header, body = _read_csv_table(path, d.path)
+        header, body, lines = _read_csv_table(path, d.path)
         x, y, features = _table(header, body, d.target, d.path)
-        y, classes = _targets(y, f"{d.path} (target '{d.target}')", first_row=2)
+        y, classes = _targets(y, f"{d.path} (target '{d.target}')",
+                              at=lambda i: f"{d.path}:{lines[i]}: column '{d.target}'")
         x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
         return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features)
     try:
@@ -285,16 +313,14 @@ def _read_csv_table(path, shown):
     except ArrayFileError as exc:
         raise DataError(str(exc)) from None
     try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise DataError(f"{shown}: not a readable CSV file ({exc})") from None
-    if not rows or not any(c.strip() for c in rows[0]):
+        records = csv_records(text, shown)
+    except ArrayFileError as exc:
+        raise DataError(str(exc)) from None
+    if not records or not any(c.strip() for c in records[0][1]):
         raise DataError(f"{shown}:1: empty file; the first row names the columns (e.g. x1,x2,label)")
-    header = [c.strip() for c in rows[0]]
+    header = [c.strip() for c in records[0][1]]
     body, lines = [], []
-    for line, r in enumerate(rows[1:], start=2):
-        if not r:
-            continue
+    for line, r in records[1:]:
         lines.append(line)
         if len(r) != len(header):
             raise DataError(f"{shown}:{line}: {len(r)} values; the header has {len(header)} columns")
@@ -311,7 +337,7 @@ def _read_csv_table(path, shown):
     if len(bad):
         row, k = int(bad[0][0]), int(bad[0][1])
         raise DataError(f"{shown}:{lines[row]}: column '{header[k]}': {arr[row, k]} is not a finite number")
-    return header, arr
+    return header, arr, lines
 
 
 def _is_number(v):

@@ -33,6 +33,8 @@ def read_idx(path, max_bytes: int | None = MAX_BYTES) -> np.ndarray:
     path = Path(path)
     if max_bytes is None:
         max_bytes = default_limits().max_array_bytes
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path.name}: not a regular file (a folder, device or pipe); give an IDX file")
     try:
         with _open(path) as f:
             head = f.read(4)
@@ -57,7 +59,12 @@ def read_idx(path, max_bytes: int | None = MAX_BYTES) -> np.ndarray:
     if len(data) != nbytes or extra:
         raise DataError(f"{path.name}: holds {'more than ' if extra else ''}{len(data):,} bytes of data, its header "
                         f"declares {nbytes:,}; the file is truncated or damaged")
-    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="), copy=False)
+    try:
+        arr = np.frombuffer(data, dtype=dtype).reshape(dims)
+    except ValueError:  # more dimensions than numpy has, or sizes beyond its index range (with a 0 among them)
+        raise DataError(f"{path.name}: declares shape {dims}, which numpy cannot hold (too many dimensions, or "
+                        "sizes beyond its index range)") from None
+    return arr.astype(dtype.newbyteorder("="), copy=False)
 
 
 def write_idx(path, array: np.ndarray, compress: bool | None = None) -> None:

@@ -208,19 +208,20 @@ def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
     if spec.edge_file:
         try:
             path = require_regular_file(resolve_inside(spec.base_dir, spec.edge_file), spec.edge_file)
-            f, t, w = read_edge_file(path)
+            f, t, w, rows = read_edge_file(path)
         except (UnsafePath, ValueError) as exc:
             report.error(("edge_file",), "edge_file", str(exc))
             return out
-        out += _table_connections(f, t, w, "edge_file", nodes, report)
+        out += _table_connections(f, t, w, "edge_file", nodes, report, row_label=rows.__getitem__)
     return out
 
 
-def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
+def _table_connections(frm, to, weights, where, nodes, report, row_index=None, row_label=None):
     """One sparse Connection per (source node, target node) from rows of single-neuron references.
 
     ``where`` names the rows: "edge_table", "edge_file", or "connections" (single-neuron edges
-    of ``edges``, whose spec rows are ``row_index``).
+    of ``edges``, whose spec rows are ``row_index``). ``row_label(row)`` names a row of an edge
+    file in messages (``genome.csv:7``).
     """
     by_name = {n.name: n for n in nodes}
     rows_at = np.arange(len(frm)) if row_index is None else row_index
@@ -229,14 +230,19 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
         if where == "connections":
             return ("edges", int(rows_at[row]), ("from", "to")[col])
         return _row_path(where, int(rows_at[row]), col)
+
+    def error(row, col, code, msg):  # a row of an edge file is named by its file and line
+        label = f"{row_label(int(rows_at[row]))}: " if row_label is not None and row is not None else ""
+        report.error((where,) if row is None else at(row, col), code, label + msg)
     resolved = []
     for refs, col in ((frm, 0), (to, 1)):
         try:
             names, idx = split_neuron_refs(refs)
         except ValueError as exc:
             row = getattr(exc, "row", None)
-            msg = f"connection {row + 1} of the file: {exc}" if row is not None and where == "edge_file" else str(exc)
-            report.error((where,) if row is None else at(row, col), "bad_reference", msg)
+            msg = str(exc) if row_label is not None or row is None or where != "edge_file" else \
+                f"connection {row + 1} of the file: {exc}"
+            error(row, col, "bad_reference", msg)
             return []
         uniq, inverse = np.unique(names, return_inverse=True)
         node_of = np.empty(len(uniq), dtype=np.int64)
@@ -244,7 +250,7 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
         for u, name in enumerate(uniq):
             if name not in by_name:
                 row = int(np.flatnonzero(inverse == u)[0])
-                report.error(at(row, col), "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
+                error(row, col, "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
                              f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
                 return []
             node_of[u], sizes[u] = by_name[name].index, by_name[name].size
@@ -263,13 +269,13 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None):
             else:
                 msg = f"{refs[row]!r} must name one neuron (name[i] with i < {size[row]})"
             code = "weight_shape" if where == "connections" and idx[row] < size[row] else "out_of_range"
-            report.error(at(row, col), code, msg + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
+            error(row, col, code, msg + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
             return []
         resolved.append((node_idx, np.maximum(idx, 0)))
     (sn, si), (dn, di) = resolved
     into_input = np.flatnonzero(np.array([nodes[k].role == "input" for k in range(len(nodes))])[dn])
     if len(into_input):
-        report.error(at(int(into_input[0]), 1), "edge_into_input", f"'{to[into_input[0]]}' is in an input node; "
+        error(int(into_input[0]), 1, "edge_into_input", f"'{to[into_input[0]]}' is in an input node; "
                      "inputs receive data, not connections")
         return []
     out = []

@@ -59,12 +59,23 @@ class ArrayFileError(ValueError):
 MAX_HEADER = 10_000
 
 
-def _npy_header(fp):
-    version = np.lib.format.read_magic(fp)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(fp, max_header_size=MAX_HEADER)
-    if version in ((2, 0), (3, 0)):
-        return np.lib.format.read_array_header_2_0(fp, max_header_size=MAX_HEADER)
+def npy_header(fp):
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` stream ``fp``, read without its data.
+
+    numpy parses the header with ``ast.literal_eval``; whatever a damaged header makes it raise
+    (``SyntaxError``, ``tokenize.TokenError``, ``TypeError``...) becomes a ``ValueError`` here.
+    """
+    import tokenize
+
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(fp, max_header_size=MAX_HEADER)
+        if version in ((2, 0), (3, 0)):
+            return np.lib.format.read_array_header_2_0(fp, max_header_size=MAX_HEADER)
+    except (ValueError, EOFError, SyntaxError, tokenize.TokenError, TypeError, KeyError, IndexError,
+            RecursionError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     raise ValueError(f"unsupported .npy version {version}")
 
 
@@ -72,8 +83,8 @@ def _checked_array(fp, shown: str, available: int, max_bytes: int, kinds: str) -
     """Read one .npy stream after checking its header: dtype kind, no objects, declared bytes bounded
     by ``max_bytes`` and by the bytes the file actually holds."""
     try:
-        shape, fortran, dtype = _npy_header(fp)
-    except (ValueError, EOFError, SyntaxError) as exc:
+        shape, fortran, dtype = npy_header(fp)
+    except ValueError as exc:
         raise ArrayFileError(f"{shown}: not a valid .npy array ({exc})") from None
     if dtype.hasobject or dtype.kind not in kinds:
         raise ArrayFileError(f"{shown}: has dtype {dtype}; expected "
@@ -161,8 +172,41 @@ def read_text(path: Path, shown: str | None = None, max_bytes: int | None = None
                              "save the file as UTF-8") from None
 
 
+def csv_records(text: str, shown: str) -> list:
+    """``(line, fields)`` for every non-blank record of CSV ``text`` (a line of only spaces is blank).
+
+    ``line`` is the line the record starts on as an editor shows it: blank lines, quoted line
+    breaks and ``\r``, ``\r\n`` or ``\n`` endings all counted. A record the csv module cannot
+    read (an over-long field, a stray quote in strict dialects) is an ``ArrayFileError`` naming
+    its line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    out, line = [], 1
+    try:
+        for row in reader:
+            if row and (len(row) > 1 or row[0].strip()):
+                out.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ArrayFileError(f"{shown}:{reader.line_num}: not readable as CSV ({exc})") from None
+    return out
+
+
+def _names(values, where) -> np.ndarray:
+    """Neuron references as a text array, refusing NUL characters (numpy would drop trailing ones
+    silently, so ``x[0]\0`` would quietly become ``x[0]``). ``where(k)`` names item ``k``."""
+    for k, v in enumerate(values):
+        if "\x00" in v:
+            raise ValueError(f"{where(k)}: {v[:40]!r} holds a NUL character; neuron references are name[index]")
+    return np.array(values, dtype=str) if len(values) else np.array([], dtype="<U1")
+
+
 def read_edge_file(path: Path):
-    """Read a neuron-level edge file: CSV (header from,to,weight) or NPZ (arrays from, to, weight)."""
+    """Read a neuron-level edge file: CSV (header from,to,weight) or NPZ (arrays from, to, weight).
+
+    Returns ``from, to, weight, where``: ``where[k]`` names row ``k`` for messages (``genome.csv:7``,
+    the line in the file; ``genome.npz: row 7``).
+    """
     path = Path(path)
     if path.suffix.lower() == ".npz":
         z = read_arrays(path, path.name, {"from": "U", "to": "U", "weight": "fiu"})
@@ -175,22 +219,23 @@ def read_edge_file(path: Path):
         if frm.ndim != 1 or frm.shape != to.shape or frm.shape != w.shape:
             raise ValueError(f"{path.name}: from, to and weight must be 1-d arrays of one length (found shapes "
                              f"{frm.shape}, {to.shape}, {w.shape})")
+        for arr, col in ((frm, "from"), (to, "to")):
+            _names(arr.tolist(), lambda k, col=col: f"{path.name}: array '{col}' row {k + 1}")
+        where = [f"{path.name}: row {k + 1}" for k in range(len(frm))]
     elif path.suffix.lower() == ".csv":
-        text = read_text(path, path.name)
-        try:
-            rows = list(csv.reader(io.StringIO(text)))
-        except csv.Error as exc:
-            raise ValueError(f"{path.name}: not a readable CSV file ({exc})") from None
-        if not rows or [c.strip() for c in rows[0]] != ["from", "to", "weight"]:
-            raise ValueError(f"{path.name}:1: the first row must be the header from,to,weight")
-        body = [(i + 2, r) for i, r in enumerate(rows[1:]) if r]
+        records = csv_records(read_text(path, path.name), path.name)
+        if not records or [c.strip() for c in records[0][1]] != ["from", "to", "weight"]:
+            raise ValueError(f"{path.name}:{records[0][0] if records else 1}: the first row must be the header "
+                             "from,to,weight")
+        body = records[1:]
         if not body:
             raise ValueError(f"{path.name}: no connections after the header from,to,weight")
         bad = [i for i, r in body if len(r) != 3]
         if bad:
             raise ValueError(f"{path.name}:{bad[0]}: expected 3 columns (from,to,weight)")
-        frm = np.array([r[0].strip() for _, r in body], dtype=str)
-        to = np.array([r[1].strip() for _, r in body], dtype=str)
+        where = [f"{path.name}:{line}" for line, _ in body]
+        frm = _names([r[0].strip() for _, r in body], lambda k: where[k])
+        to = _names([r[1].strip() for _, r in body], lambda k: where[k])
         w = np.empty(len(body))
         for k, (line, r) in enumerate(body):
             try:
@@ -202,6 +247,7 @@ def read_edge_file(path: Path):
     else:
         raise ValueError(f"{path.name}: edge files are .csv or .npz")
     w = np.asarray(w, dtype=np.float64)
-    if not np.isfinite(w).all():
-        raise ValueError(f"{path.name}: weights must be finite numbers")
-    return frm, to, w
+    bad = np.flatnonzero(~np.isfinite(w))
+    if len(bad):
+        raise ValueError(f"{where[int(bad[0])]}: weights must be finite numbers")
+    return frm, to, w, where
