@@ -8,33 +8,108 @@ and the max-norm constraint on each neuron's incoming weights.
 - ``max_norm`` (Keras ``MaxNorm``): after every step, each neuron whose incoming weights (over
   every connection into it) have an L2 norm above the bound has them scaled down to the bound.
   Frozen weights count in the norm but are never changed.
+
+Each is set in the train section for the whole network and can be overridden where that is
+natural: ``l1`` and ``l2`` by a node (for the weights leading into it) and by an edge (for its own
+weights); ``max_norm`` by a node (for its neurons). An edge's value wins over its target node's,
+which wins over the train section's; ``l2: 0`` on a node or an edge exempts it.
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-def add_penalties(tensors, grads, l1: float, l2: float, scratch=None) -> None:
-    """Add the L1 and L2 gradients to the weight gradients, in place."""
-    for i, (t, g) in enumerate(zip(tensors, grads)):
-        if not t.weight:
+def coefficients(plan, tensors, key: str, default: float) -> list:
+    """Each tensor's ``l1`` or ``l2`` coefficient (``key``): an edge's own value, else the value of
+    the node its weights lead into, else ``default`` (the train section's). Per tensor: a float
+    when uniform (0.0 for biases and unpenalized blocks), else an array shaped like the tensor."""
+    graph = plan.graph
+    offsets = np.array([n.offset for n in graph.nodes])
+    node_vals = np.array([default if getattr(n.spec, key, None) is None else getattr(n.spec, key)
+                          for n in graph.nodes], dtype=np.float64)
+    edges = graph.spec.edges
+    edge_vals = None
+    if any(getattr(e, key) is not None for e in edges):
+        edge_vals = np.array([np.nan if getattr(e, key) is None else getattr(e, key) for e in edges])
+    out, at = [], 0
+    for st in plan.stages[1:]:
+        col_val = node_vals[np.searchsorted(offsets, st.neurons, side="right") - 1]
+        for b in st.blocks:
+            t = tensors[at]
+            at += 1
+            if b.sparse:
+                coef = col_val[np.repeat(np.arange(b.W.shape[0]), np.diff(b.W.indptr))]
+            else:
+                coef = np.broadcast_to(col_val, b.W.shape).copy()
+            if edge_vals is not None:
+                _edge_overrides(graph, b, coef, edge_vals)
+            out.append(_uniform(coef, t.value.dtype))
+        out.append(0.0)  # the stage's bias
+        at += 1
+    return out
+
+
+def _edge_overrides(graph, block, coef, edge_vals):
+    """Write the edges' own coefficients (NaN: none) over ``coef`` at their entries."""
+    target = coef if block.sparse else coef.reshape(-1)
+    for ci, kind, a, b in block.places:
+        c = graph.connections[ci]
+        if c.path[0] != "edges":
+            continue  # edge tables and edge files: the node's value
+        if c.row_paths is not None:  # single-weight edges, one connection per node pair
+            vals = edge_vals[c.row_paths[b]]
+            has = ~np.isnan(vals)
+            target[a[has]] = vals[has]
             continue
-        if l2:
-            g += l2 * t.value
-        if l1:
-            tmp = scratch[i] if scratch is not None else np.empty_like(g)
+        v = edge_vals[c.path[1]]
+        if np.isnan(v):
+            continue
+        if kind == "rect":
+            sub = np.ix_(a, b) if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) else \
+                (a[:, None], b) if isinstance(a, np.ndarray) else (a, b)
+            coef[sub] = v
+        else:
+            target[a] = v
+
+
+def _uniform(coef, dtype):
+    if coef.size == 0 or coef.min() == coef.max():
+        return float(coef.flat[0]) if coef.size else 0.0
+    return coef.astype(dtype)
+
+
+def _per_tensor(value, n):
+    return value if isinstance(value, list) else [float(value)] * n
+
+
+def add_penalties(tensors, grads, l1, l2, scratch=None) -> None:
+    """Add the L1 and L2 gradients to the weight gradients, in place. ``l1``, ``l2``: one number
+    for every weight, or per tensor (see :func:`coefficients`)."""
+    l1s, l2s = _per_tensor(l1, len(tensors)), _per_tensor(l2, len(tensors))
+    for i, (t, g, c1, c2) in enumerate(zip(tensors, grads, l1s, l2s)):
+        if not t.weight or (_zero(c1) and _zero(c2)):
+            continue
+        tmp = scratch[i] if scratch is not None else np.empty_like(g)
+        if not _zero(c2):
+            np.multiply(t.value, c2, out=tmp)
+            g += tmp
+        if not _zero(c1):
             np.sign(t.value, out=tmp)
-            tmp *= l1
+            tmp *= c1
             g += tmp
 
 
-def penalty(tensors, l1: float, l2: float) -> float:
+def _zero(c) -> bool:
+    return not isinstance(c, np.ndarray) and c == 0
+
+
+def penalty(tensors, l1, l2) -> float:
     """The penalty the gradients of :func:`add_penalties` belong to (for tests and reports)."""
     total = 0.0
-    for t in tensors:
+    for t, c1, c2 in zip(tensors, _per_tensor(l1, len(tensors)), _per_tensor(l2, len(tensors))):
         if t.weight:
             w = t.value if t.keep is None else t.value * (t.keep > 0)
-            total += l1 * float(np.abs(w).sum()) + l2 / 2 * float(np.vdot(w, w))
+            total += float(np.sum(c1 * np.abs(w))) + float(np.sum(c2 / 2 * w * w))
     return total
 
 
@@ -49,11 +124,15 @@ def clip_by_norm(grads, clip_norm: float) -> float:
 
 
 class MaxNorm:
-    """Keeps every neuron's incoming weight vector within an L2 norm of ``bound``."""
+    """Keeps every neuron's incoming weight vector within an L2 norm: its node's ``max_norm``, else
+    ``bound`` (the train section's; None: no bound)."""
 
-    def __init__(self, plan, tensors, bound: float):
-        self.bound = bound
-        self.stages = []  # per stage: its width and [(tensor, sparse, row of each stored entry)]
+    def __init__(self, plan, tensors, bound: float | None):
+        graph = plan.graph
+        offsets = np.array([n.offset for n in graph.nodes])
+        node_bound = np.array([n.spec.max_norm if n.role != "input" and n.spec.max_norm is not None
+                               else (bound if bound is not None else np.inf) for n in graph.nodes])
+        self.stages = []  # per bounded stage: its bounds, and [(tensor, sparse, row of each stored entry)]
         at = 0
         for st in plan.stages[1:]:
             parts = []
@@ -65,27 +144,35 @@ class MaxNorm:
                     rows = np.repeat(np.arange(b.W.shape[0]), np.diff(b.W.indptr))
                 parts.append((t, b.sparse, rows))
             at += 1  # the stage's bias
-            self.stages.append((st.width, parts))
+            bounds = node_bound[np.searchsorted(offsets, st.neurons, side="right") - 1]
+            if np.isfinite(bounds).any():
+                self.stages.append((bounds, parts))
+
+    def __bool__(self):
+        return bool(self.stages)
 
     def norms(self) -> list:
-        """Each stage's per-neuron incoming-weight norms."""
+        """Each bounded stage's per-neuron incoming-weight norms."""
         out = []
-        for width, parts in self.stages:
-            sq = np.zeros(width)
+        for bounds, parts in self.stages:
+            sq = np.zeros(len(bounds))
             for t, sparse, rows in parts:
                 if sparse:
-                    sq += np.bincount(rows, weights=t.value * t.value, minlength=width)
+                    sq += np.bincount(rows, weights=t.value * t.value, minlength=len(bounds))
                 else:
                     sq += np.einsum("ij,ij->j", t.value, t.value)
             out.append(np.sqrt(sq))
         return out
 
+    def bounds(self) -> list:
+        return [bounds for bounds, _ in self.stages]
+
     def apply(self) -> None:
-        for (width, parts), norm in zip(self.stages, self.norms()):
-            over = norm > self.bound
+        for (bounds, parts), norm in zip(self.stages, self.norms()):
+            over = norm > bounds
             if not over.any():
                 continue
-            scale = np.where(over, self.bound / np.where(over, norm, 1.0), 1.0)
+            scale = np.where(over, bounds / np.where(over, norm, 1.0), 1.0)
             for t, sparse, rows in parts:
                 s = scale[rows] if sparse else scale[None, :]
                 if t.keep is None:

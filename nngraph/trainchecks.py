@@ -43,6 +43,13 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
                          f"{node.size} x {act} (for two classes: binary_cross_entropy with one sigmoid output)")
         if cfg.loss == "binary_cross_entropy" and act != "sigmoid":
             report.error(where, "loss_output", f"loss binary_cross_entropy needs sigmoid outputs; {node.name} is {act}")
+    for i, edge in enumerate(spec.edges):
+        if edge.trainable or not (edge.l1 or edge.l2):
+            continue
+        for key in ("l1", "l2"):
+            if getattr(edge, key):
+                report.warning(("edges", i, key), "frozen_penalty", f"{key} on a frozen edge (trainable: false) "
+                               "changes nothing: its weights never move")
     if data:
         _data(graph, report, index)
         _hyper(graph, report)

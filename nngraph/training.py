@@ -19,7 +19,7 @@ from .optimizers import Optimizer
 from .errors import DataError, TrainingError
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
-from .regularizers import add_penalties, clip_by_norm
+from .regularizers import add_penalties, clip_by_norm, coefficients
 from .runtime import _buffers, run_stage
 
 # -- the training loop -------------------------------------------------------------------------
@@ -231,8 +231,11 @@ class _Run:
         self.tensors = trainable_tensors(plan)
         self.opt = Optimizer(cfg.optimizer, [t.value for t in self.tensors])
         self.schedule = Schedule(cfg.optimizer.schedule, cfg.optimizer.learning_rate, epochs)
-        self.max_norm = MaxNorm(plan, self.tensors, cfg.max_norm) if cfg.max_norm else None
-        self.scratch = [np.empty_like(t.value) for t in self.tensors] if cfg.l1 else None
+        max_norm = MaxNorm(plan, self.tensors, cfg.max_norm)
+        self.max_norm = max_norm if max_norm else None
+        self.l1 = coefficients(plan, self.tensors, "l1", cfg.l1)  # per tensor: nodes and edges override
+        self.l2 = coefficients(plan, self.tensors, "l2", cfg.l2)
+        self.penalized = any(isinstance(c, np.ndarray) or c for c in self.l1 + self.l2)
         self.fused = _fused_segments(plan, cfg.loss)
         self.history, self.best, self.best_loss, self.waited = [], None, np.inf, 0
         self.last_good = [t.value.copy() for t in self.tensors]
@@ -388,8 +391,8 @@ def _step(run, xb, tb) -> float:
     loss = loss_value(cfg.loss, out, tb)
     d_out = output_grad(plan, cfg.loss, out, tb, run.fused)
     grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), run.fused, masks)
-    if cfg.l1 or cfg.l2:
-        add_penalties(tensors, grads, cfg.l1, cfg.l2, run.scratch)
+    if run.penalized:  # the optimizer's scratch buffers are free until its step
+        add_penalties(tensors, grads, run.l1, run.l2, run.opt.scratch)
     for t, g in zip(tensors, grads):
         if t.keep is not None:
             g *= t.keep

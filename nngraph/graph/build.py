@@ -109,6 +109,10 @@ def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
                 if getattr(node, attr) is not None:
                     report.error(path + (attr,), "input_" + attr, f"input nodes take no {attr}: they pass their "
                                  f"values on unchanged; remove '{attr}' or make the node hidden")
+            for attr in ("l1", "l2", "max_norm"):  # they act on a node's incoming weights
+                if getattr(node, attr) is not None:
+                    report.error(path + (attr,), "input_" + attr, f"input nodes take no {attr}: no weights lead "
+                                 f"into them; put '{attr}' on the node the weights lead to, or on the edge")
         if isinstance(node.bias, list) and len(node.bias) != node.size:
             report.error(path + ("bias",), "bias_length", f"bias has {len(node.bias)} values for a node of "
                          f"size {node.size}; give {node.size} numbers, or one number for all")

@@ -159,8 +159,8 @@ def validate_data(data, src: Source, base_dir) -> Spec:
 # Values that can be left out of a copy of the spec without changing any other check's answer:
 # the graph's checks then run on the rest, so one `validate` reports every independent error.
 _REPAIRABLE = {
-    "nodes": {"activation", "bias", "labels", "dropout", "trainable", "description"},
-    "edges": {"weight", "weights", "init", "trainable", "description"},
+    "nodes": {"activation", "bias", "labels", "dropout", "trainable", "description", "l1", "l2", "max_norm"},
+    "edges": {"weight", "weights", "init", "trainable", "description", "l1", "l2"},
 }
 _TOP_LEVEL_DEFAULTS = {"nngraph": 1, "name": "spec"}  # required: replaced; other top-level keys: dropped
 
@@ -285,6 +285,9 @@ def _message(err, path, value, data) -> tuple[str, str]:
     if kind == "extra_forbidden":
         key = path[-1]
         valid = sorted({k for m in _models_at(path[:-1]) for k in _field_names(m)})
+        if key == "max_norm" and path[0] == "edges":  # the norm is over all of a neuron's connections
+            return "unknown_key", ("an edge takes no max_norm: it bounds each neuron's incoming weights over all "
+                                   "its connections; set max_norm on the node the edge leads to")
         return "unknown_key", f"unknown key '{key}'{suggest(key, valid)}; valid keys: {', '.join(valid)}"
     if kind == "missing":
         return "missing", f"required key '{err['loc'][-1]}' is missing"

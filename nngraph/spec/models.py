@@ -30,6 +30,8 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$
 NeuronRef = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=200)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
+Penalty = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # l1, l2
+Bound = Annotated[float, Field(gt=0, allow_inf_nan=False)]  # max_norm, clip_norm
 
 ACTIVATIONS = ("linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax",
                # evolved networks (neat-python), exactly as neat-python computes them: see docs/spec.md
@@ -158,6 +160,12 @@ class Node(Model):
                                      "(default zeros); inputs have none.")
     labels: Optional[list[str]] = Field(None, description="A name per neuron (input features or output classes).")
     dropout: Optional[Probability] = Field(None, description="Dropout rate applied to this node's outputs in training.")
+    l1: Optional[Penalty] = Field(None, description="L1 penalty on the weights into this node (overrides train.l1; "
+                                  "an edge's own l1 overrides this).")
+    l2: Optional[Penalty] = Field(None, description="L2 penalty on the weights into this node (overrides train.l2; "
+                                  "an edge's own l2 overrides this).")
+    max_norm: Optional[Bound] = Field(None, description="Largest L2 norm of each of this node's neurons' incoming "
+                                      "weights (overrides train.max_norm).")
     trainable: bool = Field(True, description="false freezes this node's bias.")
     description: Optional[str] = Field(None, description="Free text.")
 
@@ -198,6 +206,10 @@ class Edge(Model):
     seed: Optional[Annotated[int, Field(ge=0, lt=2**63)]] = Field(None, description="random: seed of the connection pattern.")
     init: Optional[Initializer] = Field(None, description="Initializer for weights not given literally.")
     trainable: bool = Field(True, description="false freezes these weights.")
+    l1: Optional[Penalty] = Field(None, description="L1 penalty on these weights (overrides the target node's "
+                                  "l1 and train.l1).")
+    l2: Optional[Penalty] = Field(None, description="L2 penalty on these weights (overrides the target node's "
+                                  "l2 and train.l2).")
     description: Optional[str] = Field(None, description="Free text.")
 
     @model_validator(mode="after")
@@ -299,13 +311,14 @@ class Train(Model):
     validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         0.1, description="Fraction of the training data held out to validate after each epoch.")
     shuffle: bool = Field(True, description="Shuffle the training data each epoch.")
-    l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 penalty on weights (not biases): "
-                                                                  "adds l2/2 * sum(w^2) to the loss.")
-    l1: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L1 penalty on weights (not biases): "
-                                                                  "adds l1 * sum(|w|) to the loss.")
-    max_norm: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
-        None, description="Largest L2 norm of each neuron's incoming weights, enforced after every step (Keras MaxNorm).")
-    clip_norm: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+    l2: Penalty = Field(0.0, description="L2 penalty on weights (not biases): adds l2/2 * sum(w^2) to the loss; "
+                        "a node's or an edge's own l2 overrides it.")
+    l1: Penalty = Field(0.0, description="L1 penalty on weights (not biases): adds l1 * sum(|w|) to the loss; "
+                        "a node's or an edge's own l1 overrides it.")
+    max_norm: Optional[Bound] = Field(
+        None, description="Largest L2 norm of each neuron's incoming weights, enforced after every step (Keras MaxNorm); "
+        "a node's own max_norm overrides it.")
+    clip_norm: Optional[Bound] = Field(
         None, description="Rescale the gradient of all parameters together when its L2 norm exceeds this.")
     checkpoint: Optional[Checkpoint] = Field(None, description="Write the training state every few epochs.")
     early_stopping: Optional[EarlyStopping] = Field(None, description="Stop when the validation loss stops improving.")
