@@ -2,6 +2,7 @@
 
     python benchmarks/seeing.py            # 1 and 2 BLAS threads, rounds interleaved, medians
     python benchmarks/seeing.py --quick    # without the 100,000-neuron chain
+    python benchmarks/seeing.py --only forward_vs_trace,regions_200x200
 
 Every figure comes with its baseline from the same run: the traced forward against the untraced
 one, the page's recompute against nothing (it is measured in the browser), the regions plot's
@@ -9,6 +10,7 @@ forward pass against the whole plot, the chain's scene against its graph build.
 """
 from __future__ import annotations
 
+import builtins
 import json
 import shutil
 import statistics
@@ -25,13 +27,13 @@ sys.path.insert(0, str(ROOT))
 from nngraph.compile import compile  # noqa: E402
 
 
-def _median_us(fn, repeat=200, rounds=5):
+def _median_us(fn, repeat=200, rounds=5, clock=time.perf_counter):
     out = []
     for _ in range(rounds):
-        t = time.perf_counter()
+        t = clock()
         for _ in range(repeat):
             fn()
-        out.append((time.perf_counter() - t) / repeat * 1e6)
+        out.append((clock() - t) / repeat * 1e6)
     return statistics.median(out)
 
 
@@ -42,27 +44,70 @@ def forward_vs_trace(threads):
     x = np.random.default_rng(0).random((1, plan.input_width)).astype(np.float32)
     plan.forward(x), plan.trace(x)
     with threadpool_limits(threads):
-        fwd, tr = [], []
-        for _ in range(5):  # interleaved rounds
-            fwd.append(_median_us(lambda: plan.forward(x), rounds=1))
-            tr.append(_median_us(lambda: plan.trace(x), rounds=1))
-    f, t = statistics.median(fwd), statistics.median(tr)
-    return {"threads": threads, "forward_us": round(f, 1), "trace_us": round(t, 1), "trace_over_forward": round(t / f, 2)}
+        rows = {"forward_us": [], "trace_us": [], "forward_cpu_us": [], "trace_cpu_us": []}
+        for _ in range(9):  # interleaved rounds; CPU time too, as a busy machine inflates the wall clock
+            rows["forward_us"].append(_median_us(lambda: plan.forward(x), rounds=1))
+            rows["trace_us"].append(_median_us(lambda: plan.trace(x), rounds=1))
+            rows["forward_cpu_us"].append(_median_us(lambda: plan.forward(x), rounds=1, clock=time.process_time))
+            rows["trace_cpu_us"].append(_median_us(lambda: plan.trace(x), rounds=1, clock=time.process_time))
+    out = {"threads": threads, **{k: round(statistics.median(v), 1) for k, v in rows.items()}}
+    out["trace_over_forward"] = round(out["trace_us"] / out["forward_us"], 2)
+    out["trace_over_forward_cpu"] = round(out["trace_cpu_us"] / out["forward_cpu_us"], 2)
+    return out
+
+
+BARE_IMSHOW = """
+import numpy as np, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(6, 5))
+ax.imshow(np.random.default_rng(0).random((200, 200)), origin="lower", cmap="RdBu")
+fig.savefig(PATH, dpi=110)
+plt.close(fig)
+"""
 
 
 def regions_200():
+    """The regions plot against a bare imshow of the same 200×200 grid (same figure size and dpi),
+    both in a warm process and as a fresh process (the command, against importing matplotlib and
+    drawing the bare imshow); wall and CPU, rounds interleaved."""
+    import subprocess
+
     from nngraph.plot import regions
 
     spec = ROOT / "examples" / "xor_train.yaml"
     plan = compile(spec)
     grid = np.random.default_rng(0).random((200 * 200, 2)).astype(np.float32)
     fwd = statistics.median(_time(lambda: plan.forward(grid)) for _ in range(5))
+    bare = builtins.compile(BARE_IMSHOW, "bare", "exec")
     with tempfile.TemporaryDirectory() as d:
-        regions(spec, Path(d) / "r.png", resolution=200)  # matplotlib's import and font cache, once
-        total = statistics.median(_time(lambda: regions(spec, Path(d) / "r.png", resolution=200)) for _ in range(3))
-        cpu = statistics.median(_time(lambda: regions(spec, Path(d) / "r.png", resolution=200), time.process_time)
-                                for _ in range(3))
-    return {"forward_40k_s": round(fwd, 4), "regions_png_s": round(total, 3), "regions_png_cpu_s": round(cpu, 3)}
+        out, base = Path(d) / "r.png", Path(d) / "b.png"
+        regions(spec, out, resolution=200)  # matplotlib's import and font cache, once
+        rows = {"regions_s": [], "regions_cpu_s": [], "bare_s": [], "bare_cpu_s": [], "cli_s": [], "cli_cpu_s": [],
+                "cli_bare_s": [], "cli_bare_cpu_s": []}
+        for _ in range(5):
+            rows["regions_s"].append(_time(lambda: regions(spec, out, resolution=200)))
+            rows["regions_cpu_s"].append(_time(lambda: regions(spec, out, resolution=200), time.process_time))
+            rows["bare_s"].append(_time(lambda: exec(bare, {"PATH": str(base)})))
+            rows["bare_cpu_s"].append(_time(lambda: exec(bare, {"PATH": str(base)}), time.process_time))
+            cli = [sys.executable, "-m", "nngraph.cli", "plot", "regions", str(spec), "-o", str(out)]
+            for key, cmd in (("cli", cli), ("cli_bare", [sys.executable, "-c", f"PATH = {str(base)!r}" + BARE_IMSHOW])):
+                cpu = _children_cpu()
+                rows[f"{key}_s"].append(_time(lambda: subprocess.run(cmd, check=True, capture_output=True)))
+                rows[f"{key}_cpu_s"].append(_children_cpu() - cpu)
+    result = {"forward_40k_s": round(fwd, 4)}
+    result.update({k: round(statistics.median(v), 3) for k, v in rows.items()})
+    result["regions_over_bare"] = round(result["regions_s"] / result["bare_s"], 2)
+    result["cli_over_bare"] = round(result["cli_s"] / result["cli_bare_s"], 2)
+    result["cli_cpu_over_bare"] = round(result["cli_cpu_s"] / result["cli_bare_cpu_s"], 2)
+    return result
+
+
+def _children_cpu():
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _time(fn, clock=time.perf_counter):
@@ -129,8 +174,10 @@ def page():
 
 def main():
     quick = "--quick" in sys.argv  # without the 100k chain (its graph build alone takes minutes today)
-    results = {"forward_vs_trace": [forward_vs_trace(1), forward_vs_trace(2)], "regions_200x200": regions_200(),
-               "mnist_page": page(), "chain": [chain(20_000)] + ([] if quick else [chain(100_000)])}
+    parts = {"forward_vs_trace": lambda: [forward_vs_trace(1), forward_vs_trace(2)], "regions_200x200": regions_200,
+             "mnist_page": page, "chain": lambda: [chain(20_000)] + ([] if quick else [chain(100_000)])}
+    only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else list(parts)
+    results = {name: parts[name]() for name in only}
     print(json.dumps(results, indent=1))
 
 

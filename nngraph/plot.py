@@ -185,7 +185,9 @@ class RegionFigure:
         plt = _pyplot()
         self.plt, self.plane = plt, plane
         names = plan.input_names()
-        fig, ax = plt.subplots(figsize=(6, 5))
+        # fixed margins: tight_layout measured every text and cost as much as the rest of the figure
+        fig = plt.figure(figsize=(6, 5))
+        ax = fig.add_axes((0.11, 0.1, 0.68 if plane.n_out == 1 else 0.85, 0.83))
         self.fig, self.ax, self.boundary = fig, ax, None
         xs, ys = plane.xs, plane.ys
         blank = np.zeros((len(ys), len(xs)))
@@ -193,7 +195,7 @@ class RegionFigure:
         if plane.n_out == 1:
             self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="RdBu", alpha=0.75,
                                 interpolation="nearest")
-            fig.colorbar(self.im, ax=ax, label=plan.output_names()[0])
+            fig.colorbar(self.im, cax=fig.add_axes((0.82, 0.1, 0.03, 0.83)), label=plan.output_names()[0])
         else:
             self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="tab10", vmin=0, vmax=9,
                                 alpha=0.45, interpolation="nearest")
@@ -216,7 +218,6 @@ class RegionFigure:
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
         self.title = ax.set_title("", fontsize=10)
-        fig.tight_layout()
 
     def show(self, values, title):
         plane, ax = self.plane, self.ax

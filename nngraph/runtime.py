@@ -427,10 +427,11 @@ def forward(plan, x: np.ndarray, acts: list | None = None, training_mask=None) -
     return plan.gather_outputs(bufs)
 
 
-def run_stage(stage, bufs, Z, transposed=None):
+def run_stage(stage, bufs, Z, transposed=None, activate=True):
     """Z = activation(sum of A_src @ W + b), in place, batch-major. Sparse blocks multiply the
     transposed activations (contiguous rows for scipy's kernel); ``transposed`` caches them per
-    forward pass so each source stage is transposed once, however many blocks read it."""
+    forward pass so each source stage is transposed once, however many blocks read it.
+    ``activate=False`` stops at the sums (a traced pass keeps them, then activates)."""
     first = True
     sparse_sum = None
     for block in stage.blocks:
@@ -465,7 +466,7 @@ def run_stage(stage, bufs, Z, transposed=None):
         Z[...] = 0
     if stage.bias is not None:
         Z += stage.bias
-    for name, alpha, lo, hi in stage.segments:
+    for name, alpha, lo, hi in stage.segments if activate else ():
         if name == "linear":
             continue
         if lo == 0 and hi == Z.shape[1]:

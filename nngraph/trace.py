@@ -1,8 +1,8 @@
 """Every neuron's pre-activation and activation for an input: a traced forward pass.
 
 The plain ``Plan.forward`` keeps its reused buffers and in-place activations; tracing runs the
-same stage code (``runtime.run_stage``) on a copy of each stage without its activations, keeps
-the sums, then applies the activations, so the two paths cannot drift apart and the untraced one
+same stage code (``runtime.run_stage``) up to the sums (``activate=False``), keeps them, then
+applies the activations, so the two paths cannot drift apart and the untraced one
 pays nothing.
 
 Examples
@@ -16,12 +16,13 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
 from .activations import FORWARD
 from .errors import LimitError
-from .limits import Limits
+from .limits import Limits, parse_limit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,11 +62,20 @@ class Trace:
         return out
 
 
+def _max_array_bytes(limits: Limits | None) -> int:
+    """The limit, read from the environment on every call (it may change between calls) but only
+    the one variable: parsing every limit cost more than a small network's traced pass."""
+    if limits is not None:
+        return limits.max_array_bytes
+    raw = os.environ.get("NNGRAPH_MAX_ARRAY_BYTES")
+    return Limits.max_array_bytes if raw is None else parse_limit("NNGRAPH_MAX_ARRAY_BYTES", raw)
+
+
 def check_size(plan, batch: int, limits: Limits | None = None) -> None:
     """A trace keeps two values per neuron per sample: bound that before allocating it."""
-    limits = limits or Limits.from_env()
     need = 2 * batch * int(plan.graph.n_neurons) * plan.dtype.itemsize
-    if need > limits.max_array_bytes:
+    if need > _max_array_bytes(limits):
+        limits = limits or Limits.from_env()
         from .errors import Diagnostic
 
         src = plan.spec.source
@@ -96,20 +106,40 @@ def trace(plan, x, limits: Limits | None = None) -> Trace:
     batch = x.shape[0]
     check_size(plan, batch, limits)
     graph = plan.graph
-    sums = np.zeros((batch, graph.n_neurons), dtype=plan.dtype)
-    values = np.zeros_like(sums)
+    columns, places = _layout(plan)
+    sums = np.empty((batch, graph.n_neurons), dtype=plan.dtype)  # every neuron is in one stage: all written
+    values = np.empty_like(sums)
     bufs = [x] + [None] * (len(plan.stages) - 1)
-    inputs = plan.stages[0].neurons
-    sums[:, inputs] = values[:, inputs] = x[:, plan.col_of[inputs]]
+    sums[:, places[0]] = values[:, places[0]] = x if columns is None else x[:, columns]
     transposed = {}
-    for stage in plan.stages[1:]:
+    for stage, place in zip(plan.stages[1:], places[1:]):
         Z = np.empty((batch, stage.width), dtype=plan.dtype)
-        run_stage(dataclasses.replace(stage, segments=[]), bufs, Z, transposed)
-        sums[:, stage.neurons] = Z
+        run_stage(stage, bufs, Z, transposed, activate=False)
+        sums[:, place] = Z
         for name, alpha, lo, hi in stage.segments:
             if name != "linear":
-                view = Z[:, lo:hi]
+                view = Z if lo == 0 and hi == stage.width else Z[:, lo:hi]
                 FORWARD[name](view, view, alpha)
-        values[:, stage.neurons] = Z
+        values[:, place] = Z
         bufs[stage.index] = Z
     return Trace(graph, sums, values, plan.gather_outputs(bufs))
+
+
+def _layout(plan):
+    """Where each stage's neurons go in a trace (a slice when they are consecutive, as in layered
+    networks: a copy instead of a scatter), and which input columns feed the input neurons (None:
+    in order). Kept with the plan's per-thread buffers, for as long as the plan has these stages."""
+    cache = plan._buffers
+    held = cache.get("trace-layout")
+    if held is not None and held[0] is plan.stages:
+        return held[1]
+    places = []
+    for st in plan.stages:
+        n = np.asarray(st.neurons)
+        consecutive = len(n) > 0 and n[-1] - n[0] == len(n) - 1 and bool(np.all(np.diff(n) == 1))
+        places.append(slice(int(n[0]), int(n[-1]) + 1) if consecutive else n)
+    inputs = np.asarray(plan.stages[0].neurons)
+    columns = plan.col_of[inputs]
+    layout = (None if np.array_equal(columns, np.arange(len(columns))) else columns, places)
+    cache["trace-layout"] = (plan.stages, layout)
+    return layout
