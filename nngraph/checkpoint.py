@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import TrainingError
+from .writes import atomic_write
 
 PATTERN = "epoch-*.npz"
 
@@ -52,17 +51,7 @@ def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"epoch-{epoch:06d}.npz"
     blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".epoch-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, __meta__=blob, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(target, lambda f: np.savez(f, __meta__=blob, **arrays))
     for old in sorted(folder.glob(PATTERN))[:-keep]:
         old.unlink(missing_ok=True)
     return target

@@ -4,13 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, FileAccessError, file_error
+from .errors import DataError, FileAccessError
 from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
+from .writes import atomic_write
 
 
 def read_inputs(path, plan) -> np.ndarray:
@@ -138,41 +138,26 @@ def parse_input_args(pairs, plan) -> dict:
     return {n: np.array([v]) for n, v in values.items()}
 
 
-def check_output_path(path, option: str) -> Path:
-    """Refuse, before any work, an output path whose folder is missing or read-only, or that is a folder."""
+def check_output_path(path, option: str | None = None, folder_ok: bool = False) -> Path:
+    """Refuse, before any work, an output path whose folder is missing or read-only, or that is a
+    folder (unless ``folder_ok``: a zarr array is a folder, replaced as a whole). Missing folders
+    are never created: a typo in a path should not quietly make new folders. ``option`` (the
+    command-line option, ``--output``) starts the message when given."""
     path = Path(path)
     folder = path.parent
-    if path.is_dir():
-        raise FileAccessError(f"{option} {path}: is a folder; name a file")
+    shown = f"{option} {path}" if option else str(path)
+    if path.is_dir() and not folder_ok:
+        raise FileAccessError(f"{shown}: is a folder; name a file")
     if not folder.is_dir():
-        raise FileAccessError(f"{option} {path}: the folder '{folder}' does not exist (create it first)")
+        what = "is not a folder" if folder.exists() else "does not exist (create it first)"
+        raise FileAccessError(f"{shown}: the folder '{folder}' {what}")
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise FileAccessError(f"{option} {path}: permission denied (the file or its folder is read-only)")
+        raise FileAccessError(f"{shown}: permission denied (the file or its folder is read-only)")
     return path
 
 
-def _atomic(path: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise file_error(exc, path, "write") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise file_error(exc, path, "write") from None
-        raise
-
-
 def write_text_atomic(path, text: str) -> None:
-    _atomic(Path(path), lambda f: f.write(text.encode("utf-8")))
+    atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
 
 
 def write_outputs(path, y: np.ndarray, names) -> None:
@@ -180,7 +165,7 @@ def write_outputs(path, y: np.ndarray, names) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        _atomic(path, lambda f: np.save(f, y))
+        atomic_write(path, lambda f: np.save(f, y))
     elif suffix == ".csv":
         def write(f):
             text = io.TextIOWrapper(f, encoding="utf-8", newline="")
@@ -189,6 +174,6 @@ def write_outputs(path, y: np.ndarray, names) -> None:
             w.writerows(y.tolist())
             text.flush()
             text.detach()
-        _atomic(path, write)
+        atomic_write(path, write)
     else:
         raise DataError(f"{path}: outputs are written as .npy or .csv")

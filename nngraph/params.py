@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
-import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -246,49 +244,22 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
     return out
 
 
-_TMP_MARK = ".nngraph-"  # temporary files are named .<target>.nngraph-<pid>-<random>.tmp
-
-
 def write_parameters(path: Path, values: dict) -> None:
-    """Write ``values`` to ``path`` atomically (temporary file in the same folder, then rename).
-
-    A file being replaced keeps its permission bits; a new file gets the default of the umask.
-    Temporary files left by a writer that was killed (``kill -9``) are recognised by their name
-    and the process id in it, and removed by the next write to the same target.
+    """Write ``values`` to ``path`` atomically (see :func:`nngraph.writes.atomic_write`: a temporary
+    file in the same folder, then rename; a replaced file keeps its permission bits; temporaries of
+    a killed writer are removed by the next write).
     """
+    from .writes import atomic_write
+
     path = Path(path)
     if path.is_dir():
         raise ParameterFileError(f"{path}: is a folder; the parameters are written to a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(path)
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            mode = None
-        tmp = path.parent / f".{path.name}{_TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
     except OSError as exc:
         raise _write_error(exc, path) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()})
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        from .writes import record
-
-        record(path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise _write_error(exc, path) from None
-        raise
+    atomic_write(path, lambda f: np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()}),
+                 error=_write_error)
 
 
 def _write_error(exc: OSError, path: Path) -> ParameterFileError:
@@ -296,40 +267,3 @@ def _write_error(exc: OSError, path: Path) -> ParameterFileError:
 
     kept = "" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "; the previous file, if any, is unchanged"
     return ParameterFileError(str(file_error(exc, path, "write")) + kept)
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Remove ``.<name>.nngraph-<pid>-<hex>.tmp`` files beside ``path`` whose writer is gone.
-
-    Only regular files of exactly this naming, for this target, are touched; a file whose
-    process is still running (another writer right now) is left alone.
-    """
-    prefix = f".{path.name}{_TMP_MARK}"
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
-            continue
-        pid, _, token = name[len(prefix):-4].partition("-")
-        if not (pid.isdigit() and len(token) == 8 and all(ch in "0123456789abcdef" for ch in token)):
-            continue
-        if _process_alive(int(pid)):  # this process, or another writer right now
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False):
-                os.unlink(entry.path)
-        except OSError:
-            pass
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # someone else's process (or unknowable): leave its file alone
-    return True

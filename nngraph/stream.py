@@ -16,7 +16,6 @@ import csv
 import glob
 import os
 import shutil
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, NNGraphError
+from .errors import DataError, NNGraphError, file_error
 from .spec.files import npy_header
 
 SHARD_SUFFIXES = (".npy", ".npz", ".csv")
@@ -276,8 +275,16 @@ class OutputSink:
         if self.kind not in ("npy", "csv", "zarr"):
             raise DataError(f"{path}: outputs are written as .npy, .csv or .zarr")
         self.rows, self.names, self.dtype = rows, list(names), np.dtype(dtype)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent))
+        from .io import check_output_path
+        from .writes import remove_stale_temporaries, temporary_path
+
+        check_output_path(self.path, folder_ok=self.kind == "zarr")  # as the CLI: a missing folder is refused
+        remove_stale_temporaries(self.path)  # left by a writer that was killed
+        self.tmp = temporary_path(self.path)
+        try:
+            self.tmp.mkdir()
+        except OSError as exc:
+            raise file_error(exc, self.path, "write") from None
         shape = (rows, len(self.names))
         if self.kind == "npy":
             self._target = self.tmp / "out.npy"
@@ -316,6 +323,9 @@ class OutputSink:
             self._f.close()
         _replace(self._target, self.path)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        from .writes import record
+
+        record(self.path)
         return str(self.path)
 
     def abort(self) -> None:

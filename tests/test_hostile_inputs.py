@@ -335,3 +335,24 @@ def test_validate_checks_every_file_even_after_an_unexpected_failure(tmp_path, m
     assert result.exit_code == 1
     assert f"{a}: internal error: ZeroDivisionError: boom" in result.stderr
     assert f"{b}: ok" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["y.npy", "y.csv", "y.zarr"])
+def test_streamed_outputs_into_a_missing_folder_are_refused_in_python_and_the_cli_alike(tmp_path, name):
+    from nngraph import load
+    from nngraph.compile import compile
+    from nngraph.errors import FileAccessError
+    from nngraph.stream import open_inputs, score_to
+
+    np.save(tmp_path / "x.npy", np.ones((5, 2)))
+    target = tmp_path / "nodir" / name
+    plan = compile(load(spec(tmp_path)))
+    with pytest.raises(FileAccessError, match=f"{target}: the folder '{tmp_path / 'nodir'}' does not exist "
+                                              r"\(create it first\)"):
+        score_to(plan, open_inputs(tmp_path / "x.npy", 2), target, chunk_rows=2)
+    code, text = run("run", spec(tmp_path), "--inputs", tmp_path / "x.npy", "--chunk-rows", 2, "--output", target)
+    assert code == 1 and f"--output {target}: the folder '{tmp_path / 'nodir'}' does not exist" in text
+    (tmp_path / "nodir").write_text("a file, not a folder")
+    code, text = run("run", spec(tmp_path), "--inputs", tmp_path / "x.npy", "--chunk-rows", 2, "--output", target)
+    assert code == 1 and "is not a folder" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nodir", "s.json", "x.npy"]

@@ -134,3 +134,54 @@ def test_retraining_keeps_the_parameters_files_mode_and_new_files_follow_the_uma
         assert stat.S_IMODE(os.stat(tmp_path / "p.npz").st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+_SLOW_WRITER = """
+import sys, time
+import numpy as np
+import nngraph.io, nngraph.params, nngraph.writes
+def slow(f, *a, **k):
+    f.write(b"half a file"); f.flush(); print("writing", flush=True); time.sleep(60)
+np.save = np.savez = slow
+nngraph.io.csv.writer = lambda text: slow(text.detach())
+nngraph.writes.os.fsync = lambda fd: slow(open(fd, "wb", closefd=False))  # after the whole text, before the rename
+target, kind = sys.argv[1], sys.argv[2]
+if kind == "outputs":
+    nngraph.io.write_outputs(target, np.ones((2, 2)), ["a", "b"])
+elif kind == "parameters":
+    nngraph.params.write_parameters(target, {"a": np.ones(2)})
+else:
+    nngraph.io.write_text_atomic(target, "{}")
+"""
+
+
+@pytest.mark.parametrize("name,kind", [("o.npy", "outputs"), ("o.csv", "outputs"), ("p.npz", "parameters"),
+                                       ("s.json", "text")])
+def test_every_writer_leaves_the_old_file_after_kill_9_and_the_next_write_cleans_up(tmp_path, name, kind):
+    import signal
+
+    from nngraph.io import write_outputs
+
+    target = tmp_path / name
+    target.write_bytes(b"the old file")
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(target), kind], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"  # mid-write: the temporary is open and half full
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        proc.kill()
+        proc.stdout.close()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert target.read_bytes() == b"the old file" and len(left) == 2
+    stale = next(p for p in left if p != name)
+    assert stale.startswith(f".{name}.nngraph-{proc.pid}-") and stale.endswith(".tmp")
+    if kind == "parameters":
+        write_parameters(target, {"a": np.ones(2)})
+    elif kind == "text":
+        from nngraph.io import write_text_atomic
+
+        write_text_atomic(target, "{}")
+    else:
+        write_outputs(target, np.ones((1, 2)), ["a", "b"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]

@@ -22,10 +22,9 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json):
     if not output:
         raise click.UsageError("streaming inputs (a folder, glob, zarr array or large .npy) need --output FILE "
                                "(.npy, .csv or .zarr)")
-    if not str(output).lower().endswith(".zarr"):  # a zarr array is a folder, replaced as a whole
-        from ..io import check_output_path
+    from ..io import check_output_path
 
-        check_output_path(output, "--output")
+    check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"))  # zarr: a folder
     source = open_inputs(inputs, plan.input_width)
     with _progress(source.rows, as_json) as progress, _client(cluster) as client:
         from ..distributed import score_to
@@ -161,19 +160,18 @@ class _TrialTable:
 
 def _write_csv(path, rows, keys):
     import csv
-    import os
-    import tempfile
+    import io
+
+    from ..writes import atomic_write
 
     cols = ["trial"] + keys + list(_TrialTable.COLUMNS) + ["epochs", "error"]
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(cols)
-            for r in sorted(rows, key=lambda r: r["trial"]):
-                w.writerow([r["overrides"].get(c, "") if c in keys else r.get(c, "") for c in cols])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(f):
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+        w = csv.writer(text)
+        w.writerow(cols)
+        for r in sorted(rows, key=lambda r: r["trial"]):
+            w.writerow([r["overrides"].get(c, "") if c in keys else r.get(c, "") for c in cols])
+        text.flush()
+        text.detach()
+    atomic_write(Path(path), write)

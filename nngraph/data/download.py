@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 
 from ..errors import DataError
+from ..writes import atomic_write
 
 # The published MD5 checksums of the official files (the ones torchvision checks); MD5 serves
 # here for integrity against damaged or substituted downloads, as the datasets publish no other.
@@ -86,9 +86,6 @@ def download(name: str, directory=None, base_url: str | None = None, timeout: fl
     variables ``NNGRAPH_DOWNLOAD_MAX_BYTES``, ``NNGRAPH_DOWNLOAD_TIMEOUT`` and
     ``NNGRAPH_DOWNLOAD_MIN_RATE`` when set.
     """
-    import http.client
-    import time
-
     if name not in FILES:
         raise DataError(f"no download for '{name}'; available: {', '.join(FILES)}")
     max_bytes = _setting("max_bytes", max_bytes)
@@ -118,45 +115,58 @@ def download(name: str, directory=None, base_url: str | None = None, timeout: fl
             cap, why_cap = known[fname] + MARGIN, f"its published size of {known[fname]:,} bytes (+64 KiB)"
         else:
             cap, why_cap = UNKNOWN_SIZE_CAP, f"the cap of {UNKNOWN_SIZE_CAP:,} bytes for a file of unknown size"
-        raise_cap = f"use another mirror (--url), or raise the cap with {HOW_TO_RAISE['max_bytes']}"
-        fd, tmp = tempfile.mkstemp(prefix=fname + ".", suffix=".part", dir=folder)
+        atomic_write(target, _fetcher(url, fname, digest, cap, why_cap, timeout, min_rate, progress))
+    return folder
+
+
+def _fetcher(url, fname, digest, cap, why_cap, timeout, min_rate, progress):
+    """``fetch(out)``: stream ``url`` into ``out`` within the byte cap, the read timeout and the
+    minimum rate, then check the checksum. Network trouble is a DataError naming the URL (disk
+    trouble stays an OSError, which the atomic write reports as a write error)."""
+    import http.client
+    import time
+
+    raise_cap = f"use another mirror (--url), or raise the cap with {HOW_TO_RAISE['max_bytes']}"
+
+    def network(call):
         try:
-            start = time.monotonic()
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-                total = int(resp.headers.get("Content-Length") or 0)
-                if total > cap:
-                    raise DataError(f"cannot download {url}: the server announces {total:,} bytes, over {why_cap}; "
-                                    f"nothing was written; {raise_cap}")
-                got_bytes = 0
-                while chunk := resp.read1(1 << 16):
-                    got_bytes += len(chunk)
-                    if got_bytes > cap:
-                        raise DataError(f"cannot download {url}: the server sent over {cap:,} bytes, more than "
-                                        f"{why_cap} (an endless or substituted stream); stopped, nothing was "
-                                        f"kept; {raise_cap}")
-                    late = time.monotonic() - start - timeout
-                    if min_rate and late > 0 and got_bytes < min_rate * late:
-                        raise DataError(f"cannot download {url}: too slow ({got_bytes:,} bytes in "
-                                        f"{late + timeout:.0f} s, under {min_rate:,} bytes/s); try again, another "
-                                        f"mirror (--url), or lower the minimum rate with {HOW_TO_RAISE['min_rate']}")
-                    out.write(chunk)
-                    if progress:
-                        progress(fname, len(chunk), total)
-            got = _md5(Path(tmp))
-            if got != digest:
-                raise DataError(f"{fname}: checksum mismatch (got {got[:12]}..., expected {digest[:12]}...); "
-                                "the download is damaged or the mirror serves other files")
-            os.replace(tmp, target)
+            return call()
         except (OSError, http.client.HTTPException, ValueError) as exc:  # HTTP errors, timeouts, bad replies
             if isinstance(exc, TimeoutError) or "timed out" in str(exc):
                 why = f"timed out (no data for {timeout:g} s; raise it with {HOW_TO_RAISE['timeout']})"
             else:
                 why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise DataError(f"cannot download {url}: {why}") from None
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return folder
+
+    def fetch(out):
+        start = time.monotonic()
+        h = hashlib.md5(usedforsecurity=False)
+        with network(lambda: urllib.request.urlopen(url, timeout=timeout)) as resp:
+            total = network(lambda: int(resp.headers.get("Content-Length") or 0))
+            if total > cap:
+                raise DataError(f"cannot download {url}: the server announces {total:,} bytes, over {why_cap}; "
+                                f"nothing was written; {raise_cap}")
+            got_bytes = 0
+            while chunk := network(lambda: resp.read1(1 << 16)):
+                got_bytes += len(chunk)
+                if got_bytes > cap:
+                    raise DataError(f"cannot download {url}: the server sent over {cap:,} bytes, more than "
+                                    f"{why_cap} (an endless or substituted stream); stopped, nothing was "
+                                    f"kept; {raise_cap}")
+                late = time.monotonic() - start - timeout
+                if min_rate and late > 0 and got_bytes < min_rate * late:
+                    raise DataError(f"cannot download {url}: too slow ({got_bytes:,} bytes in "
+                                    f"{late + timeout:.0f} s, under {min_rate:,} bytes/s); try again, another "
+                                    f"mirror (--url), or lower the minimum rate with {HOW_TO_RAISE['min_rate']}")
+                out.write(chunk)
+                h.update(chunk)
+                if progress:
+                    progress(fname, len(chunk), total)
+        got = h.hexdigest()
+        if got != digest:
+            raise DataError(f"{fname}: checksum mismatch (got {got[:12]}..., expected {digest[:12]}...); "
+                            "the download is damaged or the mirror serves other files")
+    return fetch
 
 
 def _md5(path: Path) -> str:
