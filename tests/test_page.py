@@ -162,3 +162,34 @@ def test_pages_over_the_limits_are_refused_with_advice(tmp_path, monkeypatch):
     with pytest.raises(drawmod.DrawError, match="neuron view"):
         render(EX["xor.yaml"], tmp_path / "x.html", view="layer")
     assert not list(tmp_path.iterdir())
+
+
+def test_the_page_routes_skip_connections_around_neurons(browser, tmp_path, monkeypatch):
+    """The page's connections, as the browser holds them after a recompute, pass no neuron they do
+    not touch and do not coincide: the static view's routes, checked by the same geometry."""
+    from nngraph import draw as drawmod
+
+    from test_draw_geometry import check_geometry, _write
+
+    monkeypatch.setattr(drawmod, "has_dot", lambda: False)
+    specs = [EX["irregular.yaml"]] + [_write(tmp_path, seed) for seed in range(4)]
+    skipping = 0
+    for k, spec in enumerate(specs):
+        page = tmp_path / f"p{k}.html"
+        render(spec, page)
+        _open(browser, page)
+        n = browser.execute_script("return document.querySelectorAll('input.x').length")
+        browser.execute_script("nngraph.setInputs(arguments[0])", [0.7 * (-1) ** i for i in range(n)])
+        shown = browser.execute_script("return new XMLSerializer().serializeToString(document.getElementById('diagram'))")
+        edges = check_geometry(shown)
+        skipping += sum(len(body) > 2 for _, _, body, _ in edges)
+        # the static view of the page's first input (zeros) has the same routes: the same ends, the
+        # same lanes (the body's last point moves with the arrowhead's size, which depends on the width)
+        static, _ = render(spec, tmp_path / f"p{k}.svg", view="neuron", inputs=np.zeros((1, n)))
+        routes = lambda es: [(a, b, body[:-1], head[0]) for a, b, body, head in es]  # noqa: E731
+        drawn = check_geometry(static.read_text(encoding="utf-8"))
+        assert len(drawn) == len(edges)
+        for got, want in zip(routes(edges), routes(drawn)):
+            assert got[:2] == want[:2]
+            np.testing.assert_allclose(np.array(got[2] + [got[3]]), np.array(want[2] + [want[3]]), atol=0.11)
+    assert skipping >= 3  # h[1] -> y in the irregular network, and the random specs' skips
