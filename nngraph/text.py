@@ -21,6 +21,7 @@ import re
 # annotations, noncharacters, and lone surrogates (which cannot be encoded for output).
 _UNSAFE = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
            "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff")
+UNSAFE = _UNSAFE  # the character class, shared with the diagram writers (nngraph.draw.safe.plain)
 _ALL = re.compile(f"[\t\n{_UNSAFE}]")
 _SOME = re.compile(f"[{_UNSAFE}]")
 

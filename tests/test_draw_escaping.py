@@ -25,6 +25,7 @@ def hostile(tmp_path):
         "\\N \\G \\l \\\" quote\" &amp; &#60; ]]>",
         "\x1b[2J\x1b]0;title\x07 \x00 nul \u202e rtl",
         '"><a href="javascript:alert(2)">x</a>',
+        "lone \ud800 surrogate, zero\u200bwidth, line\u2028separator",  # no encoding can write a lone surrogate
     ]
 
 

@@ -139,7 +139,11 @@ def test_full_disk_or_failing_write_keeps_the_old_file(tmp_path, monkeypatch, er
 @pytest.mark.parametrize("args", [["run", "S", "--input", "x=1,2", "--output", "D/o.csv"],
                                   ["run", "S", "--input", "x=1,2", "--trace", "--output", "D/o.csv"],
                                   ["schema", "-o", "D/s.json"], ["draw", "S", "-o", "D/o.svg"],
-                                  ["train", "T", "--no-save", "--plot", "D/p.png"]])
+                                  ["train", "T", "--no-save", "--plot", "D/p.png"],
+                                  ["train", "T", "--no-save", "--log", "D/l.csv"],
+                                  ["export", "S", "-o", "D/n.onnx"], ["import", "S", "-o", "D/n.yaml"],
+                                  ["plot", "regions", "S", "-o", "D/r.png"],
+                                  ["sweep", "T", "--grid", "train.epochs=1", "--no-save", "--csv", "D/t.csv"]])
 def test_output_into_a_missing_folder(tmp_path, args):
     s, t = spec(tmp_path), train_spec(tmp_path)
     args = [{"S": s, "T": t}.get(a, a.replace("D/", str(tmp_path / "nodir") + "/")) for a in args]

@@ -89,6 +89,10 @@ def sweep(spec, grid, random_k, seed, cluster, as_json, csv_file, no_save, float
     from ..distributed import best, objective, parse_grid, sweep as run_sweep
 
     s = load(spec)
+    if csv_file:
+        from ..io import check_output_path
+
+        check_output_path(csv_file, "--csv")  # before the trials, not after them
     keys = list(parse_grid(grid))
     table = _TrialTable(keys, quiet=as_json)
     with table, _client(cluster) as client:

@@ -16,7 +16,9 @@ from . import main, terminal
 def import_cmd(source, output, kind, name):
     """Turn a neat-python JSON export or an ONNX model into a spec. Nothing is written on refusal."""
     from ..interchange import import_file, save
+    from ..io import check_output_path
 
+    check_output_path(output, "-o")
     spec = import_file(source, kind=kind, name=name)
     for path in save(spec, output):
         click.echo(f"wrote {terminal(path)}")
@@ -37,7 +39,9 @@ def export_cmd(spec, output, fmt, float64, untrained):
     from ..compile import compile
     from ..errors import NNGraphError
     from ..interchange import export_file
+    from ..io import check_output_path
 
+    check_output_path(output, "-o")
     plan = compile(spec, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
     if plan.params_origin.startswith("initial") and not untrained:
         raise NNGraphError(f"{spec}: has no trained parameters (no parameters file, no literal weights): the export "

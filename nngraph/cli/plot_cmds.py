@@ -29,5 +29,8 @@ def regions(spec, output, resolution, xlim, ylim, no_data):
         output = Path(spec).stem + ".regions.png"
     if Path(output).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise click.BadParameter(f"{output}: write .png, .svg or .pdf", param_hint="-o")
+    from ..io import check_output_path
+
+    check_output_path(output, "-o")
     plot_regions(spec, output, resolution=resolution, xlim=xlim, ylim=ylim, data=not no_data)
     click.echo(f"wrote {output}", err=True)

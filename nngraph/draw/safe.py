@@ -2,8 +2,10 @@
 
 One function per destination, so a writer never decides by itself what is safe:
 
-- ``plain``: control and bidirectional-override characters become visible symbols (an escape
-  sequence or a NUL byte is shown, not obeyed, and cannot make XML or DOT unparseable);
+- ``plain``: control, bidirectional-override and invisible format characters and lone surrogates
+  become visible symbols (an escape sequence or a NUL byte is shown, not obeyed, and cannot make
+  XML or DOT unparseable or a writer fail to encode); the characters are those
+  ``nngraph.text.terminal`` escapes, drawn as pictures (␛) instead of backslash escapes;
 - ``dot``: a Graphviz string attribute: backslashes lose their meaning (``\\N``, ``\\l``, a final
   ``\\``), ``<...>`` is not an HTML-like label, ``&`` is not an entity;
 - ``xml``: text or an attribute value in SVG/HTML (``<``, ``>``, ``&``, both quotes);
@@ -17,7 +19,11 @@ from __future__ import annotations
 import json
 import re
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+from ..text import UNSAFE
+
+# The same characters the terminal escapes (controls, bidi and invisible format characters, lone
+# surrogates that no file encoding can hold), shown here as pictures rather than backslash escapes.
+_CONTROL = re.compile(f"[{UNSAFE}]")
 
 
 def _visible(m: re.Match) -> str:
