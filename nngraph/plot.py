@@ -19,6 +19,14 @@ def _pyplot(what="plot regions"):
     return plt
 
 
+def text(s) -> str:
+    """A user string as matplotlib text: control characters visible, ``$`` not the start of math
+    (``$\\bogus$`` in a label would otherwise stop the plot with a parse error)."""
+    from .draw.safe import plain
+
+    return plain(s).replace("$", r"\$")
+
+
 def plot_history(history: list, path, title: str = "") -> None:
     plt = _pyplot("--plot")
     epochs = [r["epoch"] for r in history]
@@ -44,10 +52,17 @@ def plot_history(history: list, path, title: str = "") -> None:
         ax.set_xlabel("epoch")
         ax.set_ylabel("validation accuracy (%)")
         ax.grid(alpha=0.3)
-    fig.suptitle(title)
+    fig.suptitle(text(title))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    from .writes import atomic_write
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        if fmt not in fig.canvas.get_supported_filetypes():
+            raise NNGraphError(f"--plot {text(path)}: matplotlib cannot write .{fmt}; use .png, .svg or .pdf")
+        atomic_write(path, lambda f: fig.savefig(f, dpi=120, format=fmt))
+    finally:
+        plt.close(fig)
 
 
 # -- decision regions of a two-input network -------------------------------------------------------
@@ -184,7 +199,7 @@ class RegionFigure:
     def __init__(self, plane, plan):
         plt = _pyplot()
         self.plt, self.plane = plt, plane
-        names = plan.input_names()
+        names = [text(n) for n in plan.input_names()]
         # fixed margins: tight_layout measured every text and cost as much as the rest of the figure
         fig = plt.figure(figsize=(6, 5))
         ax = fig.add_axes((0.11, 0.1, 0.68 if plane.n_out == 1 else 0.85, 0.83))
@@ -195,7 +210,7 @@ class RegionFigure:
         if plane.n_out == 1:
             self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="RdBu", alpha=0.75,
                                 interpolation="nearest")
-            fig.colorbar(self.im, cax=fig.add_axes((0.82, 0.1, 0.03, 0.83)), label=plan.output_names()[0])
+            fig.colorbar(self.im, cax=fig.add_axes((0.82, 0.1, 0.03, 0.83)), label=text(plan.output_names()[0]))
         else:
             self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="tab10", vmin=0, vmax=9,
                                 alpha=0.45, interpolation="nearest")
@@ -237,13 +252,13 @@ class RegionFigure:
         elif values.min() != values.max():
             self.boundary = ax.contour(xs, ys, values, levels=np.arange(plane.n_out) + 0.5, colors="k",
                                        linewidths=0.8)
-        self.title.set_text(title)
+        self.title.set_text(text(title))
 
     def save(self, path, dpi=110):
+        from .writes import atomic_write
+
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        self.fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
-        tmp.replace(path)
+        atomic_write(path, lambda f: self.fig.savefig(f, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png"))
 
     def image(self, dpi=80):
         """The current picture as a Pillow image (a GIF frame)."""
@@ -329,10 +344,10 @@ class RegionFrames:
             self.figure.close()
             self.figure = None
         if self.kind == "gif" and self.frames and write:
-            tmp = self.path.with_name(self.path.name + ".tmp")
+            from .writes import atomic_write
+
             hold = [int(self.seconds_per_frame * 1000)] * (len(self.frames) - 1) + [2000]  # rest on the result
-            self.frames[0].save(tmp, format="GIF", save_all=True, append_images=self.frames[1:], duration=hold,
-                                loop=0)
-            tmp.replace(self.path)
+            atomic_write(self.path, lambda f: self.frames[0].save(f, format="GIF", save_all=True, loop=0,
+                                                                  append_images=self.frames[1:], duration=hold))
             self.written, self.frames = [self.path], []
         return self.written

@@ -121,3 +121,17 @@ def test_too_many_frames_are_refused_before_training(tmp_path):
         train(EX["xor_train.yaml"], epochs=600, callbacks=frames)
     frames.close()
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_labels_are_text_not_mathtext(tmp_path):
+    """Matplotlib reads $...$ as math: a label like $\\bogus{$ stopped the plot with a parse error."""
+    spec = tmp_path / "h.yaml"
+    spec.write_text('nngraph: 1\nname: h\nnodes:\n  - {name: x, role: input, size: 2, labels: ["$\\\\bogus{$", '
+                    '"b\\u001b[2J"]}\n  - {name: y, role: output, activation: sigmoid, bias: 0, labels: ["$\\\\x$"]}\n'
+                    'edges:\n  - {from: x, to: y, weights: [[1], [2]]}\n')
+    for suffix in ("png", "svg"):
+        regions(spec, tmp_path / f"h.{suffix}", resolution=10)
+        assert (tmp_path / f"h.{suffix}").stat().st_size > 1000
+    from nngraph.plot import text
+
+    assert text("$\\bogus{$ \x1b[2J") == "\\$\\bogus{\\$ \u241b[2J"

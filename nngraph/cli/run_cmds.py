@@ -329,17 +329,13 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         bar.close()
     result = {"spec": spec.name, "data": data.description, "history": history}
     if frames is not None:
-        written = frames.close()
-        for path in written:
-            _record(path)
-        result["regions"] = [str(p) for p in written]
+        result["regions"] = [str(p) for p in frames.close()]  # each recorded as it was written
     test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
     result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
     if plot:  # before the parameters: a plot that fails leaves the old parameters in place
         from ..plot import plot_history
 
-        plot_history(history, plot, title=spec.name)
-        _record(plot)
+        plot_history(history, plot, title=spec.name)  # recorded by its atomic write
         result["plot"] = plot
     if target is not None and not no_save:
         result["parameters"] = plan.save(target)

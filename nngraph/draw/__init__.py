@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import DrawError, SpecError
 from ..graph import build
+from ..writes import atomic_write
 from .emit import scene_to_dot, scene_to_svg
 from .overview import layer_graph, overview_scene, stage_graph
 from .scene import estimate_edges, neuron_scene
@@ -188,9 +189,7 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
         error.exit_code = 2
         raise error
     data = _pipe(g, fmt, view)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(output)
+    atomic_write(output, lambda f: f.write(data))
     return output, notes
 
 
@@ -221,9 +220,7 @@ def _pipe(g, fmt, view):
 
 
 def _write_text(path: Path, text: str):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 __all__ = ["draw", "render", "has_dot", "SpecError"]
