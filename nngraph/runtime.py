@@ -43,7 +43,8 @@ def infer(plan, x: np.ndarray) -> np.ndarray:
     """Forward pass of ``x`` (batch, inputs), already in the plan's dtype; returns (batch, outputs)."""
     batch = x.shape[0]
     if plan.threads > 1 and batch >= SPLIT_MIN_BATCH and plan._sparse_plan:
-        return _split(plan, x)
+        rows = batch_rows_allowed(plan)  # the parts' buffers together hold the whole batch
+        return _split(plan, x) if batch <= rows else _chunked(plan, x, rows)
     programs = plan._buffers
     prog = programs.get(("program", batch))
     if prog is None or prog.generation != GENERATION[0]:
@@ -112,6 +113,8 @@ def _run_part(plan, x):
 
 
 def _program(plan, batch, programs):
+    if batch > batch_rows_allowed(plan):  # every route allocates its buffers here: none passes the bound
+        raise batch_limit_error(plan, batch)
     if len(programs) > 8:  # a few batch sizes at most (training + evaluation + last batch)
         programs.clear()
     prog = _neuron_major(plan, batch) if plan._sparse_plan else _batch_major(plan, batch)
@@ -489,6 +492,8 @@ def _buffers(plan, batch: int) -> list:
     buffers = plan._buffers
     bufs = buffers.get(batch)
     if bufs is None:
+        if batch > batch_rows_allowed(plan):
+            raise batch_limit_error(plan, batch)
         if len(buffers) > 8:
             buffers.clear()
         bufs = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]

@@ -119,3 +119,51 @@ def test_training_batch_bounded_before_allocation(tmp_path, monkeypatch, limit, 
                        r"neurons .* x 2 = 1,664 bytes of activations and gradients, over the limit of 1,663 bytes "
                        r"\(at most 15 rows\).*NNGRAPH_MAX_BATCH_BYTES"):
         train(p)
+
+
+def test_threaded_forward_stays_within_the_batch_bound(tmp_path, monkeypatch):
+    """plan.threads > 1 splits a large batch of a sparse plan across threads: the parts' buffers
+    together must respect NNGRAPH_MAX_BATCH_BYTES exactly as one thread's do."""
+    from nngraph import runtime
+    from nngraph.compile import compile
+    p = tmp_path / "tiny.yaml"
+    p.write_text(_TINY)
+    x = np.random.default_rng(1).normal(size=(4096, 2)).astype(np.float32)
+    expected = compile(p, use_file=False, sparse_below=1.01).forward(x)
+    built = []
+    real = runtime._program
+    monkeypatch.setattr(runtime, "_program", lambda plan, batch, programs: built.append(batch) or
+                        real(plan, batch, programs))
+    monkeypatch.setenv("NNGRAPH_MAX_BATCH_BYTES", str(52 * 1000))  # 1,000 rows fit
+    plan = compile(p, use_file=False, sparse_below=1.01)
+    assert plan._sparse_plan
+    plan.threads = 2
+    assert np.array_equal(plan.forward(x), expected)
+    assert built and max(built) <= 1000, built
+    monkeypatch.setenv("NNGRAPH_MAX_BATCH_BYTES", "51")  # not even one row fits
+    plan = compile(p, use_file=False, sparse_below=1.01)
+    plan.threads = 2
+    with pytest.raises(NNGraphError, match=r"tiny.yaml: a batch of 4,096 rows needs .* over the limit of 51 bytes "
+                       r".*NNGRAPH_MAX_BATCH_BYTES"):
+        plan.forward(x)
+
+
+def test_a_cycle_through_100k_nodes_is_named_in_a_short_message():
+    """The cycle report maps each vertex to its node by binary search and collects connections once
+    (it scanned every node per vertex: quadratic, minutes at this size)."""
+    from nngraph.errors import CycleError
+    n = 100_000
+    spec = {"nngraph": 1, "name": "ring", "nodes": [{"name": "x", "role": "input"}, {"name": "y", "role": "output"}]
+            + [{"name": f"n{i}"} for i in range(n)],
+            "edge_table": [["x", "n0", 1.0], [f"n{n - 1}", "y", 1.0]] + [[f"n{i}", f"n{(i + 1) % n}", 1.0]
+                                                                         for i in range(n)]}
+    with pytest.raises(CycleError) as info:
+        build(spec)
+    [d] = info.value.diagnostics
+    assert d.path == "edge_table[2]" and d.code == "cycle"
+    assert ("not feed-forward: n0 -> n1 -> n2 -> n3 -> n4 -> n5 -> n6 -> n7 -> n8 -> ... -> n99998 -> n99999 "
+            "-> n0 (100,000 neurons); through edge_table[2] (line 1), edge_table[3] (line 1)") in d.message
+    assert "edge_table[10] (line 1), ... 99,989 more ..., edge_table[100000] (line 1), edge_table[100001] (line 1); " \
+        "remove or redirect" in d.message and len(d.message) < 1000
+    assert info.value.cycle_neurons == [f"n{i}" for i in range(n)]  # all of them, for drawings
+    assert len(info.value.cycle_connections) == n

@@ -4,11 +4,12 @@ Work happens at node granularity first: the strongly connected components of the
 (Tarjan's algorithm in plain Python, linear in nodes and edges), in topological order. Only
 nodes on a node-level cycle, or with connections inside themselves, are expanded to neurons;
 there a vectorised Kahn peel (numpy, one step per depth level, not per neuron) finds the depth,
-and networkx ``find_cycle`` names the cycle when the peel stalls (networkx is imported only
-then, so proving a network feed-forward does not pay for importing it). A softmax node
-counts as one vertex: each of its outputs depends on all of its inputs.
+and when the peel stalls a walk back along the vertices it left names the cycle (linear, no
+networkx). A softmax node counts as one vertex: each of its outputs depends on all of its inputs.
 """
 from __future__ import annotations
+
+import bisect
 
 import numpy as np
 
@@ -220,39 +221,56 @@ def _scalar_steps(frontier, indptr, ev, indeg, depth, done):
     return []
 
 
-def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report):
-    import networkx as nx
+_SHOWN = 12  # neurons of a longer cycle shown in its message (all are kept on the exception)
 
-    stuck = ~done[eu] & ~done[ev]
-    g = nx.DiGraph()
-    for u, v, k in zip(eu[stuck].tolist(), ev[stuck].tolist(), ek[stuck].tolist()):
-        if not g.has_edge(u, v):
-            g.add_edge(u, v, conn=k)
-    cycle = nx.find_cycle(g)
-    starts = sorted((s, i) for i, s in vid_start.items())
+
+def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report):
+    """Name the cycle neuron by neuron, in time linear in the graph: every vertex the peel left has
+    a predecessor it also left, so walking back along one such predecessor each must meet itself;
+    vertices map to their nodes by binary search, connections are collected once each."""
+    stuck = np.flatnonzero(~done[eu] & ~done[ev])
+    heads, first = np.unique(ev[stuck], return_index=True)  # the first stuck edge into each vertex
+    pred = np.full(len(done), -1, dtype=np.int64)
+    via_conn = np.full(len(done), -1, dtype=np.int64)
+    pred[heads], via_conn[heads] = eu[stuck[first]], ek[stuck[first]]
+    pred_l, seen, v, walk = pred.tolist(), {}, int(heads[0]), []
+    while v not in seen:
+        seen[v] = len(walk)
+        walk.append(v)
+        v = pred_l[v]
+    ring = walk[seen[v]:][::-1]  # forwards along the connections
+    start = ring.index(min(ring))
+    ring = ring[start:] + ring[:start]
+    cycle = [(u, ring[(i + 1) % len(ring)]) for i, u in enumerate(ring)]
+    conn_of = via_conn.tolist()
+    order = sorted(members, key=vid_start.__getitem__)
+    starts = [vid_start[i] for i in order]
 
     def name(v):
-        i = max(i for s, i in starts if s <= v)
+        i = order[bisect.bisect_right(starts, v) - 1]
         n = nodes[i]
         if n.activation[0] == "softmax":
             return f"{n.name}[*]"
         return n.name if n.size == 1 else f"{n.name}[{v - vid_start[i]}]"
 
-    chain = " -> ".join([name(u) for u, _ in cycle] + [name(cycle[0][0])])
-    paths = []
-    for u, v in cycle:
-        p = connections[g.edges[u, v]["conn"]].path
-        if p not in paths:
-            paths.append(p)
-    where = spec.source.locate(paths) if spec.source is not None else {p: (0, 0) for p in paths}
-    via = ", ".join(f"{format_path(p)} (line {where[p][0]})" for p in paths)
+    names = [name(u) for u, _ in cycle]
+    shown = names + names[:1]
+    if len(names) > _SHOWN:
+        shown = names[:_SHOWN - 3] + ["..."] + names[-2:] + names[:1]
+    chain = " -> ".join(shown) + (f" ({len(names):,} neurons)" if len(names) > _SHOWN else "")
+    paths = list(dict.fromkeys(connections[conn_of[v]].path for _, v in cycle))
+    listed = paths if len(paths) <= _SHOWN else paths[:_SHOWN - 3] + paths[-2:]
+    where = spec.source.locate(listed) if spec.source is not None else {p: (0, 0) for p in listed}
+    via = [f"{format_path(p)} (line {where[p][0]})" for p in listed]
+    if len(paths) > len(listed):
+        via = via[:_SHOWN - 3] + [f"... {len(paths) - len(listed):,} more ..."] + via[_SHOWN - 3:]
     report.error(paths[0], "cycle", f"the neurons form a cycle, so the network is not feed-forward: {chain}; "
-                 f"through {via}; remove or redirect one of these connections")
+                 f"through {', '.join(via)}; remove or redirect one of these connections")
     try:
         report.raise_if_errors(CycleError)
     except CycleError as exc:  # what a drawing needs to mark the cycle: neuron names and connections
-        exc.cycle_neurons = [name(u) for u, _ in cycle]
-        exc.cycle_connections = sorted({g.edges[u, v]["conn"] for u, v in cycle})
+        exc.cycle_neurons = names
+        exc.cycle_connections = sorted({conn_of[v] for _, v in cycle})
         raise
 
 
