@@ -235,12 +235,23 @@ class Plan:
         return str(target)
 
     def load(self, path) -> None:
-        """Read parameters from an ``.npz`` (checked against the spec) into the plan."""
+        """Read parameters from an ``.npz`` (checked against the spec) into the plan.
+
+        The parameters the file holds are no longer :attr:`untrained`; those it lacks keep their
+        values, and stay untrained if they were (a file with every parameter clears the list)."""
+        import os
         from pathlib import Path
 
         from .params import read_parameters
 
-        self.set_parameters(read_parameters(Path(path), expected_shapes(self.graph)))
+        if not isinstance(path, (str, os.PathLike)):
+            raise NNGraphError(f"plan.load takes the path of an .npz parameters file; found {type(path).__name__}")
+        found = read_parameters(Path(path), expected_shapes(self.graph))
+        self.set_parameters(found)
+        self.untrained = [u for u in self.untrained if u.key not in found]
+        missing = len(expected_shapes(self.graph)) - len(found)
+        rest = "initial (untrained) random weights" if self.untrained else "as they were"
+        self.params_origin = f"parameters from {path}" + (f"; the rest: {rest}" if missing else "")
 
     # -- training (Keras-like; see nngraph.training) ---------------------------------------
     def fit(self, X, y, X_test=None, y_test=None, **train_keys) -> list:

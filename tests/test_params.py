@@ -115,3 +115,24 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
         write_parameters(target, {"a": np.zeros(3)})
     assert target.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["p.npz"]  # no temporary file left behind
+
+
+def test_plan_load_recomputes_which_parameters_are_untrained(tmp_path):
+    """plan.untrained follows plan.load: a file with every parameter clears it, a file that lacks
+    some leaves exactly those (and the origin says so); a non-path is refused."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(NET.replace("to: y}", "to: y, init: xavier_uniform}\n  - {from: x, to: z, init: zeros}")
+                    .replace("size: 2}", "size: 2}\n  - {name: z, role: output}") + "train: {loss: mse}\n")
+    plan = compile(spec, dtype=np.float64)
+    assert {u.key for u in plan.untrained} == {"edges/x->y", "edges/x->z"}
+    full = {k: np.full(s, 0.5) for k, s in _shapes(spec).items()}
+    write_parameters(tmp_path / "full.npz", full)
+    write_parameters(tmp_path / "part.npz", {k: v for k, v in full.items() if k != "edges/x->z"})
+    plan.load(tmp_path / "part.npz")
+    assert [u.key for u in plan.untrained] == ["edges/x->z"]
+    assert plan.params_origin == f"parameters from {tmp_path / 'part.npz'}; the rest: initial (untrained) random weights"
+    np.testing.assert_array_equal(plan.parameters()["edges/x->y"], full["edges/x->y"])
+    plan.load(str(tmp_path / "full.npz"))
+    assert plan.untrained == [] and plan.params_origin == f"parameters from {tmp_path / 'full.npz'}"
+    with pytest.raises(NNGraphError, match="plan.load takes the path of an .npz parameters file; found NoneType"):
+        plan.load(None)
