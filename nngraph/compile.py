@@ -342,3 +342,16 @@ def _as_index(cols):
 
 
 __all__ = ["compile", "Plan", "Stage", "Block", "SPARSE_BELOW", "SPARSE_MIN_ENTRIES"]
+
+
+class _CallableModule(type(np)):
+    """``nngraph.compile(spec)`` is ``nngraph.compile.compile(spec)``: the package attribute is this
+    module (Python's import sets it), so calling it must not fail with "'module' is not callable"."""
+
+    def __call__(self, *args, **kwargs) -> Plan:
+        return compile(*args, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -124,7 +124,10 @@ def test_validation_reports_model_and_graph_errors_in_one_round_sorted_by_line()
                      (11, "edges[2].trainable", "wrong_type"), (12, "train.epochs", "greater_than_equal")]
 
 
-def test_an_error_that_would_change_the_graph_stops_before_the_graph_checks():
+def test_an_error_that_changes_the_graph_still_lets_independent_errors_through():
     text = NET.replace("{name: y, role: output}", "{name: y, role: output, size: 0}").replace("to: y,", "to: yy,")
-    found = [d.path for d in diagnostics_of(nngraph.build, text)]
-    assert found == ["nodes[1].size"]  # without a size, 'unknown node yy' could be a cascade or not: not guessed
+    found = [(d.path, d.message) for d in diagnostics_of(nngraph.build, text)]
+    assert found == [("nodes[1].size", "input should be greater than or equal to 1"),
+                     ("edges[0].to", "unknown node 'yy' (did you mean 'y'?); nodes are: x, y")]
+    # an edge into the node without a size is not judged: its shape would only echo that error
+    assert [d.path for d in diagnostics_of(nngraph.build, text.replace("to: yy,", 'to: "y[3]",'))] == ["nodes[1].size"]

@@ -75,7 +75,8 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     if any(i[1] in ("too_many_neurons", "node_too_large", "too_many_weights") for i in report.items):
         report.raise_if_errors(LimitError)
     check_duplicates(connections, nodes, report)
-    if not report.has_errors:  # with a broken edge, "unreachable" would only echo that error
+    repair = spec._repair
+    if not report.has_errors and not (repair and repair.structural):  # "unreachable" would only echo an error
         check_flow(spec, nodes, connections, report)
         if not spec._repaired:  # a left-out weight or init is an error already, not a missing weight
             check_weights_given(spec, connections, report)
@@ -95,8 +96,10 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
 
 def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
     nodes, seen, offset = [], {}, 0
+    repair = spec._repair  # nodes whose name, size or role failed already: no echo of that error
     for i, node in enumerate(spec.nodes):
         path = ("nodes", i)
+        sized = not (repair and repair.unsized(i))  # a stand-in size of 1: nothing to compare with it
         if node.name in seen:
             report.error(path + ("name",), "duplicate_name",
                          f"node name '{node.name}' is already used by nodes[{seen[node.name]}]; names must be unique")
@@ -113,10 +116,10 @@ def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
                 if getattr(node, attr) is not None:
                     report.error(path + (attr,), "input_" + attr, f"input nodes take no {attr}: no weights lead "
                                  f"into them; put '{attr}' on the node the weights lead to, or on the edge")
-        if isinstance(node.bias, list) and len(node.bias) != node.size:
+        if sized and isinstance(node.bias, list) and len(node.bias) != node.size:
             report.error(path + ("bias",), "bias_length", f"bias has {len(node.bias)} values for a node of "
                          f"size {node.size}; give {node.size} numbers, or one number for all")
-        if node.labels is not None:
+        if node.labels is not None and sized:
             if len(node.labels) != node.size:
                 report.error(path + ("labels",), "labels_length", f"{len(node.labels)} labels for a node of size "
                              f"{node.size}; give one label per neuron")
@@ -130,7 +133,7 @@ def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
                      f"{limits.max_neurons:,}; {Limits.how_to_raise('max_neurons')}")
     roles = {n.role for n in spec.nodes}
     for role in ("input", "output"):
-        if role not in roles:
+        if role not in roles and not (repair and repair.role_unknown()):
             report.error(("nodes",), f"no_{role}", f"no node has role: {role}; a network needs at least one "
                          f"{role} node")
     return nodes

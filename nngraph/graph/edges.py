@@ -19,23 +19,39 @@ from .refs import parse_ref, resolve_range, split_neuron_refs
 
 
 
-def _resolve_ref(ref, by_name, nodes, report, path):
+def _resolve_ref(ref, by_name, nodes, report, path, repair=None):
     try:
         name, selector = parse_ref(ref)
     except ValueError as exc:
         report.error(path, "bad_reference", str(exc))
         return None
     if name not in by_name:
-        report.error(path, "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
-                     f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
+        if not (repair and repair.may_name(name)):  # else it may be meant for a node with an invalid name
+            _unknown(report, path, name, by_name)
         return None
     node = nodes[by_name[name]]
+    if repair and repair.unsized(node.index):
+        return None  # the node's size failed already: no range or shape can be judged
     try:
         lo, hi = resolve_range(selector, node.size, name)
     except ValueError as exc:
         report.error(path, "out_of_range", str(exc))
         return None
     return node, lo, hi
+
+
+def _unknown(report, path, name, by_name, prefix=""):
+    report.error(path, "unknown_node", f"{prefix}unknown node '{name}'{suggest(name, by_name)}; "
+                 f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
+
+
+def _names(nodes, repair) -> dict:
+    """Node name -> index, first use of a name; nodes whose own name failed are not listed."""
+    by_name = {}
+    for n in nodes:
+        if not (repair and repair.unnamed(n.index)):
+            by_name.setdefault(n.name, n.index)
+    return by_name
 
 
 def _declared_count(edge, m, n) -> int:
@@ -58,10 +74,9 @@ def _is_single_weight(edge) -> bool:
 
 
 def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
-    by_name = {}
-    for n in nodes:
-        by_name.setdefault(n.name, n.index)
-    single = [i for i, e in enumerate(spec.edges) if _is_single_weight(e)]
+    repair = spec._repair  # a copy made to report more errors: some edges are only marks
+    by_name = _names(nodes, repair)
+    single = [] if repair and repair.structural else [i for i, e in enumerate(spec.edges) if _is_single_weight(e)]
     single_set = set(single)
     ends, total = [], len(single)
     for i, edge in enumerate(spec.edges):
@@ -69,8 +84,17 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
             ends.append(None)
             continue
         path = ("edges", i)
-        src = _resolve_ref(edge.from_, by_name, nodes, report, path + ("from",))
-        dst = _resolve_ref(edge.to, by_name, nodes, report, path + ("to",))
+        usable = repair.edges.get(i) if repair else None
+        src = _resolve_ref(edge.from_, by_name, nodes, report, path + ("from",), repair) \
+            if usable is None or usable[0] else None
+        dst = _resolve_ref(edge.to, by_name, nodes, report, path + ("to",), repair) \
+            if usable is None or usable[1] else None
+        if usable is not None:  # its pattern or endpoints failed: checked as far as it can be, then left out
+            if dst and dst[0].role == "input":
+                report.error(path + ("to",), "edge_into_input", f"'{edge.to}' is an input node; inputs receive "
+                             "data, not connections; make it hidden or point the edge elsewhere")
+            ends.append(None)
+            continue
         ends.append((src, dst))
         if src and dst:
             total += _declared_count(edge, src[2] - src[1], dst[2] - dst[1])
@@ -204,7 +228,8 @@ def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
     if spec.edge_table:
         rows = spec.edge_table
         out += _table_connections(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
-                                  np.array([r[2] for r in rows], dtype=np.float64), "edge_table", nodes, report)
+                                  np.array([r[2] for r in rows], dtype=np.float64), "edge_table", nodes, report,
+                                  repair=spec._repair)
     if spec.edge_file:
         try:
             path = require_regular_file(resolve_inside(spec.base_dir, spec.edge_file), spec.edge_file)
@@ -212,18 +237,23 @@ def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
         except (UnsafePath, ValueError) as exc:
             report.error(("edge_file",), "edge_file", str(exc))
             return out
-        out += _table_connections(f, t, w, "edge_file", nodes, report, row_label=rows.__getitem__)
+        out += _table_connections(f, t, w, "edge_file", nodes, report, row_label=rows.__getitem__,
+                                  repair=spec._repair)
     return out
 
 
-def _table_connections(frm, to, weights, where, nodes, report, row_index=None, row_label=None):
+_REPORTED_ROWS = 5  # rows reported per kind of fault in one table (then a count of the rest)
+
+
+def _table_connections(frm, to, weights, where, nodes, report, row_index=None, row_label=None, repair=None):
     """One sparse Connection per (source node, target node) from rows of single-neuron references.
 
     ``where`` names the rows: "edge_table", "edge_file", or "connections" (single-neuron edges
     of ``edges``, whose spec rows are ``row_index``). ``row_label(row)`` names a row of an edge
-    file in messages (``genome.csv:7``).
+    file in messages (``genome.csv:7``). Every faulty row is reported (the first few of each kind,
+    then a count) and left out; the rest are still resolved and checked.
     """
-    by_name = {n.name: n for n in nodes}
+    by_name = {name: nodes[i] for name, i in _names(nodes, repair).items()}
     rows_at = np.arange(len(frm)) if row_index is None else row_index
 
     def at(row, col):
@@ -231,52 +261,70 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
             return ("edges", int(rows_at[row]), ("from", "to")[col])
         return _row_path(where, int(rows_at[row]), col)
 
-    def error(row, col, code, msg):  # a row of an edge file is named by its file and line
-        label = f"{row_label(int(rows_at[row]))}: " if row_label is not None and row is not None else ""
-        report.error((where,) if row is None else at(row, col), code, label + msg)
+    def label(row):  # a row of an edge file is named by its file and line
+        if row_label is not None:
+            return f"{row_label(int(rows_at[row]))}: "
+        return f"connection {int(rows_at[row]) + 1} of the file: " if where == "edge_file" else ""
+
+    def error(rows, col, code, message):
+        total, rows = len(rows), rows[:_REPORTED_ROWS]
+        for k, row in enumerate(rows):
+            more = total - len(rows) if k == len(rows) - 1 else 0
+            report.error(at(int(row), col), code, label(row) + message(int(row))
+                         + (f" (and {more:,} more rows like it)" if more else ""))
+
+    keep = np.ones(len(frm), dtype=bool)
+    said_whole = np.zeros(len(frm), dtype=bool)
     resolved = []
     for refs, col in ((frm, 0), (to, 1)):
         try:
             names, idx = split_neuron_refs(refs)
         except ValueError as exc:
             row = getattr(exc, "row", None)
-            msg = str(exc) if row_label is not None or row is None or where != "edge_file" else \
-                f"connection {row + 1} of the file: {exc}"
-            error(row, col, "bad_reference", msg)
-            return []
-        uniq, inverse = np.unique(names, return_inverse=True)
-        node_of = np.empty(len(uniq), dtype=np.int64)
-        sizes = np.empty(len(uniq), dtype=np.int64)
-        for u, name in enumerate(uniq):
-            if name not in by_name:
-                row = int(np.flatnonzero(inverse == u)[0])
-                error(row, col, "unknown_node", f"unknown node '{name}'{suggest(name, by_name)}; "
-                             f"nodes are: {', '.join(list(by_name)[:20])}{'...' if len(by_name) > 20 else ''}")
-                return []
-            node_of[u], sizes[u] = by_name[name].index, by_name[name].size
-        node_idx, size = node_of[inverse], sizes[inverse]
-        missing = (idx < 0) & (size != 1)
-        bad = np.flatnonzero(missing | (idx >= size))
-        if len(bad):
-            row = int(bad[0])
-            name = str(names[row])
-            if idx[row] >= size[row]:
-                msg = (f"neuron index {idx[row]} is out of range for '{name}' (size {size[row]}: valid 0 to "
-                       f"{size[row] - 1})")
-            elif where == "connections":
-                msg = (f"'weight' sets one connection, but '{name}' has {size[row]} neurons; use 'weights' "
-                       "(a matrix) or 'init'")
+            if row is None:
+                report.error((where,), "bad_reference", str(exc))
             else:
-                msg = f"{refs[row]!r} must name one neuron (name[i] with i < {size[row]})"
-            code = "weight_shape" if where == "connections" and idx[row] < size[row] else "out_of_range"
-            error(row, col, code, msg + (f" ({len(bad)} rows like it)" if len(bad) > 1 else ""))
+                error(np.array([row]), col, "bad_reference", lambda r: str(exc))
             return []
+        uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)
+        node_of = np.full(len(uniq), -1, dtype=np.int64)
+        sizes = np.ones(len(uniq), dtype=np.int64)
+        unknown = []
+        for u, name in enumerate(uniq.tolist()):
+            node = by_name.get(name)
+            if node is None:
+                if not (repair and repair.may_name(name)):
+                    unknown.append(u)
+            elif not (repair and repair.unsized(node.index)):  # an unsized node's rows: left out, not judged
+                node_of[u], sizes[u] = node.index, node.size
+        for u in unknown[:_REPORTED_ROWS * 4]:
+            _unknown(report, at(int(first[u]), col), str(uniq[u]), by_name, label(first[u]))
+        node_idx, size = node_of[inverse], sizes[inverse]
+        known = node_idx >= 0
+        keep &= known
+        over = known & (idx >= size)
+        error(np.flatnonzero(over), col, "out_of_range", lambda r: f"neuron index {idx[r]} is out of range for "
+              f"'{names[r]}' (size {size[r]}: valid 0 to {size[r] - 1})")
+        whole = known & (idx < 0) & (size != 1)
+        if where == "connections":  # one 'weight' on whole nodes: said once per edge, at its first end
+            whole &= ~said_whole
+            said_whole |= whole
+            error(np.flatnonzero(whole), col, "weight_shape", lambda r: f"'weight' sets one connection, but "
+                  f"'{names[r]}' has {size[r]} neurons; use 'weights' (a matrix) or 'init'")
+        else:
+            error(np.flatnonzero(whole), col, "out_of_range", lambda r: f"{refs[r]!r} must name one neuron "
+                  f"(name[i] with i < {size[r]})")
+        keep &= ~(over | whole)
         resolved.append((node_idx, np.maximum(idx, 0)))
     (sn, si), (dn, di) = resolved
-    into_input = np.flatnonzero(np.array([nodes[k].role == "input" for k in range(len(nodes))])[dn])
-    if len(into_input):
-        error(int(into_input[0]), 1, "edge_into_input", f"'{to[into_input[0]]}' is in an input node; "
-                     "inputs receive data, not connections")
+    is_input = np.array([n.role == "input" for n in nodes] + [False])  # [-1]: rows already left out
+    into_input = keep & is_input[dn]
+    error(np.flatnonzero(into_input), 1, "edge_into_input", lambda r: f"'{to[r]}' is in an input node; "
+          "inputs receive data, not connections")
+    keep &= ~into_input
+    if not keep.all():
+        sn, si, dn, di, weights, rows_at = sn[keep], si[keep], dn[keep], di[keep], weights[keep], rows_at[keep]
+    if not len(sn):
         return []
     out = []
     pair = sn * len(nodes) + dn

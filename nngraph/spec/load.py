@@ -163,15 +163,56 @@ _REPAIRABLE = {
     "edges": {"weight", "weights", "init", "trainable", "description", "l1", "l2"},
 }
 _TOP_LEVEL_DEFAULTS = {"nngraph": 1, "name": "spec"}  # required: replaced; other top-level keys: dropped
+_NODE_STANDINS = {"size": 1, "role": "hidden"}  # a failed size or role: a stand-in, and the node is marked
+_EDGE_SHAPE = {"from", "to", "pattern", "connections", "density", "seed"}
+
+
+class Repair:
+    """What a repaired copy of a spec (see :func:`_repaired_copy`) stands in for, so that the
+    graph's checks skip whatever would only echo an error already reported: edges into a node
+    without a valid size are not checked for shapes, a reference close to an invalid node name
+    is not called unknown, an edge whose endpoints or pattern failed is not resolved."""
+
+    def __init__(self):
+        self.nodes = {}  # node index -> failed fields among name, size, role, or "*" (not a mapping)
+        self.bad_names = []  # the invalid node names as written (None: a node without a usable name)
+        self.edges = {}  # edge index -> [from usable, to usable]: the edge is left out
+        self.no_edges = False  # the edges list itself failed
+        self.no_table = False  # the edge table failed and is left out
+
+    @property
+    def structural(self) -> bool:
+        """Something that changes the graph was left out (flow checks would only echo it)."""
+        return bool(self.nodes or self.edges or self.no_edges or self.no_table)
+
+    def unnamed(self, index: int) -> bool:
+        return bool(self.nodes.get(index, set()) & {"name", "*"})
+
+    def unsized(self, index: int) -> bool:
+        return bool(self.nodes.get(index, set()) & {"size", "*"})
+
+    def role_unknown(self) -> bool:
+        return any(f & {"role", "*"} for f in self.nodes.values())
+
+    def may_name(self, name: str) -> bool:
+        """Could ``name`` be meant for a node whose own name is invalid? Then it is not 'unknown'."""
+        for bad in self.bad_names:
+            if bad is None:
+                return True
+            if difflib.SequenceMatcher(None, name.lower(), str(bad).lower()).ratio() >= 0.6:
+                return True
+        return False
 
 
 def _without_unknown_keys(exc: ValidationError, data, src, base_dir):
-    """The spec without its unknown keys and the values that failed on their own (a wrong
-    activation, a bias of the wrong type, a bad ``train`` or ``data`` section...), so that the graph's
-    checks can report their own findings in the same pass; those errors stay reported. None when
-    an error sits where leaving it out would change what the graph checks (a node's name or size,
-    an edge's endpoints or pattern)."""
+    """A copy of the spec for the graph's checks, so that they report their own findings in the
+    same pass; every error stays reported. Unknown keys and values that failed on their own (a
+    wrong activation, a bias of the wrong type, a bad ``train`` or ``data`` section...) are left
+    out; a node's failed name, size or role gets a stand-in and the node is marked; an edge whose
+    endpoints, pattern or pattern fields failed is kept only as a mark; a failed edge table is left
+    out (see :class:`Repair`). None when the node list itself failed."""
     repaired = json.loads(json.dumps(data))
+    repair = Repair()
     for e in exc.errors(include_url=False):
         path, _ = _real_path(e["loc"], data)
         if e["type"] == "extra_forbidden":
@@ -180,23 +221,68 @@ def _without_unknown_keys(exc: ValidationError, data, src, base_dir):
                 parent = parent[part] if isinstance(parent, (dict, list)) and _has(parent, part) else None
             if isinstance(parent, dict):
                 parent.pop(path[-1], None)
-        elif len(path) >= 1 and isinstance(path[0], str) and path[0] not in ("nodes", "edges", "edge_table"):
+        elif len(path) >= 1 and isinstance(path[0], str) and path[0] not in ("nodes", "edges"):
             if path[0] in _TOP_LEVEL_DEFAULTS:
                 repaired[path[0]] = _TOP_LEVEL_DEFAULTS[path[0]]
             else:
                 repaired.pop(path[0], None)
+                repair.no_table = repair.no_table or path[0] == "edge_table"
         elif len(path) >= 3 and path[0] in _REPAIRABLE and path[2] in _REPAIRABLE[path[0]] and \
                 isinstance(repaired.get(path[0]), list) and isinstance(repaired[path[0]][path[1]], dict):
             repaired[path[0]][path[1]].pop(path[2], None)
+        elif len(path) >= 2 and path[0] == "nodes" and isinstance(repaired.get("nodes"), list):
+            _stand_in_node(repaired["nodes"], path, data["nodes"], repair)
+        elif path == ("edges",):
+            repaired["edges"], repair.no_edges = [], True
+        elif len(path) >= 2 and path[0] == "edges" and isinstance(repaired.get("edges"), list):
+            usable = repair.edges.setdefault(path[1], [True, True])  # settled below, once per edge
+            if len(path) >= 3 and path[2] in ("from", "to"):
+                usable[path[2] == "to"] = False
+            elif len(path) >= 3 and path[2] not in _EDGE_SHAPE:
+                return None
         else:
             return None
+    for i, (from_ok, to_ok) in repair.edges.items():
+        edge = data["edges"][i] if isinstance(data["edges"][i], dict) else {}
+        from_ok = from_ok and isinstance(edge.get("from"), str)
+        to_ok = to_ok and isinstance(edge.get("to"), str)
+        repair.edges[i] = [from_ok, to_ok]
+        repaired["edges"][i] = {"from": edge["from"] if from_ok else "_", "to": edge["to"] if to_ok else "_"}
     try:
         spec = Spec.model_validate(repaired)
     except ValidationError:
         return None
     spec._source, spec._base_dir = src, base_dir
     spec._repaired = True
+    spec._repair = repair
     return spec
+
+
+def _stand_in_name(i: int) -> str:
+    return f"__invalid_node_{i}__"  # never shown: the graph's checks do not list unnamed nodes
+
+
+def _stand_in_node(nodes: list, path, original: list, repair: Repair) -> None:
+    i = path[1]
+    field = path[2] if len(path) >= 3 and isinstance(nodes[i], dict) else "*"
+    if field not in ("name", "size", "role", "*"):
+        field = "*"
+    marks = repair.nodes.setdefault(i, set())
+    if field in marks:
+        return
+    marks.add(field)
+    if field == "*":  # not a mapping (a bare name, most likely) or a mapping that failed as a whole
+        was = original[i]
+        written = was if isinstance(was, str) else was.get("name") if isinstance(was, dict) else None
+        nodes[i] = {"name": _stand_in_name(i)}
+        marks.update(("name", "size"))
+        repair.bad_names.append(written if isinstance(written, str) else None)
+    elif field == "name":
+        written = original[i].get("name")
+        nodes[i]["name"] = _stand_in_name(i)
+        repair.bad_names.append(written if isinstance(written, str) else None)
+    else:
+        nodes[i][field] = _NODE_STANDINS[field]
 
 
 def _has(container, part) -> bool:

@@ -394,6 +394,7 @@ class Spec(Model):
     _source: Any = PrivateAttr(None)
     _base_dir: Any = PrivateAttr(None)
     _repaired: bool = PrivateAttr(False)  # a copy with failing values left out, for the graph's checks only
+    _repair: Any = PrivateAttr(None)  # in such a copy: what was left out or stood in for (spec.load.Repair)
 
     @field_validator("nngraph", mode="before")
     @classmethod
