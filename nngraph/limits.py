@@ -41,6 +41,24 @@ class Limits:
     def how_to_raise(name: str) -> str:
         return f"raise it with Limits({name}=...) or the environment variable NNGRAPH_{name.upper()}"
 
+    def over(self, name: str, unit: str = "") -> str:
+        """``over the limit of 4 neurons (set by NNGRAPH_MAX_NODE_SIZE=4); raise it with ...``: the
+        limit, where its value came from, and how to raise it."""
+        value = getattr(self, name)
+        var = "NNGRAPH_" + name.upper()
+        raw = os.environ.get(var)
+        try:
+            from_env = raw is not None and parse_limit(var, raw) == value
+        except NNGraphError:
+            from_env = False
+        if from_env:
+            origin = f"set by {var}={raw}"
+        elif value == next(f.default for f in fields(self) if f.name == name):
+            origin = "the default"
+        else:
+            origin = f"set in code by Limits({name}={value})"
+        return f"over the limit of {value:,}{' ' + unit if unit else ''} ({origin}); {self.how_to_raise(name)}"
+
 
 def batch_rows_allowed(plan, training: bool = False) -> int:
     """How many rows of a batch fit in ``max_batch_bytes``: every stage's activations (and, when

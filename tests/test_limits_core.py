@@ -167,3 +167,59 @@ def test_a_cycle_through_100k_nodes_is_named_in_a_short_message():
         "remove or redirect" in d.message and len(d.message) < 1000
     assert info.value.cycle_neurons == [f"n{i}" for i in range(n)]  # all of them, for drawings
     assert len(info.value.cycle_connections) == n
+
+
+_SIZED = """\
+nngraph: 1
+name: sized
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 4}
+  - {name: y, role: output, size: 3}
+edges:
+  - {from: x, to: h, init: zeros}
+  - {from: h, to: y, init: zeros}
+edge_table:
+  - ["x[0]", "y[0]", 0.5]
+"""
+# 9 neurons; weights: 2 x 4 = 8, then 4 x 3 = 12 (total 20), then one table row (21)
+
+
+@pytest.mark.parametrize("var, n, where, message", [
+    ("NNGRAPH_MAX_NODE_SIZE", 4, "sized.yaml:5:21: nodes[1].size", "size 4 is over the limit of 3 neurons per node "
+     "(set by NNGRAPH_MAX_NODE_SIZE=3); raise it with Limits(max_node_size=...) or the environment variable "
+     "NNGRAPH_MAX_NODE_SIZE"),
+    ("NNGRAPH_MAX_NEURONS", 9, "sized.yaml:6:35: nodes[2].size", "this node's 3 neurons bring the total to 9, over "
+     "the limit of 8 neurons in all (set by NNGRAPH_MAX_NEURONS=8); raise it with Limits(max_neurons=...) or the "
+     "environment variable NNGRAPH_MAX_NEURONS"),
+    ("NNGRAPH_MAX_WEIGHTS", 21, "sized.yaml:11:5: edge_table[0]", "this row's 1 weight (one row) bring the total to "
+     "21, over the limit of 20 weights in all (set by NNGRAPH_MAX_WEIGHTS=20); raise it with Limits(max_weights=...) "
+     "or the environment variable NNGRAPH_MAX_WEIGHTS"),
+])
+def test_limit_messages_name_the_number_its_place_the_limit_and_the_variable(tmp_path, monkeypatch, var, n, where,
+                                                                             message):
+    from nngraph.errors import LimitError
+    p = tmp_path / "sized.yaml"
+    p.write_text(_SIZED)
+    monkeypatch.setenv(var, str(n))
+    build(p)  # exactly at the limit: accepted
+    monkeypatch.setenv(var, str(n - 1))
+    with pytest.raises(LimitError) as info:
+        build(p)
+    assert [d.format() for d in info.value.diagnostics] == [f"{p.parent}/{where}: {message}"]
+
+
+def test_the_weight_limit_names_the_edge_that_passes_it(tmp_path, monkeypatch):
+    from nngraph.errors import LimitError
+    p = tmp_path / "sized.yaml"
+    p.write_text(_SIZED)
+    monkeypatch.setenv("NNGRAPH_MAX_WEIGHTS", "8")  # the first edge fits exactly, the second passes the limit
+    with pytest.raises(LimitError) as info:
+        build(p)
+    [d] = info.value.diagnostics
+    assert (d.line, d.column, d.path) == (9, 5, "edges[1]")
+    assert d.message.startswith("this edge's 12 weights (4 x 3, dense) bring the total to 20 (21 with the rest), "
+                                "over the limit of 8 weights in all (set by NNGRAPH_MAX_WEIGHTS=8)")
+    with pytest.raises(LimitError, match=r"over the limit of 7 weights in all \(set in code by "
+                       r"Limits\(max_weights=7\)\)"):
+        build(p, limits=Limits(max_weights=7))

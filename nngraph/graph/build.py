@@ -105,8 +105,8 @@ def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
                          f"node name '{node.name}' is already used by nodes[{seen[node.name]}]; names must be unique")
         seen.setdefault(node.name, i)
         if node.size > limits.max_node_size:
-            report.error(path + ("size",), "node_too_large", f"size {node.size:,} is over the limit of "
-                         f"{limits.max_node_size:,} neurons per node; {Limits.how_to_raise('max_node_size')}")
+            report.error(path + ("size",), "node_too_large", f"size {node.size:,} is "
+                         f"{limits.over('max_node_size', 'neurons per node')}")
         if node.role == "input":
             for attr in ("activation", "bias", "dropout"):
                 if getattr(node, attr) is not None:
@@ -127,10 +127,14 @@ def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
                 report.error(path + ("labels",), "duplicate_label", "labels must be unique within a node")
         act = node.activation.key if node.activation is not None else ("linear", None)
         nodes.append(NodeInfo(i, node.name, node.size, offset, node.role, act, node))
+        if offset <= limits.max_neurons < offset + node.size:  # the node that passes the limit is named
+            crossing = (i, offset + node.size)
         offset += node.size
     if offset > limits.max_neurons:
-        report.error(("nodes",), "too_many_neurons", f"{offset:,} neurons in all, over the limit of "
-                     f"{limits.max_neurons:,}; {Limits.how_to_raise('max_neurons')}")
+        i, running = crossing
+        report.error(("nodes", i, "size"), "too_many_neurons", f"this node's {spec.nodes[i].size:,} neurons bring the "
+                     f"total to {running:,}" + (f" ({offset:,} with the nodes after it)" if offset > running else "")
+                     + f", {limits.over('max_neurons', 'neurons in all')}")
     roles = {n.role for n in spec.nodes}
     for role in ("input", "output"):
         if role not in roles and not (repair and repair.role_unknown()):

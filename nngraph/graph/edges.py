@@ -78,10 +78,13 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
     by_name = _names(nodes, repair)
     single = [] if repair and repair.structural else [i for i, e in enumerate(spec.edges) if _is_single_weight(e)]
     single_set = set(single)
-    ends, total = [], len(single)
+    ends, total, crossing = [], 0, None
     for i, edge in enumerate(spec.edges):
         if i in single_set:
             ends.append(None)
+            total += 1
+            if total == limits.max_weights + 1:
+                crossing = (("edges", i), 1, "one connection", total)
             continue
         path = ("edges", i)
         usable = repair.edges.get(i) if repair else None
@@ -97,11 +100,23 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
             continue
         ends.append((src, dst))
         if src and dst:
-            total += _declared_count(edge, src[2] - src[1], dst[2] - dst[1])
-    total += len(spec.edge_table or ())
+            m, n = src[2] - src[1], dst[2] - dst[1]
+            count = _declared_count(edge, m, n)
+            if total <= limits.max_weights < total + count:
+                how = {"dense": f"{m:,} x {n:,}, dense", "one_to_one": "one_to_one",
+                       "sparse": "listed", "random": f"density {edge.density} of {m:,} x {n:,}"}[edge.pattern]
+                crossing = (path, count, how, total + count)
+            total += count
+    rows = len(spec.edge_table or ())
+    if total <= limits.max_weights < total + rows:
+        crossing = (("edge_table", limits.max_weights - total), 1, "one row", limits.max_weights + 1)
+    total += rows
     if total > limits.max_weights:
-        report.error(("edges",), "too_many_weights", f"{total:,} weights in all, over the limit of "
-                     f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
+        where, count, how, running = crossing
+        report.error(where, "too_many_weights", f"this {'row' if where[0] == 'edge_table' else 'edge'}'s "
+                     f"{count:,} weight{'s' if count != 1 else ''} ({how}) bring the total to {running:,}"
+                     + (f" ({total:,} with the rest)" if total > running else "")
+                     + f", {limits.over('max_weights', 'weights in all')}")
         return []
     out, keys = [], {}
     for trainable in (True, False):
