@@ -425,6 +425,11 @@ def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
     by_path = {}
     for path, code, message, key in found:
         by_path.setdefault(path, []).append((code, message, key))
+    # a row that fits one tuple form (a 3-element [i, j, w]) but fails inside it: the inner error
+    # says what is wrong; "each row is [i, j, w] (or [i, j])" from the other form would mislead
+    parents = {p[:-1] for p in by_path if p}
+    for path in [p for p, items in by_path.items() if p in parents and items[0][0] == "wrong_shape"]:
+        del by_path[path]
     value_paths = [p for p, items in by_path.items() if not items[0][2]]
     key_paths = [p for p, items in by_path.items() if items[0][2]]
     pos = src.locate(value_paths) if value_paths else {}

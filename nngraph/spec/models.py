@@ -182,7 +182,7 @@ WeightsSpec = Annotated[
 ]
 
 # A list is a fine way to write a tuple in YAML/JSON: relax strictness for the container only.
-Index = Annotated[int, Strict(), Field(ge=0)]
+Index = Annotated[int, Strict(), Field(ge=0, lt=2**63)]  # beyond int64 no node has such a neuron
 StrictFinite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Triple = Union[Annotated[tuple[Index, Index, StrictFinite], Strict(False)],
                Annotated[tuple[Index, Index], Strict(False)]]

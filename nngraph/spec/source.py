@@ -145,7 +145,12 @@ def _plain_scalar(value: str, where, src: Source, errors: list):
                                f"{int(value)} or quote it as a string"))
             return int(value)
         if _FLOAT.match(value):
-            return float(value)
+            number = float(value)
+            if math.isinf(number):  # 1e400: too large for any number, not silently infinity
+                errors.append((where, "not_finite", f"'{value[:40]}' is too large for a number (the largest is "
+                               "about 1.8e308); only finite numbers are allowed"))
+                return 0.0
+            return number
         if _INF_NAN.match(value):
             errors.append((where, "not_finite", f"'{value}' is not a finite number; only finite numbers are allowed"))
             return 0.0
