@@ -11,6 +11,7 @@ is ever expanded per connection unless the graph itself is irregular there.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,6 +149,13 @@ def compile(spec, *, params: dict | None = None, dtype=np.float32, use_file: boo
         dtype = None
     if dtype is None or dtype not in (np.float32, np.float64):
         raise NNGraphError(f"dtype must be float32 or float64, not {asked!r}")
+    if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
+                             or not 0 <= seed < 2**63):
+        raise NNGraphError(f"seed must be a whole number from 0 to 2**63 - 1, or None (train.seed), not {seed!r}")
+    if sparse_below is not None and (not isinstance(sparse_below, numbers.Real) or isinstance(sparse_below, bool)
+                                     or not 0 <= sparse_below < float("inf")):
+        raise NNGraphError(f"sparse_below is a density (blocks below it are stored sparse; above 1: all), or None "
+                           f"for the measured defaults; not {sparse_below!r}")
     untrained = []
     if params is None:
         params, origin, untrained = initial_values_and_untrained(graph, seed, use_file)

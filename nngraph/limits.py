@@ -26,6 +26,13 @@ class Limits:
     max_batch_bytes: int = 4 * 1024 * 1024 * 1024
     max_classes: int = 100_000
 
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if type(value) is not int or value < 0:  # bool and float too: a limit is counted, not guessed
+                raise NNGraphError(f"Limits({f.name}={value!r}): a limit is a whole number of at least 0 "
+                                   f"(the default is {f.default:,})")
+
     @classmethod
     def from_env(cls, **overrides) -> "Limits":
         values = {}
@@ -104,3 +111,14 @@ def parse_limit(var: str, raw: str) -> int:
 
 def default_limits() -> Limits:
     return Limits.from_env()
+
+
+def as_limits(limits) -> Limits:
+    """``limits`` as given to an API call: a :class:`Limits`, or None for the defaults (and the
+    environment); anything else is refused by name."""
+    if limits is None:
+        return default_limits()
+    if not isinstance(limits, Limits):
+        raise NNGraphError(f"limits must be a nngraph.Limits (e.g. Limits(max_weights=10**9)), not "
+                           f"{type(limits).__name__}")
+    return limits

@@ -1,6 +1,7 @@
 """A compiled network: its stages, inputs and outputs, parameters by name, and ``forward``."""
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -49,8 +50,19 @@ class Plan:
         self._local = threading.local()  # per-thread scratch buffers (see _buffers)
         # Threads for one large batch of a plan with sparse blocks (see nngraph.runtime.infer);
         # 1 = the calling thread only. Dense products use BLAS threads instead.
-        self.threads = 1
+        self._threads = 1
         self._sparse_plan = any(b.sparse for st in stages for b in st.blocks)
+
+    @property
+    def threads(self) -> int:
+        """Threads for one large batch of a plan with sparse blocks (1: the calling thread only)."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        if type(value) is not int or not 1 <= value <= 64:
+            raise NNGraphError(f"plan.threads must be a whole number from 1 to 64, not {value!r}")
+        self._threads = value
 
     @property
     def _buffers(self) -> dict:
@@ -69,6 +81,8 @@ class Plan:
         return state
 
     def __setstate__(self, state):
+        if "threads" in state:  # pickled before threads was checked on assignment
+            state["_threads"] = state.pop("threads")
         self.__dict__.update(state)
         self._local = threading.local()
 
@@ -90,13 +104,16 @@ class Plan:
     def as_input(self, x) -> np.ndarray:
         """An array (batch, input width) from an array or a dict of input node name -> values."""
         if isinstance(x, dict):
-            x = self._labels_to_nodes(x)
-            unknown = set(x) - {n for n, _ in self.inputs}
-            if unknown:
+            names = [n for n, _ in self.inputs]
+            labels = [lab for n in names for lab in (self.graph.node(n).spec.labels or [])]
+            unknown = sorted((str(k) for k in x if k not in names and k not in labels), key=str)
+            if unknown:  # before labels are gathered: a misspelt label is named, not "label missing"
                 from .spec import suggest
-                name = sorted(unknown)[0]
-                raise DataError(f"'{name}' is not an input node{suggest(name, [n for n, _ in self.inputs])}; "
-                                f"inputs are {', '.join(n for n, _ in self.inputs)}")
+                name = unknown[0]
+                also = f", or their labels {', '.join(labels[:12])}{'...' if len(labels) > 12 else ''}" if labels else ""
+                raise DataError(f"'{name}' is not an input node{' or label' if labels else ''}"
+                                f"{suggest(name, names + labels)}; inputs are {', '.join(names)}{also}")
+            x = self._labels_to_nodes(x)
             parts = []
             for name, size in self.inputs:
                 if name not in x:
@@ -206,15 +223,29 @@ class Plan:
         return out
 
     def set_parameters(self, values: dict) -> None:
-        """Write parameter values (by name) into the compiled blocks."""
+        """Write parameter values (by name) into the compiled blocks: finite numbers of the
+        declared shapes; anything else is refused, naming the parameter, before any is written."""
         index = self.param_index()
+        if not isinstance(values, dict):
+            raise NNGraphError(f"parameters are a dict of name -> array (as plan.parameters() gives); found "
+                               f"{type(values).__name__}")
+        checked = {}
         for key, value in values.items():
             if key not in index:
-                raise NNGraphError(f"'{key}' is not a parameter of this network")
+                from .spec import suggest
+                raise NNGraphError(f"'{key}' is not a parameter of this network{suggest(str(key), index)}")
             shape, places = index[key]
-            value = np.asarray(value, dtype=np.float64)
+            try:
+                value = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise NNGraphError(f"'{key}' is not an array of numbers ({str(exc).split('.')[0]})") from None
             if value.shape != tuple(shape):
                 raise NNGraphError(f"'{key}' has shape {value.shape}; expected {tuple(shape)}")
+            if not np.isfinite(value).all():
+                raise NNGraphError(f"'{key}' contains NaN or infinite values; parameters are finite numbers")
+            checked[key] = value
+        for key, value in checked.items():
+            shape, places = index[key]
             flat = value.ravel()
             for _, put in places:
                 put(flat)
@@ -228,6 +259,8 @@ class Plan:
         """Write the parameters to ``path`` (default: the spec's ``parameters`` file), atomically."""
         from .params import parameters_path, write_parameters
 
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise NNGraphError(f"plan.save takes the path of an .npz file to write; found {type(path).__name__}")
         target = path if path is not None else parameters_path(self.graph)
         if target is None:
             raise NNGraphError("the spec names no parameters file; give a path")
@@ -239,7 +272,6 @@ class Plan:
 
         The parameters the file holds are no longer :attr:`untrained`; those it lacks keep their
         values, and stay untrained if they were (a file with every parameter clears the list)."""
-        import os
         from pathlib import Path
 
         from .params import read_parameters

@@ -42,7 +42,7 @@ _POOL = None
 def infer(plan, x: np.ndarray) -> np.ndarray:
     """Forward pass of ``x`` (batch, inputs), already in the plan's dtype; returns (batch, outputs)."""
     batch = x.shape[0]
-    if plan.threads > 1 and batch >= SPLIT_MIN_BATCH and plan._sparse_plan:
+    if plan._threads > 1 and batch >= SPLIT_MIN_BATCH and plan._sparse_plan:
         rows = batch_rows_allowed(plan)  # the parts' buffers together hold the whole batch
         return _split(plan, x) if batch <= rows else _chunked(plan, x, rows)
     programs = plan._buffers
@@ -94,7 +94,7 @@ def _split(plan, x):
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(max_workers=7, thread_name_prefix="nngraph")
-    n = min(plan.threads, 8, x.shape[0])
+    n = min(plan._threads, 8, x.shape[0])
     cuts = [x.shape[0] * i // n for i in range(n + 1)]
     futures = [_POOL.submit(_run_part, plan, x[a:b]) for a, b in zip(cuts[1:-1], cuts[2:])]
     out = np.empty((x.shape[0], plan.output_width), dtype=plan.dtype)

@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 
 from ..errors import CycleError, LimitError, SpecError
-from ..limits import Limits, default_limits
+from ..limits import Limits, as_limits
 from ..spec import Spec, load
 from ..spec.files import UnsafePath, resolve_inside
 from .edges import check_duplicates, resolve_edge_table, resolve_edges
@@ -53,7 +53,7 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     """
     from .order import fallback_levels, order_neurons  # acyclicity proof and depth
 
-    limits = limits or default_limits()
+    limits = as_limits(limits)
     try:
         spec = load(spec, limits=limits)
     except SpecError as exc:

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, NNGraphError, SpecError
-from ..limits import Limits, default_limits
+from ..limits import Limits, as_limits
 from . import models
 from .models import Spec
 from .source import Source, _plain_scalar, format_path, parse
@@ -50,9 +50,9 @@ def load(spec, *, limits: Limits | None = None, format: str | None = None) -> Sp
     >>> spec.edges[0].weight
     2.0
     """
+    limits = as_limits(limits)
     if isinstance(spec, Spec):
         return spec
-    limits = limits or default_limits()
     if isinstance(spec, dict):
         src = Source(None, "<dict>", "json", data=spec)
         return validate_data(spec, src, None)
@@ -452,6 +452,10 @@ def dump(spec: Spec, format: str = "yaml") -> str:
     >>> load(dump(s)) == s
     True
     """
+    if not isinstance(spec, Spec):
+        raise NNGraphError(f"dump writes a Spec (from nngraph.load); found {type(spec).__name__}")
+    if format not in ("yaml", "json"):
+        raise NNGraphError(f"unknown format {format!r}; use yaml or json")
     data = spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True, mode="json")
     data = {"nngraph": 1, **data}
     for node in data.get("nodes", []):
