@@ -299,7 +299,7 @@ def test_fuzz_generators_make_hostile_content():
     """The generators above reach the cases they exist for (else the tests above prove little)."""
     seen = set()
 
-    @settings(max_examples=200, database=None, deadline=None)
+    @settings(max_examples=200, database=None, deadline=None, derandomize=True)  # a fixed sample: never flaky
     @given(npy_bytes(), idx_bytes(), csv_text(header=["x"]))
     def probe(npy, idx, text):
         if b"\x93NUMPY" in npy and b"|O" in npy:
