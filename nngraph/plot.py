@@ -202,14 +202,13 @@ class RegionFigure:
         names = [text(n) for n in plan.input_names()]
         # fixed margins: tight_layout measured every text and cost as much as the rest of the figure
         fig = plt.figure(figsize=(6, 5))
-        ax = fig.add_axes((0.11, 0.1, 0.68 if plane.n_out == 1 else 0.85, 0.83))
+        ax = fig.add_axes((0.14, 0.1, 0.65 if plane.n_out == 1 else 0.82, 0.83))
         self.fig, self.ax, self.boundary = fig, ax, None
         xs, ys = plane.xs, plane.ys
         blank = np.zeros((len(ys), len(xs)))
         extent = (xs[0], xs[-1], ys[0], ys[-1])
         if plane.n_out == 1:
-            self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="RdBu", alpha=0.75,
-                                interpolation="nearest")
+            self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="RdBu", alpha=0.75)
             fig.colorbar(self.im, cax=fig.add_axes((0.82, 0.1, 0.03, 0.83)), label=text(plan.output_names()[0]))
         else:
             self.im = ax.imshow(blank, origin="lower", extent=extent, aspect="auto", cmap="tab10", vmin=0, vmax=9,
