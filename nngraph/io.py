@@ -170,7 +170,9 @@ def write_outputs(path, y: np.ndarray, names) -> None:
         def write(f):
             text = io.TextIOWrapper(f, encoding="utf-8", newline="")
             w = csv.writer(text)
-            w.writerow(names)
+            # a label holding a lone surrogate (JSON "\udfff") cannot be encoded: written as the
+            # terminal shows it, \udfff, rather than failing after the run
+            w.writerow([str(n).encode("utf-8", "backslashreplace").decode("utf-8") for n in names])
             w.writerows(y.tolist())
             text.flush()
             text.detach()

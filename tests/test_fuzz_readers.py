@@ -312,3 +312,45 @@ def test_fuzz_generators_make_hostile_content():
             seen.add("nul")
     probe()
     assert seen == {"pickled", "gzip", "cr", "nul"}
+
+
+FULL_SPEC = {"nngraph": 1, "name": "f", "parameters": "p.npz", "edge_file": "e.csv",
+             "nodes": [{"name": "x", "role": "input", "size": 2}, {"name": "y", "role": "output"}], "edges": [],
+             "data": {"source": "csv", "path": "d.csv", "target": "t"},
+             "train": {"loss": "mse", "epochs": 1, "batch_size": 2}}
+GOOD = {"e.csv": b"from,to,weight\nx[0],y,1\nx[1],y,2\n", "d.csv": b"a,b,t\n0,0,0.5\n1,1,1.5\n0,1,0.25\n1,0,2\n",
+        "in.csv": b"1,2\n3,4\n"}
+COMMANDS = [["validate", "S"], ["inspect", "S"], ["dump", "S"], ["run", "S", "--input", "x=1,2", "--untrained"],
+            ["run", "S", "--inputs", "in.csv", "--untrained"], ["train", "S", "--no-save"],
+            ["draw", "S", "-o", "out.svg"], ["run", "S", "--no-save"]]
+
+
+@settings(max_examples=EXAMPLES * 5 // 8, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["s.json", "p.npz", "e.csv", "d.csv", "in.csv"]), command=st.sampled_from(COMMANDS),
+       data=st.data())
+def test_cli_commands_with_one_hostile_file(tmp_path, kind, command, data):
+    """Every command over a spec whose one named file (or the spec itself) is hostile: exit 0, 1 or 2,
+    a message naming the file, never an internal error or a traceback."""
+    import json
+
+    from nngraph.cli import main
+
+    for f in tmp_path.iterdir():
+        f.unlink()
+    spec_bytes = json.dumps(FULL_SPEC).encode()
+    for name, raw in GOOD.items():
+        (tmp_path / name).write_bytes(raw)
+    (tmp_path / "s.json").write_bytes(spec_bytes)
+    hostile = {"s.json": mutated(spec_bytes), "p.npz": npz_bytes(["edge_file/x->y", "nodes/y/bias", "w"]),
+               "e.csv": csv_text(header=["from", "to", "weight"]), "d.csv": csv_text(header=["a", "b", "t"]),
+               "in.csv": csv_text()}[kind]
+    (tmp_path / kind).write_bytes(data.draw(hostile))
+    args = [str(tmp_path / a) if a in ("S", "in.csv", "out.svg") else a for a in command]
+    args = [str(tmp_path / "s.json") if a == str(tmp_path / "S") else a for a in args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.output, result.exception)
+    assert "internal error" not in result.output and "Traceback" not in result.output, result.output
+    if result.exit_code == 1:  # located: names a file or the option
+        assert any(w in result.stderr for w in ("s.json", "p.npz", "e.csv", "d.csv", "in.csv", "out.svg", "--input")), \
+            result.stderr

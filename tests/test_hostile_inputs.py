@@ -360,3 +360,19 @@ def test_streamed_outputs_into_a_missing_folder_are_refused_in_python_and_the_cl
     code, text = run("run", spec(tmp_path), "--inputs", tmp_path / "x.npy", "--chunk-rows", 2, "--output", target)
     assert code == 1 and "is not a folder" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nodir", "s.json", "x.npy"]
+
+
+def test_lone_surrogates_in_file_names_and_labels(tmp_path):
+    """JSON can spell a lone surrogate ("\\ud800"), which no file name or file encoding can hold."""
+    s = spec(tmp_path, "p.json", parameters="p\ud800.npz", edge_file="e\ud800.csv")
+    code, text = run("validate", s)
+    assert code == 1
+    for key, name in (("parameters", "p\\ud800.npz"), ("edge_file", "e\\ud800.csv")):
+        line = f"{key}: '{name}' is not a file name this system can hold (a lone surrogate)"
+        assert text.count(line) == 1, text
+    t = train_spec(tmp_path, data={"source": "csv", "path": "d\ud800.csv", "target": "t"})
+    code, text = run("train", t, "--no-save")
+    assert code == 1 and "data.path: 'd\\ud800.csv' is not a file name" in text
+    labelled = spec(tmp_path, "l.json", nodes=[BASE["nodes"][0], {**BASE["nodes"][1], "labels": ["q\udfff"]}])
+    code, text = run("run", labelled, "--input", "x=1,2", "--output", tmp_path / "o.csv")
+    assert code == 0 and (tmp_path / "o.csv").read_text().splitlines()[0] == "q\\udfff"

@@ -247,7 +247,11 @@ def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
                                   repair=spec._repair)
     if spec.edge_file:
         try:
-            path = require_regular_file(resolve_inside(spec.base_dir, spec.edge_file), spec.edge_file)
+            path = resolve_inside(spec.base_dir, spec.edge_file)
+        except UnsafePath:
+            return out  # reported once, by check_files
+        try:
+            path = require_regular_file(path, spec.edge_file)
             f, t, w, rows = read_edge_file(path)
         except (UnsafePath, ValueError) as exc:
             report.error(("edge_file",), "edge_file", str(exc))

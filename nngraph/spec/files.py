@@ -28,7 +28,12 @@ def resolve_inside(base_dir, name: str) -> Path:
     """
     base = Path(base_dir if base_dir is not None else os.getcwd()).resolve()
     if not name or "\x00" in name:
-        raise UnsafePath("an empty file name")
+        raise UnsafePath("an empty file name" if not name else f"{name!r} holds a NUL character; name a file")
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): no file can have this name
+        raise UnsafePath(f"{name!r} is not a file name this system can hold (a lone surrogate); "
+                         "name a file in plain text") from None
     raw = Path(name)
     if raw.is_absolute() or name.startswith(("~", "\\")) or (len(name) > 1 and name[1] == ":"):
         raise UnsafePath(f"'{name}' is an absolute path; name a file relative to the spec's folder")
