@@ -243,6 +243,11 @@ class Plan:
                 raise NNGraphError(f"'{key}' has shape {value.shape}; expected {tuple(shape)}")
             if not np.isfinite(value).all():
                 raise NNGraphError(f"'{key}' contains NaN or infinite values; parameters are finite numbers")
+            big = np.finfo(self.dtype).max
+            if value.size and not (np.abs(value) <= big).all():  # beyond float32: it would silently become inf
+                bad = value.ravel()[int(np.flatnonzero(~(np.abs(value.ravel()) <= big))[0])]
+                raise NNGraphError(f"'{key}' ({self.params_origin}) holds {bad:g}, which {self.dtype} cannot hold "
+                                   f"(at most {big:.3g} in size); run in float64 (--float64)")
             checked[key] = value
         for key, value in checked.items():
             shape, places = index[key]

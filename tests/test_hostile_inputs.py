@@ -376,3 +376,13 @@ def test_lone_surrogates_in_file_names_and_labels(tmp_path):
     labelled = spec(tmp_path, "l.json", nodes=[BASE["nodes"][0], {**BASE["nodes"][1], "labels": ["q\udfff"]}])
     code, text = run("run", labelled, "--input", "x=1,2", "--output", tmp_path / "o.csv")
     assert code == 0 and (tmp_path / "o.csv").read_text().splitlines()[0] == "q\\udfff"
+
+
+def test_parameters_beyond_float32_are_refused_not_made_infinite(tmp_path):
+    np.savez(tmp_path / "p.npz", **{"edges/x->out": np.full((2, 1), 1e300)})
+    s = spec(tmp_path, parameters="p.npz")
+    code, text = run("run", s, "--input", "x=1,2")
+    assert code == 1 and "'edges/x->out' (parameters from p.npz) holds 1e+300, which float32 cannot hold" in text
+    assert "run in float64 (--float64)" in text
+    code, text = run("run", s, "--input", "x=1,2", "--float64")
+    assert code == 0
