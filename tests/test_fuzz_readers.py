@@ -292,7 +292,7 @@ def test_cli_run_with_hostile_options(tmp_path, suffix, data, sets, output, chun
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.output, result.exception)
     assert "internal error" not in result.output and "Traceback" not in result.output
     if result.exit_code == 1:
-        assert result.stderr.startswith(("error: ", str(tmp_path), "--set", "n.yaml")), result.stderr
+        assert result.stderr.lstrip().startswith(("error: ", str(tmp_path), "--set", "n.yaml")), result.stderr
 
 
 def test_fuzz_generators_make_hostile_content():

@@ -386,3 +386,9 @@ def test_parameters_beyond_float32_are_refused_not_made_infinite(tmp_path):
     assert "run in float64 (--float64)" in text
     code, text = run("run", s, "--input", "x=1,2", "--float64")
     assert code == 0
+
+
+def test_duplicate_key_before_a_json_syntax_error_is_located(tmp_path):
+    (tmp_path / "d.json").write_text('{"nngraph": 1, "name": "f", "data": {"path": "d.csv", "path": "x"}, "train#: {}}')
+    code, text = run("validate", tmp_path / "d.json")
+    assert code == 1 and "d.json:1:55: duplicate key 'path'; each key may appear once" in text

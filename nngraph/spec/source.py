@@ -382,7 +382,10 @@ def _find_json_problem(text: str, code: str) -> int:
                 return m.start()
         return 0
     found = {}
-    _walk_json(text, 0, (), None, found, dup=True)
+    try:
+        _walk_json(text, 0, (), None, found, dup=True)
+    except (JSONDecodeError, IndexError, ValueError):  # a syntax error after the duplicate: json met the
+        pass  # duplicate first, and the walk has recorded it before stopping there
     return found.get("dup", 0)
 
 
