@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from .errors import NNGraphError, SpecError, TrainingError
-from .stream import InputSource, chunk_rows_for, ranges
+from .stream import InputSource, blas_threads, chunk_rows_for, current_blas_threads, ranges, read_ahead
 
 
 class ClusterError(NNGraphError):
@@ -138,25 +138,42 @@ def _identity(x):
     return x
 
 
-def _score_rows(p, source: InputSource, a: int, b: int) -> np.ndarray:
-    return plan_from(p).forward(source.read(a, b))
+def _score_rows(p, source: InputSource, a: int, b: int, threads: int) -> np.ndarray:
+    x = source.read(a, b)
+    with blas_threads(threads):
+        return plan_from(p).forward(x)
 
 
-def _score_block(block, p):
-    return plan_from(p).forward(np.asarray(block).reshape(len(block), -1))
+def _score_block(block, p, threads: int):
+    with blas_threads(threads):
+        return plan_from(p).forward(np.asarray(block).reshape(len(block), -1))
+
+
+def _threads_for_workers(threads):
+    """What every worker limits its BLAS threads to: ``threads``, or as many as this process uses,
+    so that a worker computes each row exactly as this process would (same bits)."""
+    if threads is None:
+        return current_blas_threads()
+    with blas_threads(threads):  # checks the value
+        return threads
 
 
 # -- scoring ------------------------------------------------------------------------------------------
 
 
-def score(plan, x, client=None, *, chunk_rows: int | None = None):
+def score(plan, x, client=None, *, chunk_rows: int | None = None, threads: int | None = None):
     """Outputs of ``plan`` for every row of ``x``.
 
     ``x`` may be an ndarray or memmap, an :class:`~nngraph.stream.InputSource`, or a dask array.
     A dask array gives a lazy dask array (chunked by rows; compute it with any scheduler); any
     other input gives an ndarray, computed on ``client``'s workers when one is given (a memmap or
-    source is read by the workers from its file), else here chunk by chunk. The rows are
-    independent, so the result equals ``plan.forward(x)`` bit for bit, whatever the chunking.
+    source is read by the workers from its file), else here chunk by chunk. The result equals
+    the in-process one bit for bit at the same chunk size and BLAS thread count (both can change
+    the rounding of a matrix product in the last bit).
+
+    ``threads``: BLAS threads per chunk, here and on every worker (default: as many as this
+    process uses now). Workers use the same number as this process, because OpenBLAS and MKL
+    round differently with different thread counts.
     """
     if type(x).__module__.startswith("dask"):
         import dask.array as da
@@ -165,24 +182,28 @@ def score(plan, x, client=None, *, chunk_rows: int | None = None):
         from dask import delayed
 
         p = delayed(payload(plan), pure=True)  # one key in the graph, not a copy in every task
-        return da.map_blocks(_score_block, x, p, dtype=plan.dtype, chunks=(x.chunks[0], (plan.output_width,)),
+        return da.map_blocks(_score_block, x, p, _threads_for_workers(threads), dtype=plan.dtype, chunks=(x.chunks[0], (plan.output_width,)),
                              meta=np.empty((0, 0), dtype=plan.dtype))
     source = x if isinstance(x, InputSource) else _as_source(x, plan.input_width)
     if source is None:  # an in-memory array
         x = plan.as_input(x)
         if client is None:
             rows = chunk_rows_for(plan.input_width, chunk_rows)
-            return np.concatenate([plan.forward(x[a:b]) for a, b in ranges(len(x), rows)] or
-                                  [np.empty((0, plan.output_width), plan.dtype)])
+            with blas_threads(threads):
+                return np.concatenate([plan.forward(x[a:b]) for a, b in ranges(len(x), rows)] or
+                                      [np.empty((0, plan.output_width), plan.dtype)])
         import dask.array as da
 
         rows = chunk_rows_for(plan.input_width, chunk_rows)
-        futures = client.scatter([x[a:b] for a, b in ranges(len(x), rows)])
+        # hash=False: equal data scattered by two calls must not share keys (one call's release
+        # would take the other's inputs away)
+        futures = client.scatter([x[a:b] for a, b in ranges(len(x), rows)], hash=False)
         p = _ship(client, plan)
-        parts = client.gather([client.submit(_score_block, f, p, retries=2) for f in futures])
+        t = _threads_for_workers(threads)
+        parts = client.gather([client.submit(_score_block, f, p, t, retries=2) for f in futures])
         return np.concatenate(parts) if parts else np.empty((0, plan.output_width), plan.dtype)
     out = np.empty((source.rows, plan.output_width), dtype=plan.dtype)
-    for a, y in _chunks(plan, source, client, chunk_rows):
+    for a, y in _chunks(plan, source, client, chunk_rows, threads):
         out[a:a + len(y)] = y
     return out
 
@@ -202,17 +223,19 @@ def _as_source(x, width):
     return None
 
 
-def _chunks(plan, source: InputSource, client, chunk_rows):
+def _chunks(plan, source: InputSource, client, chunk_rows, threads=None):
     """Yield ``(first_row, outputs)`` per chunk, in completion order (here: in order)."""
     rows = chunk_rows_for(source.width, chunk_rows)
     if client is None:
-        for a, b in ranges(source.rows, rows):
-            yield a, plan.forward(source.read(a, b))
+        with blas_threads(threads):
+            for a, x in read_ahead(source, ranges(source.rows, rows)):
+                yield a, plan.forward(x)
         return
     from distributed import as_completed
 
     p = _ship(client, plan)
-    futures = {client.submit(_score_rows, p, source, a, b, retries=2, pure=False): a
+    t = _threads_for_workers(threads)
+    futures = {client.submit(_score_rows, p, source, a, b, t, retries=2, pure=False): a
                for a, b in ranges(source.rows, rows)}
     try:
         for fut in as_completed(futures):
@@ -221,28 +244,31 @@ def _chunks(plan, source: InputSource, client, chunk_rows):
         client.cancel(list(futures))
 
 
-def score_to(plan, source: InputSource, output, client=None, *, chunk_rows: int | None = None, progress=None) -> dict:
+def score_to(plan, source: InputSource, output, client=None, *, chunk_rows: int | None = None, progress=None,
+             threads: int | None = None) -> dict:
     """Score every row of ``source`` into ``output`` (.npy, .csv or .zarr), atomically.
 
     With a client, workers read their row ranges from the files and return outputs; a chunk lost
     with a worker is computed again on another (each chunk writes its own rows, so nothing is
-    duplicated or lost). ``progress(rows_done, rows_total)`` follows each chunk.
+    duplicated or lost). ``progress(rows_done, rows_total)`` follows each chunk. ``threads``: BLAS
+    threads per chunk, here and on the workers (default: as many as this process uses now).
     """
     from .stream import score_to as write_chunks
 
     return write_chunks(plan, source, output, chunk_rows=chunk_rows, progress=progress,
-                        chunks=_chunks(plan, source, client, chunk_rows))
+                        chunks=_chunks(plan, source, client, chunk_rows, threads))
 
 
 # -- populations --------------------------------------------------------------------------------------
 
 
-def map_networks(fn, networks, client=None) -> list:
+def map_networks(fn, networks, client=None, *, threads: int | None = None) -> list:
     """``[fn(plan) for plan in networks]``, on ``client``'s workers when given.
 
     ``networks``: plans, specs, paths or spec texts (compiled here first, so spec errors are
     reported before anything is sent). ``fn`` must be importable by the workers (a module-level
-    function). Results come back in the order of ``networks``.
+    function). Results come back in the order of ``networks``. ``threads``: BLAS threads for each
+    call, here and on the workers (default: as many as this process uses now).
 
     Raises
     ------
@@ -254,8 +280,11 @@ def map_networks(fn, networks, client=None) -> list:
 
     plans = [n if isinstance(n, Plan) else compile(n) for n in networks]
     if client is None:
-        return [_call(fn, plan, i) for i, plan in enumerate(plans)]
-    futures = [client.submit(_call_shipped, fn, payload(plan), i, pure=False, retries=1) for i, plan in enumerate(plans)]
+        with blas_threads(threads):
+            return [_call(fn, plan, i) for i, plan in enumerate(plans)]
+    t = _threads_for_workers(threads)
+    futures = [client.submit(_call_shipped, fn, payload(plan), i, t, pure=False, retries=1)
+               for i, plan in enumerate(plans)]
     return client.gather(futures)
 
 
@@ -268,8 +297,9 @@ def _call(fn, plan, i):
         raise NNGraphError(f"network {i} ({plan.spec.name}): {type(exc).__name__}: {exc}") from exc
 
 
-def _call_shipped(fn, p, i):
-    return _call(fn, plan_from(p), i)
+def _call_shipped(fn, p, i, threads):
+    with blas_threads(threads):
+        return _call(fn, plan_from(p), i)
 
 
 # -- sweeps -------------------------------------------------------------------------------------------
@@ -300,9 +330,15 @@ def trials(grid: dict, random_k: int | None = None, seed: int = 0) -> list[dict]
     return combos
 
 
-def run_trial(spec_data: dict, base_dir, overrides: dict, dtype: str = "float32") -> dict:
-    """One training run of the spec with ``overrides`` (seeded by its ``train.seed``); never raises:
-    a failure comes back as ``{"error": ...}`` so one bad trial does not stop a sweep."""
+def run_trial(spec_data: dict, base_dir, overrides: dict, dtype: str = "float32", threads: int | None = None) -> dict:
+    """One training run of the spec with ``overrides`` (seeded by its ``train.seed``), with ``threads``
+    BLAS threads (None: as they are); never raises: a failure comes back as ``{"error": ...}`` so one
+    bad trial does not stop a sweep."""
+    with blas_threads(threads):
+        return _trial(spec_data, base_dir, overrides, dtype)
+
+
+def _trial(spec_data, base_dir, overrides, dtype):
     t0 = time.perf_counter()
     out = {"overrides": overrides}
     try:
@@ -340,10 +376,11 @@ def objective(result: dict) -> tuple[str, float]:
 
 
 def sweep(spec, grid: dict, client=None, *, random_k: int | None = None, seed: int = 0, dtype: str = "float32",
-          on_result=None) -> list[dict]:
+          on_result=None, threads: int | None = None) -> list[dict]:
     """Train one variant of ``spec`` per trial of ``grid`` ({key path: [values]}), on ``client``'s
     workers when given; ``on_result(result)`` is called as each trial finishes. Returns the results
-    in trial order; each has ``overrides``, final metrics, ``parameters`` or ``error``.
+    in trial order; each has ``overrides``, final metrics, ``parameters`` or ``error``. ``threads``:
+    BLAS threads per trial, here and on the workers (default: as many as this process uses now).
     """
     from . import load
     from .spec import with_overrides
@@ -360,13 +397,14 @@ def sweep(spec, grid: dict, client=None, *, random_k: int | None = None, seed: i
     results = [None] * len(combos)
     if client is None:
         for i, c in enumerate(combos):
-            results[i] = dict(run_trial(data, base, c, dtype), trial=i)
+            results[i] = dict(run_trial(data, base, c, dtype, threads), trial=i)
             if on_result:
                 on_result(results[i])
         return results
     from distributed import as_completed
 
-    futures = {client.submit(run_trial, data, base, c, dtype, pure=False, retries=1): i for i, c in enumerate(combos)}
+    t = _threads_for_workers(threads)
+    futures = {client.submit(run_trial, data, base, c, dtype, t, pure=False, retries=1): i for i, c in enumerate(combos)}
     for fut in as_completed(futures):
         i = futures[fut]
         try:

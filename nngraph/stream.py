@@ -3,8 +3,9 @@
 An :class:`InputSource` describes where the rows are (a ``.npy`` file, shards of ``.npy``/``.npz``/
 ``.csv`` files in a folder or glob, or a zarr array) and reads any row range on demand, so only
 paths and row numbers travel (to a Dask worker, see :mod:`nngraph.distributed`), never the data.
-``.npy`` rows are read with plain file reads at the header's offset (no memory map kept open,
-so a process's resident memory stays bounded by the chunk, not by the rows it has visited).
+Each shard is read a row range at a time (:mod:`nngraph.shards`): no memory map is kept open
+and no file is read whole, so a process's resident memory stays bounded by the chunk, not by
+the rows it has visited.
 
 An :class:`OutputSink` writes a ``.npy`` (``numpy.lib.format.open_memmap``), ``.csv`` or zarr
 array under a temporary name beside the target and renames it into place only when every row is
@@ -12,32 +13,24 @@ written; a failed run leaves nothing under the target's name.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import os
 import shutil
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError, NNGraphError, file_error
-from .spec.files import npy_header
+from .shards import Shard, close_all, inspect_shard, need_zarr, read_rows
 
 SHARD_SUFFIXES = (".npy", ".npz", ".csv")
 # A plain .npy above this size is streamed by `nngraph run --inputs`; below it is read into memory.
 STREAM_ABOVE_BYTES = 256 * 1024 * 1024
 DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
-
-
-def _need_zarr():
-    try:
-        import zarr
-    except ImportError:
-        raise NNGraphError('zarr arrays need the zarr package: pip install "nngraph[distributed]"') from None
-    return zarr
 
 
 def is_zarr(path) -> bool:
@@ -46,19 +39,6 @@ def is_zarr(path) -> bool:
 
 
 # -- inputs ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shard:
-    """One file of rows: ``rows`` rows of ``width`` numbers; ``.npy`` rows start at ``offset``."""
-
-    path: str
-    kind: str  # npy | npz | csv | zarr
-    rows: int
-    width: int
-    dtype: str = "float64"
-    offset: int = 0
-    member: str = ""  # npz: the array's name; csv: "header" when the first row names the columns
 
 
 @dataclass(frozen=True)
@@ -87,7 +67,7 @@ class InputSource:
         for shard, first in zip(self.shards, self.starts):
             a, b = max(start, first), min(stop, first + shard.rows)
             if a < b:
-                parts.append(_read_shard(shard, a - first, b - first))
+                parts.append(read_rows(shard, a - first, b - first))
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, self.width))
 
 
@@ -120,147 +100,9 @@ def open_inputs(where, width: int) -> InputSource:
         paths, kind = [p], None
     else:
         raise DataError(f"{where}: no such file, folder or zarr array")
-    shards = tuple(_inspect(q, kind or q.suffix.lower().lstrip("."), width) for q in paths)
+    shards = tuple(inspect_shard(q, kind or q.suffix.lower().lstrip("."), width) for q in paths)
     starts = tuple(int(v) for v in np.cumsum([0] + [s.rows for s in shards])[:-1])
     return InputSource(shards, width, starts)
-
-
-def _inspect(path: Path, kind: str, width: int) -> Shard:
-    name = str(path)
-    if kind == "npy":
-        shape, dtype, offset = _npy_header(path)
-    elif kind == "npz":
-        shape, dtype, member = _npz_header(path)
-    elif kind == "csv":
-        return _csv_shard(path, width)
-    elif kind == "zarr":
-        try:
-            arr = _need_zarr().open_array(str(path), mode="r")
-        except NNGraphError:
-            raise
-        except Exception as exc:
-            raise DataError(f"{name}: not a readable zarr array ({exc})") from None
-        shape, dtype = arr.shape, np.dtype(arr.dtype)
-    else:
-        raise DataError(f"{name}: shards are .npy, .npz or .csv files")
-    if dtype.kind not in "fiub" or dtype.hasobject:
-        raise DataError(f"{name}: expected numbers, found dtype {dtype}")
-    if len(shape) == 1 and width == 1:
-        shape = (shape[0], 1)
-    if len(shape) < 2:
-        raise DataError(f"{name}: expected rows of {width} values, found an array of shape {shape}")
-    row_width = int(np.prod(shape[1:]))
-    if row_width != width:
-        raise DataError(f"{name}: {row_width} values per row; the network takes {width}")
-    return Shard(name, kind, int(shape[0]), width, dtype.str, offset if kind == "npy" else 0,
-                 member if kind == "npz" else "")
-
-
-def _npy_header(path: Path):
-    """Shape, dtype and data offset from the header; the file must hold every byte it declares."""
-    try:
-        with open(path, "rb") as f:
-            shape, fortran, dtype = npy_header(f)
-            offset = f.tell()
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npy file ({exc})") from None
-    if dtype.hasobject:
-        raise DataError(f"{path}: holds Python objects; only numeric arrays are read")
-    if fortran and len(shape) > 1:
-        raise DataError(f"{path}: Fortran-ordered array; save it C-ordered (np.save(np.ascontiguousarray(x)))")
-    need = offset + int(np.prod(shape, dtype=object)) * dtype.itemsize
-    have = path.stat().st_size
-    if have < need:
-        raise DataError(f"{path}: truncated: the header declares shape {shape} ({need:,} bytes), the file has {have:,}")
-    return shape, dtype, offset
-
-
-def _npz_header(path: Path):
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
-            member = "x" if "x" in names else names[0] if len(names) == 1 else None
-            if member is None:
-                raise DataError(f"{path}: holds {', '.join(names) or 'no arrays'}; name the input array 'x'")
-            with z.open(member + ".npy") as f:
-                shape, _, dtype = npy_header(f)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
-    if dtype.hasobject:
-        raise DataError(f"{path}: holds Python objects; only numeric arrays are read")
-    return shape, dtype, member
-
-
-def _csv_shard(path: Path, width: int) -> Shard:
-    rows, header = 0, False
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            for line, r in enumerate(csv.reader(f), 1):
-                if not r:
-                    continue
-                if rows == 0 and not header and not _numeric(r):
-                    header = True
-                    continue
-                if len(r) != width:
-                    raise DataError(f"{path}: line {line}: {len(r)} values; the network takes {width}")
-                rows += 1
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    return Shard(str(path), "csv", rows, width, "float64", 0, "header" if header else "")
-
-
-def _numeric(row) -> bool:
-    try:
-        [float(v) for v in row]
-        return True
-    except ValueError:
-        return False
-
-
-def _read_shard(shard: Shard, a: int, b: int) -> np.ndarray:
-    if shard.kind == "npy":
-        dtype = np.dtype(shard.dtype)
-        with open(shard.path, "rb") as f:
-            f.seek(shard.offset + a * shard.width * dtype.itemsize)
-            x = np.fromfile(f, dtype=dtype, count=(b - a) * shard.width)
-        if x.size != (b - a) * shard.width:
-            raise DataError(f"{shard.path}: rows {a}-{b - 1}: the file ended early (was it changed while reading?)")
-        x = x.reshape(b - a, shard.width)
-    elif shard.kind == "npz":
-        with np.load(shard.path, allow_pickle=False) as z:
-            x = z[shard.member].reshape(shard.rows, shard.width)[a:b]
-    elif shard.kind == "zarr":
-        x = np.asarray(_need_zarr().open_array(shard.path, mode="r")[a:b]).reshape(b - a, shard.width)
-    else:
-        x = _read_csv_rows(shard, a, b)
-    if x.dtype.kind != "f":  # floats stay as stored (the plan converts once); integers become float64
-        x = np.asarray(x, dtype=np.float64)
-    bad = ~np.isfinite(x).all(axis=1)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + a
-        raise DataError(f"{shard.path}: row {row}: inputs must be finite numbers")
-    return x
-
-
-def _read_csv_rows(shard: Shard, a: int, b: int) -> np.ndarray:
-    out = np.empty((b - a, shard.width))
-    i, skip_header = 0, shard.member == "header"
-    with open(shard.path, newline="", encoding="utf-8") as f:
-        for line, r in enumerate(csv.reader(f), 1):
-            if not r:
-                continue
-            if skip_header:
-                skip_header = False
-                continue
-            if a <= i < b:
-                try:
-                    out[i - a] = [float(v) for v in r]
-                except ValueError:
-                    raise DataError(f"{shard.path}: line {line} (row {i}): not all numbers") from None
-            i += 1
-            if i >= b:
-                break
-    return out
 
 
 # -- outputs -----------------------------------------------------------------------------------------
@@ -291,7 +133,7 @@ class OutputSink:
             self._mm = np.lib.format.open_memmap(self._target, mode="w+", dtype=self.dtype, shape=shape)
         elif self.kind == "zarr":
             self._target = self.tmp / "out.zarr"
-            self._z = _need_zarr().open_array(str(self._target), mode="w", shape=shape, dtype=self.dtype,
+            self._z = need_zarr().open_array(str(self._target), mode="w", shape=shape, dtype=self.dtype,
                                               chunks=(max(1, min(chunk_rows, rows)), shape[1]))
         else:
             self._target = self.tmp / "out.csv"
@@ -337,14 +179,31 @@ class OutputSink:
 
 
 def _replace(src: Path, dst: Path) -> None:
-    """Rename ``src`` onto ``dst``; an existing folder (zarr) is moved aside first, then removed."""
+    """Rename ``src`` onto ``dst``. An existing folder (a zarr array) is exchanged with ``src`` in one
+    atomic step where the system can (Linux ``renameat2``), then removed from ``src``'s place; elsewhere
+    it is moved aside first, then removed."""
     if dst.is_dir() and not dst.is_symlink():
+        if _exchange(src, dst):
+            shutil.rmtree(src, ignore_errors=True)
+            return
         aside = dst.with_name(f".{dst.name}.old-{os.getpid()}")
         os.replace(dst, aside)
         os.replace(src, dst)
         shutil.rmtree(aside, ignore_errors=True)
     else:
         os.replace(src, dst)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (``renameat2(RENAME_EXCHANGE)``); False where that is not available."""
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 # -- scoring in this process -------------------------------------------------------------------------
@@ -363,32 +222,92 @@ def ranges(rows: int, chunk_rows: int) -> list[tuple[int, int]]:
     return [(a, min(a + chunk_rows, rows)) for a in range(0, rows, chunk_rows)]
 
 
-def score_to(plan, source: InputSource, output, *, chunk_rows: int | None = None, progress=None, chunks=None) -> dict:
+def score_to(plan, source: InputSource, output, *, chunk_rows: int | None = None, progress=None, chunks=None,
+             threads: int | None = None) -> dict:
     """Run every row of ``source`` through ``plan`` chunk by chunk into ``output`` (.npy/.csv/.zarr).
 
-    Memory is bounded by the chunk (inputs and outputs of ``chunk_rows`` rows), not by the data.
-    ``progress(rows_done, rows_total)`` is called after each chunk. ``chunks``, an iterable of
-    ``(first_row, outputs)`` in any order, replaces the computation here (a cluster's results).
-    Returns a summary (rows, seconds, rows_per_s, output).
+    Memory is bounded by the chunk (inputs and outputs of ``chunk_rows`` rows, two input chunks
+    while the next is read ahead), not by the data. ``progress(rows_done, rows_total)`` is called
+    after each chunk. ``threads`` limits the BLAS threads (default: as they are). ``chunks``, an
+    iterable of ``(first_row, outputs)`` in any order, replaces the computation here (a cluster's
+    results). Returns a summary (rows, seconds, rows_per_s, output).
     """
     chunk_rows = chunk_rows_for(source.width, chunk_rows)
-    if chunks is None:
-        chunks = ((a, plan.forward(source.read(a, b))) for a, b in ranges(source.rows, chunk_rows))
     sink = OutputSink(output, source.rows, plan.output_names(), plan.dtype, chunk_rows)
     t0, done = time.perf_counter(), 0
     try:
-        for a, y in chunks:
-            sink.write(a, y)
-            done += len(y)
-            if progress is not None:
-                progress(done, source.rows)
+        with blas_threads(threads):
+            if chunks is None:
+                chunks = ((a, plan.forward(x)) for a, x in read_ahead(source, ranges(source.rows, chunk_rows)))
+            for a, y in chunks:
+                sink.write(a, y)
+                done += len(y)
+                if progress is not None:
+                    progress(done, source.rows)
         path = sink.commit()
     except BaseException:
         sink.abort()
         raise
+    finally:
+        close_all()
     seconds = time.perf_counter() - t0
     return {"rows": source.rows, "seconds": seconds, "rows_per_s": source.rows / seconds if seconds else 0.0,
             "output": path}
+
+
+def read_ahead(source: InputSource, spans):
+    """``(first_row, rows)`` for each ``(a, b)`` of ``spans``; the next span is read in a thread while
+    the caller works on this one (file reads and BLAS both release the GIL)."""
+    if len(spans) < 2:
+        yield from ((a, source.read(a, b)) for a, b in spans)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="nngraph-read") as pool:
+        pending = pool.submit(source.read, *spans[0])
+        for i, (a, _) in enumerate(spans):
+            x = pending.result()
+            if i + 1 < len(spans):
+                pending = pool.submit(source.read, *spans[i + 1])
+            yield a, x
+
+
+@contextlib.contextmanager
+def blas_threads(threads: int | None):
+    """Limit the BLAS threads to ``threads`` while inside (None: leave them as they are). The
+    number matters beyond speed: OpenBLAS and MKL split products differently by thread count, so
+    the last bit of a result can change with it."""
+    if threads is None:
+        yield
+        return
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise NNGraphError(f"threads must be a whole number of at least 1, not {threads!r}")
+    with _controller().limit(limits=threads, user_api="blas"):
+        yield
+
+
+_CONTROLLER = []
+
+
+def _controller():
+    """One threadpoolctl controller per process (finding the libraries costs ~0.5 ms; limiting with
+    a found controller ~20 µs, so a worker can limit every task)."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            raise NNGraphError('limiting BLAS threads needs threadpoolctl: pip install "nngraph[distributed]"') from None
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
+def current_blas_threads() -> int:
+    """The BLAS threads this process uses now (1 without threadpoolctl or a BLAS it knows)."""
+    try:
+        blas = _controller().select(user_api="blas").info()
+    except NNGraphError:
+        return 1
+    return max((i["num_threads"] for i in blas), default=1)
 
 
 def wants_streaming(inputs, output) -> bool:
@@ -403,4 +322,4 @@ def wants_streaming(inputs, output) -> bool:
 
 
 __all__ = ["InputSource", "Shard", "OutputSink", "open_inputs", "score_to", "wants_streaming", "chunk_rows_for",
-           "ranges", "STREAM_ABOVE_BYTES"]
+           "ranges", "read_ahead", "blas_threads", "current_blas_threads", "STREAM_ABOVE_BYTES"]

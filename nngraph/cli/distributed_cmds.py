@@ -10,12 +10,14 @@ from . import main, _console, rich_text, terminal
 
 
 def cluster_option(f):
+    f = click.option("--threads", type=click.IntRange(1), help="BLAS threads per chunk or trial, here and on each "
+                     "worker (default: as many as this process uses; results match bit for bit at equal counts).")(f)
     return click.option("--cluster", metavar="local[:N]|tcp://HOST:PORT",
                         help="Run on Dask: local:N starts N worker processes here; tcp://... uses a running "
                              "scheduler (default: DASK_SCHEDULER_ADDRESS if set, else this process).")(f)
 
 
-def stream_run(plan, inputs, output, chunk_rows, cluster, as_json):
+def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None):
     """``run --inputs DATA --output OUT`` chunk by chunk, here or on a cluster; OUT appears only when complete."""
     from ..stream import open_inputs
 
@@ -29,7 +31,7 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json):
     with _progress(source.rows, as_json) as progress, _client(cluster) as client:
         from ..distributed import score_to
 
-        summary = score_to(plan, source, output, client, chunk_rows=chunk_rows, progress=progress)
+        summary = score_to(plan, source, output, client, chunk_rows=chunk_rows, progress=progress, threads=threads)
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -78,7 +80,7 @@ class _progress:
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Also write the trials to a CSV file.")
 @click.option("--no-save", is_flag=True, help="Do not write the best trial's parameters.")
 @click.option("--float64", is_flag=True, help="Train in float64.")
-def sweep(spec, grid, random_k, seed, cluster, as_json, csv_file, no_save, float64):
+def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_save, float64):
     """Train one variant of SPEC per combination of --grid values, in parallel on --cluster.
 
     Each trial is a seeded training run; trials appear in the table as they finish; a failed
@@ -97,7 +99,7 @@ def sweep(spec, grid, random_k, seed, cluster, as_json, csv_file, no_save, float
     table = _TrialTable(keys, quiet=as_json)
     with table, _client(cluster) as client:
         results = run_sweep(s, parse_grid(grid), client, random_k=random_k, seed=seed,
-                            dtype="float64" if float64 else "float32", on_result=table.add)
+                            dtype="float64" if float64 else "float32", on_result=table.add, threads=threads)
     top = best(results)
     target = Path(spec).with_name(Path(spec).name.rsplit(".", 1)[0] + ".best.params.npz")
     if top is not None and not no_save:

@@ -44,8 +44,8 @@ def _training_options(f):
 @click.option("--chunk-rows", type=click.IntRange(1), help="Stream --inputs in chunks of this many rows.")
 @cluster_option
 @_training_options
-def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, epochs,
-        sets, plot, regions, regions_every, as_json, no_save, log_file):
+def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, threads,
+        epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
     from .. import load
     from ..graph import build
@@ -65,10 +65,10 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, un
             return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
         from ..stream import wants_streaming
 
-        if inputs_file and (chunk_rows or cluster or wants_streaming(inputs_file, output_file)):
+        if inputs_file and (chunk_rows or cluster or threads or wants_streaming(inputs_file, output_file)):
             plan = compile_plan(graph, dtype)
             _refuse_untrained(plan, untrained, spec)
-            return stream_run(plan, inputs_file, output_file, chunk_rows, cluster, as_json)
+            return stream_run(plan, inputs_file, output_file, chunk_rows, cluster, as_json, threads)
         return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained, spec)
     if trace:
         raise click.UsageError("--trace shows the neurons for given inputs: add --input NAME=VALUE or --inputs FILE")

@@ -1,0 +1,371 @@
+"""Reading rows from one shard file (``.npy``, ``.npz``, ``.csv``, zarr) in bounded pieces.
+
+A :class:`Shard` holds only a path and what its header said; :func:`read_rows` reads any row
+range, holding no more than that range in memory:
+
+- ``.npy`` and uncompressed ``.npz`` members (``np.savez``): plain file reads at the data's offset;
+- compressed ``.npz`` members (``np.savez_compressed``): decompressed through the zip member's
+  file object, the rows before the range skipped in 1 MiB pieces;
+- ``.csv``: lines read a range at a time, parsed by ``np.loadtxt`` (a bad line is then located
+  by a slow second look at that range only);
+- zarr: the array's own chunked reads.
+
+Reading ranges in order (as a stream does) continues from where the last range ended: the open
+member or file is kept (a few per process) instead of skipping from the start every time.
+"""
+from __future__ import annotations
+
+import csv
+import struct
+import threading
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError, NNGraphError
+from .spec.files import npy_header
+
+PIECE = 1 << 16  # bytes decompressed at a time from a zip member (zipfile copies what it returns)
+KEEP_OPEN = 4  # open members/files kept per process for the next range
+
+
+def need_zarr():
+    try:
+        import zarr
+    except ImportError:
+        raise NNGraphError('zarr arrays need the zarr package: pip install "nngraph[distributed]"') from None
+    return zarr
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One file of rows: ``rows`` rows of ``width`` numbers. ``offset``: where the rows start in the
+    file (``.npy`` and uncompressed ``.npz``; 0 for a compressed member)."""
+
+    path: str
+    kind: str  # npy | npz | csv | zarr
+    rows: int
+    width: int
+    dtype: str = "float64"
+    offset: int = 0
+    member: str = ""  # npz: the array's name; csv: "header" when the first row names the columns
+
+
+def inspect_shard(path: Path, kind: str, width: int) -> Shard:
+    """A :class:`Shard` for ``path`` after checking its header: numbers, ``width`` values per row,
+    every declared byte present. Raises a :class:`DataError` naming the file."""
+    name = str(path)
+    offset, member = 0, ""
+    if kind == "npy":
+        shape, dtype, offset = _npy_header(path)
+    elif kind == "npz":
+        shape, dtype, member, offset = _npz_header(path)
+    elif kind == "csv":
+        return _csv_shard(path, width)
+    elif kind == "zarr":
+        try:
+            arr = need_zarr().open_array(str(path), mode="r")
+        except NNGraphError:
+            raise
+        except Exception as exc:
+            raise DataError(f"{name}: not a readable zarr array ({exc})") from None
+        shape, dtype = arr.shape, np.dtype(arr.dtype)
+    else:
+        raise DataError(f"{name}: shards are .npy, .npz or .csv files")
+    if dtype.kind not in "fiub" or dtype.hasobject:
+        raise DataError(f"{name}: expected numbers, found dtype {dtype}")
+    if len(shape) == 1 and width == 1:
+        shape = (shape[0], 1)
+    if len(shape) < 2:
+        raise DataError(f"{name}: expected rows of {width} values, found an array of shape {shape}")
+    row_width = int(np.prod(shape[1:]))
+    if row_width != width:
+        raise DataError(f"{name}: {row_width} values per row; the network takes {width}")
+    return Shard(name, kind, int(shape[0]), width, dtype.str, offset, member)
+
+
+def read_rows(shard: Shard, a: int, b: int) -> np.ndarray:
+    """Rows ``a:b`` of ``shard`` (floats as stored, integers as float64), checked finite."""
+    if shard.offset:
+        x = _read_at(shard, a, b)
+    elif shard.kind == "npz":
+        x = _read_member(shard, a, b)
+    elif shard.kind == "zarr":
+        x = np.asarray(need_zarr().open_array(shard.path, mode="r")[a:b]).reshape(b - a, shard.width)
+    else:
+        x = _read_csv(shard, a, b)
+    if x.dtype.kind != "f":  # floats stay as stored (the plan converts once); integers become float64
+        x = x.astype(np.float64)
+    elif not np.isfinite(np.add.reduce(x, axis=None)):  # one pass; locate only when something is off
+        bad = ~np.isfinite(x).all(axis=1)
+        if bad.any():  # (else the sum merely overflowed)
+            raise DataError(f"{shard.path}: row {int(np.flatnonzero(bad)[0]) + a}: inputs must be finite numbers")
+    return x
+
+
+# -- .npy and .npz headers -----------------------------------------------------------------------------
+
+
+def _check_array(path, shape, fortran, dtype):
+    if dtype.hasobject:
+        raise DataError(f"{path}: holds Python objects; only numeric arrays are read")
+    if fortran and len(shape) > 1:
+        raise DataError(f"{path}: Fortran-ordered array; save it C-ordered (np.save(np.ascontiguousarray(x)))")
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize
+
+
+def _npy_header(path: Path):
+    """Shape, dtype and data offset from the header; the file must hold every byte it declares."""
+    try:
+        with open(path, "rb") as f:
+            shape, fortran, dtype = npy_header(f)
+            offset = f.tell()
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npy file ({exc})") from None
+    need = offset + _check_array(path, shape, fortran, dtype)
+    have = path.stat().st_size
+    if have < need:
+        raise DataError(f"{path}: truncated: the header declares shape {shape} ({need:,} bytes), the file has {have:,}")
+    return shape, dtype, offset
+
+
+def _npz_header(path: Path):
+    """Shape, dtype, member name, and for an uncompressed member the file offset of its rows."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+            member = "x" if "x" in names else names[0] if len(names) == 1 else None
+            if member is None:
+                raise DataError(f"{path}: holds {', '.join(names) or 'no arrays'}; name the input array 'x'")
+            info = z.getinfo(member + ".npy")
+            with z.open(info) as f:
+                shape, fortran, dtype = npy_header(f)
+                header = f.tell()
+            offset = _stored_offset(path, info, header)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, RuntimeError, NotImplementedError,
+            zlib.error, struct.error) as exc:
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
+    need = header + _check_array(path, shape, fortran, dtype)
+    end = offset - header + need if offset else 0
+    if info.file_size < need or end > path.stat().st_size:
+        raise DataError(f"{path}: truncated: member '{member}' declares shape {shape} ({need:,} bytes), "
+                        f"it holds {info.file_size:,}")
+    return shape, dtype, member, offset
+
+
+def _stored_offset(path: Path, info: zipfile.ZipInfo, header: int) -> int:
+    """Where an uncompressed, unencrypted member's rows start in the zip file (0: read through zipfile)."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 1:
+        return 0
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    return info.header_offset + 30 + name_len + extra_len + header
+
+
+# -- reading ranges ------------------------------------------------------------------------------------
+
+
+def _read_at(shard: Shard, a: int, b: int) -> np.ndarray:
+    dtype = np.dtype(shard.dtype)
+    with open(shard.path, "rb") as f:
+        f.seek(shard.offset + a * shard.width * dtype.itemsize)
+        x = np.fromfile(f, dtype=dtype, count=(b - a) * shard.width)
+    if x.size != (b - a) * shard.width:
+        raise DataError(f"{shard.path}: rows {a}-{b - 1}: the file ended early (was it changed while reading?)")
+    return x.reshape(b - a, shard.width)
+
+
+_OPEN: dict = {}  # (path, member) -> _Cursor positioned at its next row; one user at a time
+_OPEN_LOCK = threading.Lock()
+
+
+class _Cursor:
+    def __init__(self, files, f, row: int, line: int = 0):
+        self.files, self.f, self.row, self.line = files, f, row, line
+
+    def close(self):
+        for g in self.files:
+            g.close()
+
+
+def _take(shard: Shard, a: int):
+    """The open cursor of ``shard`` if it stands at row ``a`` (it is removed while in use), else None."""
+    with _OPEN_LOCK:
+        cur = _OPEN.get((shard.path, shard.member))
+        if cur is not None and cur.row == a:
+            return _OPEN.pop((shard.path, shard.member))
+    return None
+
+
+def _keep(shard: Shard, cur: _Cursor) -> None:
+    with _OPEN_LOCK:
+        old = _OPEN.pop((shard.path, shard.member), None)
+        _OPEN[(shard.path, shard.member)] = cur
+        while len(_OPEN) > KEEP_OPEN:
+            _OPEN.pop(next(iter(_OPEN))).close()
+    if old is not None:
+        old.close()
+
+
+def close_all() -> None:
+    """Close the files kept open for the next range (a stream calls it when done)."""
+    with _OPEN_LOCK:
+        curs = list(_OPEN.values())
+        _OPEN.clear()
+    for cur in curs:
+        cur.close()
+
+
+def _read_member(shard: Shard, a: int, b: int) -> np.ndarray:
+    dtype = np.dtype(shard.dtype)
+    row_bytes = shard.width * dtype.itemsize
+    cur = _take(shard, a)
+    try:
+        if cur is None:
+            z = zipfile.ZipFile(shard.path)
+            f = z.open(shard.member + ".npy")
+            cur = _Cursor((f, z), f, 0)
+            npy_header(f)
+            _fill(f, None, a * row_bytes)
+            cur.row = a
+        x = np.empty((b - a, shard.width), dtype=dtype)
+        got = _fill(cur.f, memoryview(x).cast("B"), x.nbytes)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error) as exc:
+        if cur is not None:
+            cur.close()
+        raise DataError(f"{shard.path}: rows {a}-{b - 1}: cannot be read ({exc})") from None
+    if got != x.nbytes:
+        cur.close()
+        raise DataError(f"{shard.path}: rows {a}-{b - 1}: the member ended early (was it changed while reading?)")
+    cur.row = b
+    _keep(shard, cur)
+    return x
+
+
+def _fill(f, out, n: int) -> int:
+    """Read ``n`` bytes of ``f`` into ``out`` (None: skip them), ``PIECE`` at a time; bytes read."""
+    got = 0
+    while got < n:
+        piece = f.read(min(PIECE, n - got))
+        if not piece:
+            break
+        if out is not None:
+            out[got:got + len(piece)] = piece
+        got += len(piece)
+    return got
+
+
+# -- CSV -----------------------------------------------------------------------------------------------
+
+
+def _max_line(width: int) -> int:
+    """Longest line accepted: generous for ``width`` numbers, and bounded before a line is read."""
+    return 4096 + 64 * width
+
+
+def _lines(f, shard_path, width, n, line):
+    """Up to ``n`` non-blank lines of ``f`` as text, with their line numbers (after ``line``)."""
+    limit = _max_line(width)
+    texts, numbers = [], []
+    while len(texts) < n:
+        raw = f.readline(limit + 1)
+        if not raw:
+            break
+        line += 1
+        if len(raw) > limit:
+            raise DataError(f"{shard_path}: line {line}: longer than {limit:,} bytes; rows here have {width} values")
+        if raw.strip():
+            try:
+                texts.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise DataError(f"{shard_path}: line {line}: not UTF-8 text") from None
+            numbers.append(line)
+    return texts, numbers, line
+
+
+def _csv_shard(path: Path, width: int) -> Shard:
+    """Count the rows (non-blank lines after an optional header) and check the first row's width;
+    every row's values are checked as it is read."""
+    rows, header = 0, False
+    try:
+        with open(path, "rb") as f:
+            first, numbers, line = _lines(f, path, width, 1, 0)
+            if first:
+                cells = next(csv.reader(first))
+                header = not _numeric(cells)
+                if header:
+                    first, numbers, line = _lines(f, path, width, 1, line)
+            if first:
+                cells = next(csv.reader(first))
+                if len(cells) != width:
+                    raise DataError(f"{path}: line {numbers[0]}: {len(cells)} values; the network takes {width}")
+                rows = 1
+            limit = _max_line(width)
+            while raw := f.readline(limit + 1):
+                line += 1
+                if len(raw) > limit:
+                    raise DataError(f"{path}: line {line}: longer than {limit:,} bytes; rows here have {width} values")
+                rows += bool(raw.strip())
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+    return Shard(str(path), "csv", rows, width, "float64", 0, "header" if header else "")
+
+
+def _numeric(row) -> bool:
+    try:
+        [float(v) for v in row]
+        return True
+    except ValueError:
+        return False
+
+
+def _read_csv(shard: Shard, a: int, b: int) -> np.ndarray:
+    cur = _take(shard, a)
+    try:
+        if cur is None:
+            f = open(shard.path, "rb")
+            cur = _Cursor((f,), f, 0)
+            skip = a + (shard.member == "header")
+            while skip:  # to row a, a bounded number of lines at a time
+                texts, _, cur.line = _lines(f, shard.path, shard.width, min(skip, 4096), cur.line)
+                if not texts:
+                    break
+                skip -= len(texts)
+            cur.row = a
+        texts, numbers, cur.line = _lines(cur.f, shard.path, shard.width, b - a, cur.line)
+        if len(texts) != b - a:
+            raise DataError(f"{shard.path}: rows {a}-{b - 1}: the file ended early (was it changed while reading?)")
+        try:
+            x = np.loadtxt(texts, delimiter=",", dtype=np.float64, ndmin=2, comments=None, quotechar='"')
+        except ValueError:
+            x = None
+        if x is None or x.shape != (b - a, shard.width):
+            _locate_csv_error(shard, texts, numbers, a)
+    except BaseException:
+        if cur is not None:
+            cur.close()
+        raise
+    cur.row = b
+    _keep(shard, cur)
+    return x
+
+
+def _locate_csv_error(shard: Shard, texts, numbers, a: int):
+    for i, (text, line) in enumerate(zip(texts, numbers)):
+        try:
+            cells = next(csv.reader([text]))
+        except csv.Error as exc:
+            raise DataError(f"{shard.path}: line {line} (row {a + i}): not readable as CSV ({exc})") from None
+        if len(cells) != shard.width:
+            raise DataError(f"{shard.path}: line {line} (row {a + i}): {len(cells)} values; "
+                            f"the network takes {shard.width}")
+        if not _numeric(cells):
+            raise DataError(f"{shard.path}: line {line} (row {a + i}): not all numbers")
+    raise DataError(f"{shard.path}: rows {a}-{a + len(texts) - 1}: not readable as numbers")
