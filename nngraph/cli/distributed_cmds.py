@@ -52,9 +52,10 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, \
             TimeRemainingColumn
 
+        console = _console(stderr=True)  # a bar only on a terminal: a pipe gets no half-drawn lines
         self.bar = Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=_console(stderr=True),
-                            transient=True, disable=quiet)
+                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
+                            transient=True, disable=quiet or not console.is_terminal)
         self.task = self.bar.add_task("rows", total=total, rate="")
 
     def __enter__(self):
