@@ -182,7 +182,8 @@ def score(plan, x, client=None, *, chunk_rows: int | None = None, threads: int |
         from dask import delayed
 
         p = delayed(payload(plan), pure=True)  # one key in the graph, not a copy in every task
-        return da.map_blocks(_score_block, x, p, _threads_for_workers(threads), dtype=plan.dtype, chunks=(x.chunks[0], (plan.output_width,)),
+        return da.map_blocks(_score_block, x, p, _threads_for_workers(threads), dtype=plan.dtype,
+                             chunks=(x.chunks[0], (plan.output_width,)),
                              meta=np.empty((0, 0), dtype=plan.dtype))
     source = x if isinstance(x, InputSource) else _as_source(x, plan.input_width)
     if source is None:  # an in-memory array
