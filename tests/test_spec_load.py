@@ -115,7 +115,7 @@ def test_yaml_non_finite_refused(literal):
     assert d.code == "not_finite" and d.line == 7
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999", "-1E+400", "2" + "0" * 400 + ".5"])
 def test_json_non_finite_refused(literal):
     text = '{"nngraph": 1, "name": "t", "nodes": [{"name": "x", "role": "input"}, {"name": "y", ' \
            f'"role": "output", "bias": {literal}}}]}}'
@@ -240,3 +240,17 @@ def test_schema_describes_every_field():
 def test_early_stopping_needs_a_validation_split():
     d = one(BASE + "train: {loss: mse, validation_split: 0, early_stopping: {patience: 2}}\n")
     assert d.path == "train" and "set validation_split above 0" in d.message
+
+
+@pytest.mark.parametrize("literal, value", [("1e308", 1e308), ("1E-320", 1e-320), ("12.5e3", 12500.0),
+                                            ("-0.0", -0.0), ("9" * 300, float("9" * 300))])
+def test_json_large_and_small_finite_numbers_load(literal, value):
+    text = '{"nngraph": 1, "name": "t", "nodes": [{"name": "x", "role": "input"}, {"name": "y", ' \
+           f'"role": "output", "bias": {literal}}}]}}'
+    assert nngraph.load(text).nodes[1].bias == value
+
+
+def test_json_integer_too_long_is_located():
+    text = '{"nngraph": 1, "name": "t", "nodes": [{"name": "x", "role": "input", "size": ' + "7" * 5000 + '}]}'
+    d = one(text)
+    assert d.code == "number_too_long" and (d.line, d.column) == (1, text.index("7777") + 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -67,10 +68,14 @@ def _declared_count(edge, m, n) -> int:
 _SIMPLE_REF = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
 
 
+@lru_cache(maxsize=1 << 16)
+def _simple_ref(ref: str) -> bool:  # matched once per distinct reference: 100k edges repeat a few thousand
+    return _SIMPLE_REF.fullmatch(ref) is not None
+
+
 def _is_single_weight(edge) -> bool:
     """An edge of one neuron to one neuron with a literal weight (NEAT genomes are made of these)."""
-    return (edge.weight is not None and edge.pattern == "dense" and _SIMPLE_REF.fullmatch(edge.from_) is not None
-            and _SIMPLE_REF.fullmatch(edge.to) is not None)
+    return edge.weight is not None and edge.pattern == "dense" and _simple_ref(edge.from_) and _simple_ref(edge.to)
 
 
 def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
