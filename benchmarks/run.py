@@ -335,6 +335,7 @@ def bench_irregular(threads_list, quick):
     from nngraph import reference
     from peers import PerLevelCSR, PerLevelDense
 
+    by_threads = {}
     graphs = [("500 neurons / 20k edges", irregular_spec(500, 20_000)),
               ("2,000 neurons / 100k edges", irregular_spec(2000, 100_000)),
               ("sparse genome, 320 neurons / 3k edges", neat_genome_spec())]
@@ -361,6 +362,7 @@ def bench_irregular(threads_list, quick):
                     plan.threads = 1
                 best = min(("per-level dense", "per-level CSR"), key=lambda k: found[k][0])
                 ours = found["nngraph"][0]
+                by_threads[(label, batch, n)] = found["nngraph"]
                 rows.append([label, f"{batch:,}", n, spread(found, "nngraph", batch), spread(found, best, batch),
                              best.split()[-1], f"{found[best][0] / ours:.2f}"])
         if label.startswith("2,000"):
@@ -383,6 +385,15 @@ def bench_irregular(threads_list, quick):
         "Forward pass, irregular graphs, float32: samples/s, median (min–max) of interleaved rounds",
         ["graph", "batch", "threads", "nngraph", "best hand-written per-level evaluator", "which",
          "nngraph speed relative to it"], rows)
+    if len(threads_list) > 1:
+        a, b = threads_list[0], threads_list[-1]
+        speedup = [[label, f"{batch:,}", f"{batch / by_threads[(label, batch, a)][0]:,.0f}",
+                    f"{batch / by_threads[(label, batch, b)][0]:,.0f}",
+                    f"{by_threads[(label, batch, a)][0] / by_threads[(label, batch, b)][0]:.2f}"]
+                   for label, batch, n in by_threads if n == a]
+        RESULTS["irregular_threads"] = table(
+            f"Irregular graphs, nngraph at {b} threads against {a} (plan.threads; medians of the rounds above)",
+            ["graph", "batch", f"samples/s, {a} thread", f"samples/s, {b} threads", "speed-up"], speedup)
 
 
 def bench_startup(threads_list, quick):
@@ -390,12 +401,18 @@ def bench_startup(threads_list, quick):
     exe = Path(sys.executable).with_name("nngraph")
     small = HERE.parent / "examples" / "xor.yaml"
     cmds = {"python -c pass": [sys.executable, "-c", "pass"],
+            "python -c 'import click'": [sys.executable, "-c", "import click"],
             "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+            "python -c 'import numpy, yaml, pydantic'": [sys.executable, "-c", "import numpy, yaml, pydantic"],
             "nngraph --help": [str(exe), "--help"],
             "nngraph validate examples/xor.yaml": [str(exe), "validate", str(small)]}
+    # as a user runs them: with compiled bytecode cached (an environment may switch the cache off)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for cmd in cmds.values():
+        subprocess.run(cmd, capture_output=True, check=True, env=env)
 
     def run(cmd):
-        return lambda: subprocess.run(cmd, capture_output=True, check=True)
+        return lambda: subprocess.run(cmd, capture_output=True, check=True, env=env)
     found = interleaved({k: run(c) for k, c in cmds.items()}, 5 if quick else 11, target=0.0)
     base = found["python -c pass"][0]
     rows = [[k, f"{found[k][0] * 1000:.0f} ({found[k][1] * 1000:.0f}–{found[k][2] * 1000:.0f})",
@@ -426,6 +443,20 @@ def _compile_child(edges):
                       "peak_rss_mib": peak_rss_mib()}))
 
 
+def _hand_child(edges):
+    """Run in a child process: the hand-written numpy/scipy build of the same graph and a first
+    forward at batch 1,000 (benchmarks/handbuild.py); print the time and peak RSS."""
+    from handbuild import hand_build
+
+    neurons = max(200, edges // 50)
+    spec = irregular_spec(neurons, edges)
+    t0 = time.perf_counter()
+    forward = hand_build(spec)
+    t1 = time.perf_counter()
+    forward(np.zeros((1000, spec["nodes"][0]["size"]), np.float32))
+    print(json.dumps({"edges": edges, "build": t1 - t0, "peak_rss_mib": peak_rss_mib()}))
+
+
 def bench_compile(threads_list, quick):
     spec = mlp_spec((784, 256, 256, 10))
     t_mlp = best_of(lambda: compile(spec), 5)
@@ -444,13 +475,18 @@ def bench_compile(threads_list, quick):
         out = subprocess.run([sys.executable, __file__, "--child-compile", str(edges)], capture_output=True,
                              text=True, check=True).stdout
         r = json.loads(out)
+        hand = json.loads(subprocess.run([sys.executable, __file__, "--child-hand", str(edges)], capture_output=True,
+                                         text=True, check=True).stdout)
         total = r["validate_models"] + r["build"] + r["compile"]
         scaling.append([f"{edges:,}", f"{r['neurons']:,}", f"{r['validate_models']:.2f}", f"{r['build']:.2f}",
                         f"{r['compile']:.2f}", f"{total / edges * 1e6:.1f}", f"{r['forward_1000']:.3f}",
-                        f"{r['peak_rss_mib']:.0f}"])
-    RESULTS["scaling"] = table("Scaling with edges (irregular graphs, one process each)",
+                        f"{r['peak_rss_mib']:.0f}", f"{hand['peak_rss_mib']:.0f}",
+                        f"{r['peak_rss_mib'] / hand['peak_rss_mib']:.2f}"])
+    RESULTS["scaling"] = table("Scaling with edges (irregular graphs, one process each; the same spec dict built "
+                               "by nngraph and by hand-written numpy/scipy)",
                                ["edges", "neurons", "validate s", "build s", "compile s", "µs per edge (total)",
-                                "first forward, batch 1,000 (s)", "peak RSS MiB"], scaling)
+                                "first forward, batch 1,000 (s)", "peak RSS MiB", "hand-written peak RSS MiB",
+                                "nngraph / hand-written memory"], scaling)
 
 
 # -- loading --------------------------------------------------------------------------------------------
@@ -499,21 +535,22 @@ def bench_load(threads_list, quick):
 
     t_c = best_of(lambda: pyyaml(yaml_text, False), 1)
     t_c_nogc = best_of(lambda: pyyaml(yaml_text, True), 1)
-    t_json_only = best_of(lambda: json.loads(json_text), 2)
-    rows.append([f"PyYAML C loader alone ({count:,} edge mappings, baseline)", f"{t_c:.2f}", "1.00"])
+    t_json_only = best_of(lambda: json.loads(json_text), 3)
+    rows.append([f"PyYAML C loader alone ({count:,} edge mappings, baseline)", f"{t_c:.2f}", "1.00",
+                 f"{t_c / t_json_only:.1f}"])
     rows.append(["PyYAML C loader alone, garbage collector paused (baseline)", f"{t_c_nogc:.2f}",
-                 f"{t_c_nogc / t_c:.2f}"])
-    rows.append(["json.loads alone (baseline)", f"{t_json_only:.2f}", f"{t_json_only / t_c:.2f}"])
+                 f"{t_c_nogc / t_c:.2f}", f"{t_c_nogc / t_json_only:.1f}"])
+    rows.append(["json.loads alone (baseline)", f"{t_json_only:.2f}", f"{t_json_only / t_c:.2f}", "1.0"])
     for label, text, fmt in (("nngraph validate, YAML edge mappings", yaml_text, "yaml"),
                              ("nngraph validate, JSON edge mappings", json_text, "json"),
                              ("nngraph validate, YAML edge_table rows", table_text, "yaml"),
                              ("nngraph validate, JSON edge_table rows", table_json, "json")):
-        t = best_of(lambda: nngraph.build(nngraph.load(text, format=fmt)), 1)
-        rows.append([label + " (load + build)", f"{t:.2f}", f"{t / t_c:.2f}"])
+        t = best_of(lambda: nngraph.build(nngraph.load(text, format=fmt)), 1 if fmt == "yaml" else 3)
+        rows.append([label + " (load + build)", f"{t:.2f}", f"{t / t_c:.2f}", f"{t / t_json_only:.1f}"])
     t_mlp = best_of(lambda: nngraph.build(HERE.parent / "specs" / "mnist_mlp.yaml"), 5)
-    rows.append(["specs/mnist_mlp.yaml, dense 784-256-256-10 (load + build)", f"{t_mlp * 1000:.1f} ms", "-"])
+    rows.append(["specs/mnist_mlp.yaml, dense 784-256-256-10 (load + build)", f"{t_mlp * 1000:.1f} ms", "-", "-"])
     RESULTS["load"] = table(f"Loading and validating {count:,} explicit edges",
-                            ["what", "seconds", "relative to PyYAML C loader"], rows)
+                            ["what", "seconds", "relative to PyYAML C loader", "relative to json.loads"], rows)
 
 
 # -- training -----------------------------------------------------------------------------------------
@@ -644,7 +681,7 @@ def write_docs():
     if notes:
         lines += [notes.strip(), ""]
     written = set()
-    for key in ["latency", "threads", "forward", "irregular", "neat", "startup", "compile", "scaling", "load",
+    for key in ["latency", "threads", "forward", "irregular", "irregular_threads", "neat", "startup", "compile", "scaling", "load",
                 "train", "sparse", "draw"]:
         if key not in RESULTS:
             continue
@@ -670,9 +707,12 @@ def main():
     ap.add_argument("--add", action="store_true", help="add to the last results instead of replacing them "
                     "(measure sections in separate runs, then --docs-only)")
     ap.add_argument("--child-compile", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-hand", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_compile:
         return _compile_child(args.child_compile)
+    if args.child_hand:
+        return _hand_child(args.child_hand)
     if args.docs_only:
         RESULTS.update(json.loads((HERE / "results" / "latest.json").read_text()))
         return write_docs()
