@@ -24,7 +24,11 @@ def hand_build(spec: dict, dtype=np.float32):
         w.append(c[:, 2])
         del c
     src, dst, w = np.concatenate(src), np.concatenate(dst), np.concatenate(w).astype(dtype)
-    depth = _depth(n_neurons, src, dst)
+    base = np.ones(n_neurons, dtype=np.int64)  # inputs at level 0, every other neuron from level 1
+    for n in spec["nodes"]:
+        if n.get("role") == "input":
+            base[offset[n["name"]]:offset[n["name"]] + size[n["name"]]] = 0
+    depth = _depth(n_neurons, src, dst, base)
     order = np.argsort(depth, kind="stable")
     pos = np.empty_like(order)
     pos[order] = np.arange(n_neurons)
@@ -51,12 +55,12 @@ def _ref(ref):
     return name, int(rest.split(":")[0]) if rest else 0
 
 
-def _depth(n, src, dst):
+def _depth(n, src, dst, base):
     order = np.argsort(src, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     indeg = np.bincount(dst, minlength=n)
-    depth = np.zeros(n, dtype=np.int64)
+    depth = base.copy()
     frontier = np.flatnonzero(indeg == 0)
     while len(frontier):
         starts, ends = indptr[frontier], indptr[frontier + 1]

@@ -658,6 +658,46 @@ def _earlier_sections(path):
     return out
 
 
+def _targets():
+    """The goals of this page, each with the figure measured in this run: met or not met."""
+    def num(text):
+        return float(str(text).split()[0].replace(",", "").rstrip("x"))
+
+    out = []
+
+    def goal(what, target, figure, ok):
+        out.append([what, target, figure, "met" if ok else "**not met**"])
+    for row in RESULTS.get("latency", {}).get("rows", []):
+        if str(row[0]) == "1" and row[1] == "1" and row[2] in ("onnxruntime", "numpy, hand-written"):
+            goal(f"MLP batch 1, 1 thread: plan.forward vs {row[2]}", "≥ 1.00 (speed ratio)", row[4], num(row[4]) >= 1.0)
+    start = {r[0]: num(r[1]) for r in RESULTS.get("startup", {}).get("rows", [])}
+    if start:
+        goal("`nngraph --help`, wall", "≤ 100 ms", f"{start['nngraph --help']:.0f} ms (python -c pass: "
+             f"{start['python -c pass']:.0f} ms)", start["nngraph --help"] <= 100)
+        key = next(k for k in start if k.startswith("nngraph validate"))
+        goal(f"`{key}`, wall", "≤ 200 ms", f"{start[key]:.0f} ms (numpy, yaml, pydantic imports alone: "
+             f"{start.get(next((k for k in start if 'pydantic' in k), key), 0):.0f} ms)", start[key] <= 200)
+    for row in RESULTS.get("load", {}).get("rows", []):
+        if row[0].startswith("nngraph validate, JSON edge mappings"):
+            goal("load + build of 100k JSON edges vs json.loads", "≤ 3.0×", f"{row[3]}×", num(row[3]) <= 3.0)
+        if row[0].startswith("nngraph validate, YAML edge mappings"):
+            goal("load + build of 100k YAML edges vs PyYAML's C loader", "≤ 0.20×", f"{row[2]}×", num(row[2]) <= 0.2)
+    for row in RESULTS.get("scaling", {}).get("rows", []):
+        if row[0] == "1,000,000" and len(row) > 9:
+            goal("1M-edge load + build + compile + first forward: peak memory vs hand-written", "≤ 1.20×",
+                 f"{row[9]}× ({row[7]} vs {row[8]} MiB)", num(row[9]) <= 1.2)
+    for row in RESULTS.get("irregular_threads", {}).get("rows", []):
+        if row[0].startswith("2,000") and row[1] == "10,000":
+            goal("irregular 2,000 / 100k, batch 10k: 2 threads vs 1", "≥ 1.50×", f"{row[4]}×", num(row[4]) >= 1.5)
+    irr = [r for r in RESULTS.get("irregular", {}).get("rows", []) if r[1]]
+    if irr:
+        low = min(irr, key=lambda r: num(r[6]))
+        goal("irregular graphs vs the best hand-written per-level evaluator (every row)", "≥ 1.00",
+             f"lowest {low[6]} ({low[0]}, batch {low[1]}, {low[2]} thread{'s' if str(low[2]) != '1' else ''})",
+             all(num(r[6]) >= 1.0 for r in irr))
+    return out
+
+
 def write_docs():
     from threadpoolctl import threadpool_info
 
@@ -677,10 +717,21 @@ def write_docs():
              "\"threads\" is the BLAS thread count (threadpoolctl); on irregular graphs it is also `plan.threads`.",
              f"How busy the machine was (1-minute load average before → after each section): {busy or 'not recorded'}.",
              ""]
+    goals = _targets()
+    if goals:
+        lines += ["## Goals and where this run stands", "",
+                  "Figures from the tables below, same run; a goal missed is marked as such."
+                  + (f" The 1-minute load average was {min(min(a, b) for _, a, b in load):.1f} to "
+                     f"{max(max(a, b) for _, a, b in load):.1f} on {os.cpu_count()} cores during this run: wall"
+                     " times (start-up, latency) and thread speed-ups measured so are not what a quiet machine"
+                     " gives, only the ratios of candidates timed in the same rounds are." if load else ""), "",
+                  "| goal | target | measured | |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(g) + " |" for g in goals]
+        lines.append("")
+    written = {"Goals and where this run stands"}
     notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
     if notes:
         lines += [notes.strip(), ""]
-    written = set()
     for key in ["latency", "threads", "forward", "irregular", "irregular_threads", "neat", "startup", "compile", "scaling", "load",
                 "train", "sparse", "draw"]:
         if key not in RESULTS:
