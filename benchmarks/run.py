@@ -722,7 +722,7 @@ def write_docs():
         lines += ["## Goals and where this run stands", "",
                   "Figures from the tables below, same run; a goal missed is marked as such."
                   + (f" The 1-minute load average was {min(min(a, b) for _, a, b in load):.1f} to "
-                     f"{max(max(a, b) for _, a, b in load):.1f} on {os.cpu_count()} cores during this run: wall"
+                     f"{max(max(a, b) for _, a, b in load):.1f} on {os.cpu_count()} cores while it was measured: wall"
                      " times (start-up, latency) and thread speed-ups measured so are not what a quiet machine"
                      " gives, only the ratios of candidates timed in the same rounds are." if load else ""), "",
                   "| goal | target | measured | |", "|---|---|---|---|"]
