@@ -102,7 +102,7 @@ def read_rows(shard: Shard, a: int, b: int) -> np.ndarray:
     elif not np.isfinite(np.add.reduce(x, axis=None)):  # one pass; locate only when something is off
         bad = ~np.isfinite(x).all(axis=1)
         if bad.any():  # (else the sum merely overflowed)
-            raise DataError(f"{shard.path}: row {int(np.flatnonzero(bad)[0]) + a}: inputs must be finite numbers")
+            raise DataError(f"{shard.path}: row {int(np.flatnonzero(bad)[0]) + a + 1}: inputs must be finite numbers")
     return x
 
 
@@ -178,7 +178,7 @@ def _read_at(shard: Shard, a: int, b: int) -> np.ndarray:
         f.seek(shard.offset + a * shard.width * dtype.itemsize)
         x = np.fromfile(f, dtype=dtype, count=(b - a) * shard.width)
     if x.size != (b - a) * shard.width:
-        raise DataError(f"{shard.path}: rows {a}-{b - 1}: the file ended early (was it changed while reading?)")
+        raise DataError(f"{shard.path}: rows {a + 1}-{b}: the file ended early (was it changed while reading?)")
     return x.reshape(b - a, shard.width)
 
 
@@ -240,10 +240,10 @@ def _read_member(shard: Shard, a: int, b: int) -> np.ndarray:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error) as exc:
         if cur is not None:
             cur.close()
-        raise DataError(f"{shard.path}: rows {a}-{b - 1}: cannot be read ({exc})") from None
+        raise DataError(f"{shard.path}: rows {a + 1}-{b}: cannot be read ({exc})") from None
     if got != x.nbytes:
         cur.close()
-        raise DataError(f"{shard.path}: rows {a}-{b - 1}: the member ended early (was it changed while reading?)")
+        raise DataError(f"{shard.path}: rows {a + 1}-{b}: the member ended early (was it changed while reading?)")
     cur.row = b
     _keep(shard, cur)
     return x
@@ -341,7 +341,7 @@ def _read_csv(shard: Shard, a: int, b: int) -> np.ndarray:
             cur.row = a
         texts, numbers, cur.line = _lines(cur.f, shard.path, shard.width, b - a, cur.line)
         if len(texts) != b - a:
-            raise DataError(f"{shard.path}: rows {a}-{b - 1}: the file ended early (was it changed while reading?)")
+            raise DataError(f"{shard.path}: rows {a + 1}-{b}: the file ended early (was it changed while reading?)")
         try:
             x = np.loadtxt(texts, delimiter=",", dtype=np.float64, ndmin=2, comments=None, quotechar='"')
         except ValueError:
@@ -362,10 +362,10 @@ def _locate_csv_error(shard: Shard, texts, numbers, a: int):
         try:
             cells = next(csv.reader([text]))
         except csv.Error as exc:
-            raise DataError(f"{shard.path}: line {line} (row {a + i}): not readable as CSV ({exc})") from None
+            raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): not readable as CSV ({exc})") from None
         if len(cells) != shard.width:
-            raise DataError(f"{shard.path}: line {line} (row {a + i}): {len(cells)} values; "
+            raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): {len(cells)} values; "
                             f"the network takes {shard.width}")
         if not _numeric(cells):
-            raise DataError(f"{shard.path}: line {line} (row {a + i}): not all numbers")
-    raise DataError(f"{shard.path}: rows {a}-{a + len(texts) - 1}: not readable as numbers")
+            raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): not all numbers")
+    raise DataError(f"{shard.path}: rows {a + 1}-{a + len(texts)}: not readable as numbers")

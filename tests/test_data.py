@@ -224,11 +224,11 @@ def test_download_refuses_hostile_servers_quickly(tmp_path, kind, message):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileHandler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/{kind}/"
-    start = time.monotonic()
+    start = time.monotonic()  # the 1 s timeout only where it is the subject: a busy machine may take longer to answer
     try:
         with pytest.raises(DataError, match=re.escape(message[8:]) if message.startswith("LITERAL:") else message):
-            download("mnist", tmp_path, base_url=url, files={"f.gz": "0" * 32}, sizes={"f.gz": 1024}, timeout=1,
-                     min_rate=1 << 20)
+            download("mnist", tmp_path, base_url=url, files={"f.gz": "0" * 32}, sizes={"f.gz": 1024},
+                     timeout=1 if kind in ("trickle", "stall") else 8, min_rate=1 << 20)
     finally:
         httpd.shutdown()
         httpd.server_close()

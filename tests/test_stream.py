@@ -59,9 +59,9 @@ def test_npz_and_csv_shards_are_read_in_bounded_chunks(tmp_path, name):
 
 
 @pytest.mark.parametrize("name, message", [
-    ("compressed.npz", r"compressed\.npz: row 7321: inputs must be finite numbers"),
-    ("rows.csv", r"rows\.csv: line 9002 \(row 9000\): not all numbers"),
-    ("short.csv", r"short\.csv: line 4502 \(row 4500\): 19 values; the network takes 20"),
+    ("compressed.npz", r"compressed\.npz: row 7322: inputs must be finite numbers"),
+    ("rows.csv", r"rows\.csv: line 9002 \(row 9001\): not all numbers"),
+    ("short.csv", r"short\.csv: line 4502 \(row 4501\): 19 values; the network takes 20"),
 ])
 def test_a_bad_row_deep_in_a_streamed_shard_is_located(tmp_path, name, message):
     x = np.random.default_rng(6).normal(size=(10_000, 20))
@@ -96,7 +96,7 @@ def test_a_failed_run_leaves_an_existing_zarr_output_untouched(tmp_path):
     rows = [",".join(["1"] * 6)] * 300
     rows[250] = "1,2,3,4,5,x"  # a corrupt later shard: found after a.npy's chunks were written
     (tmp_path / "in/b.csv").write_text("\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"b\.csv: line 251 \(row 250\): not all numbers"):
+    with pytest.raises(DataError, match=r"b\.csv: line 251 \(row 251\): not all numbers"):
         stream.score_to(plan, stream.open_inputs(tmp_path / "in", 6), out, chunk_rows=50)
     assert np.array_equal(zarr.open_array(str(out), mode="r")[:], good)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "y.zarr"]
