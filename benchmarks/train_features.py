@@ -1,6 +1,6 @@
 """What regularizers, a schedule and checkpoints cost per training epoch, as same-run ratios.
 
-    python benchmarks/train_features.py [--rounds 5] [--epochs 2] [--threads 1 2]
+    python benchmarks/train_features.py [--rounds 5] [--epochs 2] [--threads 1 2] [--data fashion_mnist]
 
 The 784-256-128-10 ReLU MLP (Adam, batch 128, float32) on MNIST as nngraph loads it offline
 (the full set if downloaded, else the bundled 5,000-digit sample; the output says which; a
@@ -9,6 +9,7 @@ interleaved rounds, medians of the seconds per epoch (checkpoint writes included
 
 - base: no regularization, constant rate
 - reg: l1 + max_norm + a cosine schedule with warm-up
+- nodes: the same, set per node and per edge instead of in the train section
 - ckpt: base + a checkpoint every epoch (parameters, Adam's two moments, RNG), in a temp folder
 """
 from __future__ import annotations
@@ -24,33 +25,49 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def spec_for(config, epochs, folder):
+def spec_for(config, epochs, folder, data="mnist"):
     from netgen import mlp_spec
 
     spec = mlp_spec((784, 256, 128, 10))
-    spec["data"] = {"source": "mnist", "normalize": "scale"}
+    spec["data"] = {"source": data, "normalize": "scale"}
     train = {"loss": "cross_entropy", "optimizer": {"name": "adam", "learning_rate": 0.001}, "batch_size": 128,
              "epochs": epochs, "seed": 0, "validation_split": 0.0}
     if config == "reg":
         train.update(l1=1e-5, max_norm=3.0)
         train["optimizer"]["schedule"] = {"name": "cosine", "warmup": 1}
+    if config == "nodes":
+        train["optimizer"]["schedule"] = {"name": "cosine", "warmup": 1}
+        for node, l1 in zip(spec["nodes"][1:], (1e-5, 2e-5, None)):
+            node["max_norm"] = 3.0
+            if l1:
+                node["l1"] = l1
+        spec["edges"][-1]["l1"] = 1e-5
     if config == "ckpt":
         train["checkpoint"] = {"every": 1, "keep": 2, "directory": "ckpt"}
     return spec, train
 
 
 def one(config, epochs, data, threads):
+    """The median seconds of the run's epochs, each from its start to the next one's (so a
+    checkpoint written after an epoch counts), the set-up before the first left out."""
     import nngraph
-    from nngraph.training import train
+    from nngraph.training import Callbacks, train
+
+    class Clock(Callbacks):
+        starts = []
+
+        def epoch_start(self, epoch, steps):
+            self.starts.append(time.perf_counter())
 
     with tempfile.TemporaryDirectory() as folder:
         doc, tr = spec_for(config, epochs, folder)
         doc["train"] = tr
         spec = nngraph.load(doc)
         spec._base_dir = Path(folder)
-        start = time.perf_counter()
-        train(spec, data, threads=threads)
-        return (time.perf_counter() - start) / epochs
+        clock = Clock()
+        train(spec, data, threads=threads, callbacks=clock)
+        ends = clock.starts[1:] + [time.perf_counter()]
+        return statistics.median(b - a for a, b in zip(clock.starts, ends))
 
 
 def main():
@@ -58,23 +75,25 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--data", default="mnist", choices=["mnist", "fashion_mnist"])
     args = ap.parse_args()
     import nngraph
     from nngraph.data import load_data
 
-    doc, _ = spec_for("base", 1, None)
+    doc, _ = spec_for("base", 1, None, args.data)
     doc["train"] = {"loss": "cross_entropy"}
     data = load_data(nngraph.load(doc))
     print(f"data: {data.description}", file=sys.stderr)
     for threads in args.threads:
-        times = {c: [] for c in ("base", "reg", "ckpt")}
+        times = {c: [] for c in ("base", "reg", "nodes", "ckpt")}
         one("base", 1, data, threads)  # warm-up
         for _ in range(args.rounds):
             for c in times:
                 times[c].append(one(c, args.epochs, data, threads))
         med = {c: statistics.median(v) for c, v in times.items()}
         print(json.dumps({"threads": threads, "data": data.description, "seconds_per_epoch": med,
-                          "reg/base": med["reg"] / med["base"], "ckpt/base": med["ckpt"] / med["base"]}))
+                          "reg/base": med["reg"] / med["base"], "nodes/base": med["nodes"] / med["base"],
+                          "ckpt/base": med["ckpt"] / med["base"]}))
 
 
 if __name__ == "__main__":

@@ -93,10 +93,26 @@ def add_penalties(tensors, grads, l1, l2, scratch=None) -> None:
         if not _zero(c2):
             np.multiply(t.value, c2, out=tmp)
             g += tmp
-        if not _zero(c1):
+        if isinstance(c1, np.ndarray):
             np.sign(t.value, out=tmp)
             tmp *= c1
             g += tmp
+        elif c1:
+            _scaled_sign(t.value, c1, tmp)
+            g += tmp
+
+
+def _scaled_sign(w, c: float, out) -> None:
+    """``out = c * sign(w)``, c > 0, exactly: w's sign bit onto c's bits (integer operations run
+    at memory speed where np.sign does not: half the time of sign-then-multiply), then the
+    entries where w is zero set to 0 (they are rare: one fast check finds whether there are any)."""
+    ints = np.int32 if w.dtype == np.float32 else np.int64
+    sign = ints(np.iinfo(ints).min)  # only the sign bit set
+    bits = out.view(ints)
+    np.bitwise_and(w.view(ints), sign, out=bits)
+    np.bitwise_or(bits, np.array(c, dtype=w.dtype).view(ints), out=bits)
+    if not w.all():
+        out[w == 0] = 0
 
 
 def _zero(c) -> bool:

@@ -21,6 +21,7 @@ from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
 from .regularizers import add_penalties, clip_by_norm, coefficients
 from .runtime import _buffers, run_stage
+from .writes import record
 
 # -- the training loop -------------------------------------------------------------------------
 
@@ -36,6 +37,10 @@ class Callbacks:
     def step(self, epoch: int, step: int, loss: float): ...
 
     def epoch_end(self, record: dict): ...
+
+    def history_start(self, history: list, checkpoint):
+        """Before the first epoch: the history a resumed run continues (read from ``checkpoint``),
+        or an empty list."""
 
 
 def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
@@ -155,6 +160,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     if resume:
         run.resume()
     getattr(run.callbacks, "begin", lambda plan, epochs: None)(plan, epochs)
+    getattr(run.callbacks, "history_start", lambda history, checkpoint: None)(list(run.history), run.last_checkpoint)
     try:
         run.loop()
     except KeyboardInterrupt:
@@ -341,7 +347,9 @@ class _Run:
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
                 "fingerprint": checkpoint.fingerprint(self.plan.spec, self.plan.dtype)}
         folder = checkpoint.directory(self.plan.graph)
-        self.last_checkpoint = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
+        path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
+        record(path, replaces=self.last_checkpoint)
+        self.last_checkpoint = path
         getattr(self.callbacks, "checkpoint", lambda path: None)(self.last_checkpoint)
 
     def resume(self):

@@ -7,9 +7,13 @@ import os
 _written: list[str] = []
 
 
-def record(path) -> None:
-    """Note that ``path`` was written (completely: call after the rename into place)."""
-    _written.append(str(path))
+def record(path, replaces=None) -> None:
+    """Note that ``path`` was written (completely: call after the rename into place); it takes the
+    place of ``replaces`` in the record (a newer checkpoint names the run's state, not all of them)."""
+    if replaces is not None and str(replaces) in _written:
+        _written[_written.index(str(replaces))] = str(path)
+    elif str(path) not in _written:
+        _written.append(str(path))
 
 
 def written() -> list[str]:

@@ -194,7 +194,7 @@ class _RichProgress:
                                  MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
                                  TimeElapsedColumn(), console=self.console, transient=True, disable=quiet)
         self.task = None
-        self.log, self.varying_rate, self.last_checkpoint = None, False, None
+        self.varying_rate, self.last_checkpoint = False, None
 
     def epoch_start(self, epoch, steps):
         if self.task is None:
@@ -206,8 +206,6 @@ class _RichProgress:
         self.progress.update(self.task, completed=step, loss=loss)
 
     def epoch_end(self, r):
-        if self.log is not None:
-            self.log.write(r)
         if self.quiet or not self._shown(r):
             return
         parts = [f"epoch {r['epoch']:>3}", f"loss {r['loss']:.4f}"]
@@ -238,38 +236,6 @@ class _RichProgress:
     def close(self):
         if self.task is not None:
             self.progress.stop()
-        if self.log is not None:
-            self.log.close()
-
-
-class _EpochLog:
-    """``--log run.csv`` or ``run.jsonl``: one row per epoch, flushed as it ends."""
-
-    def __init__(self, path):
-        from pathlib import Path
-
-        self.path = Path(path)
-        if self.path.suffix.lower() not in (".csv", ".jsonl"):
-            raise click.UsageError(f"--log writes .csv or .jsonl files, not '{self.path.suffix or path}'")
-        self.file = open(self.path, "w", encoding="utf-8", newline="")
-        self.columns = None
-
-    def write(self, r):
-        row = {k: v for k, v in r.items() if k != "stopped_early"}
-        if self.path.suffix.lower() == ".jsonl":
-            self.file.write(json.dumps(row) + "\n")
-        else:
-            import csv
-
-            if self.columns is None:
-                self.columns = list(row)
-                self.writer = csv.DictWriter(self.file, self.columns, extrasaction="ignore")
-                self.writer.writeheader()
-            self.writer.writerow(row)
-        self.file.flush()
-
-    def close(self):
-        self.file.close()
 
 
 class _Both:
@@ -310,23 +276,35 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         check_writable(target, spec.parameters)
     if plot:
         check_output_path(plot, "--plot")
+    log = None
     if log_file:
+        from pathlib import Path
+
+        from ..epochlog import SUFFIXES, EpochLog
+
+        if Path(log_file).suffix.lower() not in SUFFIXES:
+            raise click.UsageError(f"--log writes .csv or .jsonl files, not '{Path(log_file).suffix or log_file}'")
         check_output_path(log_file, "--log")
+        log = EpochLog(log_file)
     data = load_data(spec)
     if not as_json:
         err.print(f"data: {rich_text(data.description)}")
     bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
     bar.varying_rate = spec.train.optimizer.schedule is not None
     frames = _region_frames(regions, data)
-    bar.log = _EpochLog(log_file) if log_file else None
     try:
-        plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames), dtype=dtype, resume=resume)
-    except BaseException:
+        plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames, log), dtype=dtype, resume=resume)
+    except BaseException as exc:
         if frames is not None:
             frames.close(write=False)
+        if getattr(exc, "exit_code", None) == 130:  # Ctrl-C: say what is left, and what is not
+            left = [log.describe()] if log is not None and log.rows else []
+            exc.args = (f"{exc}; {'; '.join(left + ['the parameters file was not written'])}",)
         raise
     finally:
         bar.close()
+        if log is not None:
+            log.close()
     result = {"spec": spec.name, "data": data.description, "history": history}
     if frames is not None:
         result["regions"] = [str(p) for p in frames.close()]  # each recorded as it was written

@@ -1,0 +1,131 @@
+"""``--log run.csv`` (or ``.jsonl``): one row per training epoch, flushed as the epoch ends.
+
+A fresh run starts the log afresh. A resumed run continues it: the rows of the epochs the
+checkpoint holds must be the checkpoint's own history (else the log belongs to another run and is
+refused, naming the first epoch that differs); the log is then rewritten from that history into a
+temporary file renamed into place (rows of epochs after the checkpoint, which the resumed run
+recomputes, are dropped), and new rows are appended. A row cut short by a kill is ignored.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import TrainingError
+from .writes import record
+
+SUFFIXES = (".csv", ".jsonl")
+
+
+class EpochLog:
+    """Training callbacks (``history_start``, ``epoch_end``) that keep the log; :meth:`close` at the end."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.jsonl = self.path.suffix.lower() == ".jsonl"
+        if self.path.suffix.lower() not in SUFFIXES:
+            raise TrainingError(f"--log writes .csv or .jsonl files, not '{self.path.suffix or path}'")
+        self.file, self.columns, self.writer, self.rows = None, None, None, 0
+
+    # -- callbacks ------------------------------------------------------------------------------
+    def history_start(self, history, checkpoint):
+        """Start the log: afresh, or (resuming) from the checkpoint's history after checking it."""
+        if not history:
+            self.file = open(self.path, "w", encoding="utf-8", newline="")
+        else:
+            self._check(history, checkpoint)
+            self._rewrite(history)
+            self.file = open(self.path, "a", encoding="utf-8", newline="")
+        record(self.path)
+
+    def epoch_end(self, r):
+        self.file.write(self._lines([r], header=self.columns is None and not self.jsonl))
+        self.file.flush()
+        self.rows += 1
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def describe(self) -> str:
+        return f"the epoch log {self.path} holds epochs 1 to {self.rows}"
+
+    # -- rows -----------------------------------------------------------------------------------
+    def _lines(self, records, header) -> str:
+        out = io.StringIO()
+        rows = [{k: v for k, v in r.items() if k != "stopped_early"} for r in records]
+        if self.jsonl:
+            out.writelines(json.dumps(row) + "\n" for row in rows)
+        else:
+            if self.columns is None:
+                self.columns = list(rows[0])
+            writer = csv.DictWriter(out, self.columns, extrasaction="ignore")
+            if header:
+                writer.writeheader()
+            writer.writerows(rows)
+        return out.getvalue()
+
+    def _read(self) -> list:
+        """The rows of an existing log (values as text), the last one left out if a kill cut it."""
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        if not text.endswith("\n"):
+            text = text[:text.rfind("\n") + 1]
+        if self.jsonl:
+            rows = []
+            for n, line in enumerate(text.splitlines(), start=1):
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+                if not isinstance(row, dict):
+                    raise self._foreign(f"line {n} is not a JSON object")
+                rows.append({k: json.dumps(v) for k, v in row.items()})
+            return rows
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if text and "epoch" not in (reader.fieldnames or []):
+            raise self._foreign("its first line has no 'epoch' column")
+        return list(reader)
+
+    def _check(self, history, checkpoint):
+        if not self.path.exists():
+            return
+        try:
+            rows = self._read()
+        except OSError as exc:
+            raise TrainingError(f"{self.path}: cannot read the epoch log to continue it ({exc.strerror})") from None
+        for n, (row, rec) in enumerate(zip(rows, history), start=1):
+            for key, value in rec.items():
+                if key == "stopped_early" or key not in row:
+                    continue
+                text = json.dumps(value) if self.jsonl else str(value)
+                if row[key] != text:
+                    raise TrainingError(
+                        f"{self.path}: row {n} ({key} {row[key]}) is not epoch {rec['epoch']} of the run in {checkpoint} "
+                        f"({key} {text}): the log belongs to another run; give another --log file, or delete it")
+
+    def _foreign(self, why):
+        return TrainingError(f"{self.path}: not an epoch log of nngraph ({why}); give another --log file, or "
+                             "delete it")
+
+    def _rewrite(self, history):
+        """The log as the checkpoint's history, written whole to a temporary file renamed into place."""
+        self.columns = None
+        text = self._lines(history, header=not self.jsonl)
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        self.rows = len(history)
