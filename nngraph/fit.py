@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import TrainingError
+from .errors import Diagnostic, SpecError, TrainingError
 
 
 def train_config(spec, overrides: dict):
@@ -21,9 +21,42 @@ def train_config(spec, overrides: dict):
         return spec
     base = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     base["train"] = {**(base.get("train") or {}), **overrides}
-    edited = load(json.dumps(base), format="json")
+    for key, value in overrides.items():
+        try:
+            json.dumps(value, default=_plain)
+        except (TypeError, ValueError):
+            raise SpecError([Diagnostic(f"fit({key}=...)", 0, 0, f"train.{key}", "wrong_type",
+                                        f"a value of type {type(value).__name__} cannot be in a spec: give numbers, "
+                                        "strings, booleans, lists or dicts")]) from None
+    try:
+        edited = load(json.dumps(base, default=_plain), format="json")
+    except SpecError as exc:
+        raise SpecError([_as_typed(d, overrides) for d in exc.diagnostics]) from None
     edited._base_dir = spec.base_dir
     return edited
+
+
+def _plain(value):
+    """numpy numbers and arrays as the JSON numbers and lists they hold; anything else is refused."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
+
+
+def _as_typed(d: Diagnostic, overrides: dict) -> Diagnostic:
+    """A finding about the overridden spec, named by the keyword the user typed (``fit(epochs=...)``)
+    rather than by a place in the JSON text built from it."""
+    parts = d.path.split(".")
+    keys = [parts[1].split("[")[0]] if parts[0] == "train" and len(parts) > 1 and parts[1].split("[")[0] in overrides \
+        else list(overrides)
+    message = d.message
+    if parts[-1] == "learning_rate" and len(parts) == 2 and d.code == "unknown_key":
+        message += ("; the learning rate belongs to the optimizer: fit(optimizer={'name': 'adam', "
+                    f"'learning_rate': {overrides['learning_rate']!r}}})")
+    where = "fit(" + ", ".join(f"{k}=..." for k in keys) + ")"
+    return Diagnostic(where, 0, 0, d.path, d.code, message, d.severity)
 
 
 def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, threads=None, **overrides) -> list:

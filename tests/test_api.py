@@ -39,6 +39,29 @@ def test_fit_overrides_are_validated():
         plan.fit(X, Y, l1=-1.0)
 
 
+@pytest.mark.parametrize("kw, message", [
+    ({"epochs": 0}, "fit(epochs=...): train.epochs: input should be greater than or equal to 1"),
+    ({"optimizer": {"name": "adam", "learning_rate": -1}},
+     "fit(optimizer=...): train.optimizer.learning_rate: input should be greater than 0"),
+    ({"learning_rate": 0.1}, "fit(learning_rate=...): train.learning_rate: unknown key 'learning_rate'"),
+    ({"learning_rate": 0.1}, "the learning rate belongs to the optimizer: fit(optimizer={'name': 'adam', "
+                             "'learning_rate': 0.1})"),
+    ({"validation_split": 0, "early_stopping": {"patience": 2}},
+     "fit(validation_split=..., early_stopping=...): train: early_stopping watches the validation loss"),
+    ({"epochs": object()}, "fit(epochs=...): train.epochs: a value of type object cannot be in a spec"),
+])
+def test_fit_errors_name_the_keyword_typed(kw, message):
+    plan = compile(EX["xor_train.yaml"], use_file=False)
+    with pytest.raises(SpecError) as info:
+        plan.fit(X, Y, **kw)
+    assert message in str(info.value) and "<string>" not in str(info.value)
+
+
+def test_fit_takes_numpy_numbers():
+    plan = compile(EX["xor_train.yaml"], use_file=False)
+    assert len(plan.fit(X, Y, epochs=np.int64(3), l2=np.float32(0.5))) == 3
+
+
 @pytest.mark.parametrize("data, message", [
     ((X, Y[:3]), "X and y differ in length"),
     ((X,), r"\(X, y\) or \(X, y, X_test, y_test\)"),
