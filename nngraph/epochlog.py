@@ -11,12 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from .errors import TrainingError
-from .writes import record
+from .writes import atomic_write, record
 
 SUFFIXES = (".csv", ".jsonl")
 
@@ -116,16 +114,5 @@ class EpochLog:
         """The log as the checkpoint's history, written whole to a temporary file renamed into place."""
         self.columns = None
         text = self._lines(history, header=not self.jsonl)
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(self.path, lambda f: f.write(text.encode("utf-8")))
         self.rows = len(history)

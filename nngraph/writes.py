@@ -10,10 +10,15 @@ _written: list[str] = []
 def record(path, replaces=None) -> None:
     """Note that ``path`` was written (completely: call after the rename into place); it takes the
     place of ``replaces`` in the record (a newer checkpoint names the run's state, not all of them)."""
+    path = str(path)
     if replaces is not None and str(replaces) in _written:
-        _written[_written.index(str(replaces))] = str(path)
-    elif str(path) not in _written:
-        _written.append(str(path))
+        at = _written.index(str(replaces))
+        if path in _written:
+            del _written[at]
+        else:
+            _written[at] = path
+    elif path not in _written:
+        _written.append(path)
 
 
 def written() -> list[str]:
