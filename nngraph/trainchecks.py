@@ -3,7 +3,8 @@
 ``nngraph validate`` reports them beside the spec's other errors; :func:`nngraph.train` refuses
 to start while any is left. Checked: untrainable activations, the loss against the output
 activations and sizes, the data source's width and classes against the inputs and outputs (for
-built-in sources, inline rows and CSV headers), and hyper-parameters that cannot work.
+built-in sources, inline rows, CSV headers and the .npy header of an npz's array 'x', never its
+data), and hyper-parameters that cannot work.
 """
 from __future__ import annotations
 
@@ -66,8 +67,9 @@ def _data(graph, report, index):
     features, classes = shape
     n_in = sum(n.size for n in graph.inputs)
     if features is not None and features != n_in:
-        report.error(("data", "source"), "data_width", f"{d.source} data has {features} features per sample; the "
-                     f"network has {n_in} inputs ({', '.join(f'{n.name} {n.size}' for n in graph.inputs)})")
+        what = f"{d.path} has" if d.source in ("csv", "npz") else f"{d.source} data has"
+        report.error(("data", "source"), "data_width", f"{what} {features} features per sample; the network has "
+                     f"{n_in} inputs ({', '.join(f'{n.name} {n.size}' for n in graph.inputs)})")
     n_out = sum(n.size for n in graph.outputs)
     loss = spec.train.loss
     first = graph.outputs[0]
@@ -98,7 +100,27 @@ def _data_shape(spec, d):
         except Exception:  # the loader reports unreadable files, located, when training
             return None
         return (len(header) - 1, None) if d.target in header else None
+    if d.source == "npz" and d.path:
+        return _npz_width(spec, d), None
     return None
+
+
+def _npz_width(spec, d):
+    """Features per sample of an npz source's array 'x', from its .npy header alone (the data is
+    not read); None when the file cannot tell (the loader reports why, located, when training)."""
+    import zipfile
+
+    import numpy as np
+
+    from .spec.files import npy_header, require_regular_file, resolve_inside
+
+    try:
+        path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
+        with zipfile.ZipFile(path) as z, z.open("x.npy") as f:
+            shape, _, _ = npy_header(f)
+    except Exception:  # damaged, missing or unsafe: the loader's own message says which
+        return None
+    return int(np.prod(shape[1:], dtype=np.int64)) if len(shape) >= 1 else None
 
 
 def _count(d, col):

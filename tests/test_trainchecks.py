@@ -57,3 +57,50 @@ def test_truth_tables_cannot_early_stop():
         "{name: step, warmup: 5}", "plateau")
     with pytest.raises(SpecError, match="too few to hold out a validation set"):
         nngraph.train(text)
+
+
+NPZ_SPEC = """\
+nngraph: 1
+name: npz
+nodes:
+  - {name: x, role: input, size: 3}
+  - {name: y, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: y, init: normal}
+data: {source: npz, path: data.npz}
+train: {loss: binary_cross_entropy}
+"""
+
+
+def _npz_with_header(path, shape):
+    """An npz whose x.npy is a header declaring ``shape`` and no data at all: only a reader of
+    the header alone can tell its width."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("x.npy", head.getvalue())
+        z.writestr("y.npy", head.getvalue())
+
+
+@pytest.mark.parametrize("shape, width", [((10**9, 5), 5), ((40, 2, 3), 6)])
+def test_validate_checks_an_npz_width_from_its_header(tmp_path, shape, width):
+    (tmp_path / "npz.yaml").write_text(NPZ_SPEC)
+    _npz_with_header(tmp_path / "data.npz", shape)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "npz.yaml")])
+    assert result.exit_code == 1
+    assert (f"npz.yaml:8:16: data.source: data.npz has {width} features per sample; the network has 3 inputs (x 3)"
+            in result.stderr), result.stderr
+
+
+def test_validate_accepts_an_npz_of_the_right_width(tmp_path):
+    import numpy as np
+
+    (tmp_path / "npz.yaml").write_text(NPZ_SPEC)
+    np.savez(tmp_path / "data.npz", x=np.zeros((20, 3)), y=np.zeros(20))
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "npz.yaml")])
+    assert result.exit_code == 0, result.stderr
