@@ -165,8 +165,10 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         run.loop()
     except KeyboardInterrupt:
         run.restore_last_good()
-        where = (f"the last checkpoint is {run.last_checkpoint}; continue with --resume" if run.last_checkpoint
-                 else "no checkpoint was written (add train.checkpoint: {every: 1} to keep one)")
+        last = run.newest_checkpoint()
+        where = (f"the last checkpoint is {last}; continue with --resume" if last else
+                 "no checkpoint was written (add train.checkpoint: {every: 1} to keep one)" if cfg.checkpoint is None
+                 else f"no checkpoint was written yet (the first comes after epoch {cfg.checkpoint.every})")
         error = TrainingError(f"interrupted during epoch {run.epoch}; {where}")
         error.plan, error.history, error.exit_code = plan, run.history, 130
         raise error from None
@@ -250,6 +252,22 @@ class _Run:
             raise batch_limit_error(plan, self.bs, training=True, where="train.batch_size")
         self.epoch, self.first, self.last_checkpoint = 0, 1, None
         self.stopped = False
+        self.started = time.time()
+
+    def newest_checkpoint(self):
+        """The newest checkpoint this run has in place: also one renamed into place just before an
+        interruption, before the run could note it."""
+        if self.cfg.checkpoint is None or not self.history:
+            return self.last_checkpoint
+        from . import checkpoint
+
+        path = checkpoint.directory(self.plan.graph) / f"epoch-{self.history[-1]['epoch']:06d}.npz"
+        try:
+            if path != self.last_checkpoint and path.stat().st_mtime >= self.started:
+                return path
+        except OSError:
+            pass
+        return self.last_checkpoint
 
     def loop(self):
         for epoch in range(self.first, self.epochs + 1):
