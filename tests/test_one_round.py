@@ -118,3 +118,29 @@ def test_many_bad_single_weight_edges_are_all_reported():
     found = [(d.path, d.code) for d in diagnostics_of(nngraph.build, text)]
     assert found == [("edges[1].to", "unknown_node"), ("edges[2].from", "unknown_node"),
                      ("edges[3].to", "out_of_range"), ("edges[5]", "duplicate_connection")], found
+
+
+def test_every_bad_reference_in_an_edge_file_is_named_and_the_other_rows_still_checked(tmp_path):
+    (tmp_path / "n.yaml").write_text(spec_text("""
+        nngraph: 1
+        name: n
+        nodes:
+          - {name: x, role: input, size: 2}
+          - {name: y, role: output, size: 1, activation: linear, bias: 0}
+        edges: []
+        edge_file: e.csv
+        """))
+    (tmp_path / "e.csv").write_text("from,to,weight\nx[0],y[0],1\nx[9],y[0],2\nx[a],y[0],3\nx[1,y[0],1\n"
+                                    "x[1]],y[0],1\nx[99999999999999999999999],y[0],1\nzz[0],y[0],1\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "n.yaml")])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    expected = ["e.csv:3: neuron index 9 is out of range for 'x' (size 2: valid 0 to 1)",
+                "e.csv:4: 'x[a]' is not a single-neuron reference (write name[i])",
+                "e.csv:5: 'x[1' is not a single-neuron reference (write name[i])",  # never read as x[1]
+                "e.csv:6: 'x[1]]' is not a single-neuron reference (write name[i])",
+                "e.csv:7: 'x[99999999999999999999999]': a neuron index beyond any node's size",
+                "e.csv:8: unknown node 'zz'; nodes are: x, y"]
+    for want in expected:
+        assert sum(line.endswith("edge_file: " + want) for line in lines) == 1, (want, result.output)
+    assert "np.str_" not in result.output and len(lines) == len(expected)

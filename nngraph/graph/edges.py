@@ -301,18 +301,23 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
     said_whole = np.zeros(len(frm), dtype=bool)
     resolved = []
     for refs, col in ((frm, 0), (to, 1)):
-        try:
-            names, idx = split_neuron_refs(refs)
-        except ValueError as exc:
-            row = getattr(exc, "row", None)
-            if row is None:
-                report.error((where,), "bad_reference", str(exc))
-            else:
-                error(np.array([row]), col, "bad_reference", lambda r: str(exc))
-            return []
-        uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)
-        node_of = np.full(len(uniq), -1, dtype=np.int64)
-        sizes = np.ones(len(uniq), dtype=np.int64)
+        names, idx, malformed = split_neuron_refs(refs)
+        if malformed.any():  # every bad row is named; the others are still checked
+            error(np.flatnonzero(malformed == 1), col, "bad_reference",
+                  lambda r: f"{_shown(refs[r])} is not a single-neuron reference (write name[i])")
+            error(np.flatnonzero(malformed == 2), col, "bad_reference",
+                  lambda r: f"{_shown(refs[r])}: a neuron index beyond any node's size")
+            keep &= malformed == 0
+        if not malformed.any():
+            uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)
+        else:  # malformed rows point at one extra slot: no node, and not reported again as unknown
+            rows_ok = np.flatnonzero(malformed == 0)
+            uniq, first, inv = np.unique(names[rows_ok], return_index=True, return_inverse=True)
+            first = rows_ok[first]
+            inverse = np.full(len(names), len(uniq), dtype=np.intp)
+            inverse[rows_ok] = inv
+        node_of = np.full(len(uniq) + 1, -1, dtype=np.int64)
+        sizes = np.ones(len(uniq) + 1, dtype=np.int64)
         unknown = []
         for u, name in enumerate(uniq.tolist()):
             node = by_name.get(name)
@@ -336,7 +341,7 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
             error(np.flatnonzero(whole), col, "weight_shape", lambda r: f"'weight' sets one connection, but "
                   f"'{names[r]}' has {size[r]} neurons; use 'weights' (a matrix) or 'init'")
         else:
-            error(np.flatnonzero(whole), col, "out_of_range", lambda r: f"{refs[r]!r} must name one neuron "
+            error(np.flatnonzero(whole), col, "out_of_range", lambda r: f"{_shown(refs[r])} must name one neuron "
                   f"(name[i] with i < {size[r]})")
         keep &= ~(over | whole)
         resolved.append((node_idx, np.maximum(idx, 0)))
@@ -363,6 +368,12 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
                           values=weights[group], row_paths=rows_at[group])
         out.append(conn)
     return out
+
+
+def _shown(ref) -> str:
+    """A reference from a table or file, quoted as the user wrote it (shortened when long)."""
+    text = str(ref)
+    return repr(text[:40] + "...") if len(text) > 40 else repr(text)
 
 
 def _row_path(where, row, col):

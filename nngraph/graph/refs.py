@@ -45,36 +45,28 @@ def resolve_range(selector, size: int, node_name: str):
     return lo, hi
 
 
-class RefError(ValueError):
-    """A reference in a table of references is malformed; ``row`` says which."""
-
-    def __init__(self, message: str, row: int):
-        super().__init__(message)
-        self.row = row
-
-
 def split_neuron_refs(refs: np.ndarray):
     """Vectorised parse of single-neuron references (``h[3]`` or a node name) for edge tables.
 
-    Returns (names, indices) where indices is -1 where no index was written.
+    Returns (names, indices, malformed): indices is -1 where no index was written; ``malformed``
+    marks rows whose reference is not ``name`` or ``name[i]`` (1) or whose index has more digits
+    than any size allows (2). Every row is parsed, so a caller can report each bad row, not only the
+    first.
     """
     refs = np.asarray(refs, dtype=str)
     parts = np.char.partition(refs, "[")
     names, bracket, rest = parts[..., 0], parts[..., 1], parts[..., 2]
     has = bracket == "["
     idx = np.full(refs.shape, -1, dtype=np.int64)
+    malformed = np.zeros(refs.shape, dtype=np.int8)
     if has.any():
-        body = np.char.rstrip(rest[has], "]")
-        ok = np.char.isdigit(body)
         rows = np.flatnonzero(has)
-        if not ok.all():
-            k = int(np.flatnonzero(~ok)[0])
-            raise RefError(f"{refs[rows[k]]!r} is not a single-neuron reference (write name[i])", int(rows[k]))
-        long = np.char.str_len(body) > _MAX_INDEX_DIGITS
-        if long.any():
-            k = int(np.flatnonzero(long)[0])
-            bad = str(refs[rows[k]])
-            raise RefError(f"{bad[:40]!r}{'...' if len(bad) > 40 else ''}: a neuron index beyond any node's size",
-                           int(rows[k]))
-        idx[has] = body.astype(np.int64)
-    return names, idx
+        body = np.char.rstrip(rest[has], "]")
+        closed = np.char.endswith(rest[has], "]") & (np.char.str_len(body) + 1 == np.char.str_len(rest[has]))
+        ok = np.char.isdigit(body) & closed
+        long = ok & (np.char.str_len(body) > _MAX_INDEX_DIGITS)
+        malformed[rows[~ok]] = 1
+        malformed[rows[long]] = 2
+        good = ok & ~long
+        idx[rows[good]] = body[good].astype(np.int64)
+    return names, idx, malformed
