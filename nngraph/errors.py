@@ -109,3 +109,36 @@ class TrainingError(NNGraphError):
 
 class DrawError(NNGraphError):
     """A diagram cannot be produced as asked."""
+
+
+class MissingExtraError(NNGraphError):
+    """An optional dependency that a feature needs is not installed; the message names the extra."""
+
+
+# the optional packages and the extra of nngraph that installs each (pyproject.toml)
+EXTRAS = {"onnx": "interchange", "onnxruntime": "interchange", "neat": "interchange",
+          "dask": "distributed", "distributed": "distributed", "zarr": "distributed",
+          "threadpoolctl": "train", "matplotlib": "plot", "PIL": "plot", "selenium": "page"}
+
+
+def missing_extra(exc: ModuleNotFoundError, feature: str = "this") -> MissingExtraError | None:
+    """The readable refusal for a missing optional package, or None when ``exc`` is not about one."""
+    top = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return None
+    return MissingExtraError(f"{feature} needs the {top} package, which is not installed: "
+                             f'pip install "nngraph[{extra}]"')
+
+
+def require(module: str, feature: str):
+    """Import ``module`` or raise :class:`MissingExtraError` naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        err = missing_extra(exc, feature)
+        if err is None:
+            raise
+        raise err from None

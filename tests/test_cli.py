@@ -172,3 +172,29 @@ def test_help_and_validate_import_only_what_they_use(tmp_path):
             "print(sorted(m for m in ('networkx', 'scipy', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]") and ": ok (" in out
+
+
+def test_a_missing_optional_package_names_the_extra_that_installs_it(tmp_path):
+    """Without onnx (the interchange extra), export is a one-line refusal naming the extra, in the
+    CLI and in Python; it was 'internal error: ModuleNotFoundError'."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "n.yaml"
+    spec.write_text("nngraph: 1\nname: n\nnodes:\n  - {name: x, role: input, size: 2}\n"
+                    "  - {name: y, role: output, size: 1, activation: linear, bias: 0}\n"
+                    "edges:\n  - {from: x, to: y, weights: [[1], [2]]}\n")
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "from nngraph.cli import main\n"
+            "main(['export', sys.argv[1], '-o', sys.argv[2]], prog_name='nngraph')\n")
+    out = subprocess.run([sys.executable, "-c", code, str(spec), str(tmp_path / "m.onnx")],
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr == ('error: ONNX export needs the onnx package, which is not installed: '
+                          'pip install "nngraph[interchange]"\n')
+    assert not (tmp_path / "m.onnx").exists()
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "import nngraph; from nngraph.errors import MissingExtraError; from nngraph.interchange import from_onnx\n"
+            "try:\n    from_onnx(b'x')\nexcept MissingExtraError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == 'ONNX import needs the onnx package, which is not installed: pip install "nngraph[interchange]"\n'

@@ -55,6 +55,15 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except ModuleNotFoundError as exc:  # an optional package: name the extra that installs it
+            from ..errors import missing_extra
+
+            if _DEBUG["on"]:
+                raise
+            err = missing_extra(exc, f"'nngraph {ctx.invoked_subcommand or 'COMMAND'}'")
+            if err is None:
+                _internal(exc, ctx)
+            _fail(err, 1)
         except OSError as exc:  # a file the command was given or writes: say which and why
             if exc.filename is None:
                 raise
@@ -62,9 +71,13 @@ class _Group(click.Group):
         except Exception as exc:  # a bug in nngraph: say so plainly, traceback only with --debug
             if _DEBUG["on"]:
                 raise
-            click.echo(f"internal error: {type(exc).__name__}: {terminal(exc)} (run with --debug for the traceback, "
-                       "and please report it)", err=True)
-            sys.exit(1)
+            _internal(exc, ctx)
+
+
+def _internal(exc: Exception, ctx) -> None:
+    click.echo(f"internal error: {type(exc).__name__}: {terminal(exc)} (run 'nngraph --debug "
+               f"{ctx.invoked_subcommand or 'COMMAND'} ...' for the traceback, and please report it)", err=True)
+    sys.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

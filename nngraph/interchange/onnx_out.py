@@ -66,8 +66,9 @@ def to_onnx(plan, *, limits: Limits | None = None, opset: int = OPSET):
     NNGraphError
         When a block stored dense would exceed ``limits.max_array_bytes``.
     """
-    import onnx
+    from ..errors import require
 
+    onnx = require("onnx", "ONNX export")
     limits = limits or default_limits()
     b = _Builder(plan.dtype)
     h = b.helper

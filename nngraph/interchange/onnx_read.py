@@ -17,7 +17,9 @@ class OnnxImportError(NNGraphError):
 
 def read_model(source, limits):
     """An onnx.ModelProto and the name errors give it, from a path, bytes or a model."""
-    import onnx
+    from ..errors import require
+
+    onnx = require("onnx", "ONNX import")
 
     if isinstance(source, onnx.ModelProto):
         return source, "<model>"
