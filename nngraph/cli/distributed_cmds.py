@@ -138,13 +138,17 @@ class _TrialTable:
 
         self.table = Table(title="sweep (rows in the order trials finish)")
         self.table.add_column("#", justify="right")
-        for k in keys:
-            self.table.add_column(rich_text(k))
+        for k in keys:  # long keys wrap rather than being cut to 'train.op…'
+            self.table.add_column(rich_text(k), overflow="fold")
         for c in self.COLUMNS:
-            self.table.add_column(c, justify="right")
-        self.table.add_column("error")
-        self.keys = keys
-        self.live = None if quiet else Live(self.table, console=_console(), auto_refresh=False)
+            self.table.add_column(c, justify="right", overflow="fold")
+        self.table.add_column("error", overflow="fold")
+        self.keys, self.quiet = keys, quiet
+        console = _console()
+        # a terminal shows rows as trials finish; a pipe or file gets the whole table once, at the end
+        self.live = Live(self.table, console=console, auto_refresh=False) if console.is_terminal and not quiet \
+            else None
+        self.console = console
 
     def __enter__(self):
         if self.live:
@@ -152,17 +156,20 @@ class _TrialTable:
         return self
 
     def add(self, r):
-        if not self.live:
+        if self.quiet:
             return
         cells = [str(r["trial"])] + [rich_text(str(r["overrides"].get(k, ""))) for k in self.keys]
         cells += [f"{r[c]:.4g}" if c in r else "" for c in self.COLUMNS]
         cells.append(rich_text(r.get("error", "")[:120]))
         self.table.add_row(*cells)
-        self.live.refresh()
+        if self.live:
+            self.live.refresh()
 
     def __exit__(self, *exc):
         if self.live:
             self.live.stop()
+        elif not self.quiet and self.table.row_count:
+            self.console.print(self.table)
 
 
 def _write_csv(path, rows, keys):

@@ -325,8 +325,10 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     _print_test(test, data, spec, plan)
     if "parameters" in result:
         err.print(f"parameters written to {rich_text(result['parameters'])}")
+    elif no_save:
+        err.print("parameters not saved (--no-save)")
     elif target is None:
-        err.print("parameters not saved: the spec names no 'parameters' file")
+        err.print("parameters not saved: the spec names no 'parameters' file (add 'parameters: FILE.npz' to keep them)")
     if plot:
         err.print(f"training curves written to {rich_text(plot)}")
     if frames is not None:
