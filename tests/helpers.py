@@ -70,3 +70,45 @@ def only_diagnostic(fn, *args, **kw):
     found = diagnostics_of(fn, *args, **kw)
     assert len(found) == 1, found
     return found[0]
+
+
+# a small network to train (xor data, 2 epochs), its parameters in p.npz beside it
+XOR_TRAIN = """\
+nngraph: 1
+name: xor
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 3, activation: tanh}
+  - {name: y, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: h, init: he_normal}
+  - {from: h, to: y, init: xavier_uniform}
+parameters: p.npz
+data: {source: xor}
+train: {loss: binary_cross_entropy, optimizer: {name: adam, learning_rate: 0.05}, batch_size: 4, epochs: 2}
+"""
+
+# six inputs, a skip connection: the network the streaming and cluster tests score
+SMALL_SCORER = spec_text("""
+    nngraph: 1
+    name: small
+    nodes:
+      - {name: x, role: input, size: 6}
+      - {name: h, size: 5, activation: relu}
+      - {name: y, role: output, size: 2}
+    edges:
+      - {from: x, to: h, init: he_normal}
+      - {from: h, to: y, init: he_normal}
+      - {from: x, to: y, init: normal}
+    train: {loss: mse, seed: 1}
+""")
+
+
+def cli(*args):
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from helpers import spec_text
+from helpers import SMALL_SCORER, spec_text
 from nngraph import DataError, distributed as D, stream
 from nngraph.compile import compile
 
@@ -31,19 +31,7 @@ WIDE = spec_text("""
       - {from: h, to: y, init: he_normal}
     train: {loss: mse, seed: 3}
 """)
-SMALL = spec_text("""
-    nngraph: 1
-    name: small
-    nodes:
-      - {name: x, role: input, size: 6}
-      - {name: h, size: 5, activation: relu}
-      - {name: y, role: output, size: 2}
-    edges:
-      - {from: x, to: h, init: he_normal}
-      - {from: h, to: y, init: he_normal}
-      - {from: x, to: y, init: normal}
-    train: {loss: mse, seed: 1}
-""")
+SMALL = SMALL_SCORER
 XOR = spec_text("""
     nngraph: 1
     name: xor

@@ -5,11 +5,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import nngraph
 from nngraph import ParameterFileError, TrainingError
-from nngraph.cli import main
+from helpers import XOR_TRAIN, cli
 from nngraph.errors import DataError
 
 NO_WEIGHTS = """\
@@ -22,25 +21,8 @@ edges:
   - {from: meal, to: cost}
 """
 
-TO_BE_TRAINED = """\
-nngraph: 1
-name: xor
-nodes:
-  - {name: x, role: input, size: 2}
-  - {name: h, size: 3, activation: tanh}
-  - {name: y, role: output, activation: sigmoid}
-edges:
-  - {from: x, to: h, init: he_normal}
-  - {from: h, to: y, init: xavier_uniform}
-parameters: p.npz
-data: {source: xor}
-train: {loss: binary_cross_entropy, optimizer: {name: adam, learning_rate: 0.05}, batch_size: 4, epochs: 2}
-"""
 
 
-def cli(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def write(tmp_path, text, name="net.yaml"):
@@ -74,7 +56,7 @@ def test_weights_given_in_any_way_are_not_warned_or_refused(tmp_path):
 
 
 def test_a_spec_to_be_trained_refuses_inputs_until_trained_then_runs(tmp_path):
-    spec = write(tmp_path, TO_BE_TRAINED)
+    spec = write(tmp_path, XOR_TRAIN)
     code, out, err = cli("validate", spec)
     assert code == 0 and "warning" not in err  # an init on a spec with data and train: to be trained
     assert f"not trained yet: 2 parameters at random initial values (`nngraph train {spec}` writes p.npz)" in out
@@ -92,9 +74,9 @@ def test_a_spec_to_be_trained_refuses_inputs_until_trained_then_runs(tmp_path):
 
 
 def test_a_parameters_file_that_lacks_a_new_edge_is_refused_for_that_edge(tmp_path):
-    spec = write(tmp_path, TO_BE_TRAINED)
+    spec = write(tmp_path, XOR_TRAIN)
     assert cli("train", spec, "--json")[0] == 0
-    grown = TO_BE_TRAINED.replace("edges:\n", "edges:\n  - {from: x, to: y, init: zeros}\n")
+    grown = XOR_TRAIN.replace("edges:\n", "edges:\n  - {from: x, to: y, init: zeros}\n")
     spec.write_text(grown)
     code, out, err = cli("run", spec, "--input", "x=1,0")
     assert code == 1 and f"{spec}:8:5: edges[0]: init: zeros is where training starts, and the parameters " \
@@ -109,7 +91,7 @@ def test_a_missing_parameters_file_in_a_spec_that_cannot_train_is_a_warning(tmp_
 
 
 def test_evaluating_untrained_weights_on_data_is_refused_too(tmp_path):
-    spec = write(tmp_path, TO_BE_TRAINED.replace("\ntrain:", "\n#train:").replace("init: he_normal", "pattern: dense"))
+    spec = write(tmp_path, XOR_TRAIN.replace("\ntrain:", "\n#train:").replace("init: he_normal", "pattern: dense"))
     code, out, err = cli("run", spec)
     assert code == 1 and "edges[0]: no weights given" in err
 
@@ -125,13 +107,13 @@ def test_an_empty_parameters_file_is_refused(tmp_path):
 
 
 def test_a_data_directory_that_does_not_exist_is_an_error_not_the_sample(tmp_path):
-    spec = write(tmp_path, TO_BE_TRAINED.replace("{source: xor}", "{source: mnist, directory: mnistt}"))
+    spec = write(tmp_path, XOR_TRAIN.replace("{source: xor}", "{source: mnist, directory: mnistt}"))
     from nngraph.data import load_data
 
     with pytest.raises(DataError, match=r"^data\.directory: 'mnistt' \(.*mnistt\) does not exist; fix the path"):
         load_data(nngraph.load(spec))
     (tmp_path / "empty").mkdir()
-    spec.write_text(TO_BE_TRAINED.replace("{source: xor}", "{source: mnist, directory: empty}"))
+    spec.write_text(XOR_TRAIN.replace("{source: xor}", "{source: mnist, directory: empty}"))
     with pytest.raises(DataError, match=r"does not hold the four IDX files \(train-images-idx3-ubyte\[\.gz\]"):
         load_data(nngraph.load(spec))
 
@@ -147,19 +129,19 @@ def test_non_finite_input_values_are_refused_as_files_refuse_them(tmp_path, valu
 
 @pytest.mark.parametrize("epochs", [0, -5, 10**23, True, 2.5])
 def test_train_epochs_out_of_range_are_errors_not_defaults(tmp_path, epochs):
-    spec = write(tmp_path, TO_BE_TRAINED)
+    spec = write(tmp_path, XOR_TRAIN)
     with pytest.raises(TrainingError, match=r"^epochs must be"):
         nngraph.train(spec, epochs=epochs)
 
 
 def test_train_epochs_in_range_are_honoured(tmp_path):
-    _, history = nngraph.train(write(tmp_path, TO_BE_TRAINED), epochs=1)
+    _, history = nngraph.train(write(tmp_path, XOR_TRAIN), epochs=1)
     assert len(history) == 1
 
 
 @pytest.mark.parametrize("epochs", ["0", "1000001", "100000000000000000000000"])
 def test_cli_epochs_are_capped(tmp_path, epochs):
-    code, out, err = cli("train", write(tmp_path, TO_BE_TRAINED), "--epochs", epochs)
+    code, out, err = cli("train", write(tmp_path, XOR_TRAIN), "--epochs", epochs)
     assert code == 2 and "--epochs" in err and "1<=x<=1000000" in err.replace(" ", "")
     assert not (tmp_path / "p.npz").exists()
 

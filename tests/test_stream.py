@@ -6,23 +6,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from helpers import spec_text
+from helpers import SMALL_SCORER
 from nngraph import DataError, stream
 from nngraph.compile import compile
 
-SMALL = spec_text("""
-    nngraph: 1
-    name: small
-    nodes:
-      - {name: x, role: input, size: 6}
-      - {name: h, size: 5, activation: relu}
-      - {name: y, role: output, size: 2}
-    edges:
-      - {from: x, to: h, init: he_normal}
-      - {from: h, to: y, init: he_normal}
-      - {from: x, to: y, init: normal}
-    train: {loss: mse, seed: 1}
-""")
+SMALL = SMALL_SCORER
 
 
 def read_all_traced(source, chunk_rows, expect):

@@ -7,36 +7,18 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from nngraph.cli import main
+from helpers import XOR_TRAIN, cli
 from nngraph.params import write_parameters
 
-SPEC = """\
-nngraph: 1
-name: xor
-nodes:
-  - {name: x, role: input, size: 2}
-  - {name: h, size: 3, activation: tanh}
-  - {name: y, role: output, activation: sigmoid}
-edges:
-  - {from: x, to: h, init: he_normal}
-  - {from: h, to: y, init: xavier_uniform}
-parameters: p.npz
-data: {source: xor}
-train: {loss: binary_cross_entropy, optimizer: {name: adam, learning_rate: 0.05}, batch_size: 4, epochs: 2}
-"""
 
 
-def cli(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
 def spec(tmp_path):
     path = tmp_path / "net.yaml"
-    path.write_text(SPEC)
+    path.write_text(XOR_TRAIN)
     return path
 
 
