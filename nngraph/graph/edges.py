@@ -13,6 +13,7 @@ import numpy as np
 
 from ..limits import Limits
 from ..spec import Spec, suggest
+from ..spec.columns import ConnectionTable, EdgeList, RefColumn
 from ..spec.files import UnsafePath, read_edge_file, require_regular_file, resolve_inside
 from ..spec.source import format_path
 from .model import Connection, Report, derived_seed
@@ -78,19 +79,53 @@ def _is_single_weight(edge) -> bool:
     return edge.weight is not None and edge.pattern == "dense" and _simple_ref(edge.from_) and _simple_ref(edge.to)
 
 
+def _single_edges(spec: Spec, repair):
+    """The edges of one neuron to one neuron with a literal weight, in spec order, as columns:
+    (positions, from refs, to refs, weights, trainable). Edges the spec holds as columns
+    (spec.columns.EdgeList) are read from its columns, never made into models."""
+    edges = spec.edges
+    empty = RefColumn([], np.zeros(0, dtype=np.int64))
+    if repair and repair.structural:
+        return np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0), np.zeros(0, dtype=bool)
+    if isinstance(edges, EdgeList):
+        at, frm, to, weight = edges.columns()
+        held = np.zeros(len(edges), dtype=bool)
+        held[at] = True
+        others = np.flatnonzero(~held).tolist()
+    else:
+        at, frm, to, weight = np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0)
+        others = range(len(edges))
+    if len(at):  # every held edge has a literal weight and the default pattern: only its references
+        keep = np.array([_simple_ref(r) for r in frm.uniq], dtype=bool)[frm.code] & \
+            np.array([_simple_ref(r) for r in to.uniq], dtype=bool)[to.code]
+        if not keep.all():
+            at, weight, frm, to = at[keep], weight[keep], frm.take(keep), to.take(keep)
+    trainable = np.ones(len(at), dtype=bool)
+    more = [(i, e) for i in others if _is_single_weight(e := edges[i])]
+    if more:  # models among the held columns: merged in spec order
+        at = np.concatenate([at, np.array([i for i, _ in more], dtype=np.int64)])
+        order = np.argsort(at, kind="stable")
+        all_from, all_to = list(frm) + [e.from_ for _, e in more], list(to) + [e.to for _, e in more]
+        frm = RefColumn.of([all_from[k] for k in order.tolist()])
+        to = RefColumn.of([all_to[k] for k in order.tolist()])
+        weight = np.concatenate([weight, np.array([e.weight for _, e in more], dtype=np.float64)])[order]
+        trainable = np.concatenate([trainable, np.array([e.trainable for _, e in more], dtype=bool)])[order]
+        at = at[order]
+    return at, frm, to, weight, trainable
+
+
 def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
     repair = spec._repair  # a copy made to report more errors: some edges are only marks
     by_name = _names(nodes, repair)
-    single = [] if repair and repair.structural else [i for i, e in enumerate(spec.edges) if _is_single_weight(e)]
-    single_set = set(single)
-    ends, total, crossing = [], 0, None
-    for i, edge in enumerate(spec.edges):
-        if i in single_set:
-            ends.append(None)
-            total += 1
-            if total == limits.max_weights + 1:
-                crossing = (("edges", i), 1, "one connection", total)
-            continue
+    single, single_from, single_to, single_weight, single_trainable = _single_edges(spec, repair)
+    n_edges = len(spec.edges)
+    is_single = np.zeros(n_edges, dtype=bool)
+    is_single[single] = True
+    counts = {}  # weights each other edge adds (Python ints: a declared size may be beyond int64)
+    how_of = {}
+    ends = {}
+    for i in np.flatnonzero(~is_single).tolist():
+        edge = spec.edges[i]
         path = ("edges", i)
         usable = repair.edges.get(i) if repair else None
         src = _resolve_ref(edge.from_, by_name, nodes, report, path + ("from",), repair) \
@@ -101,22 +136,27 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
             if dst and dst[0].role == "input":
                 report.error(path + ("to",), "edge_into_input", f"'{edge.to}' is an input node; inputs receive "
                              "data, not connections; make it hidden or point the edge elsewhere")
-            ends.append(None)
             continue
-        ends.append((src, dst))
+        ends[i] = (src, dst)
         if src and dst:
             m, n = src[2] - src[1], dst[2] - dst[1]
-            count = _declared_count(edge, m, n)
-            if total <= limits.max_weights < total + count:
-                how = {"dense": f"{m:,} x {n:,}, dense", "one_to_one": "one_to_one",
-                       "sparse": "listed", "random": f"density {edge.density} of {m:,} x {n:,}"}[edge.pattern]
-                crossing = (path, count, how, total + count)
-            total += count
+            counts[i] = _declared_count(edge, m, n)
+            how_of[i] = {"dense": f"{m:,} x {n:,}, dense", "one_to_one": "one_to_one",
+                         "sparse": "listed", "random": f"density {edge.density} of {m:,} x {n:,}"}[edge.pattern]
     rows = len(spec.edge_table or ())
-    if total <= limits.max_weights < total + rows:
-        crossing = (("edge_table", limits.max_weights - total), 1, "one row", limits.max_weights + 1)
-    total += rows
+    in_edges = len(single) + sum(counts.values())
+    total = in_edges + rows
     if total > limits.max_weights:
+        if in_edges > limits.max_weights:  # the edge that passes the limit is named
+            running = 0
+            for i in range(n_edges):
+                count = 1 if is_single[i] else counts.get(i, 0)
+                running += count
+                if running > limits.max_weights:
+                    break
+            crossing = (("edges", i), count, how_of.get(i, "one connection"), running)
+        else:
+            crossing = (("edge_table", limits.max_weights - in_edges), 1, "one row", limits.max_weights + 1)
         where, count, how, running = crossing
         report.error(where, "too_many_weights", f"this {'row' if where[0] == 'edge_table' else 'edge'}'s "
                      f"{count:,} weight{'s' if count != 1 else ''} ({how}) bring the total to {running:,}"
@@ -125,21 +165,23 @@ def resolve_edges(spec: Spec, nodes, report: Report, limits: Limits) -> list:
         return []
     out, keys = [], {}
     for trainable in (True, False):
-        rows = [i for i in single if spec.edges[i].trainable is trainable]
-        if rows:
-            edges = [spec.edges[i] for i in rows]
-            conns = _table_connections(np.array([e.from_ for e in edges]), np.array([e.to for e in edges]),
-                                       np.array([e.weight for e in edges], dtype=np.float64), "connections",
-                                       nodes, report, row_index=np.array(rows))
+        take = single_trainable if trainable else ~single_trainable
+        if take.any():
+            if take.all():
+                frm, to, w, at = single_from, single_to, single_weight, single
+            else:
+                frm, to = single_from.take(take), single_to.take(take)
+                w, at = single_weight[take], single[take]
+            conns = _table_connections(frm, to, w, "connections", nodes, report, row_index=at)
             for c in conns:
                 c.trainable = trainable
                 if not trainable:
                     c.key += "#frozen"
             out += conns
-    for i, (edge, ends_i) in enumerate(zip(spec.edges, ends)):
-        if ends_i is None or ends_i[0] is None or ends_i[1] is None:
+    for i, (src, dst) in ends.items():
+        if src is None or dst is None:
             continue
-        src, dst = ends_i
+        edge = spec.edges[i]
         path = ("edges", i)
         key = f"edges/{edge.from_}->{edge.to}"
         keys[key] = keys.get(key, 0) + 1
@@ -199,15 +241,20 @@ def _resolve_edge(edge, path, key, src, dst, report):
         return None
     if edge.pattern == "sparse":
         table = edge.connections
-        conn.rows = np.array([c[0] for c in table], dtype=np.int64)
-        conn.cols = np.array([c[1] for c in table], dtype=np.int64)
+        if isinstance(table, ConnectionTable):  # the spec's own read-only columns, not a copy
+            conn.rows, conn.cols = table.rows, table.cols
+        else:
+            conn.rows = np.array([c[0] for c in table], dtype=np.int64)
+            conn.cols = np.array([c[1] for c in table], dtype=np.int64)
         bad = np.flatnonzero((conn.rows >= m) | (conn.cols >= n))
         for k in bad[:5]:
             report.error(path + ("connections", int(k)), "out_of_range", f"connection [{table[k][0]}, {table[k][1]}] "
                          f"is outside {edge.from_} x {edge.to} ({m} x {n}: i < {m}, j < {n})")
         if len(bad):
             return None
-        if table and len(table[0]) == 3:
+        if isinstance(table, ConnectionTable):
+            conn.values = table.values
+        elif table and len(table[0]) == 3:
             conn.values = np.array([c[2] for c in table], dtype=np.float64)
         return conn
     # random: a seeded pattern, fixed by the spec (not by training)
@@ -247,7 +294,7 @@ def resolve_edge_table(spec: Spec, nodes, report: Report) -> list:
     out = []
     if spec.edge_table:
         rows = spec.edge_table
-        out += _table_connections(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+        out += _table_connections([r[0] for r in rows], [r[1] for r in rows],
                                   np.array([r[2] for r in rows], dtype=np.float64), "edge_table", nodes, report,
                                   repair=spec._repair)
     if spec.edge_file:
@@ -279,6 +326,7 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
     """
     by_name = {name: nodes[i] for name, i in _names(nodes, repair).items()}
     rows_at = np.arange(len(frm)) if row_index is None else row_index
+    frm, to = RefColumn.of(frm), RefColumn.of(to)
 
     def at(row, col):
         if where == "connections":
@@ -301,54 +349,61 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
     said_whole = np.zeros(len(frm), dtype=bool)
     resolved = []
     for refs, col in ((frm, 0), (to, 1)):
-        names, idx, malformed = split_neuron_refs(refs)
-        if malformed.any():  # every bad row is named; the others are still checked
+        # each distinct reference is parsed and looked up once; rows only carry integer codes
+        uniq, code = refs.uniq, refs.code
+        u_names, u_idx, u_malformed = split_neuron_refs(np.array(uniq, dtype=str))
+
+        def ref(r):
+            return uniq[code[r]]
+
+        def name(r):
+            return str(u_names[code[r]])
+        malformed = u_malformed[code]
+        if u_malformed.any():  # every bad row is named; the others are still checked
             error(np.flatnonzero(malformed == 1), col, "bad_reference",
-                  lambda r: f"{_shown(refs[r])} is not a single-neuron reference (write name[i])")
+                  lambda r: f"{_shown(ref(r))} is not a single-neuron reference (write name[i])")
             error(np.flatnonzero(malformed == 2), col, "bad_reference",
-                  lambda r: f"{_shown(refs[r])}: a neuron index beyond any node's size")
+                  lambda r: f"{_shown(ref(r))}: a neuron index beyond any node's size")
             keep &= malformed == 0
-        if not malformed.any():
-            uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)
-        else:  # malformed rows point at one extra slot: no node, and not reported again as unknown
-            rows_ok = np.flatnonzero(malformed == 0)
-            uniq, first, inv = np.unique(names[rows_ok], return_index=True, return_inverse=True)
-            first = rows_ok[first]
-            inverse = np.full(len(names), len(uniq), dtype=np.intp)
-            inverse[rows_ok] = inv
-        node_of = np.full(len(uniq) + 1, -1, dtype=np.int64)
-        sizes = np.ones(len(uniq) + 1, dtype=np.int64)
-        unknown = []
-        for u, name in enumerate(uniq.tolist()):
-            node = by_name.get(name)
+        # node of each distinct reference (malformed ones: none, and not reported again as unknown)
+        ref_node = np.full(len(uniq), -1, dtype=np.int64)
+        ref_size = np.ones(len(uniq), dtype=np.int64)
+        unknown = {}  # unknown node name -> its distinct references
+        for u, node_name in enumerate(u_names.tolist()):
+            if u_malformed[u]:
+                continue
+            node = by_name.get(node_name)
             if node is None:
-                if not (repair and repair.may_name(name)):
-                    unknown.append(u)
+                if not (repair and repair.may_name(node_name)):
+                    unknown.setdefault(node_name, []).append(u)
             elif not (repair and repair.unsized(node.index)):  # an unsized node's rows: left out, not judged
-                node_of[u], sizes[u] = node.index, node.size
-        for u in unknown[:_REPORTED_ROWS * 4]:
-            _unknown(report, at(int(first[u]), col), str(uniq[u]), by_name, label(first[u]))
-        node_idx, size = node_of[inverse], sizes[inverse]
+                ref_node[u], ref_size[u] = node.index, node.size
+        if unknown:  # in name order, each at the first row that names it
+            first = _first_rows(code, len(uniq))
+            for node_name in sorted(unknown)[:_REPORTED_ROWS * 4]:
+                row = min(int(first[u]) for u in unknown[node_name])
+                _unknown(report, at(row, col), node_name, by_name, label(row))
+        node_idx, size, idx = ref_node[code], ref_size[code], u_idx[code]
         known = node_idx >= 0
         keep &= known
         over = known & (idx >= size)
         error(np.flatnonzero(over), col, "out_of_range", lambda r: f"neuron index {idx[r]} is out of range for "
-              f"'{names[r]}' (size {size[r]}: valid 0 to {size[r] - 1})")
+              f"'{name(r)}' (size {size[r]}: valid 0 to {size[r] - 1})")
         whole = known & (idx < 0) & (size != 1)
         if where == "connections":  # one 'weight' on whole nodes: said once per edge, at its first end
             whole &= ~said_whole
             said_whole |= whole
             error(np.flatnonzero(whole), col, "weight_shape", lambda r: f"'weight' sets one connection, but "
-                  f"'{names[r]}' has {size[r]} neurons; use 'weights' (a matrix) or 'init'")
+                  f"'{name(r)}' has {size[r]} neurons; use 'weights' (a matrix) or 'init'")
         else:
-            error(np.flatnonzero(whole), col, "out_of_range", lambda r: f"{_shown(refs[r])} must name one neuron "
+            error(np.flatnonzero(whole), col, "out_of_range", lambda r: f"{_shown(ref(r))} must name one neuron "
                   f"(name[i] with i < {size[r]})")
         keep &= ~(over | whole)
         resolved.append((node_idx, np.maximum(idx, 0)))
     (sn, si), (dn, di) = resolved
     is_input = np.array([n.role == "input" for n in nodes] + [False])  # [-1]: rows already left out
     into_input = keep & is_input[dn]
-    error(np.flatnonzero(into_input), 1, "edge_into_input", lambda r: f"'{to[r]}' is in an input node; "
+    error(np.flatnonzero(into_input), 1, "edge_into_input", lambda r: f"'{to[int(r)]}' is in an input node; "
           "inputs receive data, not connections")
     keep &= ~into_input
     if not keep.all():
@@ -368,6 +423,13 @@ def _table_connections(frm, to, weights, where, nodes, report, row_index=None, r
                           values=weights[group], row_paths=rows_at[group])
         out.append(conn)
     return out
+
+
+def _first_rows(code, n_uniq):
+    """Row of the first use of each code (codes are numbered in order of first use)."""
+    new = np.ones(len(code), dtype=bool)
+    new[1:] = code[1:] > np.maximum.accumulate(code)[:-1]
+    return np.flatnonzero(new)
 
 
 def _shown(ref) -> str:

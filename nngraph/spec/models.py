@@ -17,9 +17,13 @@ from pydantic import (
     Strict,
     StringConstraints,
     Tag,
+    WrapSerializer,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+
+from .columns import dump_connections, dump_edges, make_edge_validator, validate_connections
 
 FORMAT_VERSION = 1
 
@@ -186,6 +190,9 @@ Index = Annotated[int, Strict(), Field(ge=0, lt=2**63)]  # beyond int64 no node 
 StrictFinite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Triple = Union[Annotated[tuple[Index, Index, StrictFinite], Strict(False)],
                Annotated[tuple[Index, Index], Strict(False)]]
+# held as columns (spec.columns.ConnectionTable): a million rows are checked a column at a time
+Connections = Annotated[list[Triple], WrapValidator(validate_connections),
+                        WrapSerializer(lambda v, handler: handler(dump_connections(v)))]
 
 
 class Edge(Model):
@@ -199,7 +206,7 @@ class Edge(Model):
     weight: Optional[Finite] = Field(None, description="The weight, for one neuron to one neuron.")
     weights: Optional[WeightsSpec] = Field(None, description="dense: a matrix [from size][to size]; "
                                            "one_to_one: a list of size numbers.")
-    connections: Optional[list[Triple]] = Field(None, description="sparse: [i, j, w] triples (or [i, j] with "
+    connections: Optional[Connections] = Field(None, description="sparse: [i, j, w] triples (or [i, j] with "
                                                 "init), i and j counted within the from and to references.")
     density: Optional[Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]] = Field(
         None, description="random: fraction of possible connections present.")
@@ -233,7 +240,8 @@ class Edge(Model):
         if self.pattern == "random" and self.weights is not None:
             raise ValueError("pattern random takes init, not literal weights")
         if self.connections is not None:
-            lengths = {len(c) for c in self.connections}
+            lengths = (self.connections.row_lengths() if hasattr(self.connections, "row_lengths")
+                       else {len(c) for c in self.connections})
             if len(lengths) > 1:
                 raise ValueError("connections must be all [i, j, w] or all [i, j]")
             if lengths == {2} and self.init is None:
@@ -369,6 +377,10 @@ class Data(Model):
         return self
 
 
+# single-neuron {from, to, weight} edges held as columns (spec.columns.EdgeList)
+Edges = Annotated[list[Edge], WrapValidator(make_edge_validator(Edge)),
+                  WrapSerializer(lambda v, handler: handler(dump_edges(v)))]
+
 EdgeRow = Annotated[tuple[Annotated[NeuronRef, Strict()], Annotated[NeuronRef, Strict()], StrictFinite], Strict(False)]
 
 
@@ -381,7 +393,7 @@ class Spec(Model):
         description="Name of the network.")
     description: Optional[str] = Field(None, description="What the network is for.")
     nodes: Annotated[list[Node], Field(min_length=1)] = Field(description="Neurons: a node of size N is a layer of N neurons.")
-    edges: list[Edge] = Field([], description="Connections between nodes, neurons or slices.")
+    edges: Edges = Field([], description="Connections between nodes, neurons or slices.")
     edge_table: Optional[list[EdgeRow]] = Field(None, description="Compact neuron-level connections: rows of "
                                                 "[from neuron, to neuron, weight], e.g. [\"h[3]\", \"out[0]\", 0.5].")
     edge_file: Optional[str] = Field(None, description="A CSV (from,to,weight) or NPZ (arrays from, to, weight) "
