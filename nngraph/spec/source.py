@@ -171,13 +171,124 @@ def _pos(event):
 
 
 def parse_yaml(src: Source, limits: Limits):
-    """Compose YAML events into Python data, without recursion, tags, anchors or aliases."""
+    """Compose YAML events into Python data, without recursion, tags, anchors or aliases.
+
+    Long ``edges:`` / ``edge_table:`` lists written one flow collection per line of plain,
+    quoted or numeric scalars are read by :func:`_row_blocks` instead (a regular expression per
+    line, not eight parser events); anything it is not certain of goes the whole way through
+    the parser, which also gives every error its position."""
+    from . import columns
+
+    if limits.max_depth > 2 and columns.FAST:
+        try:
+            found = _row_blocks(src.text)
+            if found is not None:
+                text, blocks = found
+                root = _compose(src, limits, text)
+                if type(root) is dict and all(root.get(key) == [mark] for key, mark, _ in blocks):
+                    for key, _, rows in blocks:
+                        root[key] = rows
+                    return root
+        except (SpecError, LimitError):
+            pass  # said again, with its position in the text as written, by the parser below
+    return _compose(src, limits, src.text)
+
+
+_ROW_KEYS = ("edges", "edge_table")
+_ROW_HEAD = re.compile(r"(edges|edge_table):[ ]*(?:[ ]#[^\n]*)?\Z")
+_ROW_SKIP = re.compile(r"[ ]*(?:#[^\n]*)?\Z")  # a blank or comment-only line
+_ROW_SCALAR = r"""(?:"[A-Za-z0-9_\[\]:.+\-]*"|'[A-Za-z0-9_\[\]:.+\-]*'|[A-Za-z0-9_][A-Za-z0-9_.+\-]*|[-+.][A-Za-z0-9_.][A-Za-z0-9_.+\-]*)"""
+_ROW_MAP_ITEM = re.compile(r"([ ]*)- \{[ ]*((?:[A-Za-z_][A-Za-z0-9_]*:[ ]+%s[ ]*,[ ]*)*[A-Za-z_][A-Za-z0-9_]*:[ ]+%s)[ ]*\}"
+                           r"[ ]*(?:[ ]#[^\n]*)?\Z" % (_ROW_SCALAR, _ROW_SCALAR))
+_ROW_SEQ_ITEM = re.compile(r"([ ]*)- \[[ ]*((?:%s[ ]*,[ ]*)*%s)[ ]*\][ ]*(?:[ ]#[^\n]*)?\Z" % (_ROW_SCALAR, _ROW_SCALAR))
+_ROW_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):[ ]+(%s)" % _ROW_SCALAR)
+_ROW_VALUE = re.compile(_ROW_SCALAR)
+
+
+_ROW_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,17})\.[0-9]{1,20}\Z")  # a float whatever the reader
+
+
+def _row_scalar(token: str, errors: list):
+    if token[0] in "\"'":
+        return token[1:-1]
+    if _ROW_DECIMAL.match(token):  # what _plain_scalar makes of it, without its other checks
+        return float(token)
+    return _plain_scalar(token, (0, 0), None, errors)
+
+
+def _row_blocks(text: str):
+    """Find the top-level ``edges:`` and ``edge_table:`` block lists whose every item is one
+    line ``- {key: scalar, ...}`` (edges) or ``- [scalar, ...]`` (table rows), scalars being
+    plain, or quoted without escapes; read those items; return the text with each list blanked
+    out (its lines kept, empty, so positions stay) and the key's value replaced by a one-item
+    mark, and the blocks as (key, mark, items). None when there is nothing of the kind, or
+    anything is not certain: a scalar the parser would refuse or read otherwise, a repeated
+    key, a line of another form. The caller checks that each mark came back where the key's
+    value is, then puts the items in its place."""
+    lines = text.split("\n")
+    blocks = []
+    keys_ok = set()  # mapping keys read as plain strings already
+    k = 0
+    n = len(lines)
+    while k < n:
+        head = _ROW_HEAD.match(lines[k])
+        if head is None:
+            k += 1
+            continue
+        key = head.group(1)
+        item = _ROW_MAP_ITEM if key == "edges" else _ROW_SEQ_ITEM
+        start, k, indent, items, errors = k, k + 1, None, [], []
+        while k < n:
+            line = lines[k]
+            m = item.match(line)
+            if m is None:
+                if _ROW_SKIP.match(line):
+                    k += 1
+                    continue
+                if line[:1] not in (" ", "-") or (indent and not line.startswith(" ")):
+                    break  # the next top-level key: the list ends here
+                return None  # an item (or more of one) of another form
+            if indent is None:
+                indent = m.group(1)
+            elif m.group(1) != indent:
+                return None
+            body = m.group(2)
+            if key == "edges":
+                row = {}
+                pairs = _ROW_PAIR.findall(body)
+                for name, token in pairs:
+                    if name in row or (name not in keys_ok and _plain_scalar(name, (0, 0), None, errors) != name):
+                        return None
+                    keys_ok.add(name)
+                    row[name] = _row_scalar(token, errors)
+                found = len(pairs)
+            else:
+                row = [_row_scalar(token, errors) for token in _ROW_VALUE.findall(body)]
+                found = len(row)
+            if errors or found != body.count(",") + 1:  # no comma is in a scalar: one per item
+                return None
+            items.append(row)
+            lines[k] = ""
+            k += 1
+        if not items:
+            return None
+        mark = f"__nngraph_rows_{len(blocks)}_{id(items):x}__"
+        if mark in text:
+            return None
+        lines[start] = f"{key}: [{mark}]"
+        blocks.append((key, mark, items))
+    if not blocks:
+        return None
+    return "\n".join(lines), blocks
+
+
+def _compose(src: Source, limits: Limits, text: str):
     errors = []  # (position, code, message)
     stack = []  # frames: [container, pending_key, key_positions]
     root = None
     documents = 0
     try:
-        events = yaml.parse(src.text, Loader=_SafeEventLoader)
+        events = yaml.parse(text, Loader=_SafeEventLoader)
         for ev in events:
             kind = type(ev)
             if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
@@ -244,7 +355,7 @@ def parse_yaml(src: Source, limits: Limits):
         msg = f"invalid YAML: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             msg = f"invalid YAML: {exc.problem} ({exc.context})"
-        lines = src.text.split("\n")
+        lines = text.split("\n")
         line_text = lines[line - 1] if 0 < line <= len(lines) else ""
         if re.search(r"[{\[,:]\s*[A-Za-z_]\w*\[-?[0-9]*:?-?[0-9]*\]", line_text) and re.search(r"[{\[]", line_text):
             msg += ("; a neuron reference like h1[3] inside {...} or [...] must be quoted: \"h1[3]\" "
