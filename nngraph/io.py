@@ -87,6 +87,12 @@ def _read_csv(path, plan):
                 raise DataError(f"{path}:{line}: {v.strip()[:40]!r}: inputs must be finite numbers")
     if header is None:
         return data
+    return data[:, header_columns(path, header, plan)]
+
+
+def header_columns(path, header, plan) -> list:
+    """The column of ``header`` (a CSV's first row) that holds each input of ``plan``: by node name,
+    ``name[i]`` or label, in any order."""
     names = plan.input_names()
     alt = [f"{n}[{i}]" for n, s in plan.inputs for i in range(s)] if plan.input_width else []
     cols = []
@@ -100,7 +106,7 @@ def _read_csv(path, plan):
             raise DataError(f"{path}: no column '{name}'{suggest(name, header)}; the network's inputs are "
                             f"{', '.join(names[:12])}{'...' if len(names) > 12 else ''} and the header has "
                             f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''}")
-    return data[:, cols]
+    return cols
 
 
 def parse_input_args(pairs, plan) -> dict:

@@ -52,11 +52,14 @@ class Shard:
     dtype: str = "float64"
     offset: int = 0
     member: str = ""  # npz: the array's name; csv: "header" when the first row names the columns
+    columns: tuple = ()  # csv with a header matched by name: the file's column of each input
+    cells: int = 0  # csv with such a header: values per line in the file (0: ``width``)
 
 
-def inspect_shard(path: Path, kind: str, width: int) -> Shard:
+def inspect_shard(path: Path, kind: str, width: int, match=None) -> Shard:
     """A :class:`Shard` for ``path`` after checking its header: numbers, ``width`` values per row,
-    every declared byte present. Raises a :class:`DataError` naming the file."""
+    every declared byte present. ``match(path, names)``: the column of each input in a CSV whose
+    first row names its columns. Raises a :class:`DataError` naming the file."""
     name = str(path)
     offset, member = 0, ""
     if kind == "npy":
@@ -64,7 +67,7 @@ def inspect_shard(path: Path, kind: str, width: int) -> Shard:
     elif kind == "npz":
         shape, dtype, member, offset = _npz_header(path)
     elif kind == "csv":
-        return _csv_shard(path, width)
+        return _csv_shard(path, width, match)
     elif kind == "zarr":
         try:
             arr = need_zarr().open_array(str(path), mode="r")
@@ -270,6 +273,20 @@ def _max_line(width: int) -> int:
     return 4096 + 64 * width
 
 
+def _open_text(path):
+    """``path`` as text with universal newlines (``\\n``, ``\\r\\n`` and a bare ``\\r`` each end a line, as
+    for the whole-file CSV reader); bytes that are not UTF-8 become surrogates, refused by line."""
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None)
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
 def _lines(f, shard_path, width, n, line):
     """Up to ``n`` non-blank lines of ``f`` as text, with their line numbers (after ``line``)."""
     limit = _max_line(width)
@@ -280,42 +297,59 @@ def _lines(f, shard_path, width, n, line):
             break
         line += 1
         if len(raw) > limit:
-            raise DataError(f"{shard_path}: line {line}: longer than {limit:,} bytes; rows here have {width} values")
+            raise DataError(f"{shard_path}: line {line}: longer than {limit:,} characters; rows here have {width} "
+                            "values")
         if raw.strip():
-            try:
-                texts.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise DataError(f"{shard_path}: line {line}: not UTF-8 text") from None
+            texts.append(raw)
             numbers.append(line)
     return texts, numbers, line
 
 
-def _csv_shard(path: Path, width: int) -> Shard:
-    """Count the rows (non-blank lines after an optional header) and check the first row's width;
-    every row's values are checked as it is read."""
-    rows, header = 0, False
+def _cells(path, text: str, line: int) -> list:
+    if _not_utf8(text):
+        raise DataError(f"{path}: line {line}: not UTF-8 text") from None
     try:
-        with open(path, "rb") as f:
+        return next(csv.reader([text]))
+    except csv.Error as exc:
+        raise DataError(f"{path}: line {line}: not readable as CSV ({exc})") from None
+
+
+def _csv_shard(path: Path, width: int, match=None) -> Shard:
+    """Count the rows (non-blank lines after an optional header) and check the first row's width;
+    every row's values are checked as it is read. A header naming the columns is matched to the
+    network's inputs by ``match(path, names) -> column indices`` when given (any order, extra
+    columns ignored); without ``match`` it must have the network's width and is skipped."""
+    rows, header, columns, cells_per_row = 0, False, (), width
+    try:
+        with _open_text(path) as f:
             first, numbers, line = _lines(f, path, width, 1, 0)
             if first:
-                cells = next(csv.reader(first))
+                cells = _cells(path, first[0], numbers[0])
                 header = not _numeric(cells)
                 if header:
-                    first, numbers, line = _lines(f, path, width, 1, line)
+                    if match is not None:
+                        columns = tuple(int(k) for k in match(path, [c.strip() for c in cells]))
+                        cells_per_row = len(cells)
+                        if columns == tuple(range(width)) and cells_per_row == width:
+                            columns = ()
+                    first, numbers, line = _lines(f, path, cells_per_row, 1, line)
             if first:
-                cells = next(csv.reader(first))
-                if len(cells) != width:
-                    raise DataError(f"{path}: line {numbers[0]}: {len(cells)} values; the network takes {width}")
+                cells = _cells(path, first[0], numbers[0])
+                if len(cells) != cells_per_row:
+                    raise DataError(f"{path}: line {numbers[0]}: {len(cells)} values; "
+                                    f"{'the header has' if columns else 'the network takes'} {cells_per_row}")
                 rows = 1
-            limit = _max_line(width)
+            limit = _max_line(cells_per_row)
             while raw := f.readline(limit + 1):
                 line += 1
                 if len(raw) > limit:
-                    raise DataError(f"{path}: line {line}: longer than {limit:,} bytes; rows here have {width} values")
+                    raise DataError(f"{path}: line {line}: longer than {limit:,} characters; rows here have "
+                                    f"{cells_per_row} values")
                 rows += bool(raw.strip())
-    except csv.Error as exc:
-        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    return Shard(str(path), "csv", rows, width, "float64", 0, "header" if header else "")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    return Shard(str(path), "csv", rows, width, "float64", 0, "header" if header else "", columns,
+                 cells_per_row if columns else 0)
 
 
 def _numeric(row) -> bool:
@@ -327,26 +361,27 @@ def _numeric(row) -> bool:
 
 
 def _read_csv(shard: Shard, a: int, b: int) -> np.ndarray:
+    cells = shard.cells or shard.width
     cur = _take(shard, a)
     try:
         if cur is None:
-            f = open(shard.path, "rb")
+            f = _open_text(shard.path)
             cur = _Cursor((f,), f, 0)
             skip = a + (shard.member == "header")
             while skip:  # to row a, a bounded number of lines at a time
-                texts, _, cur.line = _lines(f, shard.path, shard.width, min(skip, 4096), cur.line)
+                texts, _, cur.line = _lines(f, shard.path, cells, min(skip, 4096), cur.line)
                 if not texts:
                     break
                 skip -= len(texts)
             cur.row = a
-        texts, numbers, cur.line = _lines(cur.f, shard.path, shard.width, b - a, cur.line)
+        texts, numbers, cur.line = _lines(cur.f, shard.path, cells, b - a, cur.line)
         if len(texts) != b - a:
             raise DataError(f"{shard.path}: rows {a + 1}-{b}: the file ended early (was it changed while reading?)")
         try:
             x = np.loadtxt(texts, delimiter=",", dtype=np.float64, ndmin=2, comments=None, quotechar='"')
         except ValueError:
             x = None
-        if x is None or x.shape != (b - a, shard.width):
+        if x is None or x.shape != (b - a, cells):
             _locate_csv_error(shard, texts, numbers, a)
     except BaseException:
         if cur is not None:
@@ -354,18 +389,19 @@ def _read_csv(shard: Shard, a: int, b: int) -> np.ndarray:
         raise
     cur.row = b
     _keep(shard, cur)
-    return x
+    return x[:, list(shard.columns)] if shard.columns else x
 
 
 def _locate_csv_error(shard: Shard, texts, numbers, a: int):
+    cells_per_row = shard.cells or shard.width
     for i, (text, line) in enumerate(zip(texts, numbers)):
         try:
-            cells = next(csv.reader([text]))
-        except csv.Error as exc:
-            raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): not readable as CSV ({exc})") from None
-        if len(cells) != shard.width:
+            cells = _cells(shard.path, text, line)
+        except DataError as exc:
+            raise DataError(str(exc).replace(f"line {line}:", f"line {line} (row {a + i + 1}):", 1)) from None
+        if len(cells) != cells_per_row:
             raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): {len(cells)} values; "
-                            f"the network takes {shard.width}")
+                            f"{'the header has' if shard.columns else 'the network takes'} {cells_per_row}")
         if not _numeric(cells):
             raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): not all numbers")
     raise DataError(f"{shard.path}: rows {a + 1}-{a + len(texts)}: not readable as numbers")

@@ -71,11 +71,14 @@ class InputSource:
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, self.width))
 
 
-def open_inputs(where, width: int) -> InputSource:
-    """An :class:`InputSource` for a ``.npy``, a zarr array, a folder or a glob of shards.
+def open_inputs(where, width: int, plan=None) -> InputSource:
+    """An :class:`InputSource` for a ``.npy``, ``.npz`` or ``.csv`` file, a zarr array, a folder or a
+    glob of shards.
 
     Every shard's header (or, for CSV, its row count and columns) is checked now: a number dtype,
-    ``width`` values per row. Values are checked as rows are read.
+    ``width`` values per row. Values are checked as rows are read. With ``plan``, a CSV whose first
+    row names its columns has them matched to the plan's inputs by name (node name, ``name[i]`` or
+    label; any order, other columns ignored), as ``nngraph run`` does for a file read whole.
 
     Raises
     ------
@@ -100,7 +103,13 @@ def open_inputs(where, width: int) -> InputSource:
         paths, kind = [p], None
     else:
         raise DataError(f"{where}: no such file, folder or zarr array")
-    shards = tuple(inspect_shard(q, kind or q.suffix.lower().lstrip("."), width) for q in paths)
+    match = None
+    if plan is not None:
+        from .io import header_columns
+
+        def match(path, header):
+            return header_columns(path, header, plan)
+    shards = tuple(inspect_shard(q, kind or q.suffix.lower().lstrip("."), width, match) for q in paths)
     starts = tuple(int(v) for v in np.cumsum([0] + [s.rows for s in shards])[:-1])
     return InputSource(shards, width, starts)
 
@@ -311,14 +320,27 @@ def current_blas_threads() -> int:
 
 
 def wants_streaming(inputs, output) -> bool:
-    """``nngraph run`` streams for folders, globs, zarr arrays, zarr outputs and large ``.npy`` files;
-    smaller files are read into memory as before (they may be 1-D, or CSV with named columns)."""
+    """``nngraph run`` streams for folders, globs, zarr arrays, zarr outputs and large ``.npy``, ``.npz``
+    and ``.csv`` files (an ``.npz`` by the size of its arrays once decompressed); smaller files are
+    read into memory as before (they may be 1-D, for instance)."""
     p = Path(str(inputs))
     if any(c in str(inputs) for c in "*?[") and not p.exists():
         return True
     if p.is_dir() or is_zarr(p) or (output is not None and str(output).lower().endswith(".zarr")):
         return True
-    return p.suffix.lower() == ".npy" and p.is_file() and p.stat().st_size > STREAM_ABOVE_BYTES
+    suffix = p.suffix.lower()
+    if suffix not in SHARD_SUFFIXES or not p.is_file():
+        return False
+    size = p.stat().st_size
+    if suffix == ".npz":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as z:
+                size = max([size] + [i.file_size for i in z.infolist()])
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return False  # the whole-file reader says what is wrong with it
+    return size > STREAM_ABOVE_BYTES
 
 
 __all__ = ["InputSource", "Shard", "OutputSink", "open_inputs", "score_to", "wants_streaming", "chunk_rows_for",

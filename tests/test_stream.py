@@ -93,3 +93,109 @@ def test_a_failed_run_leaves_an_existing_zarr_output_untouched(tmp_path):
     stream.score_to(plan, stream.open_inputs(tmp_path / "in", 6), out, chunk_rows=50)  # replaced as a whole
     assert np.array_equal(zarr.open_array(str(out), mode="r")[:], plan.forward(np.concatenate([x, x[:100] * 2])))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "y.zarr"]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_csv_shards_with_any_line_ending_stream_like_the_whole_file_reader(tmp_path, ending):
+    # a bare \r (old Mac exports) ends a line too: the file is not one over-long line
+    x = np.random.default_rng(8).integers(-64, 64, size=(3000, 20)) / 8
+    lines = [",".join(f"c{i}" for i in range(20))] + [",".join(f"{v:g}" for v in row) for row in x]
+    path = tmp_path / "rows.csv"
+    path.write_bytes(ending.join(lines).encode() + ending.encode())
+    source = stream.open_inputs(path, 20)
+    assert source.rows == 3000
+    assert np.array_equal(np.concatenate([source.read(a, b) for a, b in stream.ranges(3000, 700)]), x)
+    lines[2001] = lines[2001].replace(",", ",oops,", 1)  # located by its line, as an editor counts them
+    path.write_bytes(ending.join(lines).encode() + ending.encode())
+    with pytest.raises(DataError, match=r"rows\.csv: line 2002 \(row 2001\): 21 values; the network takes 20"):
+        for a, b in stream.ranges(3000, 700):
+            stream.open_inputs(path, 20).read(a, b)
+    raw = bytearray(path.read_bytes())
+    raw[raw.index(b"oops")] = 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"rows\.csv: line 2002 \(row 2001\): not UTF-8 text"):
+        stream.open_inputs(path, 20).read(1500, 2500)
+
+
+def test_a_csv_header_names_the_columns_in_any_order(tmp_path):
+    # with the plan, columns are matched by name as for a file read whole; extra columns are ignored
+    plan = compile(SMALL)
+    x = np.random.default_rng(9).integers(-64, 64, size=(500, 6)) / 8
+    order = [3, 0, 5, 1, 4, 2]
+    header = ["id"] + [f"x[{k}]" for k in order]
+    body = [",".join([str(i)] + [f"{v:g}" for v in row[order]]) for i, row in enumerate(x)]
+    path = tmp_path / "named.csv"
+    path.write_text("\n".join([",".join(header)] + body) + "\n")
+    source = stream.open_inputs(path, 6, plan)
+    assert np.array_equal(source.read(0, 500), x)
+    assert np.array_equal(source.read(120, 130), x[120:130])
+    stream.score_to(plan, source, tmp_path / "y.npy", chunk_rows=64)
+    from nngraph.io import read_inputs
+
+    assert np.array_equal(read_inputs(path, plan), x)
+    assert np.array_equal(np.load(tmp_path / "y.npy"), np.concatenate(
+        [plan.forward(x[a:b]) for a, b in stream.ranges(500, 64)]))
+    path.write_text("\n".join([",".join(header).replace("x[4]", "x[7]")] + body) + "\n")
+    with pytest.raises(DataError, match=r"named\.csv: no column 'x\[4\]'"):
+        stream.open_inputs(path, 6, plan)
+
+
+PEAK_SCRIPT = """
+import sys
+import numpy as np
+from nngraph import stream
+from nngraph.cli import main
+
+stream.STREAM_ABOVE_BYTES = 8 << 20  # as if these files were large: streamed by default,
+stream.DEFAULT_CHUNK_BYTES = 2 << 20  # in chunks of about 2 MB
+
+def peak():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+spec, small, inputs, output = sys.argv[1:]
+main(["run", spec, "--untrained", "--inputs", small, "--output", output + ".warm.npy", "--json"], standalone_mode=False)
+before = peak()  # imports, compiling and one small run paid
+main(["run", spec, "--untrained", "--inputs", inputs, "--output", output, "--json"], standalone_mode=False)
+print(before, peak())
+"""
+
+
+@pytest.mark.parametrize("name", ["compressed.npz", "stored.npz", "rows.csv"])
+def test_a_single_large_npz_or_csv_is_streamed_by_run_in_bounded_memory(tmp_path, write_spec, name):
+    # a file several times the chunk is scored through `nngraph run` with memory bounded by the
+    # chunk: the process's peak RSS grows by far less than the file holds
+    import subprocess
+    import sys
+
+    spec = write_spec(SMALL.replace("size: 6", "size: 500"))
+    plan = compile(spec)
+    rows = 24_000 if name.endswith(".npz") else 12_000
+    x = np.zeros((rows, 500))  # 96 MB (npz) or 12 MB of CSV text; zeros compress and print fast
+    hot = [0, rows // 2, rows - 7]
+    x[hot] = np.random.default_rng(10).integers(-8, 8, size=(3, 500))
+    path = tmp_path / name
+    if name == "compressed.npz":
+        np.savez_compressed(path, x=x)
+    elif name == "stored.npz":
+        np.savez(path, x=x)
+    else:
+        zero = ",".join(["0"] * 500)
+        lines = [",".join(f"{v:g}" for v in x[i]) if i in hot else zero for i in range(rows)]
+        path.write_text("\r".join(lines) + "\r")  # bare \r line endings, as old exports write
+    small = tmp_path / f"small{path.suffix}"  # for the warm-up run: the same kind, streamed too
+    if name.endswith(".npz"):
+        np.savez(small, x=np.zeros((2500, 500)))
+    else:
+        small.write_text(("\n".join([",".join(["0"] * 500)] * 9000)) + "\n")
+    out = tmp_path / "y.npy"
+    res = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(spec), str(small), str(path), str(out)], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    before, after = map(int, res.stdout.split()[-2:])
+    data = rows * 500 * 8
+    assert after - before < 40 << 20, f"peak RSS grew by {(after - before) >> 20} MiB for {data >> 20} MiB of inputs"
+    y = np.load(out)
+    assert y.shape == (rows, plan.output_width)
+    assert np.allclose(y[hot], plan.forward(x[hot]), rtol=1e-5, atol=1e-4)  # float32; other chunks, other rounding
+    assert np.array_equal(y[1:4], np.repeat(plan.forward(x[1:2]), 3, axis=0))

@@ -22,12 +22,12 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
     from ..stream import open_inputs
 
     if not output:
-        raise click.UsageError("streaming inputs (a folder, glob, zarr array or large .npy) need --output FILE "
+        raise click.UsageError("streaming inputs (a folder, glob, zarr array or a file over 256 MB) need --output FILE "
                                "(.npy, .csv or .zarr)")
     from ..io import check_output_path
 
     check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"))  # zarr: a folder
-    source = open_inputs(inputs, plan.input_width)
+    source = open_inputs(inputs, plan.input_width, plan)
     with _progress(source.rows, as_json) as progress, _client(cluster) as client:
         from ..distributed import score_to
 
