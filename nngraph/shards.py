@@ -3,7 +3,8 @@
 A :class:`Shard` holds only a path and what its header said; :func:`read_rows` reads any row
 range, holding no more than that range in memory:
 
-- ``.npy`` and uncompressed ``.npz`` members (``np.savez``): plain file reads at the data's offset;
+- ``.npy`` and uncompressed ``.npz`` members (``np.savez``): the range memory-mapped at its offset
+  (no copy; unmapped when the rows are dropped);
 - compressed ``.npz`` members (``np.savez_compressed``): decompressed through the zip member's
   file object, the rows before the range skipped in 1 MiB pieces;
 - ``.csv``: lines read a range at a time, parsed by ``np.loadtxt`` (a bad line is then located
@@ -16,6 +17,8 @@ member or file is kept (a few per process) instead of skipping from the start ev
 from __future__ import annotations
 
 import csv
+import mmap
+import os
 import struct
 import threading
 import zipfile
@@ -176,13 +179,25 @@ def _stored_offset(path: Path, info: zipfile.ZipInfo, header: int) -> int:
 
 
 def _read_at(shard: Shard, a: int, b: int) -> np.ndarray:
+    """Rows ``a:b`` mapped from the file, read-only: no copy (the pages come from the system's file
+    cache, as an array held in memory would), and unmapped when the array is dropped, so resident
+    memory follows the rows in use, not the rows visited."""
     dtype = np.dtype(shard.dtype)
+    start = shard.offset + a * shard.width * dtype.itemsize
+    count = (b - a) * shard.width
+    if count == 0:
+        return np.empty((0, shard.width), dtype=dtype)
+    base = start // mmap.ALLOCATIONGRANULARITY * mmap.ALLOCATIONGRANULARITY
+    length = start - base + count * dtype.itemsize
     with open(shard.path, "rb") as f:
-        f.seek(shard.offset + a * shard.width * dtype.itemsize)
-        x = np.fromfile(f, dtype=dtype, count=(b - a) * shard.width)
-    if x.size != (b - a) * shard.width:
-        raise DataError(f"{shard.path}: rows {a + 1}-{b}: the file ended early (was it changed while reading?)")
-    return x.reshape(b - a, shard.width)
+        if os.fstat(f.fileno()).st_size < base + length:  # a map past the end would crash on access
+            raise DataError(f"{shard.path}: rows {a + 1}-{b}: the file ended early (was it changed while reading?)")
+        if hasattr(mmap, "PROT_READ"):  # the pages mapped now, not one fault at a time during the products
+            m = mmap.mmap(f.fileno(), length, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
+                          prot=mmap.PROT_READ, offset=base)
+        else:
+            m = mmap.mmap(f.fileno(), length, access=mmap.ACCESS_READ, offset=base)
+    return np.frombuffer(m, dtype=dtype, count=count, offset=start - base).reshape(b - a, shard.width)
 
 
 _OPEN: dict = {}  # (path, member) -> _Cursor positioned at its next row; one user at a time

@@ -3,7 +3,8 @@
 An :class:`InputSource` describes where the rows are (a ``.npy`` file, shards of ``.npy``/``.npz``/
 ``.csv`` files in a folder or glob, or a zarr array) and reads any row range on demand, so only
 paths and row numbers travel (to a Dask worker, see :mod:`nngraph.distributed`), never the data.
-Each shard is read a row range at a time (:mod:`nngraph.shards`): no memory map is kept open
+Each shard is read a row range at a time (:mod:`nngraph.shards`): a ``.npy`` range is mapped
+for as long as its rows are in use, other files are read a range at a time; no map is kept open
 and no file is read whole, so a process's resident memory stays bounded by the chunk, not by
 the rows it has visited.
 

@@ -257,6 +257,30 @@ def test_sweep_on_cluster_equals_in_process_and_reports_a_failed_trial(client, t
     assert D.best(remote)["overrides"]["train.loss"] == "binary_cross_entropy"
 
 
+def test_the_trials_of_a_sweep_load_their_data_once_per_process(tmp_path, monkeypatch):
+    # read and decompressed once per process for the whole sweep, read-only, and the same results
+    import nngraph.data
+    from nngraph import load
+
+    spec = tmp_path / "xor.yaml"
+    spec.write_text(XOR)
+    grid = D.parse_grid(["train.optimizer.learning_rate=0.01,0.1,0.2"])
+    loads, load_data = [], nngraph.data.load_data
+    monkeypatch.setattr(nngraph.data, "load_data", lambda *a, **k: loads.append(1) or load_data(*a, **k))
+    shared = D.sweep(spec, grid, threads=1)
+    assert len(loads) == 1 and not D._DATA  # forgotten once the sweep is done
+    data = spec.read_text()
+    alone = [D.run_trial(load(spec).model_dump(by_alias=True, exclude_none=True, mode="json"), str(tmp_path),
+                         r["overrides"], threads=1) for r in shared]
+    assert len(loads) == 4 and spec.read_text() == data
+    for a, b in zip(shared, alone):
+        assert "error" not in a and a["loss"] == b["loss"]
+        assert all(np.array_equal(a["parameters"][k], b["parameters"][k]) for k in a["parameters"])
+    grid = D.parse_grid(["data.samples=2,3", "train.epochs=1,2"])  # the data differs: loaded again
+    D.sweep(spec, grid, threads=1)
+    assert len(loads) == 6
+
+
 @dataclass(frozen=True)
 class GatedSource(stream.InputSource):
     """Rows after the first chunk wait for a cluster-wide event, so that a worker can be killed while
