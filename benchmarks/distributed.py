@@ -3,20 +3,26 @@
     python benchmarks/distributed.py               # 1M rows of the MNIST MLP (a 3.1 GB float32 file)
     python benchmarks/distributed.py --rows 200000 --rounds 3
 
-1. streaming in this process (a memory-mapped .npy read chunk by chunk into an output .npy)
-   vs ``plan.forward`` over the same rows held in memory (in batches of the same size);
-2. a LocalCluster of 2 single-threaded workers (threads=1) vs one single-threaded process, on scoring and on
-   a sweep of 4 trainings (the bundled 5,000-digit MNIST sample: Fashion-MNIST is not available
-   offline here);
-3. rows/s on the cluster as a function of the chunk size (on the first --chunk-size-rows rows).
+1. streaming in this process (a .npy read chunk by chunk into an output .npy) vs ``plan.forward``
+   over the same rows held in memory (in batches of the same size), 1 and 2 BLAS threads;
+2. a LocalCluster of 2 single-threaded workers (threads=1) vs one single-threaded process, scoring,
+   with the CPU time of every process (the client's, which also runs the scheduler and the
+   nannies, and each worker's) and, for scale, the same forward work split over 2 plain
+   processes without Dask (what 2 processes can gain on this machine at this moment);
+3. rows/s on the cluster as a function of the chunk size (on the first --chunk-size-rows rows);
+4. a sweep of 4 trainings of examples/fashion_mnist_mlp.yaml on full Fashion-MNIST (60,000
+   images; --sweep-epochs each), the same 4 one after another in one 1-thread process vs the
+   2x1 cluster, with the CPU time of every process.
 
 Rounds are interleaved and medians reported with the 1-minute load average, since the machine
-may be shared.
+may be shared; CPU times (user + system, from the kernel's per-process counters) say where the
+work went whatever the load.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -25,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +43,7 @@ from nngraph import distributed as D, stream  # noqa: E402
 from nngraph.compile import compile  # noqa: E402
 
 MLP = ROOT / "specs" / "mnist_mlp.yaml"
+FASHION = ROOT / "examples" / "fashion_mnist_mlp.yaml"
 
 
 def timed(fn):
@@ -52,78 +60,168 @@ def make_file(path, rows, width=784, block=50_000):
     x.flush()
 
 
+def cpu_seconds(procs) -> dict:
+    return {k: sum(p.cpu_times()[:2]) for k, p in procs.items()}
+
+
+def profiled(fn, procs):
+    """(wall seconds, {process: CPU seconds}) of ``fn()``."""
+    c0, t0 = cpu_seconds(procs), time.perf_counter()
+    fn()
+    wall, c1 = time.perf_counter() - t0, cpu_seconds(procs)
+    return wall, {k: c1[k] - c0[k] for k in procs}
+
+
+def breakdown(walls, cpus, one_walls, one_cpus, rows=None):
+    """Medians, and the best wall ratio the measured CPU time allows on this machine's cores:
+    one process's CPU time over the cluster's, times the cores (if every process were packed
+    perfectly onto them)."""
+    med = {k: statistics.median(c[k] for c in cpus) for k in cpus[0]}
+    total, one_cpu = sum(med.values()), statistics.median(one_cpus)
+    out = {"load": os.getloadavg()[0], "cluster_s": statistics.median(walls), "one_s": statistics.median(one_walls),
+           "speedup": statistics.median(one_walls) / statistics.median(walls),
+           "speedup_range": [min(one_walls) / max(walls), max(one_walls) / min(walls)],
+           "cpu_s": {k: round(v, 3) for k, v in med.items()}, "cpu_s_cluster_total": total,
+           "cpu_s_one_process": one_cpu, "one_process_cpu_per_wall": one_cpu / statistics.median(one_walls),
+           "cpu_bound_speedup": min(2.0, os.cpu_count()) * one_cpu / total}
+    if rows:
+        out.update(cluster_rows_per_s=rows / out["cluster_s"], one_rows_per_s=rows / out["one_s"])
+    return out
+
+
+def _forward_part(path, spans, queue):
+    with threadpool_limits(1):
+        plan = compile(MLP)
+        source = stream.open_inputs(path, 784)
+        queue.put("ready")
+        queue.get()  # start together
+        for a, b in spans:
+            plan.forward(source.read(a, b))
+        queue.put("done")
+
+
+def plain_processes(path, spans, n):
+    """Wall seconds for ``n`` plain processes (no Dask) to read and score ``spans`` between them."""
+    ctx = multiprocessing.get_context("spawn")
+    queues = [ctx.Queue() for _ in range(n)]
+    procs = [ctx.Process(target=_forward_part, args=(path, spans[i::n], q)) for i, q in enumerate(queues)]
+    for p in procs:
+        p.start()
+    for q in queues:
+        assert q.get() == "ready"
+    t = time.perf_counter()
+    for q in queues:
+        q.put("go")
+    for q in queues:
+        assert q.get() == "done"
+    wall = time.perf_counter() - t
+    for p in procs:
+        p.join()
+    return wall
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--chunk-rows", type=int, default=16_384)
-    ap.add_argument("--sweep-epochs", type=int, default=2)
+    ap.add_argument("--sweep-epochs", type=int, default=1)
     ap.add_argument("--chunk-size-rows", type=int, default=200_000, help="rows scored per chunk size in part 3")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: stream,score,chunks,sweep")
     args = ap.parse_args()
+    skip = set(args.skip.split(","))
     out = {"load_before": os.getloadavg()[0], "rows": args.rows, "cpus": os.cpu_count()}
+
+    def report(key, value):
+        out[key] = value
+        print(json.dumps({key: value}), flush=True)
+
     plan = compile(MLP)
+    me = psutil.Process()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_file(tmp / "x.npy", args.rows)
         source = stream.open_inputs(tmp / "x.npy", 784)
-        x = np.load(tmp / "x.npy")  # the same rows, in memory
         ch = args.chunk_rows
+        spans = stream.ranges(source.rows, ch)
 
         # 1. streaming vs in memory, this process, 1 and 2 BLAS threads
-        for threads in (1, 2):
-            s_t, m_t = [], []
-            with threadpool_limits(threads):
-                for _ in range(args.rounds):
-                    s_t.append(timed(lambda: stream.score_to(plan, source, tmp / "y.npy", chunk_rows=ch)))
-                    m_t.append(timed(lambda: [plan.forward(x[a:b]) for a, b in stream.ranges(len(x), ch)]))
-            out[f"stream_vs_memory_{threads}t"] = {"load": os.getloadavg()[0],
-                "stream_rows_per_s": args.rows / statistics.median(s_t),
-                "memory_rows_per_s": args.rows / statistics.median(m_t),
-                "ratio": statistics.median(m_t) / statistics.median(s_t)}
-            print(json.dumps({f"stream_vs_memory_{threads}t": out[f"stream_vs_memory_{threads}t"]}), flush=True)
-        del x
+        if "stream" not in skip:
+            x = np.load(tmp / "x.npy")  # the same rows, in memory
+            for threads in (1, 2):
+                s_t, m_t, s_c, m_c = [], [], [], []
+                with threadpool_limits(threads):
+                    for _ in range(args.rounds):
+                        c = time.process_time()
+                        s_t.append(timed(lambda: stream.score_to(plan, source, tmp / "y.npy", chunk_rows=ch)))
+                        s_c.append(time.process_time() - c)
+                        c = time.process_time()
+                        m_t.append(timed(lambda: [plan.forward(x[a:b]) for a, b in spans]))
+                        m_c.append(time.process_time() - c)
+                report(f"stream_vs_memory_{threads}t", {
+                    "load": os.getloadavg()[0], "stream_rows_per_s": args.rows / statistics.median(s_t),
+                    "memory_rows_per_s": args.rows / statistics.median(m_t),
+                    "ratio": statistics.median(m_t) / statistics.median(s_t),
+                    "ratio_range": [min(m_t) / max(s_t), max(m_t) / min(s_t)],
+                    "stream_cpu_s": statistics.median(s_c), "memory_cpu_s": statistics.median(m_c)})
+            del x
 
         with D.connect("local:2") as client:
-            # 2a. scoring: 2 workers x 1 thread vs one process with 1 thread
-            c_t, o_t = [], []
-            for _ in range(args.rounds):
-                c_t.append(timed(lambda: D.score_to(plan, source, tmp / "y.npy", client, chunk_rows=ch, threads=1)))
-                with threadpool_limits(1):
-                    o_t.append(timed(lambda: stream.score_to(plan, source, tmp / "y.npy", chunk_rows=ch)))
-            speedup = statistics.median(o_t) / statistics.median(c_t)
-            out["score_cluster_vs_one_process"] = {"load": os.getloadavg()[0],
-                                                   "cluster_rows_per_s": args.rows / statistics.median(c_t),
-                                                   "one_rows_per_s": args.rows / statistics.median(o_t),
-                                                   "speedup": speedup, "per_worker_efficiency": speedup / 2}
-            print(json.dumps({"score_cluster_vs_one_process": out["score_cluster_vs_one_process"]}), flush=True)
+            workers = client.run(os.getpid)
+            procs = {"client+scheduler+nannies": me}
+            procs.update({f"worker{i}": psutil.Process(pid) for i, pid in enumerate(sorted(workers.values()))})
+            out["worker_blas_threads"] = client.run(stream.current_blas_threads)
+            D.score_to(plan, stream.InputSource((source.shards[0],), 784, (0,)), tmp / "y.npy", client,
+                       chunk_rows=ch, threads=1)  # warm: the plan compiled on each worker
+
+            # 2. scoring: 2 workers x 1 thread vs one process with 1 thread; 2 plain processes for scale
+            if "score" not in skip:
+                c_t, c_c, o_t, o_c, p1, p2 = [], [], [], [], [], []
+                for _ in range(args.rounds):
+                    w, c = profiled(lambda: D.score_to(plan, source, tmp / "y.npy", client, chunk_rows=ch, threads=1),
+                                    procs)
+                    c_t.append(w)
+                    c_c.append(c)
+                    with threadpool_limits(1):
+                        w, c = profiled(lambda: stream.score_to(plan, source, tmp / "y.npy", chunk_rows=ch),
+                                        {"one": me})
+                    o_t.append(w)
+                    o_c.append(c["one"])
+                    p1.append(plain_processes(tmp / "x.npy", spans, 1))
+                    p2.append(plain_processes(tmp / "x.npy", spans, 2))
+                res = breakdown(c_t, c_c, o_t, o_c, args.rows)
+                res["plain_2_processes_vs_1"] = statistics.median(p1) / statistics.median(p2)
+                report("score_cluster_vs_one_process", res)
 
             # 3. chunk size, on the first rows of the file
-            import dataclasses
+            if "chunks" not in skip:
+                import dataclasses
 
-            n = min(args.rows, args.chunk_size_rows)
-            part = stream.InputSource((dataclasses.replace(source.shards[0], rows=n),), 784, (0,))
-            sizes = {}
-            for rows in (256, 1024, 4096, 16_384, 65_536):
-                t = [timed(lambda: D.score_to(plan, part, tmp / "y.npy", client, chunk_rows=rows, threads=1))
-                     for _ in range(max(1, args.rounds - 1))]
-                sizes[rows] = n / statistics.median(t)
-            out["cluster_rows_per_s_by_chunk"] = dict(sizes, load=os.getloadavg()[0])
-            print(json.dumps({"cluster_rows_per_s_by_chunk": sizes}), flush=True)
+                n = min(args.rows, args.chunk_size_rows)
+                part = stream.InputSource((dataclasses.replace(source.shards[0], rows=n),), 784, (0,))
+                sizes = {}
+                for rows in (256, 1024, 4096, 16_384, 65_536):
+                    t = [timed(lambda: D.score_to(plan, part, tmp / "y.npy", client, chunk_rows=rows, threads=1))
+                         for _ in range(max(1, args.rounds - 1))]
+                    sizes[rows] = n / statistics.median(t)
+                report("cluster_rows_per_s_by_chunk", dict(sizes, load=os.getloadavg()[0]))
 
-            # 2b. a sweep of 4 trainings
-            grid = {"train.optimizer.learning_rate": ["0.0005", "0.001", "0.002", "0.004"],
-                    "train.epochs": [str(args.sweep_epochs)]}
-            sc, so = [], []
-            for _ in range(max(1, args.rounds - 1)):
-                sc.append(timed(lambda: D.sweep(MLP, grid, client, threads=1)))
-                with threadpool_limits(1):
-                    so.append(timed(lambda: D.sweep(MLP, grid)))
-            speedup = statistics.median(so) / statistics.median(sc)
-            out["sweep_cluster_vs_one_process"] = {"load": os.getloadavg()[0], "cluster_s": statistics.median(sc),
-                                                   "one_s": statistics.median(so),
-                                                   "speedup": speedup, "per_worker_efficiency": speedup / 2,
-                                                   "data": "mnist 5,000-digit sample (4,000 to train)"}
-            print(json.dumps({"sweep_cluster_vs_one_process": out["sweep_cluster_vs_one_process"]}), flush=True)
+            # 4. a sweep of 4 Fashion-MNIST trainings
+            if "sweep" not in skip:
+                grid = {"train.optimizer.learning_rate": ["0.0005", "0.001", "0.002", "0.004"],
+                        "train.epochs": [str(args.sweep_epochs)]}
+                sc, scc, so, soc = [], [], [], []
+                for _ in range(max(1, args.rounds - 1)):
+                    w, c = profiled(lambda: D.sweep(FASHION, grid, client, threads=1), procs)
+                    sc.append(w)
+                    scc.append(c)
+                    with threadpool_limits(1):
+                        w, c = profiled(lambda: D.sweep(FASHION, grid), {"one": me})
+                    so.append(w)
+                    soc.append(c["one"])
+                res = breakdown(sc, scc, so, soc)
+                res["data"] = f"Fashion-MNIST, 60,000 training images, {args.sweep_epochs} epoch(s) per trial"
+                report("sweep_cluster_vs_one_process", res)
     out["load_after"] = os.getloadavg()[0]
     print(json.dumps(out, indent=1))
 
