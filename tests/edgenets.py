@@ -93,7 +93,8 @@ def _fault(rng, spec):
     sparse = [e for e in edges if isinstance(e, dict) and e.get("pattern") == "sparse"]
     kind = int(rng.integers(0, 10))
     if kind == 0 and singles:
-        singles[int(rng.integers(len(singles)))][str(rng.choice(["from", "to"]))] = str(rng.choice(_BAD_REFS))
+        bad = str(rng.choice(_BAD_REFS)) if rng.random() < 0.8 else [["x"], {"a": 1}, 3, None][int(rng.integers(4))]
+        singles[int(rng.integers(len(singles)))][str(rng.choice(["from", "to"]))] = bad
     elif kind == 1 and singles:
         singles[int(rng.integers(len(singles)))]["weight"] = _BAD_WEIGHTS[int(rng.integers(len(_BAD_WEIGHTS)))]
     elif kind == 2 and singles:

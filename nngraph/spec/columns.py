@@ -87,12 +87,13 @@ class RefColumn(Sequence):
         self.uniq, self.code = uniq, _frozen(code)
 
     @classmethod
-    def of(cls, refs) -> RefColumn:
+    def of(cls, refs, n: int | None = None) -> RefColumn:
+        """The column of ``refs`` (a sequence, or an iterable of ``n`` references)."""
         if isinstance(refs, RefColumn):
             return refs
         codes = defaultdict(count().__next__)
         refs = refs.tolist() if isinstance(refs, np.ndarray) else refs
-        code = np.fromiter(map(codes.__getitem__, refs), dtype=np.int64, count=len(refs))
+        code = np.fromiter(map(codes.__getitem__, refs), dtype=np.int64, count=len(refs) if n is None else n)
         return cls(list(codes), code)
 
     def take(self, keep) -> RefColumn:
@@ -253,16 +254,31 @@ class EdgeList(Sequence):
         edges are checked as columns; any other edge by ``edge_model.model_validate``."""
         if type(value) is not list or set(map(type, value)) - {dict}:
             return None
-        simple = list(map(_SIMPLE_KEYS.__contains__, map(tuple, value)))
-        rows = list(compress(value, simple))
-        frm = RefColumn.of(list(map(itemgetter("from"), rows)))
-        to = RefColumn.of(list(map(itemgetter("to"), rows)))
+        n = len(value)
+        try:  # the usual case: every edge is {from, to, weight} (three keys, each of these)
+            if set(map(len, value)) - {3}:
+                raise KeyError
+            frm = RefColumn.of(map(itemgetter("from"), value), n)
+            to = RefColumn.of(map(itemgetter("to"), value), n)
+            weight = list(map(itemgetter("weight"), value))
+            simple = None
+        except (KeyError, TypeError):  # TypeError: a reference that is a list or a mapping
+            simple = list(map(_SIMPLE_KEYS.__contains__, map(tuple, value)))
+            rows = list(compress(value, simple))
+            try:
+                frm = RefColumn.of(map(itemgetter("from"), rows), len(rows))
+                to = RefColumn.of(map(itemgetter("to"), rows), len(rows))
+            except TypeError:
+                return None
+            weight = list(map(itemgetter("weight"), rows))
         for ref in frm.uniq + to.uniq:
             if type(ref) is not str or len(ref) > _REF_MAX or _REF.match(ref) is None:
                 return None
-        weight = _float_column(list(map(itemgetter("weight"), rows)))
+        weight = _float_column(weight)
         if weight is None:
             return None
+        if simple is None:
+            return cls([None] * n, np.arange(n), frm, to, weight)
         items = [None] * len(value)
         from pydantic import ValidationError
 
