@@ -296,8 +296,12 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     index_type = np.int32 if n_rows < 2**31 else np.int64
     block.W = sp.csr_array((data, coo_r[order].astype(index_type), indptr), shape=(width_dst, n_rows))
     block.W.has_sorted_indices = True
-    data_pos = np.empty(len(order), dtype=np.int64)
+    # the parameter index holds two positions per connection for the plan's life: 4 bytes each
+    # when they fit (a million-connection block keeps 8 MB, not 16)
+    data_pos = np.empty(len(order), dtype=index_type)
     data_pos[order] = np.arange(len(order))
+    if len(ppos) and ppos.max() < 2**31:
+        ppos = ppos.astype(np.int32)
     for ci in np.unique(owner):
         sel = owner == ci
         block.places.append((int(ci), "flat", data_pos[sel], ppos[sel]))
