@@ -77,16 +77,51 @@ def trainable_tensors(plan: Plan) -> list:
     return out
 
 
-def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict) -> list:
+class Workspace:
+    """Buffers :func:`backward` reuses from step to step: each stage's dL/dA per batch size,
+    and each dense tensor's gradient (so the optimizer reads the same arrays every step)."""
+
+    def __init__(self, plan: Plan, tensors: list):
+        self.plan = plan
+        self.grads = [np.empty_like(t.value) for t in tensors]
+        self.dA = {}
+
+    def stage_grads(self, batch: int) -> list:
+        dA = self.dA.get(batch)
+        if dA is None:
+            if len(self.dA) > 4:  # the training batch and the last, smaller one
+                self.dA.clear()
+            dA = self.dA[batch] = [None] + [np.empty((batch, s.width), dtype=self.plan.dtype)
+                                            for s in self.plan.stages[1:]]
+        return dA
+
+
+def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict,
+             work: Workspace | None = None) -> list:
     """Gradients of every trainable tensor (order of :func:`trainable_tensors`).
 
     ``d_out``: dL/d(output activations), or for ``fused`` output segments dL/dz directly.
+    With ``work``, the gradients are written into its buffers (valid until the next call).
+    Each stage's dL/dA is written by its first consumer's product (``out=``) and accumulated by
+    the others; the input layer's is never formed.
     """
     batch = acts[0].shape[0]
-    dA = [None] + [np.zeros((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]
+    if work is None:
+        dA = [None] + [np.empty((batch, s.width), dtype=plan.dtype) for s in plan.stages[1:]]
+        grad_out = None
+    else:
+        dA, grad_out = work.stage_grads(batch), work.grads
+    written = set()
     at = 0
     for (name, size), where in zip(plan.outputs, plan._out_index):
         for s, cols, local in where:
+            if s not in written:
+                if local is None and cols.start == 0 and cols.stop == plan.stages[s].width:
+                    np.copyto(dA[s], d_out[:, at:at + size])
+                    written.add(s)
+                    continue
+                dA[s].fill(0)
+                written.add(s)
             if local is None:
                 dA[s][:, cols] += d_out[:, at:at + size]
             else:
@@ -94,8 +129,12 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
         at += size
     grads_by_stage = {}
     transposed = {}  # each source stage's activations, transposed once for its sparse blocks
+    k = len(plan.stages[1:]) + sum(len(st.blocks) for st in plan.stages[1:])  # tensors, counted from the end
     for st in reversed(plan.stages[1:]):
+        k -= len(st.blocks) + 1
         A, dZ = acts[st.index], dA[st.index]
+        if st.index not in written:  # nothing reads this stage: its gradient is 0
+            dZ.fill(0)
         if st.index in masks:  # dropout: A = f(z) * m, so dL/df = dL/dA * m and f(z) = A / m
             m = masks[st.index]
             dZ *= m
@@ -103,14 +142,17 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
         for name, alpha, lo, hi in st.segments:
             if (st.index, lo) in fused or name == "linear":
                 continue
-            if name in FROM_INPUT:
+            if name == "relu" and lo == 0 and hi == dZ.shape[1]:
+                np.multiply(dZ, A > 0, out=dZ)
+            elif name in FROM_INPUT:
                 dZ[:, lo:hi] = grad_from_z(name, _weighted_sums(st, acts, lo, hi), dZ[:, lo:hi])
             else:
                 dZ[:, lo:hi] = activation_grad(name, A[:, lo:hi], dZ[:, lo:hi], alpha)
         block_grads = []
         dZT = None
-        for b in st.blocks:
+        for i, b in enumerate(st.blocks):
             src = acts[b.src] if b.rows is None else acts[b.src][:, b.rows]
+            back = None
             if b.sparse:  # b.W holds W transposed: (stage width, source columns)
                 if dZT is None:
                     dZT = np.ascontiguousarray(dZ.T)
@@ -121,16 +163,23 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
                 if b.src > 0:
                     back = (b.W.T @ dZT).T
             else:
-                g = src.T @ dZ
-                if b.src > 0:
+                g = np.matmul(src.T, dZ, out=None if grad_out is None else grad_out[k + i])
+                if b.src > 0 and b.rows is None and b.src not in written:
+                    np.matmul(dZ, b.W.T, out=dA[b.src])  # the first consumer writes it
+                    written.add(b.src)
+                elif b.src > 0:
                     back = dZ @ b.W.T
-            if b.src > 0:
+            if back is not None:
+                if b.src not in written:
+                    dA[b.src].fill(0)
+                    written.add(b.src)
                 if b.rows is None:
                     dA[b.src] += back
                 else:
                     dA[b.src][:, b.rows] += back
             block_grads.append(g)
-        grads_by_stage[st.index] = block_grads + [dZ.sum(axis=0)]
+        bias = np.sum(dZ, axis=0, out=None if grad_out is None else grad_out[k + len(st.blocks)])
+        grads_by_stage[st.index] = block_grads + [bias]
     out = []
     for st in plan.stages[1:]:
         out += grads_by_stage[st.index]
@@ -183,13 +232,13 @@ def output_grad(plan, loss: str, out: np.ndarray, target: np.ndarray, fused: dic
     Fused softmax + cross-entropy: dL/dz = (a * sum(t) - t) / batch per node (a - t for one-hot
     targets); fused sigmoid + binary cross-entropy: (a - t) / size. Both are exact and stable.
     """
-    d = loss_grad(loss, out, target)
     if not fused:
-        return d
+        return loss_grad(loss, out, target)
+    parts = [where[0][2] is None and (where[0][0], where[0][1].start) in fused for where in plan._out_index]
+    d = np.empty_like(out) if all(parts) else loss_grad(loss, out, target)
     at = 0
-    for (name, size), where in zip(plan.outputs, plan._out_index):
-        s, cols, local = where[0]
-        if local is None and (s, cols.start) in fused:
+    for (name, size), where, part in zip(plan.outputs, plan._out_index, parts):
+        if part:
             a, t = out[:, at:at + size], target[:, at:at + size]
             if loss == "cross_entropy":
                 d[:, at:at + size] = (a * t.sum(axis=1, keepdims=True) - t) / out.shape[0]

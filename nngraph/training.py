@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from .backprop import (Tensor, _fused_segments, backward, loss_grad, loss_value, output_grad,  # noqa: F401
-                       trainable_tensors)
+from .backprop import (Tensor, Workspace, _fused_segments, backward, loss_grad, loss_value,  # noqa: F401
+                       output_grad, trainable_tensors)
 from .compile import Plan, compile
 from . import metrics
 from .optimizers import Optimizer
@@ -245,6 +245,8 @@ class _Run:
         self.l2 = coefficients(plan, self.tensors, "l2", cfg.l2)
         self.penalized = any(isinstance(c, np.ndarray) or c for c in self.l1 + self.l2)
         self.fused = _fused_segments(plan, cfg.loss)
+        self.work = Workspace(plan, self.tensors)
+        self.labels = _predicted(self.t_all) if self.classes is not None else None
         self.history, self.best, self.best_loss, self.waited = [], None, np.inf, 0
         self.last_good = [t.value.copy() for t in self.tensors]
         self.bs = min(cfg.batch_size, len(self.tr_idx))
@@ -298,7 +300,7 @@ class _Run:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below
                 loss, out = _step(self, self.x_all[sel], self.t_all[sel])
             if self.classes is not None:
-                correct += int(np.sum(_predicted(out) == _predicted(self.t_all[sel])))
+                correct += int(np.count_nonzero(_predicted(out) == self.labels[sel]))
             if not np.isfinite(loss):
                 self.restore_last_good()
                 error = TrainingError(f"the loss became {loss} at epoch {epoch}, step {step + 1}; training stopped "
@@ -416,7 +418,7 @@ def _step(run, xb, tb) -> float:
     out = plan.gather_outputs(acts)
     loss = loss_value(cfg.loss, out, tb)
     d_out = output_grad(plan, cfg.loss, out, tb, run.fused)
-    grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), run.fused, masks)
+    grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), run.fused, masks, run.work)
     if run.penalized:  # the optimizer's scratch buffers are free until its step
         add_penalties(tensors, grads, run.l1, run.l2, run.opt.scratch)
     for t, g in zip(tensors, grads):
