@@ -10,9 +10,10 @@ steps are seen at once):
   place, as hand-written in-place numpy does. Plans with sparse blocks keep them neuron-major,
   ``(width, batch)``: every CSR block (stored as the transpose of W) then multiplies contiguous
   rows directly and accumulates into the stage's buffer (scipy's CSR kernel with an output
-  argument), with no transposed copies and no temporaries. With ``plan.threads = 2`` a large
-  batch of such a plan is split in two halves run at once (scipy's CSR kernel is single-threaded
-  and releases the GIL).
+  argument), with no transposed copies and no temporaries. A large batch of such a plan runs
+  in chunks of samples that stay in the processor's cache through all stages; with
+  ``plan.threads = 2`` two threads take the chunks (scipy's CSR kernel is single-threaded and
+  releases the GIL), each running its chunk through every stage on its own.
 - :func:`forward` / :func:`run_stage`, used by training, which needs every stage's activations
   batch-major (``acts``) and applies dropout between stages.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from functools import partial
+from itertools import count
 
 from .activations import FORWARD
 from .compile import GENERATION
@@ -33,18 +35,30 @@ try:  # Y += A @ X for CSR A into a given Y; the kernel behind scipy's own csr @
 except ImportError:  # pragma: no cover - a scipy without it: use the public product
     _csr_matvecs = None
 
-# A batch is split across threads (plan.threads > 1) from this many samples on, and only for
-# plans with sparse blocks: dense products already use BLAS threads.
-SPLIT_MIN_BATCH = 2048
+# Plans with sparse blocks run a large batch in chunks of samples, each chunk through every
+# stage before the next. A chunk's activations (all stages, neuron-major) take at most
+# CHUNK_BYTES, so they stay in the processor's cache from stage to stage instead of going out
+# to memory and back at every stage (1.3-1.5x faster at batch 10,000 on the 2,000-neuron graph;
+# benchmarks/run.py --only irregular). With plan.threads > 1 a batch is cut into about two
+# chunks per thread (none under CHUNK_MIN_MACS multiply-adds: below that a chunk's Python
+# calls show), and the threads take chunks from one counter, each running its chunk through
+# all stages with its own buffers: no hand-off or barrier between stages, and a thread slowed
+# by another process on its core simply takes fewer chunks. Chunks are exact: every sample's
+# numbers are computed by the same calls in the same order whatever the chunk. Dense plans use
+# BLAS threads instead.
+CHUNK_BYTES = 8 << 20
+CHUNK_MIN_MACS = 1 << 20
+CHUNK_ROWS = None  # a fixed largest chunk instead, and no least one (tests use tiny ones to run every route)
 _POOL = None
 
 
 def infer(plan, x: np.ndarray) -> np.ndarray:
     """Forward pass of ``x`` (batch, inputs), already in the plan's dtype; returns (batch, outputs)."""
     batch = x.shape[0]
-    if plan._threads > 1 and batch >= SPLIT_MIN_BATCH and plan._sparse_plan:
-        rows = batch_rows_allowed(plan)  # the parts' buffers together hold the whole batch
-        return _split(plan, x) if batch <= rows else _chunked(plan, x, rows)
+    if plan._sparse_plan and batch > 1:
+        n, workers = _chunk_count(plan, batch)
+        if n > 1:
+            return _chunks(plan, x, n, workers)
     programs = plan._buffers
     prog = programs.get(("program", batch))
     if prog is None or prog.generation != GENERATION[0]:
@@ -71,11 +85,30 @@ def bind(plan, batch: int):
         prog = held[0]
         if prog is None or prog.generation != generation[0]:
             prog = plan._buffers.get(("program", batch))
-            if prog is None or prog.generation != generation[0] or batch >= SPLIT_MIN_BATCH:
-                return infer(plan, x)  # builds the program (or splits, or chunks a batch over the limit)
+            if (prog is None or prog.generation != generation[0]
+                    or plan._sparse_plan and batch > 1 and _chunk_count(plan, batch)[0] > 1):
+                return infer(plan, x)  # builds the program (or runs chunks, or a batch over the limit)
             held[0] = prog
         return prog(x)
     return predict
+
+
+def _chunk_count(plan, batch):
+    """(chunks, threads) for a batch of a plan with sparse blocks (see CHUNK_BYTES)."""
+    if CHUNK_ROWS:
+        most, least = CHUNK_ROWS, 1
+    else:
+        sizes = plan.__dict__.get("_chunk_rows")
+        if sizes is None:  # once per plan: its widths and connections are fixed
+            per_row = sum(s.width for s in plan.stages) * plan.dtype.itemsize
+            sizes = plan._chunk_rows = (max(CHUNK_BYTES // max(per_row, 1), 1),
+                                        max(CHUNK_MIN_MACS // max(plan.macs, 1), 1))
+        most, least = sizes
+    n = -(-batch // most)
+    threads = plan._threads
+    if threads > 1:
+        n = max(n, min(2 * threads, batch // least))
+    return n, min(threads, 8, n)
 
 
 def _chunked(plan, x, rows):
@@ -87,29 +120,55 @@ def _chunked(plan, x, rows):
     return out
 
 
-def _split(plan, x):
-    """Run contiguous parts of the batch in parallel, each thread with its own buffers."""
+def _chunks(plan, x, n, workers):
+    """A plan with sparse blocks on a batch of ``n`` chunks (as equal as can be): each chunk through
+    all stages, chunks taken from one counter by ``workers`` threads (the caller among them).
+    Every thread holds at most two programs (the two chunk sizes), so their buffers together
+    stay within NNGRAPH_MAX_BATCH_BYTES (more, smaller chunks where they would not)."""
+    batch = x.shape[0]
+    rows = batch_rows_allowed(plan)
+    if rows < 1 or batch * plan.output_width * plan.dtype.itemsize > plan.graph.limits.max_batch_bytes:
+        raise batch_limit_error(plan, batch)
+    workers = max(1, min(workers, rows // 2))
+    n = min(batch, max(n, -(-batch // max(rows // (2 * workers), 1)) if rows > 1 else batch))
+    bounds = [batch * i // n for i in range(n + 1)]
+    out = np.empty((batch, plan.output_width), dtype=plan.dtype)
+    counter = count()
+    if workers == 1:
+        _run_chunks(plan, x, out, bounds, counter)
+        return out
     global _POOL
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(max_workers=7, thread_name_prefix="nngraph")
-    n = min(plan._threads, 8, x.shape[0])
-    cuts = [x.shape[0] * i // n for i in range(n + 1)]
-    futures = [_POOL.submit(_run_part, plan, x[a:b]) for a, b in zip(cuts[1:-1], cuts[2:])]
-    out = np.empty((x.shape[0], plan.output_width), dtype=plan.dtype)
-    out[:cuts[1]] = _run_part(plan, x[:cuts[1]])
-    for f, a, b in zip(futures, cuts[1:-1], cuts[2:]):
-        out[a:b] = f.result()
+    futures = [_POOL.submit(_run_chunks, plan, x, out, bounds, counter) for _ in range(workers - 1)]
+    try:
+        _run_chunks(plan, x, out, bounds, counter)
+    finally:
+        for f in futures:  # one not started yet (the pool busy with other calls) has nothing left to do
+            if not f.cancel():
+                f.result()
     return out
 
 
-def _run_part(plan, x):
-    programs = plan._buffers
-    prog = programs.get(("program", x.shape[0]))
-    if prog is None or prog.generation != GENERATION[0]:
-        prog = _program(plan, x.shape[0], programs)
-    return prog(x)
+def _run_chunks(plan, x, out, bounds, counter):
+    """Take chunk numbers from ``counter`` until none is left; run each with this thread's programs
+    (weights gathered once per program and call, not per chunk)."""
+    programs, mine = plan._buffers, {}
+    n = len(bounds) - 1
+    for i in counter:
+        if i >= n:
+            return
+        lo, hi = bounds[i], bounds[i + 1]
+        prog = mine.get(hi - lo)
+        if prog is None:
+            prog = programs.get(("program", hi - lo))
+            if prog is None or prog.generation != GENERATION[0]:
+                prog = _program(plan, hi - lo, programs)
+            prog.prepare()
+            mine[hi - lo] = prog
+        prog.into(x[lo:hi], out[lo:hi])
 
 
 def _program(plan, batch, programs):
@@ -150,7 +209,7 @@ def _batch_major(plan, batch):
     for st in plan.stages[1:]:
         ops += _dense_stage(st, bufs, whole, offsets)
     ops = tuple(ops)
-    gather = _gather(plan, bufs, transposed=False)
+    gather, _ = _gather(plan, bufs, transposed=False)
     X = bufs[0]
 
     def run(x):
@@ -219,20 +278,25 @@ def _dense_stage(stage, bufs, whole, offsets):
 
 def _activations(stage, Z, transposed):
     """One bound call per activation segment, in place (common ones straight to the ufunc).
-    ``Z`` is (batch, width), or (width, batch) when ``transposed``, or the 1-D row of one sample."""
+    ``Z`` is (batch, width), or (width, batch) when ``transposed``, or the 1-D row of one sample.
+
+    ReLU takes its 0 as an array of the segment's shape: numpy's maximum against a scalar runs
+    three to four times slower than against an array. Zeros cost no memory until written (and
+    these never are)."""
     calls = []
     if Z.ndim == 1:
         rows, width = 1, Z.shape[0]
     else:
         rows, width = (Z.shape[1], Z.shape[0]) if transposed else Z.shape
-    zero = Z.dtype.type(0)
     for name, alpha, lo, hi in stage.segments:
         if name == "linear":
             continue
         full = lo == 0 and hi == width
         v = Z if full else (Z[lo:hi] if transposed or Z.ndim == 1 else Z[:, lo:hi])
         if name == "relu":
-            calls.append(partial(np.maximum, v, zero, out=v))
+            calls.append(partial(np.maximum, v, np.zeros(v.shape, dtype=v.dtype), out=v))
+        elif name == "sigmoid":
+            calls.append(partial(_sigmoid, v))
         elif name == "tanh":
             calls.append(partial(np.tanh, v, v))
         elif name == "softmax" and rows == 1:
@@ -242,6 +306,19 @@ def _activations(stage, Z, transposed):
         else:
             calls.append(partial(FORWARD[name], v, v, alpha))
     return calls
+
+
+def _sigmoid(v, multiply=np.multiply, exp=np.exp, add=np.add, reciprocal=np.reciprocal, errstate=np.errstate):
+    """1 / (1 + exp(-v)) in place, in four passes without temporaries (the shared, two-exp form
+    takes seven and a temporary), as accurate (a few units in the last place). Far below zero
+    exp(-v) overflows to inf and the result is exactly 0, as it should round (below about -88
+    in float32 the exact value is under the smallest normal float); that overflow is expected,
+    so it is not reported. Not np.negative: numpy 2.4 miscomputes it in place on column views."""
+    multiply(v, -1, v)
+    with errstate(over="ignore"):
+        exp(v, v)
+    add(v, 1, v)
+    reciprocal(v, v)
 
 
 def _softmax_one(v, tolist=np.ndarray.tolist, total=np.add.reduce):
@@ -257,67 +334,92 @@ def _softmax_one(v, tolist=np.ndarray.tolist, total=np.add.reduce):
 
 
 def _neuron_major(plan, batch):
+    """A flat list of prebound calls over neuron-major buffers, plus ``prepare`` (gathers each
+    stage's CSR weights into the order of its merged product: once per call, not per chunk) and
+    ``into(x, out)`` (runs a chunk, writing its outputs into ``out``)."""
     bufs, whole, offsets = _stage_buffers(plan, batch, transposed=True)
-    steps = [_mixed_stage(st, bufs, whole, offsets) for st in plan.stages[1:]]
-    gather = _gather(plan, bufs, transposed=True)
+    prepares, ops = [], []
+    for st in plan.stages[1:]:
+        p, o = _mixed_stage(st, bufs, whole, offsets)
+        prepares += p
+        ops += o
+    prepares, ops = tuple(prepares), tuple(ops)
+    gather, put = _gather(plan, bufs, transposed=True)
     XT = bufs[0]
+    copyto = np.copyto
+
+    def prepare():
+        for p in prepares:
+            p()
+
+    def into(x, out):
+        copyto(XT, x.T)
+        for op in ops:
+            op()
+        put(out)
 
     def run(x):
-        np.copyto(XT, x.T)
-        for step in steps:
-            step()
+        for p in prepares:
+            p()
+        copyto(XT, x.T)
+        for op in ops:
+            op()
         return gather()
     run.bufs = bufs  # for inspection and tests
+    run.prepare, run.into = prepare, into
     return run
 
 
 def _mixed_stage(stage, bufs, whole, offsets):
-    """ZT = W_dense.T @ AT + ... + b, then CSR blocks accumulate into ZT; activations on rows."""
+    """(prepare calls, calls) for one stage: ZT = W_dense.T @ AT + ..., then CSR blocks
+    accumulate into ZT, then the bias, then activations on rows, all in place."""
     ZT = bufs[stage.index]
     batch = ZT.shape[1]
     in_run = {s for a, b, _ in stage.merged for s in range(a, b + 1)}
     runs = [(whole[offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
     dense = [b for b in stage.blocks if not b.sparse and b.src not in in_run]
     sparse = [b for b in stage.blocks if b.sparse]
-    acts = tuple(_activations(stage, ZT, transposed=True))
     Zflat = ZT.reshape(-1)
     assert np.shares_memory(Zflat, ZT)  # the kernel writes through this flat view
+    prepares, ops = [], []
+    if runs or dense:
+        def products():
+            first = True
+            for AT, W in runs:
+                if first:
+                    np.matmul(W.T, AT, out=ZT)
+                    first = False
+                else:
+                    np.add(ZT, W.T @ AT, out=ZT)
+            for block in dense:
+                AT = bufs[block.src]
+                if block.rows is not None:
+                    AT = AT[block.rows]
+                if first:
+                    np.matmul(block.W.T, AT, out=ZT)
+                    first = False
+                else:
+                    np.add(ZT, block.W.T @ AT, out=ZT)
+        ops.append(products)
+    else:
+        ops.append(partial(ZT.fill, 0))
     merged = _merged_sparse(stage, sparse, whole, offsets, Zflat) if _csr_matvecs is not None else None
-    kernels = [merged] if merged else [_sparse_kernel(b, bufs, Zflat, ZT, batch) for b in sparse]
-
-    def step():
-        first = True
-        for AT, W in runs:
-            if first:
-                np.matmul(W.T, AT, out=ZT)
-                first = False
-            else:
-                np.add(ZT, W.T @ AT, out=ZT)
-        for block in dense:
-            AT = bufs[block.src]
-            if block.rows is not None:
-                AT = AT[block.rows]
-            if first:
-                np.matmul(block.W.T, AT, out=ZT)
-                first = False
-            else:
-                np.add(ZT, block.W.T @ AT, out=ZT)
-        if first:
-            ZT.fill(0)
-        for k in kernels:
-            k()
-        bias = stage.bias  # last, as in the exported ONNX graph: the same float32 roundings
-        if bias is not None:
-            np.add(ZT, bias[:, None], out=ZT)
-        for act in acts:
-            act()
-    return step
+    if merged:
+        prepares.append(merged[0])
+        ops.append(merged[1])
+    else:
+        ops += [_sparse_kernel(b, bufs, Zflat, ZT, batch) for b in sparse]
+    if stage.bias is not None:  # last, as in the exported ONNX graph: the same float32 roundings
+        ops.append(partial(np.add, ZT, stage.bias[:, None], ZT))
+    ops += _activations(stage, ZT, transposed=True)
+    return prepares, ops
 
 
 def _merged_sparse(stage, sparse, whole, offsets, Zflat):
-    """One CSR product for all of a stage's CSR blocks, over the whole activation array: the
-    blocks' data (one array, ``stage.sparse_data``) is gathered into the merged order per call
-    (one pass over the weights, small next to the product), the index arrays are built once."""
+    """One CSR product for all of a stage's CSR blocks, over the whole activation array:
+    (gather, kernel). The blocks' data (one array, ``stage.sparse_data``) is gathered into the
+    merged order by ``gather`` (one pass over the weights, once per call); the index arrays are
+    built once."""
     data = stage.sparse_data
     if data is None or any(not np.shares_memory(b.W.data, data) for b in sparse):
         return None
@@ -338,11 +440,10 @@ def _merged_sparse(stage, sparse, whole, offsets, Zflat):
     gathered = np.empty(len(order), dtype=data.dtype)
     Xflat = whole.reshape(-1)
     assert np.shares_memory(Xflat, whole)
-
-    def kernel():
-        np.take(stage.sparse_data, perm, out=gathered)
-        _csr_matvecs(n_rows, n_cols, batch, indptr, indices, gathered, Xflat, Zflat)
-    return kernel
+    # mode="clip": with an output and the default mode numpy gathers into a temporary first
+    gather = partial(np.take, data, perm, None, gathered, "clip")
+    kernel = partial(_csr_matvecs, n_rows, n_cols, batch, indptr, indices, gathered, Xflat, Zflat)
+    return gather, kernel
 
 
 def _sparse_kernel(block, bufs, Zflat, ZT, batch):
@@ -380,21 +481,24 @@ def _sparse_kernel(block, bufs, Zflat, ZT, batch):
 
 
 def _gather(plan, bufs, transposed):
-    """The output array (batch, outputs), a fresh array on every call."""
+    """(gather, put): the output array (batch, outputs) as a fresh array on every call, and the
+    same written into a given (batch, outputs) array."""
     where = plan._out_index
     dtype = plan.dtype
+    batch = bufs[1].shape[1] if transposed else bufs[1].shape[0]
     if len(where) == 1 and len(where[0]) == 1 and where[0][0][2] is None:
         s, cols, _ = where[0][0]
         src = bufs[s]
+        view = src[cols].T if transposed else src[:, cols]  # the buffers stay put: bind the view once
         if transposed:
-            return lambda: src[cols].T.copy()  # a fresh C-ordered array, even when a view would do
-        return src[:, cols].copy  # the buffers stay put for the program's life: bind the view once
+            gather = lambda: view.copy(order="C")  # noqa: E731  a fresh C-ordered array, even when a view would do
+        else:
+            gather = view.copy
+        return gather, partial(np.copyto, src=view)
     sizes = [size for _, size in plan.outputs]
     width = sum(sizes)
 
-    def gather():
-        batch = bufs[1].shape[1] if transposed else bufs[1].shape[0]
-        out = np.empty((batch, width), dtype=dtype)
+    def put(out):
         at = 0
         for size, parts in zip(sizes, where):
             for s, cols, local in parts:
@@ -404,8 +508,12 @@ def _gather(plan, bufs, transposed):
                 else:
                     out[:, at + local] = part
             at += size
+
+    def gather():
+        out = np.empty((batch, width), dtype=dtype)
+        put(out)
         return out
-    return gather
+    return gather, put
 
 
 # -- the training route --------------------------------------------------------------------------

@@ -53,13 +53,14 @@ def test_skip_connection_reads_the_input_stage():
        threads=hs.sampled_from([1, 2, 3]))
 def test_compiled_equals_reference(seed, sparse, batch, threads):
     # all dense (batch-major route), mixed, all sparse (neuron-major route); batch 1 included;
-    # split across threads from 2 samples on; a second call must not change the first result
+    # sparse plans run in chunks of 2 samples (odd batches end with a shorter one), taken by up
+    # to 3 threads (more threads than chunks too); a second call must not change the first result
     spec = random_spec(seed)
     plan = compile(spec, dtype=np.float64, sparse_below=sparse)
     plan.threads = threads
     x = np.random.default_rng(seed).normal(0, 2, (batch, plan.input_width))
     expected = reference.evaluate(plan.graph, plan.parameters(), x)
-    saved, runtime.SPLIT_MIN_BATCH = runtime.SPLIT_MIN_BATCH, 2
+    saved, runtime.CHUNK_ROWS = runtime.CHUNK_ROWS, 2
     try:
         y = plan.forward(x)
         plan.forward(x + 1.0)
@@ -67,7 +68,7 @@ def test_compiled_equals_reference(seed, sparse, batch, threads):
         np.testing.assert_array_equal(predict(x), y)
         np.testing.assert_array_equal(predict(x), y)
     finally:
-        runtime.SPLIT_MIN_BATCH = saved
+        runtime.CHUNK_ROWS = saved
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
     acts = runtime._buffers(plan, batch)  # the training route, batch-major activations
     np.testing.assert_allclose(runtime.forward(plan, x, acts), expected, rtol=1e-6, atol=1e-6)

@@ -102,3 +102,48 @@ def test_bound_predictor_sees_new_parameters():
     np.testing.assert_allclose(predict(x), runtime.forward(plan, x, runtime._buffers(plan, 1)), rtol=1e-12)
     with pytest.raises(Exception, match="batch must be at least 1"):
         plan.bind(0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chunks_taken_by_threads_equal_one_pass(seed, monkeypatch):
+    """A plan with sparse blocks runs a batch in chunks of samples, each chunk through all stages,
+    taken by plan.threads threads: odd batches (two chunk sizes), one-row chunks, more threads
+    than chunks. Every sample's numbers come from the same calls in the same order whatever
+    the chunk, so the results equal the one-pass ones exactly, and the reference evaluator's."""
+    from nngraph import reference, runtime
+
+    plan = compile(random_spec(seed), dtype=np.float64, sparse_below=1.01)
+    assert plan._sparse_plan
+    rng = np.random.default_rng(seed)
+    for batch in (1, 2, 3, 5, 7, 16):
+        x = rng.normal(0, 2, (batch, plan.input_width))
+        whole = plan.forward(x)  # one pass: far under the default chunk size
+        np.testing.assert_allclose(whole, reference.evaluate(plan.graph, plan.parameters(), x), rtol=1e-6, atol=1e-6)
+        for rows, threads in ((1, 1), (1, 4), (2, 3), (3, 2), (4, 8)):
+            monkeypatch.setattr(runtime, "CHUNK_ROWS", rows)
+            plan.threads = threads
+            assert np.array_equal(plan.forward(x), whole), (batch, rows, threads)
+            assert np.array_equal(plan.bind(batch)(x), whole), (batch, rows, threads)
+        monkeypatch.setattr(runtime, "CHUNK_ROWS", None)
+        plan.threads = 1
+
+
+def test_chunk_sizes_follow_the_cache_and_the_threads():
+    """The default chunking: one pass while a batch's activations fit CHUNK_BYTES, chunks of at
+    most that beyond; with threads, about two chunks per thread, none of under CHUNK_MIN_MACS."""
+    from nngraph import runtime
+
+    plan = compile(EX["irregular.yaml"], sparse_below=1.01)
+    per_row = sum(s.width for s in plan.stages) * 4
+    most = runtime.CHUNK_BYTES // per_row
+    least = max(runtime.CHUNK_MIN_MACS // plan.macs, 1)
+    assert runtime._chunk_count(plan, most) == (1, 1)
+    assert runtime._chunk_count(plan, most + 1) == (2, 1)
+    assert runtime._chunk_count(plan, 10 * most) == (10, 1)
+    plan.threads = 2
+    assert runtime._chunk_count(plan, 10 * most) == (10, 2)
+    assert runtime._chunk_count(plan, 4 * least) == (4, 2)
+    assert runtime._chunk_count(plan, 2 * least) == (2, 2)
+    assert runtime._chunk_count(plan, least) == (1, 1)
+    plan.threads = 64  # at most 8 threads on one batch
+    assert runtime._chunk_count(plan, 1000 * least) == (max(-(-1000 * least // most), 128), 8)
