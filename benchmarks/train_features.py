@@ -11,11 +11,15 @@ interleaved rounds, medians of the seconds per epoch (checkpoint writes included
 - reg: l1 + max_norm + a cosine schedule with warm-up
 - nodes: the same, set per node and per edge instead of in the train section
 - ckpt: base + a checkpoint every epoch (parameters, Adam's two moments, RNG), in a temp folder
+
+Each epoch is timed by wall clock and by the process's CPU time; at 1 thread on a shared
+machine the CPU time is the steadier figure (a neighbour's load stretches wall time, not it).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -48,16 +52,17 @@ def spec_for(config, epochs, folder, data="mnist"):
 
 
 def one(config, epochs, data, threads):
-    """The median seconds of the run's epochs, each from its start to the next one's (so a
-    checkpoint written after an epoch counts), the set-up before the first left out."""
+    """The median (wall, CPU) seconds of the run's epochs, each from its start to the next one's
+    (so a checkpoint written after an epoch counts), the set-up before the first left out."""
     import nngraph
     from nngraph.training import Callbacks, train
 
     class Clock(Callbacks):
-        starts = []
+        def __init__(self):
+            self.starts = []
 
         def epoch_start(self, epoch, steps):
-            self.starts.append(time.perf_counter())
+            self.starts.append((time.perf_counter(), time.process_time()))
 
     with tempfile.TemporaryDirectory() as folder:
         doc, tr = spec_for(config, epochs, folder)
@@ -66,8 +71,8 @@ def one(config, epochs, data, threads):
         spec._base_dir = Path(folder)
         clock = Clock()
         train(spec, data, threads=threads, callbacks=clock)
-        ends = clock.starts[1:] + [time.perf_counter()]
-        return statistics.median(b - a for a, b in zip(clock.starts, ends))
+        ends = clock.starts[1:] + [(time.perf_counter(), time.process_time())]
+        return tuple(statistics.median(b[k] - a[k] for a, b in zip(clock.starts, ends)) for k in (0, 1))
 
 
 def main():
@@ -90,10 +95,12 @@ def main():
         for _ in range(args.rounds):
             for c in times:
                 times[c].append(one(c, args.epochs, data, threads))
-        med = {c: statistics.median(v) for c, v in times.items()}
-        print(json.dumps({"threads": threads, "data": data.description, "seconds_per_epoch": med,
-                          "reg/base": med["reg"] / med["base"], "nodes/base": med["nodes"] / med["base"],
-                          "ckpt/base": med["ckpt"] / med["base"]}))
+        for k, clock in ((0, "wall"), (1, "cpu")):
+            med = {c: statistics.median(t[k] for t in v) for c, v in times.items()}
+            print(json.dumps({"threads": threads, "clock": clock, "data": data.description,
+                              "seconds_per_epoch": med, "reg/base": med["reg"] / med["base"],
+                              "nodes/base": med["nodes"] / med["base"], "ckpt/base": med["ckpt"] / med["base"],
+                              "load_average": os.getloadavg()[0]}))
 
 
 if __name__ == "__main__":

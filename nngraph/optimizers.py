@@ -61,6 +61,26 @@ class Optimizer:
                 np.less(tmp, limit, out=small)
                 np.copyto(s, 0, where=small)
 
+    def step_bound(self) -> float | None:
+        """The most the last :meth:`step` can have moved any one parameter, when the method bounds
+        it whatever the gradients (None for SGD and momentum, whose steps grow with the gradient):
+        AdaGrad lr (its sum includes the gradient), RMSProp lr / sqrt(1 - rho), Adam
+        ``scale * sqrt(sum of (b1^2 / b2)^k, k < t)`` by Cauchy-Schwarz on M over V; with a
+        relative margin of 1e-6 for rounding."""
+        c, t = self.c, self.t
+        if t == 0 or c.name in ("sgd", "momentum", "nesterov"):
+            return None
+        if c.name == "adagrad":
+            bound = self.lr
+        elif c.name == "rmsprop":
+            bound = self.lr / np.sqrt(1 - c.rho)
+        else:
+            r = c.beta1 ** 2 / c.beta2
+            total = t if r == 1 else (1 - r ** t) / (1 - r)
+            corr2 = np.sqrt((1 - c.beta2 ** t) / (1 - c.beta2))
+            bound = self.lr * (1 - c.beta1) * corr2 / (1 - c.beta1 ** t) * np.sqrt(total)
+        return abs(float(bound)) * (1 + 1e-6)
+
     def step(self, grads: list):
         c, lr = self.c, self.lr
         self.t += 1

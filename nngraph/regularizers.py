@@ -141,7 +141,16 @@ def clip_by_norm(grads, clip_norm: float) -> float:
 
 class MaxNorm:
     """Keeps every neuron's incoming weight vector within an L2 norm: its node's ``max_norm``, else
-    ``bound`` (the train section's; None: no bound)."""
+    ``bound`` (the train section's; None: no bound).
+
+    The norms take a pass over the weights. When the optimizer can bound how far one step moves
+    any single weight (Adam, AdaGrad, RMSProp: :meth:`~nngraph.optimizers.Optimizer.step_bound`),
+    a neuron's norm can grow by at most that bound times the square root of its number of
+    incoming weights per step; the pass is skipped while those upper bounds, grown from the
+    last computed norms, stay below every neuron's bound (with a margin for rounding), so the
+    constraint holds after every step all the same, and the weights are the same."""
+
+    MARGIN = 1e-3  # relative: the computed norms' rounding is far below it
 
     def __init__(self, plan, tensors, bound: float | None):
         graph = plan.graph
@@ -149,46 +158,69 @@ class MaxNorm:
         node_bound = np.array([n.spec.max_norm if n.role != "input" and n.spec.max_norm is not None
                                else (bound if bound is not None else np.inf) for n in graph.nodes])
         self.stages = []  # per bounded stage: its bounds, and [(tensor, sparse, row of each stored entry)]
+        self._roots = []  # per bounded stage: the square root of each neuron's count of incoming weights
         at = 0
         for st in plan.stages[1:]:
             parts = []
+            counts = np.zeros(st.width)
             for b in st.blocks:
                 t = tensors[at]
                 at += 1
                 rows = None
                 if b.sparse:
                     rows = np.repeat(np.arange(b.W.shape[0]), np.diff(b.W.indptr))
+                    counts += np.diff(b.W.indptr)
+                else:
+                    counts += b.W.shape[0]
                 parts.append((t, b.sparse, rows))
             at += 1  # the stage's bias
             bounds = node_bound[np.searchsorted(offsets, st.neurons, side="right") - 1]
             if np.isfinite(bounds).any():
                 self.stages.append((bounds, parts))
+                self._roots.append(np.sqrt(counts))
+        self.forget()
 
     def __bool__(self):
         return bool(self.stages)
 
+    def forget(self) -> None:
+        """Drop the norms' upper bounds (the weights were set from elsewhere): the next
+        :meth:`apply` computes every norm."""
+        self._upper = [None] * len(self.stages)
+
     def norms(self) -> list:
         """Each bounded stage's per-neuron incoming-weight norms."""
-        out = []
-        for bounds, parts in self.stages:
-            sq = np.zeros(len(bounds))
-            for t, sparse, rows in parts:
-                if sparse:
-                    sq += np.bincount(rows, weights=t.value * t.value, minlength=len(bounds))
-                else:
-                    sq += np.einsum("ij,ij->j", t.value, t.value)
-            out.append(np.sqrt(sq))
-        return out
+        return [self._norm(parts, len(bounds)) for bounds, parts in self.stages]
+
+    @staticmethod
+    def _norm(parts, n):
+        sq = np.zeros(n)
+        for t, sparse, rows in parts:
+            if sparse:
+                sq += np.bincount(rows, weights=t.value * t.value, minlength=n)
+            else:
+                sq += np.einsum("ij,ij->j", t.value, t.value)
+        return np.sqrt(sq)
 
     def bounds(self) -> list:
         return [bounds for bounds, _ in self.stages]
 
-    def apply(self) -> None:
-        for (bounds, parts), norm in zip(self.stages, self.norms()):
+    def apply(self, step_bound: float | None = None) -> None:
+        """Scale down every neuron over its bound. ``step_bound``: the most the last step can have
+        moved any one weight (None: unknown, compute every norm)."""
+        for i, ((bounds, parts), roots) in enumerate(zip(self.stages, self._roots)):
+            upper = self._upper[i]
+            if step_bound is not None and upper is not None:
+                upper += roots * step_bound
+                if np.all(upper * (1 + self.MARGIN) <= bounds):
+                    continue
+            norm = self._norm(parts, len(bounds))
+            self._upper[i] = norm
             over = norm > bounds
             if not over.any():
                 continue
             scale = np.where(over, bounds / np.where(over, norm, 1.0), 1.0)
+            np.minimum(norm, bounds, out=norm)
             for t, sparse, rows in parts:
                 s = scale[rows] if sparse else scale[None, :]
                 if t.keep is None:

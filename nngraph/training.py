@@ -290,6 +290,8 @@ class _Run:
     def one_epoch(self, epoch):
         start = time.perf_counter()
         self.opt.lr = rate = self.schedule.rate(epoch)
+        if self.max_norm is not None:
+            self.max_norm.forget()  # the weights may have been set between epochs
         idx = self.tr_idx[self.rng.permutation(len(self.tr_idx))] if self.cfg.shuffle else self.tr_idx
         bs = self.bs
         steps = (len(idx) + bs - 1) // bs
@@ -428,7 +430,7 @@ def _step(run, xb, tb) -> float:
         clip_by_norm(grads, cfg.clip_norm)
     run.opt.step(grads)
     if run.max_norm is not None:
-        run.max_norm.apply()
+        run.max_norm.apply(run.opt.step_bound())
     return loss, out
 
 
