@@ -588,6 +588,10 @@ def bench_load(threads_list, quick):
 
 
 def bench_train(threads_list, quick):
+    """Each trainer in its own process, epochs interleaved (benchmarks/train_compare.py); the
+    products of one step alone, numpy's BLAS against PyTorch's (benchmarks/train_gemm.py)."""
+    from train_compare import compare
+
     rows = []
     datasets = ["mnist"]
     from nngraph.data.datasets import _find_idx, SYSTEM_DIRS
@@ -600,23 +604,62 @@ def bench_train(threads_list, quick):
         trainers.append("torch")
     except ImportError:
         pass
+
+    def med(values):
+        values = values[1:] or values  # the first epoch warms up
+        return float(np.median(values)), min(values), max(values)
     for data in datasets:
         for n in threads_list:
-            found = {}
-            for trainer in trainers:
-                out = subprocess.run([sys.executable, str(HERE / "train_compare.py"), trainer, "--data", data,
-                                      "--epochs", "3" if quick else "5", "--threads", str(n)],
-                                     capture_output=True, text=True, check=True).stdout
-                found[trainer] = json.loads(out.strip().splitlines()[-1])
-            ours = np.median(found["nngraph"]["epoch_seconds"][1:] or found["nngraph"]["epoch_seconds"])
+            found = compare(trainers, data, n, 4 if quick else 6)
+            ours_wall, ours_cpu = med(found["nngraph"]["epoch_seconds"])[0], med(found["nngraph"]["epoch_cpu_seconds"])[0]
             for trainer, r in found.items():
-                med = np.median(r["epoch_seconds"][1:] or r["epoch_seconds"])
-                rows.append([data, r["n_train"], n, trainer, f"{med:.2f}", f"{ours / med:.2f}",
+                wall, cpu = med(r["epoch_seconds"]), med(r["epoch_cpu_seconds"])
+                rows.append([data, r["n_train"], n, trainer, f"{wall[0]:.2f} ({wall[1]:.2f}–{wall[2]:.2f})",
+                             f"{cpu[0]:.2f}", f"{ours_wall / wall[0]:.2f}", f"{ours_cpu / cpu[0]:.2f}",
                              f"{100 * r['accuracy']:.1f}", f"{r['peak_rss_mib']:.0f}"])
     RESULTS["train"] = table(
         "Training 784-256-128-10, Adam 1e-3, batch 128, float32 (median epoch after the first)",
-        ["data", "train samples", "threads", "trainer", "s/epoch", "nngraph time / this", "test acc %",
-         "peak RSS MiB"], rows)
+        ["data", "train samples", "threads", "trainer", "s/epoch, wall (min–max)", "s/epoch, CPU",
+         "nngraph time / this, wall", "nngraph time / this, CPU", "test acc %", "peak RSS MiB"], rows)
+    if "torch" in trainers:
+        from train_gemm import SHAPES, measure
+
+        rows = []
+        for n in threads_list:
+            found = measure(n, 5 if quick else 9)
+            for (label, m, k, cols, _), a, b in zip(SHAPES, found["numpy"], found["torch"]):
+                rows.append([n, label, f"{m}x{k} @ {k}x{cols}", f"{a * 1e6:.0f}", f"{b * 1e6:.0f}", f"{a / b:.2f}"])
+            a, b = sum(found["numpy"]), sum(found["torch"])
+            rows.append([n, "**one step's products**", "", f"{a * 1e6:.0f}", f"{b * 1e6:.0f}", f"{a / b:.2f}"])
+        RESULTS["train_gemm"] = table(
+            "The matrix products of one training step alone, numpy's BLAS vs PyTorch's (µs; CPU time at 1 thread, wall at 2)",
+            ["threads", "product", "shape", "numpy (OpenBLAS)", "PyTorch", "numpy time / PyTorch"], rows)
+
+
+def bench_train_features(threads_list, quick):
+    """What l1 + max_norm + a schedule, and a checkpoint every epoch, add to an epoch
+    (benchmarks/train_features.py), on Fashion-MNIST when it is installed."""
+    import statistics
+
+    from nngraph.data.datasets import _find_idx, SYSTEM_DIRS
+    from train_features import load, measure
+
+    name = "fashion_mnist" if any(_find_idx(d) for d in SYSTEM_DIRS["fashion_mnist"]) else "mnist"
+    data = load(name)
+    rows = []
+    labels = {"reg": "l1 + max_norm + cosine schedule (train section)", "nodes": "the same set per node and edge",
+              "ckpt": "a checkpoint every epoch"}
+    for n in threads_list:
+        times = measure(data, n, 2 if quick else 5, 2)
+        wall = {c: statistics.median(t[0] for t in v) for c, v in times.items()}
+        cpu = {c: statistics.median(t[1] for t in v) for c, v in times.items()}
+        for c, label in labels.items():
+            rows.append([name, n, label, f"{wall['base']:.2f}", f"{wall[c]:.2f}", f"{wall[c] / wall['base']:.3f}",
+                         f"{cpu['base']:.2f}", f"{cpu[c]:.2f}", f"{cpu[c] / cpu['base']:.3f}"])
+    RESULTS["train_features"] = table(
+        "What regularizers, a schedule and checkpoints add to a training epoch (784-256-128-10, Adam, batch 128)",
+        ["data", "threads", "added", "base s/epoch, wall", "with it", "ratio, wall", "base s/epoch, CPU", "with it",
+         "ratio, CPU"], rows)
 
 
 # -- sparse threshold -----------------------------------------------------------------------------------
@@ -671,7 +714,7 @@ def bench_draw(threads_list, quick):
 
 
 SECTIONS = {"latency": bench_latency, "threads": bench_threads, "forward": bench_forward, "irregular": bench_irregular, "compile": bench_compile, "load": bench_load,
-            "train": bench_train, "sparse": bench_sparse, "draw": bench_draw,
+            "train": bench_train, "train_features": bench_train_features, "sparse": bench_sparse, "draw": bench_draw,
             "startup": bench_startup}
 
 
@@ -728,6 +771,19 @@ def _targets():
         goal("irregular graphs vs the best hand-written per-level evaluator (every row)", "≥ 1.00",
              f"lowest {low[6]} ({low[0]}, batch {low[1]}, {low[2]} thread{'s' if str(low[2]) != '1' else ''})",
              all(num(r[6]) >= 1.0 for r in irr))
+    for row in RESULTS.get("train", {}).get("rows", []):
+        if row[0] == "fashion_mnist" and row[3] in ("torch", "numpy") and len(row) > 7:
+            target = 1.0 if row[3] == "torch" else 0.95
+            clock = 7 if str(row[2]) == "1" else 6  # CPU time at 1 thread, wall at 2
+            speed = 1 / num(row[clock])
+            goal(f"training on Fashion-MNIST, {row[2]} thread{'s' if str(row[2]) != '1' else ''}: nngraph vs "
+                 f"{'PyTorch' if row[3] == 'torch' else 'hand-written numpy'} ({'CPU' if clock == 7 else 'wall'})",
+                 f"≥ {target:.2f} (speed ratio)", f"{speed:.2f}", speed >= target)
+    for row in RESULTS.get("train_features", {}).get("rows", []):
+        if row[2] != "the same set per node and edge":
+            limit = 1.05 if row[2].startswith("l1") else 1.03
+            goal(f"{row[0]} epoch, {row[1]} thread{'s' if str(row[1]) != '1' else ''}: {row[2]} vs without (CPU)",
+                 f"≤ {limit:.2f}×", f"{row[8]}× (wall {row[5]}×)", num(row[8]) <= limit)
     return out
 
 
@@ -777,7 +833,7 @@ def write_docs():
         lines += [notes.strip(), ""]
     fresh = []  # (title, lines) of the sections measured in this run
     for key in ["latency", "threads", "forward", "irregular", "irregular_threads", "neat", "startup", "compile", "scaling", "load",
-                "train", "sparse", "draw"]:
+                "train", "train_gemm", "train_features", "sparse", "draw"]:
         if key not in RESULTS:
             continue
         r = RESULTS[key]

@@ -75,6 +75,28 @@ def one(config, epochs, data, threads):
         return tuple(statistics.median(b[k] - a[k] for a, b in zip(clock.starts, ends)) for k in (0, 1))
 
 
+def load(data_name):
+    import nngraph
+    from nngraph.data import load_data
+
+    doc, _ = spec_for("base", 1, None, data_name)
+    doc["train"] = {"loss": "cross_entropy"}
+    return load_data(nngraph.load(doc))
+
+
+def measure(data, threads, rounds, epochs):
+    """{config: [(wall, CPU) seconds per epoch, one per round]}, configurations interleaved in
+    rounds, their order rotating from round to round."""
+    configs = ["base", "reg", "nodes", "ckpt"]
+    times = {c: [] for c in configs}
+    one("base", 1, data, threads)  # warm-up
+    for r in range(rounds):
+        k = r % len(configs)
+        for c in configs[k:] + configs[:k]:
+            times[c].append(one(c, epochs, data, threads))
+    return times
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
@@ -82,19 +104,10 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--data", default="mnist", choices=["mnist", "fashion_mnist"])
     args = ap.parse_args()
-    import nngraph
-    from nngraph.data import load_data
-
-    doc, _ = spec_for("base", 1, None, args.data)
-    doc["train"] = {"loss": "cross_entropy"}
-    data = load_data(nngraph.load(doc))
+    data = load(args.data)
     print(f"data: {data.description}", file=sys.stderr)
     for threads in args.threads:
-        times = {c: [] for c in ("base", "reg", "nodes", "ckpt")}
-        one("base", 1, data, threads)  # warm-up
-        for _ in range(args.rounds):
-            for c in times:
-                times[c].append(one(c, args.epochs, data, threads))
+        times = measure(data, threads, args.rounds, args.epochs)
         for k, clock in ((0, "wall"), (1, "cpu")):
             med = {c: statistics.median(t[k] for t in v) for c, v in times.items()}
             print(json.dumps({"threads": threads, "clock": clock, "data": data.description,
