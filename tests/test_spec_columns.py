@@ -161,3 +161,30 @@ def test_an_error_deep_in_a_long_edge_list_keeps_its_place_and_suggestion():
     (d,) = exc.value.diagnostics  # HEAD is three lines, 'edges:' the fourth
     assert (d.line, d.column, d.path, d.code) == (5 + 1234, 27, "edges[1234].to", "unknown_node")
     assert "unknown node 'yy' (did you mean 'y'?)" in d.message
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_single_edges_and_table_rows_compute_what_the_same_sparse_edges_compute(seed):
+    """Rows resolved in bulk (by distinct reference, grouped per node pair) against the same
+    connections written as per-edge sparse lists, which take the other path through the graph."""
+    spec = edge_spec(seed)
+    listed = {}
+
+    def split(ref):
+        name, _, rest = ref.partition("[")
+        return name, int(rest[:-1]) if rest else 0
+
+    rows = [(e["from"], e["to"], e["weight"]) for e in spec["edges"] if "pattern" not in e and "weights" not in e
+            and e.get("trainable", True)] + [tuple(r) for r in spec.get("edge_table", [])]
+    kept = [e for e in spec["edges"] if "pattern" in e or "weights" in e or not e.get("trainable", True)]
+    for f, t, w in rows:
+        (a, i), (b, j) = split(f), split(t)
+        listed.setdefault((a, b), []).append([i, j, float(w)])
+    other = dict(spec, edges=kept + [{"from": a, "to": b, "pattern": "sparse", "connections": c}
+                                     for (a, b), c in listed.items()])
+    other.pop("edge_table", None)
+    x = np.random.default_rng(seed % 1000).normal(size=(4, sum(n["size"] for n in spec["nodes"] if n.get("role") == "input")))
+    ours = compile(nngraph.build(spec), dtype=np.float64, seed=1).forward(x)
+    theirs = compile(nngraph.build(other), dtype=np.float64, seed=1).forward(x)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

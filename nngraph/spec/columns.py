@@ -252,24 +252,30 @@ class EdgeList(Sequence):
     def from_data(cls, value, edge_model) -> EdgeList | None:
         """The edges of a list of mappings when every one is certainly valid, else None. Simple
         edges are checked as columns; any other edge by ``edge_model.model_validate``."""
-        if type(value) is not list or set(map(type, value)) - {dict}:
+        if type(value) is not list:
             return None
+        try:
+            return cls._from_list(value, edge_model)
+        except TypeError:  # an item that is not a mapping, a reference that is a list...: pydantic says
+            return None
+
+    @classmethod
+    def _from_list(cls, value: list, edge_model) -> EdgeList | None:
         n = len(value)
         try:  # the usual case: every edge is {from, to, weight} (three keys, each of these)
-            if set(map(len, value)) - {3}:
+            if set(map(len, value)) - {3} or set(map(type, value)) - {dict}:
                 raise KeyError
             frm = RefColumn.of(map(itemgetter("from"), value), n)
             to = RefColumn.of(map(itemgetter("to"), value), n)
             weight = list(map(itemgetter("weight"), value))
             simple = None
         except (KeyError, TypeError):  # TypeError: a reference that is a list or a mapping
+            if set(map(type, value)) - {dict}:
+                return None
             simple = list(map(_SIMPLE_KEYS.__contains__, map(tuple, value)))
             rows = list(compress(value, simple))
-            try:
-                frm = RefColumn.of(map(itemgetter("from"), rows), len(rows))
-                to = RefColumn.of(map(itemgetter("to"), rows), len(rows))
-            except TypeError:
-                return None
+            frm = RefColumn.of(map(itemgetter("from"), rows), len(rows))
+            to = RefColumn.of(map(itemgetter("to"), rows), len(rows))
             weight = list(map(itemgetter("weight"), rows))
         for ref in frm.uniq + to.uniq:
             if type(ref) is not str or len(ref) > _REF_MAX or _REF.match(ref) is None:
