@@ -47,16 +47,17 @@ def edge_spec(seed: int, faults: int = 0) -> dict:
     for b in range(1, len(nodes)):  # every node fed (sparse, dense or one_to_one from the layer below)
         a = b - 1
         m, n = nodes[a]["size"], nodes[b]["size"]
-        if bulk_only:
-            for j in range(n):
+        pairs = [(i, j) for i in range(m) for j in range(n) if ((a, i), (b, j)) not in used]
+        one_to_one = m == n and all(((a, i), (b, i)) not in used for i in range(m))
+        kind = rng.random()
+        if bulk_only or not (kind < 0.5 and pairs or 0.5 <= kind < 0.8 and len(pairs) == m * n
+                             or kind >= 0.8 and one_to_one):
+            for j in range(n):  # single-neuron edges, one into each neuron
                 i = int(rng.integers(m))
                 if ((a, i), (b, j)) not in used:
                     used.add(((a, i), (b, j)))
                     edges.append({"from": ref(a, i), "to": ref(b, j), "weight": weight()})
-            continue
-        pairs = [(i, j) for i in range(m) for j in range(n) if ((a, i), (b, j)) not in used]
-        kind = rng.random()
-        if kind < 0.5 and pairs:
+        elif kind < 0.5:
             pick = rng.choice(len(pairs), size=int(rng.integers(1, len(pairs) + 1)), replace=False)
             rows = [[pairs[p][0], pairs[p][1], weight()] for p in sorted(pick)]
             if rng.random() < 0.2:
@@ -65,10 +66,10 @@ def edge_spec(seed: int, faults: int = 0) -> dict:
             else:
                 edges.append({"from": nodes[a]["name"], "to": nodes[b]["name"], "pattern": "sparse",
                               "connections": rows})
-        elif kind < 0.8 and len(pairs) == m * n:
+        elif kind < 0.8:
             edges.append({"from": nodes[a]["name"], "to": nodes[b]["name"],
                           "weights": [[weight() for _ in range(n)] for _ in range(m)]})
-        elif m == n and all(((a, i), (b, i)) not in used for i in range(m)):
+        else:
             edges.append({"from": nodes[a]["name"], "to": nodes[b]["name"], "pattern": "one_to_one",
                           "weights": [weight() for _ in range(m)]})
     rng.shuffle(edges)
