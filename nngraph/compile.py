@@ -233,9 +233,20 @@ def _fill_blocks(graph: Graph, stages, col_of, dtype, threshold):
         for code, sel in _groups(key_d.astype(np.int64) * width + key_s):  # one sort, not a scan per pair
             d_st, s_st = divmod(code, width)
             pairs.setdefault((s_st, d_st), []).append((ci, col_of[src[sel]], col_of[dst[sel]], sel))
+    made = {}
     for s_st, d_st in sorted(set(rects) | set(pairs)):
-        stages[d_st].blocks.append(_make_block(graph, stages, s_st, d_st, rects.get((s_st, d_st), []),
-                                               pairs.get((s_st, d_st), []), dtype, threshold))
+        made[s_st, d_st] = _make_block(graph, stages, s_st, d_st, rects.get((s_st, d_st), []),
+                                       pairs.get((s_st, d_st), []), dtype, threshold)
+    if threshold is None and any(b.sparse for b in made.values()):
+        # A plan with CSR blocks runs all of a stage's CSR blocks as one product; a tiny block
+        # kept dense there is a product of its own (and a gather of its source columns): in such
+        # a plan tiny blocks are CSR too (the sparse genome's output stage read 9 of them).
+        for (s_st, d_st), b in made.items():
+            if not b.sparse and b.W.size < SPARSE_MIN_ENTRIES:
+                made[s_st, d_st] = _make_block(graph, stages, s_st, d_st, rects.get((s_st, d_st), []),
+                                               pairs.get((s_st, d_st), []), dtype, 2.0)
+    for (s_st, d_st), b in made.items():
+        stages[d_st].blocks.append(b)
     for st in stages[1:]:
         st.blocks.sort(key=lambda b: b.src)
 

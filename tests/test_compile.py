@@ -74,6 +74,29 @@ def test_compiled_equals_reference(seed, sparse, batch, threads):
     np.testing.assert_allclose(runtime.forward(plan, x, acts), expected, rtol=1e-6, atol=1e-6)
 
 
+def test_tiny_blocks_of_a_sparse_plan_are_csr():
+    """In a plan with CSR blocks, a stage's CSR blocks run as one product: a tiny block kept dense
+    would be a product (and a gather) of its own, so with the default thresholds it is CSR too;
+    an explicit sparse_below is followed as given. Both agree with the reference."""
+    rng = np.random.default_rng(3)
+    pairs = rng.choice(16 * 60, size=40, replace=False)
+    spec = {"nngraph": 1, "name": "tiny", "nodes": [
+        {"name": "x", "role": "input", "size": 16}, {"name": "h", "size": 60, "activation": "tanh"},
+        {"name": "y", "role": "output", "size": 2, "activation": "sigmoid"}],
+        "edges": [{"from": "x", "to": "h", "pattern": "sparse",
+                   "connections": [[int(p // 60), int(p % 60), float(rng.normal())] for p in pairs]},
+                  {"from": "h", "to": "y", "init": "he_normal"}, {"from": "x", "to": "y", "init": "he_normal"}]}
+    x = rng.normal(size=(7, 16))
+    default = compile(spec, dtype=np.float64, use_file=False, seed=1)
+    assert default.stages[1].blocks[0].sparse
+    assert [(b.src, b.sparse) for b in default.stages[2].blocks] == [(0, True), (1, True)]
+    asked = compile(spec, dtype=np.float64, use_file=False, seed=1, sparse_below=0.5)
+    assert asked.stages[1].blocks[0].sparse and not any(b.sparse for b in asked.stages[2].blocks)
+    expected = reference.evaluate(default.graph, default.parameters(), x)
+    for plan in (default, asked):
+        np.testing.assert_allclose(plan.forward(x), expected, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_sparse_route_without_the_scipy_kernel(seed, monkeypatch):
     monkeypatch.setattr(runtime, "_csr_matvecs", None)
