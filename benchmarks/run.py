@@ -814,7 +814,8 @@ def write_docs():
     before = re.search(r"^How busy the machine was \(.*?\): (.*)\.$", page.read_text() if page.exists() else "", re.M)
     now = {name for name, _, _ in load}
     kept = [e for e in (before.group(1).split("; ") if before else []) if e.split(" ")[0] not in now and "→" in e]
-    busy = "; ".join(kept + [f"{name} {a:.1f} → {b:.1f}" for name, a, b in load])
+    latest = {name: (a, b) for name, a, b in load}  # a section measured again: its last run's
+    busy = "; ".join(kept + [f"{name} {a:.1f} → {b:.1f}" for name, (a, b) in latest.items()])
     lines = ["# Performance", "",
              "Measured by `python benchmarks/run.py --write-docs` (this file is generated; do not edit by hand).",
              "Every figure is a ratio against a baseline measured in the same run, on the same machine:",
