@@ -13,39 +13,40 @@ The pipeline, one module per step (imports flow one way)::
     nngraph.draw     draw(spec, view=...)            (graphviz)
     nngraph.interchange  from_neat, from_onnx -> Spec; to_onnx(plan), to_neat(spec)  (onnx on use)
 """
-from .errors import (
-    CycleError,
-    DataError,
-    Diagnostic,
-    DrawError,
-    LimitError,
-    NNGraphError,
-    ParameterFileError,
-    SpecError,
-    TrainingError,
-)
-from .limits import Limits
-
 __version__ = "0.1.0"
+
+_ERRORS = ("CycleError", "DataError", "Diagnostic", "DrawError", "LimitError", "NNGraphError", "ParameterFileError",
+           "SpecError", "TrainingError")
 
 
 def __getattr__(name):
-    # Every pipeline step loads on first use, so `import nngraph` (and `nngraph --help`) stays
-    # light: no numpy, pydantic, YAML, networkx, scipy or graphviz until they are needed.
-    if name in ("load", "dump", "Spec"):
-        import importlib
-        return getattr(importlib.import_module(".spec", __name__), name)
-    if name == "build":
-        from .graph import build
-        return build
-    if name in ("compile", "graph", "runtime", "data", "draw", "params", "reference", "training", "trace",
-                "interchange"):
-        import importlib
-        return importlib.import_module(f".{name}", __name__)
-    if name == "train":
-        from .training import train
-        return train
-    raise AttributeError(f"module 'nngraph' has no attribute {name!r}")
+    # Everything loads on first use, so `import nngraph` (and `nngraph --help`) stays light: no
+    # numpy, pydantic, YAML, networkx, scipy or graphviz, not even the error classes, until needed.
+    import importlib
+
+    if name in _ERRORS:
+        value = getattr(importlib.import_module(".errors", __name__), name)
+    elif name == "Limits":
+        from .limits import Limits as value
+    elif name in ("load", "dump", "Spec"):
+        value = getattr(importlib.import_module(".spec", __name__), name)
+    elif name == "build":
+        from .graph import build as value
+    elif name == "train":
+        from .training import train as value
+    else:  # a module of the package (nngraph.compile, nngraph.errors, ...), imported on first use
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+        raise AttributeError(f"module 'nngraph' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = ["load", "dump", "build", "Spec", "Limits", "NNGraphError", "SpecError", "CycleError", "LimitError",

@@ -2,17 +2,40 @@
 
 Each area of commands is a module of this package that registers its commands on ``main``;
 the modules import the library lazily, inside each command, so ``nngraph --help`` stays fast.
+A command module is itself imported only when one of its commands runs: ``COMMANDS`` below
+names each command's module and short help, which is all ``nngraph --help`` needs (a test keeps
+the table in step with the modules).
 
 Exit codes: 0 success, 1 invalid input or a failed run, 2 usage errors.
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from ..errors import NNGraphError, SpecError, file_error
+from .. import __version__  # not the installed metadata: importlib.metadata costs a start-up
 from ..text import rich_text, terminal  # noqa: F401  (shared by the command modules)
+
+# Every command: the module of this package that registers it, and its short help as shown by
+# `nngraph --help` (the first sentence of the command's help). A new command goes in this table.
+COMMANDS = {
+    "data": ("data_cmds", "Datasets: download the full MNIST / Fashion-MNIST (the only command that uses the "
+                          "network)."),
+    "draw": ("draw_cmds", "Draw a diagram of the network (neuron, layer or stage view)."),
+    "dump": ("spec_cmds", "Print a spec in canonical form (YAML or JSON)."),
+    "export": ("interchange_cmds", "Write a spec (with its trained parameters) as ONNX or as neat-python JSON."),
+    "import": ("interchange_cmds", "Turn a neat-python JSON export or an ONNX model into a spec."),
+    "inspect": ("spec_cmds", "Show the compiled plan: stages, blocks, parameters, multiply-adds."),
+    "plot": ("plot_cmds", "Plots of what a network computes."),
+    "run": ("run_cmds", "Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."),
+    "schema": ("spec_cmds", "Print the JSON Schema of the spec language (for editors)."),
+    "sweep": ("distributed_cmds", "Train one variant of SPEC per combination of --grid values, in parallel on "
+                                  "--cluster."),
+    "train": ("run_cmds", "Train the spec's network (from its initial weights) and write its parameters file."),
+    "validate": ("spec_cmds", "Check specs: syntax, types, references, shapes, limits, files and cycles."),
+}
 
 _DEBUG = {"on": False}
 
@@ -29,6 +52,8 @@ def _fail(exc: Exception, code: int = 1):
         import traceback
 
         traceback.print_exception(exc)
+    from ..errors import SpecError
+
     if isinstance(exc, SpecError):
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)
@@ -38,7 +63,23 @@ def _fail(exc: Exception, code: int = 1):
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in COMMANDS:  # its module registers it on import
+            importlib.import_module(f".{COMMANDS[cmd_name][0]}", __name__)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx, formatter):
+        # click's own listing, over the commands loaded so far and, for the others, their short
+        # help from the table: listing the commands imports none of their modules
+        listing = click.Group(commands={name: self.commands.get(name) or click.Command(name, help=COMMANDS[name][1])
+                                        for name in self.list_commands(ctx)})
+        click.Group.format_commands(listing, ctx, formatter)
+
     def invoke(self, ctx):
+        from ..errors import NNGraphError, file_error
         from ..writes import reset
 
         reset()
@@ -82,7 +123,7 @@ def _internal(exc: Exception, ctx) -> None:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.version_option(package_name="nngraph")
+@click.version_option(version=__version__, package_name="nngraph")
 def main(debug):
     """nngraph: neural networks as data. Validate, run, train and draw network specs."""
     _DEBUG["on"] = debug
@@ -91,7 +132,3 @@ def main(debug):
 def _plural(n, word):
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
-
-# The command modules register themselves on `main` when imported.
-from . import spec_cmds, run_cmds, draw_cmds, data_cmds, interchange_cmds, plot_cmds  # noqa: E402,F401
-from . import distributed_cmds  # noqa: E402,F401
