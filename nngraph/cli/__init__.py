@@ -16,7 +16,6 @@ import sys
 import click
 
 from .. import __version__  # not the installed metadata: importlib.metadata costs a start-up
-from ..text import rich_text, terminal  # noqa: F401  (shared by the command modules)
 
 # Every command: the module of this package that registers it, and its short help as shown by
 # `nngraph --help` (the first sentence of the command's help). A new command goes in this table.
@@ -40,6 +39,17 @@ COMMANDS = {
 _DEBUG = {"on": False}
 
 
+def __getattr__(name):
+    # terminal and rich_text, shared by the command modules, load with them: compiling their
+    # patterns of unsafe characters costs `nngraph --help` (which prints no user string) more than
+    # this whole module does
+    if name in ("terminal", "rich_text"):
+        from .. import text
+
+        return getattr(text, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _console(stderr=False):
     """A rich console; every user string printed on it goes through ``rich_text`` first."""
     from rich.console import Console
@@ -58,6 +68,8 @@ def _fail(exc: Exception, code: int = 1):
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)
     else:
+        from ..text import terminal
+
         click.echo(f"error: {terminal(exc)}", err=True)
     sys.exit(code)
 
@@ -88,6 +100,7 @@ class _Group(click.Group):
         except NNGraphError as exc:
             _fail(exc, getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
+            from ..text import terminal
             from ..writes import written
 
             done = written()
@@ -116,6 +129,8 @@ class _Group(click.Group):
 
 
 def _internal(exc: Exception, ctx) -> None:
+    from ..text import terminal
+
     click.echo(f"internal error: {type(exc).__name__}: {terminal(exc)} (run 'nngraph --debug "
                f"{ctx.invoked_subcommand or 'COMMAND'} ...' for the traceback, and please report it)", err=True)
     sys.exit(1)
