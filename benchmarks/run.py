@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick         # fewer repeats, smaller scaling runs
     python benchmarks/run.py --only forward,irregular --write-docs
     python benchmarks/run.py --only load --add && python benchmarks/run.py --docs-only   # in steps
+    NNGRAPH_BENCH_CALLGRIND=1 python benchmarks/run.py --only startup --add --write-docs  # + instruction counts
 
 Baselines: hand-written numpy, onnxruntime and PyTorch CPU where installed (install them in
 the benchmark's environment: pip install onnx onnxruntime torch), neat-python's
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -450,9 +452,22 @@ def bench_startup(threads_list, quick):
     base_wall, base_cpu = np.median(wall["python -c pass"]), np.median(cpu["python -c pass"])
     rows = [[k, ms(wall[k]), ms(cpu[k]), f"{np.median(wall[k]) / base_wall:.1f}",
              f"{(np.median(cpu[k]) - base_cpu) * 1000:.0f}"] for k in cmds]
-    RESULTS["startup"] = table("Start-up: whole processes, median (min–max) of interleaved rounds",
-                               ["command", "wall ms", "CPU ms (user + system)", "wall relative to python -c pass",
-                                "CPU ms above python -c pass"], rows)
+    header = ["command", "wall ms", "CPU ms (user + system)", "wall relative to python -c pass",
+              "CPU ms above python -c pass"]
+    if os.environ.get("NNGRAPH_BENCH_CALLGRIND") and shutil.which("valgrind"):
+        # instructions executed in user space: the same on a quiet or a busy machine (a few
+        # minutes: valgrind runs each command some 50x slower)
+        counts = {k: _instructions(cmd, env) for k, cmd in cmds.items()}
+        for row in rows:
+            row.append(f"{counts[row[0]] / 1e6:,.0f}")
+        header.append("instructions, millions (callgrind)")
+    RESULTS["startup"] = table("Start-up: whole processes, median (min–max) of interleaved rounds", header, rows)
+
+
+def _instructions(cmd, env):
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null",
+                          *cmd], capture_output=True, text=True, env=env, check=True).stderr
+    return int([line for line in out.splitlines() if "Collected :" in line][-1].split()[-1])
 
 
 # -- compile time, scaling, memory --------------------------------------------------------------------
