@@ -141,6 +141,15 @@ TRICKY = [
     "edge_table:\n  - ['x[0]', 'y', 0x1F]\n  - ['x[1]', 'y', +1.5]\n  - ['x[1]', 'y', -.5]\n",
     "edges:\n  - {from: 'x[0]', to: y, weight: 1}\n  - {from: 'x[1]', to: y, weight: 2}\n---\nname: m\n",
     "edges:\n  - {from: 'x[0]', to: y, weight: 1}\n  - from: 'x[1]'\n    to: y\n    weight: 2\n",
+    # libyaml ends a line at these too: what follows one in a comment is an item, not comment
+    "edges:\n  - {from: 'x[0]', to: y, weight: 1} # note\u2028  - {from: 'x[1]', to: y, weight: 5}\n",
+    "edges: # the list\u2029  - {from: 'x[0]', to: y, weight: 1}\n  - {from: 'x[1]', to: y, weight: 5}\n",
+    "edge_table: #\x85  - ['x[1]', y, 3]\n  - ['x[0]', y, 1]\n",
+    "edge_table:\r  - ['x[1]', y, 3]\r  - ['x[0]', y, 1]\r",
+    # a character YAML refuses, in a comment the line reader would blank out
+    "edges:\n  - {from: 'x[0]', to: y, weight: 1} # \x00\n",
+    "edge_table:\n  - ['x[0]', y, 1] # bell \x07\n",
+    "edges:\n  - {from: 'x[0]', to: y, weight: 1} # \ud800\n",
 ]
 
 
@@ -148,6 +157,24 @@ TRICKY = [
 def test_yaml_edge_lines_read_as_the_parser_reads_them(tail, monkeypatch):
     text = HEAD + tail
     assert _parsed(text, monkeypatch, True) == _parsed(text, monkeypatch, False)
+
+
+def test_what_yaml_refuses_is_located_where_it_stands(monkeypatch):
+    for tail, at in [("edges:\n  - {from: 'x[0]', to: y, weight: 1} # \x00\n", (5, 40)),
+                     ("edges:\n  - {from: 'x[0]', to: y\ud800, weight: 1}\n", (5, 25))]:
+        for fast in (True, False):
+            kind, (d,) = _parsed(HEAD + tail, monkeypatch, fast)
+            assert kind == "error" and (d.line, d.column, d.code) == (*at, "yaml_syntax"), d
+
+
+def test_thousands_of_problems_are_counted_not_each_composed():
+    keys = ", ".join(f"k{i}: v" for i in range(5000))
+    with pytest.raises(SpecError) as exc:
+        nngraph.load(HEAD + "edges:\n  - {from: 'x[0]', to: y, weight: 1, " + keys + "}\n")
+    shown = exc.value.diagnostics
+    assert len(shown) == 101 and shown[0].message.startswith("unknown key 'k0'")
+    assert shown[-1].code == "more" and "and 4,900 more problems" in shown[-1].message
+    assert shown[-1].line == 5 and shown[-1].path == "edges[0].k100"
 
 
 def test_an_error_deep_in_a_long_edge_list_keeps_its_place_and_suggestion():

@@ -410,10 +410,21 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_MAX_SHOWN = 100  # problems composed and located per round; a spec with thousands gets a count
+
+
 def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
     found = []
     seen = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    tail = None
+    for n, err in enumerate(errors):
+        if len(found) >= _MAX_SHOWN:  # each message costs a did-you-mean: bound the work
+            rest = len(errors) - n
+            first = _real_path(err["loc"], data)[0]
+            tail = (first, f"and {rest:,} more problems like those above (not checked one by one): "
+                    "fix those first")
+            break
         path, value = _real_path(err["loc"], data)
         code, message = _message(err, path, value if value is not None else err.get("input"), data)
         if (path, message) in seen:
@@ -432,6 +443,8 @@ def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
         del by_path[path]
     value_paths = [p for p, items in by_path.items() if not items[0][2]]
     key_paths = [p for p, items in by_path.items() if items[0][2]]
+    if tail is not None:
+        value_paths.append(tail[0])
     pos = src.locate(value_paths) if value_paths else {}
     pos.update(src.locate(key_paths, key=True) if key_paths else {})
     out = []
@@ -440,6 +453,8 @@ def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
         shown = items if all(i[0] in ("unknown_key", "missing") for i in items) else items[:1]
         for code, message, _ in shown:
             out.append(Diagnostic(src.name, line, col, format_path(path), code, message))
+    if tail is not None:
+        out.append(Diagnostic(src.name, *pos.get(tail[0], (1, 1)), format_path(tail[0]), "more", tail[1]))
     return out
 
 

@@ -179,7 +179,8 @@ def parse_yaml(src: Source, limits: Limits):
     the parser, which also gives every error its position."""
     from . import columns
 
-    if limits.max_depth > 2 and columns.FAST:
+    _refuse_surrogates(src, src.text)
+    if limits.max_depth > 2 and columns.FAST and not _OTHER_BREAKS.search(src.text):
         try:
             found = _row_blocks(src.text)
             if found is not None:
@@ -194,13 +195,36 @@ def parse_yaml(src: Source, limits: Limits):
     return _compose(src, limits, src.text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(src: Source, text: str) -> None:
+    """A lone surrogate (a str made in code, or JSON's "\\ud800" decoded) is no character:
+    the YAML reader cannot even encode the text. Said with its position, as any bad character."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    col = at - (text.rfind("\n", 0, at) + 1) + 1
+    raise SpecError([Diagnostic(src.name, line, col, "", "yaml_syntax",
+                                f"invalid YAML: a lone surrogate {found.group()!a} is not a character; "
+                                "write the text as valid Unicode")])
+
+
+# Line breaks other than "\n" (libyaml also ends a line at "\r", U+0085, U+2028 and U+2029): the
+# line reader below splits at "\n" only, so such a text goes through the parser.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+# What a comment may hold: YAML's printable characters, without line breaks (libyaml refuses
+# the others, so the fast path must not blank them out unseen).
+_COMMENT = "#[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*"
 _ROW_KEYS = ("edges", "edge_table")
-_ROW_HEAD = re.compile(r"(edges|edge_table):[ ]*(?:[ ]#[^\n]*)?\Z")
-_ROW_SKIP = re.compile(r"[ ]*(?:#[^\n]*)?\Z")  # a blank or comment-only line
+_ROW_HEAD = re.compile(r"(edges|edge_table):[ ]*(?:[ ]%s)?\Z" % _COMMENT)
+_ROW_SKIP = re.compile(r"[ ]*(?:%s)?\Z" % _COMMENT)  # a blank or comment-only line
 _ROW_SCALAR = r"""(?:"[A-Za-z0-9_\[\]:.+\-]*"|'[A-Za-z0-9_\[\]:.+\-]*'|[A-Za-z0-9_][A-Za-z0-9_.+\-]*|[-+.][A-Za-z0-9_.][A-Za-z0-9_.+\-]*)"""
 _ROW_MAP_ITEM = re.compile(r"([ ]*)- \{[ ]*((?:[A-Za-z_][A-Za-z0-9_]*:[ ]+%s[ ]*,[ ]*)*[A-Za-z_][A-Za-z0-9_]*:[ ]+%s)[ ]*\}"
-                           r"[ ]*(?:[ ]#[^\n]*)?\Z" % (_ROW_SCALAR, _ROW_SCALAR))
-_ROW_SEQ_ITEM = re.compile(r"([ ]*)- \[[ ]*((?:%s[ ]*,[ ]*)*%s)[ ]*\][ ]*(?:[ ]#[^\n]*)?\Z" % (_ROW_SCALAR, _ROW_SCALAR))
+                           r"[ ]*(?:[ ]%s)?\Z" % (_ROW_SCALAR, _ROW_SCALAR, _COMMENT))
+_ROW_SEQ_ITEM = re.compile(r"([ ]*)- \[[ ]*((?:%s[ ]*,[ ]*)*%s)[ ]*\][ ]*(?:[ ]%s)?\Z" % (_ROW_SCALAR, _ROW_SCALAR, _COMMENT))
 _ROW_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):[ ]+(%s)" % _ROW_SCALAR)
 _ROW_VALUE = re.compile(_ROW_SCALAR)
 
@@ -361,6 +385,13 @@ def _compose(src: Source, limits: Limits, text: str):
             msg += ("; a neuron reference like h1[3] inside {...} or [...] must be quoted: \"h1[3]\" "
                     "(or write the mapping in block style)")
         raise SpecError([Diagnostic(src.name, line, col, "", "yaml_syntax", msg)])
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: say where it is
+        at = exc.position if isinstance(exc.position, int) and 0 <= exc.position <= len(text) else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise SpecError([Diagnostic(src.name, line, col, "", "yaml_syntax",
+                                    f"invalid YAML: unacceptable character #x{exc.character:04x}: "
+                                    "control characters are not allowed")])
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(src.name, 1, 1, "", "yaml_syntax", f"invalid YAML: {exc}")])
     except _Abort as exc:
