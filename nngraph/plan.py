@@ -120,8 +120,14 @@ class Plan:
                     raise DataError(f"input '{name}' is missing ({size} value{'s' if size > 1 else ''} per sample)")
                 v = _numbers(x[name], f"input '{name}'", self.dtype)
                 v = v.reshape(-1, 1) if v.ndim <= 1 and size == 1 else np.atleast_2d(v)
+                if v.ndim != 2:
+                    raise DataError(f"input '{name}' has shape {v.shape}; give (batch, {size}) values")
                 if v.shape[1] != size:
                     raise DataError(f"input '{name}' has {v.shape[1]} values per sample; it has {size} neurons")
+                if parts and len(v) != len(parts[0]):
+                    first = self.inputs[0][0]
+                    raise DataError(f"input '{name}' has {len(v)} samples but '{first}' has {len(parts[0])}; "
+                                    "every input needs one row per sample")
                 parts.append(v)
             x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
         x = _numbers(x, "the inputs")
@@ -147,7 +153,11 @@ class Plan:
                 out[k] = v
             else:
                 node, i, size = by_label[k]
-                parts.setdefault(node, {})[i] = np.asarray(v, dtype=self.dtype).reshape(-1)
+                v = _numbers(v, f"input label '{k}'", self.dtype)
+                if v.ndim > 2 or (v.ndim == 2 and v.shape[1] != 1):
+                    raise DataError(f"input label '{k}' has shape {v.shape}; a label is one value per "
+                                    "sample: give a number or a list of them")
+                parts.setdefault(node, {})[i] = v.reshape(-1)
         for node, cols in parts.items():
             labels = self.graph.node(node).spec.labels
             if node in out:
@@ -155,6 +165,11 @@ class Plan:
             if len(cols) != len(labels):
                 missing = [lab for i, lab in enumerate(labels) if i not in cols]
                 raise DataError(f"input '{node}' needs every label: {', '.join(missing)} missing")
+            counts = {labels[i]: len(c) for i, c in cols.items()}
+            if len(set(counts.values())) > 1:
+                said = ", ".join(f"'{lab}' {n}" for lab, n in counts.items())
+                raise DataError(f"the labels of input '{node}' give different numbers of samples ({said}); "
+                                "every label needs one value per sample")
             out[node] = np.stack([cols[i] for i in range(len(labels))], axis=1)
         return out
 

@@ -10,6 +10,8 @@ from nngraph.compile import compile
 S = ("nngraph: 1\nname: n\nnodes: [{name: x, role: input, size: 2, labels: [red, green]}, {name: y, role: output}]\n"
      "edges: [{from: x, to: y, weights: [[1], [2]]}]\n")
 KEY = "edges/x->y"
+S2 = ("nngraph: 1\nname: two\nnodes: [{name: a, role: input, size: 2}, {name: b, role: input}, "
+      "{name: y, role: output}]\nedges: [{from: a, to: y, weights: [[1], [1]]}, {from: b, to: y, weight: 1}]\n")
 
 
 @pytest.fixture
@@ -48,6 +50,15 @@ CALLS = [
      "inputs are x, or their labels red, green"),
     (lambda p: p.forward({"xx": [[1, 2]]}), "'xx' is not an input node or label (did you mean 'x'?)"),
     (lambda p: p.forward({1: [1, 2]}), "'1' is not an input node or label"),
+    (lambda p: p.forward({"red": [1, 2], "green": [3]}), "the labels of input 'x' give different numbers of "
+     "samples ('red' 2, 'green' 1); every label needs one value per sample"),
+    (lambda p: p.forward({"red": np.ones((2, 1, 1)), "green": [1, 2]}), "input label 'red' has shape (2, 1, 1); "
+     "a label is one value per sample"),
+    (lambda p: p.forward({"red": "a", "green": 1}), "input label 'red': expected numbers"),
+    (lambda p: compile(S2).forward({"a": np.ones((1, 2)), "b": np.ones((2, 1))}),
+     "input 'b' has 2 samples but 'a' has 1; every input needs one row per sample"),
+    (lambda p: compile(S2).forward({"a": np.ones((2, 2, 1)), "b": np.ones((2, 1))}),
+     "input 'a' has shape (2, 2, 1); give (batch, 2) values"),
     (lambda p: p.forward([[1, 2, 3]]), "expected an array of shape (batch, 2) (x 2); found shape (1, 3)"),
     (lambda p: p.forward(np.zeros((2, 2, 2))), "expected an array of shape (batch, 2) (x 2); found shape (2, 2, 2)"),
     (lambda p: p.forward(np.zeros((1, 2), complex)), "expected numbers, found values of type complex128"),
