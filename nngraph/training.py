@@ -367,7 +367,8 @@ class _Run:
         meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
-                "fingerprint": checkpoint.fingerprint(self.plan.spec, self.plan.dtype)}
+                "fingerprint": checkpoint.fingerprint(self.plan.spec, self.plan.dtype),
+                "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
         folder = checkpoint.directory(self.plan.graph)
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
         record(path, replaces=self.last_checkpoint)
@@ -390,6 +391,10 @@ class _Run:
         for i, slots in enumerate(self.opt.state):
             for k, s in enumerate(slots):
                 s[...] = arrays[f"opt_{i}_{k}"]
+        if meta.get("optimizer_state", 1) == 1 and self.cfg.optimizer.name == "adam":
+            for m, v in self.opt.state:  # written when Adam kept m and v themselves
+                m /= 1 - self.cfg.optimizer.beta1
+                v /= 1 - self.cfg.optimizer.beta2
         if meta["has_best"]:
             self.best = [arrays[f"best_{i}"].copy() for i in range(len(self.tensors))]
         self.opt.t = meta["opt_t"]

@@ -64,6 +64,33 @@ def test_resume_in_process_equals_uninterrupted(tmp_path):
     assert [r["loss"] for r in h1] == [r["loss"] for r in h2] and len(h2) == 12
 
 
+def test_a_checkpoint_with_adams_normalised_moments_resumes_the_same_run(tmp_path):
+    """Checkpoints written before Adam kept its moments unnormalised hold m and v themselves;
+    resuming from one converts them (equal to rounding, not bit for bit)."""
+    import json
+
+    path = _spec(tmp_path, epochs=6)
+    path.write_text(path.read_text().replace("  early_stopping: {patience: 50}\n", ""))  # the last weights, not the best
+    spec = nngraph.load(path)
+    whole, _ = train(spec, dtype=np.float64)
+    for f in (tmp_path / "ck.checkpoints").iterdir():
+        f.unlink()
+    train(spec, dtype=np.float64, epochs=3)
+    path = tmp_path / "ck.checkpoints" / "epoch-000003.npz"
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["__meta__"].tobytes())
+    assert meta.pop("optimizer_state") == 2
+    for k in arrays:
+        if k.startswith("opt_"):  # opt_<tensor>_0 is M, opt_<tensor>_1 is V
+            arrays[k] = arrays[k] * (1 - 0.9 if k.endswith("_0") else 1 - 0.999)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    resumed, _ = train(spec, dtype=np.float64, resume=True)
+    a, b = whole.parameters(), resumed.parameters()
+    assert a.keys() == b.keys() and all(np.allclose(a[k], b[k], rtol=1e-9, atol=1e-12) for k in a)
+
+
 def test_resume_refuses_another_spec_and_a_broken_file(tmp_path):
     path = _spec(tmp_path)
     train(path, dtype=np.float64, epochs=2)
