@@ -89,31 +89,30 @@ def breakdown(walls, cpus, one_walls, one_cpus, rows=None):
     return out
 
 
-def _forward_part(path, spans, queue):
+def _forward_part(path, spans, ready, go, done):
     with threadpool_limits(1):
         plan = compile(MLP)
         source = stream.open_inputs(path, 784)
-        queue.put("ready")
-        queue.get()  # start together
+        ready.put(1)
+        go.wait()  # start together
         for a, b in spans:
             plan.forward(source.read(a, b))
-        queue.put("done")
+        done.put(1)
 
 
 def plain_processes(path, spans, n):
     """Wall seconds for ``n`` plain processes (no Dask) to read and score ``spans`` between them."""
     ctx = multiprocessing.get_context("spawn")
-    queues = [ctx.Queue() for _ in range(n)]
-    procs = [ctx.Process(target=_forward_part, args=(path, spans[i::n], q)) for i, q in enumerate(queues)]
+    ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_forward_part, args=(path, spans[i::n], ready, go, done)) for i in range(n)]
     for p in procs:
         p.start()
-    for q in queues:
-        assert q.get() == "ready"
+    for _ in procs:
+        ready.get()
     t = time.perf_counter()
-    for q in queues:
-        q.put("go")
-    for q in queues:
-        assert q.get() == "done"
+    go.set()
+    for _ in procs:
+        done.get()
     wall = time.perf_counter() - t
     for p in procs:
         p.join()
