@@ -46,14 +46,16 @@ def _require():
 
 # For a LocalCluster started here. Its processes share the machine's cores with the work, so their
 # housekeeping wakes less often (event-loop tick every 20 ms, system monitor every 0.5 s by default:
-# measured 4% of a core in the client's process, idle, and 1.6% with these). And its workers keep
+# measured 4% of a core in the client's process, idle, and 1.6% with these), and its workers do not
+# run Dask's statistical profiler (a thread sampling the running task's stack every 10 ms: 3% of a
+# core per worker idle, 0.5% without; during tasks it costs more). And its workers keep
 # glibc's adaptive malloc: Dask sets MALLOC_TRIM_THRESHOLD_ for them, which also fixes the mmap
 # threshold at 128 KiB, so every larger temporary (a training batch's activations and gradients)
 # becomes a fresh mapping: measured 175,000 page faults and 21% more CPU time per Fashion-MNIST
 # training epoch in a worker than in this process. (An explicit MALLOC_TRIM_THRESHOLD_ in the
 # environment still wins.)
 QUIET_LOCAL = {"distributed.admin.tick.interval": "500ms", "distributed.admin.system-monitor.interval": "2s",
-               "distributed.scheduler.work-stealing-interval": "1s",
+               "distributed.scheduler.work-stealing-interval": "1s", "distributed.worker.profile.enabled": False,
                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
