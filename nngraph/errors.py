@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import asdict, dataclass
 
 
@@ -77,9 +78,16 @@ class SpecError(NNGraphError):
     """A spec is invalid; ``diagnostics`` lists every independent problem, sorted by position."""
 
     def __init__(self, diagnostics, warnings=()):
-        self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.column, d.path))
+        self.diagnostics = sorted(diagnostics, key=_position)
         self.warnings = list(warnings)
         super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def _position(d: Diagnostic):
+    """Sort key: by place in the text; without a place (a spec given as a dict), by spec path with
+    its indices as numbers, so edges[2] comes before edges[10]."""
+    path = tuple(int(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", d.path))
+    return (d.file, d.line, d.column, path)
 
 
 class CycleError(SpecError):

@@ -278,7 +278,7 @@ def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec
     paths = list(dict.fromkeys(connections[conn_of[v]].path for _, v in cycle))
     listed = paths if len(paths) <= _SHOWN else paths[:_SHOWN - 3] + paths[-2:]
     where = spec.source.locate(listed) if spec.source is not None else {p: (0, 0) for p in listed}
-    via = [f"{format_path(p)} (line {where[p][0]})" for p in listed]
+    via = [f"{format_path(p)} (line {where[p][0]})" if where[p][0] else format_path(p) for p in listed]
     if len(paths) > len(listed):
         via = via[:_SHOWN - 3] + [f"... {len(paths) - len(listed):,} more ..."] + via[_SHOWN - 3:]
     report.error(paths[0], "cycle", f"the neurons form a cycle, so the network is not feed-forward: {chain}; "

@@ -368,6 +368,8 @@ def _message(err, path, value, data) -> tuple[str, str]:
     if kind in ("too_long", "too_short", "missing") and len(path) >= 2 and path[-2] in ("connections", "edge_table"):
         shape = "[i, j, w] (or [i, j] with init)" if path[-2] == "connections" else '["from[i]", "to[j]", weight]'
         return "wrong_shape", f"each row of {path[-2]} is {shape}; found {_short(value)}"
+    if kind in ("lone_surrogate", "string_unicode") and isinstance(value, str) and models.lone_surrogate(value):
+        return "lone_surrogate", models.lone_surrogate(value)  # names are refused by pydantic before our check
     if kind == "extra_forbidden":
         key = path[-1]
         valid = sorted({k for m in _models_at(path[:-1]) for k in _field_names(m)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -22,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .columns import dump_connections, dump_edges, make_edge_validator, validate_connections
 
@@ -30,6 +32,32 @@ FORMAT_VERSION = 1
 # A neuron reference: a node (`h1`), one neuron (`h1[3]`) or a slice (`h1[0:64]`, `h1[8:]`).
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\[(-?[0-9]+|-?[0-9]*:-?[0-9]*)\])?$"
 
+
+
+def lone_surrogate(text: str) -> str | None:
+    """What is wrong with ``text`` if it holds a lone surrogate (JSON can spell one, ``"\\ud800"``):
+    half of a pair that is no character, and that no file, terminal or drawing can hold."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
+        return (f"{shown} holds a lone surrogate (\\u{ord(text[exc.start]):04x}, character {exc.start + 1}), which is "
+                "not a character: no file or terminal can hold it; write the character itself (JSON escapes beyond "
+                "U+FFFF come in pairs, \\ud83d\\ude00) or remove it")
+
+
+def _text(value: str) -> str:
+    problem = lone_surrogate(value)
+    if problem is not None:
+        raise PydanticCustomError("lone_surrogate", "{problem}", {"problem": problem})
+    return value
+
+
+# Free text and file names: any string that is text (names and references are checked by pattern).
+Text = Annotated[str, AfterValidator(_text)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 NeuronRef = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=200)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -162,7 +190,7 @@ class Node(Model):
     activation: Optional[Activation] = Field(None, description="Activation (default linear); inputs have none.")
     bias: Optional[BiasSpec] = Field(None, description="A number, a list of `size` numbers, or an initializer "
                                      "(default zeros); inputs have none.")
-    labels: Optional[list[str]] = Field(None, description="A name per neuron (input features or output classes).")
+    labels: Optional[list[Text]] = Field(None, description="A name per neuron (input features or output classes).")
     dropout: Optional[Probability] = Field(None, description="Dropout rate applied to this node's outputs in training.")
     l1: Optional[Penalty] = Field(None, description="L1 penalty on the weights into this node (overrides train.l1; "
                                   "an edge's own l1 overrides this).")
@@ -171,7 +199,7 @@ class Node(Model):
     max_norm: Optional[Bound] = Field(None, description="Largest L2 norm of each of this node's neurons' incoming "
                                       "weights (overrides train.max_norm).")
     trainable: bool = Field(True, description="false freezes this node's bias.")
-    description: Optional[str] = Field(None, description="Free text.")
+    description: Optional[Text] = Field(None, description="Free text.")
 
 
 def _weights_kind(v: Any) -> str:
@@ -217,7 +245,7 @@ class Edge(Model):
                                   "l1 and train.l1).")
     l2: Optional[Penalty] = Field(None, description="L2 penalty on these weights (overrides the target node's "
                                   "l2 and train.l2).")
-    description: Optional[str] = Field(None, description="Free text.")
+    description: Optional[Text] = Field(None, description="Free text.")
 
     @model_validator(mode="after")
     def _pattern_fields(self):
@@ -304,7 +332,7 @@ class Checkpoint(Model):
 
     every: Annotated[int, Field(ge=1, le=1_000_000)] = Field(1, description="Epochs between checkpoints.")
     keep: Annotated[int, Field(ge=1, le=1000)] = Field(2, description="How many recent checkpoints to keep.")
-    directory: Optional[str] = Field(None, description="Folder of the checkpoints, relative to the spec's folder "
+    directory: Optional[Text] = Field(None, description="Folder of the checkpoints, relative to the spec's folder "
                                      "(default: <name>.checkpoints).")
 
 
@@ -346,11 +374,11 @@ class Data(Model):
 
     source: Literal[SOURCES] = Field(description="A built-in dataset (mnist, fashion_mnist, digits, xor, and, or, moons, "
                                      "circles, blobs), a file (csv, npz) or inline rows.")  # type: ignore[valid-type]
-    path: Optional[str] = Field(None, description="csv, npz: the file, relative to the spec's folder.")
-    directory: Optional[str] = Field(None, description="mnist, fashion_mnist: folder with the IDX files, relative to "
+    path: Optional[Text] = Field(None, description="csv, npz: the file, relative to the spec's folder.")
+    directory: Optional[Text] = Field(None, description="mnist, fashion_mnist: folder with the IDX files, relative to "
                                      "the spec's folder (default: $NNGRAPH_DATA or ~/.nngraph/data).")
-    target: Optional[str] = Field(None, description="csv, npz, inline: the target column (or array) name.")
-    columns: Optional[list[str]] = Field(None, description="inline: the column names of the rows.")
+    target: Optional[Text] = Field(None, description="csv, npz, inline: the target column (or array) name.")
+    columns: Optional[list[Text]] = Field(None, description="inline: the column names of the rows.")
     rows: Optional[list[list[Finite]]] = Field(None, description="inline: the examples, one row each.")
     samples: Optional[Annotated[int, Field(ge=1, le=10_000_000)]] = Field(None, description="Generated sets: how many "
                                                                           "samples; files: use at most this many.")
@@ -387,18 +415,18 @@ EdgeRow = Annotated[tuple[Annotated[NeuronRef, Strict()], Annotated[NeuronRef, S
 class Spec(Model):
     """A complete network: neurons, connections, and optionally parameters, data and training."""
 
-    schema_: Optional[str] = Field(None, alias="$schema", description="JSON Schema reference for editors; ignored.")
+    schema_: Optional[Text] = Field(None, alias="$schema", description="JSON Schema reference for editors; ignored.")
     nngraph: Literal[1] = Field(description="Format version of the spec language (1).")
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", max_length=128)] = Field(
         description="Name of the network.")
-    description: Optional[str] = Field(None, description="What the network is for.")
+    description: Optional[Text] = Field(None, description="What the network is for.")
     nodes: Annotated[list[Node], Field(min_length=1)] = Field(description="Neurons: a node of size N is a layer of N neurons.")
     edges: Edges = Field([], description="Connections between nodes, neurons or slices.")
     edge_table: Optional[list[EdgeRow]] = Field(None, description="Compact neuron-level connections: rows of "
                                                 "[from neuron, to neuron, weight], e.g. [\"h[3]\", \"out[0]\", 0.5].")
-    edge_file: Optional[str] = Field(None, description="A CSV (from,to,weight) or NPZ (arrays from, to, weight) "
+    edge_file: Optional[Text] = Field(None, description="A CSV (from,to,weight) or NPZ (arrays from, to, weight) "
                                      "file of neuron-level connections, relative to the spec's folder.")
-    parameters: Optional[str] = Field(None, description="An .npz of learned weights and biases, relative to the spec's "
+    parameters: Optional[Text] = Field(None, description="An .npz of learned weights and biases, relative to the spec's "
                                       "folder; written by training.")
     data: Optional[Data] = Field(None, description="Where the examples come from.")
     train: Optional[Train] = Field(None, description="How to train.")

@@ -74,11 +74,7 @@ class Source:
     text: str | None  # None: a spec given as a Python mapping (see ``data``)
     name: str  # file name as the user gave it, or "<string>"
     format: str  # "yaml" or "json"
-    data: object = None  # a mapping given in code; its JSON text is made only if an error needs it
-
-    def __post_init__(self):
-        if self.text is None:
-            self.text = _LazyJSON(self.data)
+    data: object = None  # a mapping given in code: it has no lines, so it is located by spec path only
 
     def diag(self, path, message, code, *, key=False, severity="error", position=None) -> Diagnostic:
         line, col = position if position else self.locate([path], key=key).get(tuple(path), (0, 0))
@@ -87,13 +83,15 @@ class Source:
     def locate(self, paths, key=False) -> dict:
         """Map each path to its 1-based (line, column); a missing path maps to its nearest parent.
 
-        With ``key=True`` the position of a mapping key is given instead of its value's.
+        With ``key=True`` the position of a mapping key is given instead of its value's. A spec
+        given as a mapping has no text: every path maps to (0, 0), which diagnostics show as the
+        spec path alone (``<dict>: edges[3].to: ...``).
         """
         wanted = {tuple(p) for p in paths}
         if not wanted:
             return {}
-        if isinstance(self.text, _LazyJSON):
-            self.text = str(self.text)
+        if self.text is None:
+            return {p: (0, 0) for p in wanted}
         prefixes = {p[:i] for p in wanted for i in range(len(p) + 1)}
         try:
             found = (_locate_json if self.format == "json" else _locate_yaml)(self.text, prefixes, key)
@@ -106,14 +104,6 @@ class Source:
                 q = q[:-1]
             out[p] = found.get(q, (1, 1))
         return out
-
-
-class _LazyJSON:
-    def __init__(self, data):
-        self.data = data
-
-    def __str__(self):
-        return json.dumps(self.data, allow_nan=True, default=str)
 
 
 # --------------------------------------------------------------------------------------------
