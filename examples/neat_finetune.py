@@ -37,6 +37,7 @@ def main(out: Path) -> dict:
     print(f"test accuracy: {accuracy(before):.3f} as evolved, {accuracy(plan):.3f} after backprop")
 
     # the spec with its trained parameters beside it (nngraph run/draw take it), and the ONNX model
+    out.mkdir(exist_ok=True)  # save writes into an existing folder; it never makes one
     for path in save(spec, out / "moons_neat.yaml", values=plan.parameters()):
         print(f"wrote {path}")
     (out / "moons_neat.onnx").write_bytes(to_onnx(plan).SerializeToString())

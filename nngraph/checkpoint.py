@@ -48,7 +48,7 @@ def fingerprint(spec, dtype) -> str:
 
 def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
     """Write ``epoch-NNNNNN.npz`` atomically into ``folder``; delete all but the ``keep`` newest."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # the folder itself, never the ones above it (checked before training)
     target = folder / f"epoch-{epoch:06d}.npz"
     blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     atomic_write(target, lambda f: np.savez(f, __meta__=blob, **arrays))

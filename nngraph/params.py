@@ -86,22 +86,44 @@ def parameters_path(graph: Graph) -> Path | None:
     try:
         path = resolve_inside(spec.base_dir, spec.parameters)
     except UnsafePath as exc:
-        raise ParameterFileError(f"parameters: {exc}") from None
+        raise ParameterFileError(located(spec, ("parameters",), str(exc))) from None
     if spec.parameters.endswith(("/", "\\")) or path.is_dir():
-        raise ParameterFileError(f"parameters: '{spec.parameters}' is a folder; name a file in it, e.g. "
-                                 f"'{spec.parameters.rstrip('/')}/{spec.name}.params.npz'")
+        raise ParameterFileError(located(spec, ("parameters",), f"'{spec.parameters}' is a folder; name a file in it, "
+                                         f"e.g. '{spec.parameters.rstrip('/')}/{spec.name}.params.npz'"))
     return path
 
 
-def check_writable(path: Path, name: str | None = None) -> None:
-    """Refuse, before any work is done, a parameters target that cannot be written."""
-    shown = name or str(path)
-    folder = path.parent
-    if not folder.is_dir():
-        raise ParameterFileError(f"parameters: the folder of '{shown}' does not exist; create it first")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ParameterFileError(f"parameters: cannot write '{shown}': permission denied (the file or its folder is "
-                                 "read-only); use --no-save, or make it writable")
+def located(spec, path: tuple, message: str) -> str:
+    """``file:line:col: parameters: message`` (by spec path alone for a spec without lines)."""
+    from .spec.source import format_path
+
+    if spec.source is None:
+        return f"{format_path(path)}: {message}"
+    return spec.source.diag(path, message, "file").format()
+
+
+def missing_folder(name: str, target: Path) -> str | None:
+    """What is wrong with the folder that ``target`` (written ``name`` in the spec) goes in, or None.
+    nngraph never creates the folder of a file it writes, as for ``--output``: a missing folder is
+    a typo more often than a wish."""
+    folder = target.parent
+    if folder.is_dir():
+        return None
+    shown = os.path.dirname(name.rstrip("/\\")) or "."
+    what = "is not a folder" if folder.exists() else "does not exist; create it first"
+    return f"the folder '{shown}' of '{name}' {what}"
+
+
+def check_writable(graph: Graph, path: Path) -> None:
+    """Refuse, before any work is done, the spec's parameters target if it cannot be written."""
+    spec = graph.spec
+    problem = missing_folder(spec.parameters, path)
+    if problem:
+        raise ParameterFileError(located(spec, ("parameters",), f"{problem} (nngraph does not create folders for "
+                                         "the files it writes)"))
+    if not os.access(path.parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ParameterFileError(located(spec, ("parameters",), f"cannot write '{spec.parameters}': permission denied "
+                                         "(the file or its folder is read-only); use --no-save, or make it writable"))
 
 
 def initial_values(graph: Graph, seed: int | None = None, use_file: bool = True) -> tuple[dict, str]:
@@ -247,17 +269,13 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
 def write_parameters(path: Path, values: dict) -> None:
     """Write ``values`` to ``path`` atomically (see :func:`nngraph.writes.atomic_write`: a temporary
     file in the same folder, then rename; a replaced file keeps its permission bits; temporaries of
-    a killed writer are removed by the next write).
+    a killed writer are removed by the next write). The folder must exist: it is never created.
     """
     from .writes import atomic_write
 
     path = Path(path)
     if path.is_dir():
         raise ParameterFileError(f"{path}: is a folder; the parameters are written to a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _write_error(exc, path) from None
     atomic_write(path, lambda f: np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()}),
                  error=_write_error)
 

@@ -276,14 +276,17 @@ class Plan:
         return self._param_index
 
     def save(self, path=None) -> str:
-        """Write the parameters to ``path`` (default: the spec's ``parameters`` file), atomically."""
-        from .params import parameters_path, write_parameters
+        """Write the parameters to ``path`` (default: the spec's ``parameters`` file), atomically.
+        The folder must exist (it is never created)."""
+        from .params import check_writable, parameters_path, write_parameters
 
         if path is not None and not isinstance(path, (str, os.PathLike)):
             raise NNGraphError(f"plan.save takes the path of an .npz file to write; found {type(path).__name__}")
         target = path if path is not None else parameters_path(self.graph)
         if target is None:
             raise NNGraphError("the spec names no parameters file; give a path")
+        if path is None:  # the spec's file: a refusal names the spec's line
+            check_writable(self.graph, target)
         write_parameters(target, self.parameters())
         return str(target)
 

@@ -54,7 +54,26 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
     if data:
         _data(graph, report, index)
         _hyper(graph, report)
+    _checkpoint_folder(graph, report)
     return report.errors(), report.warnings()
+
+
+def _checkpoint_folder(graph, report):
+    """The checkpoint folder is made at the first checkpoint, but not the folders above it."""
+    from .checkpoint import directory
+    from .params import missing_folder
+
+    ck = graph.spec.train.checkpoint
+    if ck is None:
+        return
+    try:
+        folder = directory(graph)
+    except TrainingError:  # an unsafe name: refused, located, where checkpoints are written
+        return
+    problem = missing_folder(ck.directory or f"{graph.spec.name}.checkpoints", folder)
+    if problem:
+        report.error(("train", "checkpoint", "directory") if ck.directory else ("train", "checkpoint"), "no_folder",
+                     f"{problem} (nngraph makes the checkpoint folder itself, not the folders above it)")
 
 
 def _data(graph, report, index):

@@ -273,7 +273,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     err = _console(stderr=True)
     target = parameters_path(graph)  # a bad target is refused before the training, not after it
     if target is not None and not no_save:
-        check_writable(target, spec.parameters)
+        check_writable(graph, target)
     if plot:
         check_output_path(plot, "--plot")
     log = None

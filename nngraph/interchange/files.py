@@ -14,8 +14,7 @@ EDGE_FILE_ABOVE = 10_000  # more listed connections than this go to an edge file
 def _atomic_write(path: Path, data: bytes) -> None:
     from ..writes import atomic_write
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: f.write(data))
+    atomic_write(path, lambda f: f.write(data))  # into an existing folder: a missing one is refused
 
 
 def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict | None = None,
@@ -30,7 +29,7 @@ def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict
     Returns the files written.
 
     Every file is written to a temporary name and renamed into place, the spec last, so a spec
-    never names a missing or half-written file.
+    never names a missing or half-written file. The folder must exist (it is never created).
     """
     from ..graph import build
     from ..params import spec_values, write_parameters
