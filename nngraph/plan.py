@@ -189,12 +189,19 @@ class Plan:
         return np.concatenate(parts, axis=1)
 
     # -- running --------------------------------------------------------------------------
-    def forward(self, x, *, as_dict: bool = False):
+    def forward(self, x, *, as_dict: bool = False, check: bool = False):
         """Run a batch. ``x``: (batch, inputs) array, input nodes concatenated in spec order, or a
         dict name -> array. Returns (batch, outputs), output nodes concatenated in spec order, or
-        a dict name -> array with ``as_dict=True``."""
+        a dict name -> array with ``as_dict=True``.
+
+        Input values are not looked at: NaN or infinity in a row gives NaN or infinite outputs in
+        that row (reading every value costs 3-7% of the MNIST MLP's forward pass at 1,000 rows and
+        more). ``check=True`` refuses them with a :class:`~nngraph.errors.DataError` naming the
+        first one's row, column and input, as the CLI does for input files."""
         if type(x) is not np.ndarray or x.dtype != self.dtype or x.ndim != 2 or x.shape[1] != self.input_width:
             x = self.as_input(x)
+        if check:
+            self._check_finite(x)
         y = (_infer or _load_runtime())(self, x)
         if as_dict:
             out, at = {}, 0
@@ -205,6 +212,20 @@ class Plan:
         return y
 
     __call__ = forward
+
+    def _check_finite(self, x: np.ndarray) -> None:
+        flat = x.reshape(-1)
+        if np.isfinite(np.dot(flat, flat)):  # one BLAS pass; NaN and infinity always reach the sum
+            return
+        bad = ~np.isfinite(x)
+        if not bad.any():
+            return  # the squares overflowed: large but finite values
+        rows, cols = np.nonzero(bad)
+        r, c = int(rows[0]), int(cols[0])
+        count = "" if len(rows) == 1 else (f" ({len(rows):,} values in {len(np.unique(rows)):,} rows are not "
+                                           "finite)")
+        raise DataError(f"inputs row {r}, column {c} ({self.input_names()[c]}): {x[r, c]} is not a finite "
+                        f"number{count}; inputs must be finite numbers")
 
     def bind(self, batch: int = 1):
         """A callable for many calls of one batch size (default: one sample at a time), the
