@@ -276,7 +276,8 @@ class RegionFrames:
 
     ``path`` ending in ``.gif`` gets one animated GIF; ``.png``, ``.svg`` or ``.pdf`` gets one file
     per frame, ``NAME-epoch0005.png``. Frames are drawn before the first epoch (the initial
-    weights), every ``every`` epochs, and after the last (or early-stopped) epoch.
+    weights, or a resumed run's checkpoint), every ``every`` epochs, and after the last (or
+    early-stopped) epoch.
 
     Examples
     --------
@@ -297,6 +298,7 @@ class RegionFrames:
         self.every, self.resolution, self.xlim, self.ylim, self.data = every, resolution, xlim, ylim, data
         self.seconds_per_frame = seconds_per_frame
         self.frames, self.written, self.plan, self.figure, self.epochs = [], [], None, None, 0
+        self.first = False
 
     def begin(self, plan, epochs: int):
         """Called by training before its first epoch, with the plan it trains and the last epoch."""
@@ -312,10 +314,21 @@ class RegionFrames:
                             "or more")
         self.plan, self.epochs, self.plane = plan, epochs, plane
         self.figure = RegionFigure(plane, plan)
-        self._frame(0, None)
+        self.first = True  # drawn by history_start, which knows the epoch a resumed run starts from
+
+    def history_start(self, history: list, checkpoint):
+        """Called by training before its first epoch: the first frame shows the weights it starts
+        from, the initial ones (epoch 0) or, after a resume, those of the checkpoint's epoch."""
+        last = history[-1] if history else {}
+        self._first(last.get("epoch", 0), last.get("loss"))
+
+    def _first(self, epoch, loss):
+        if self.first:
+            self.first = False
+            self._frame(epoch, loss)
 
     def epoch_start(self, epoch: int, steps: int):
-        pass
+        self._first(epoch - 1, None)  # a caller that has no history_start hook
 
     def step(self, epoch: int, step: int, loss: float):
         pass
@@ -339,6 +352,8 @@ class RegionFrames:
     def close(self, write: bool = True) -> list:
         """Write the GIF (if that was asked for, unless ``write`` is false: a failed run) and free the
         figure; returns the files written."""
+        if self.figure is not None and write:
+            self._first(0, None)  # begun, but no epoch ran
         if self.figure is not None:
             self.figure.close()
             self.figure = None

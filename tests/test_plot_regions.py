@@ -1,5 +1,6 @@
 """Decision regions of two-input networks: the grid holds plan.forward's values, a single neuron
 gets its boundary line, data is scattered, and other networks are refused with the reason."""
+import json
 import subprocess
 import sys
 
@@ -135,3 +136,25 @@ def test_labels_are_text_not_mathtext(tmp_path):
     from nngraph.plot import text
 
     assert text("$\\bogus{$ \x1b[2J") == "\\$\\bogus{\\$ \u241b[2J"
+
+
+def test_a_resumed_run_starts_its_frames_at_the_resumed_epoch(tmp_path, monkeypatch):
+    """The first frame shows the weights training starts from: after --resume, those of the
+    checkpoint's epoch, titled with that epoch and its loss (not "epoch 0")."""
+    from nngraph.plot import RegionFigure
+
+    titles = []
+    show = RegionFigure.show
+    monkeypatch.setattr(RegionFigure, "show", lambda self, values, title: titles.append(title) or show(self, values, title))
+    spec = tmp_path / "xor.yaml"
+    spec.write_text(EX["xor_train.yaml"].read_text().replace("train: {", "train: {checkpoint: {every: 1}, "))
+    args = ["train", str(spec), "--no-save", "--regions-every", "1", "--json"]
+    result = CliRunner().invoke(main, args + ["--epochs", "2", "--regions", str(tmp_path / "a.png")])
+    assert result.exit_code == 0, result.output
+    loss = json.loads(result.stdout)["history"][-1]["loss"]
+    titles.clear()
+    result = CliRunner().invoke(main, args + ["--epochs", "4", "--resume", "--regions", str(tmp_path / "b.png")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("b-epoch*.png")) == ["b-epoch0002.png", "b-epoch0003.png",
+                                                                     "b-epoch0004.png"]
+    assert titles[0] == f"xor-trained: epoch 2, loss {loss:.4f}" and titles[1].startswith("xor-trained: epoch 3, loss")
