@@ -116,11 +116,23 @@
   const nodes = Array.from(svg.querySelectorAll("g.node")).map((el) => ({
     el, g: Number(el.id.slice(1)), circle: el.querySelector("circle"), text: el.querySelector("text"),
   }));
-  const edges = Array.from(svg.querySelectorAll("g.edge")).map((el) => ({
-    el, a: Number(el.dataset.from.slice(1)), b: Number(el.dataset.to.slice(1)),
-    w: el.dataset.w === undefined ? null : Number(el.dataset.w),
-    line: el.querySelector("polyline"), head: el.querySelector("polygon"),
-  }));
+  const points = (el) => el.getAttribute("points").trim().split(/\s+/).map((p) => p.split(",").map(Number));
+  const edges = Array.from(svg.querySelectorAll("g.edge")).map((el) => {
+    const line = el.querySelector("polyline"), head = el.querySelector("polygon");
+    const route = points(line).slice(0, -1).concat([points(head)[0]]);  // the line as routed, to the tip
+    return { el, a: Number(el.dataset.from.slice(1)), b: Number(el.dataset.to.slice(1)),
+      w: el.dataset.w === undefined ? null : Number(el.dataset.w), line, head, route };
+  });
+  // the line shortened by an arrowhead sized for its width, and the head's corners (as nngraph.draw.emit.arrow)
+  function arrow(e, width) {
+    const pts = e.route, [xa, ya] = pts[pts.length - 2], [xb, yb] = pts[pts.length - 1];
+    const d = Math.hypot(xb - xa, yb - ya) || 1, ux = (xb - xa) / d, uy = (yb - ya) / d;
+    const length = Math.min(5 + 1.2 * width, 0.6 * d), half = length * 0.4;
+    const bx = xb - ux * length, by = yb - uy * length;
+    const text = (ps) => ps.map(([px, py]) => px.toFixed(1) + "," + py.toFixed(1)).join(" ");
+    e.line.setAttribute("points", text(pts.slice(0, -1).concat([[bx, by]])));
+    e.head.setAttribute("points", text([[xb, yb], [bx - uy * half, by + ux * half], [bx + uy * half, by - ux * half]]));
+  }
   let state = null;
   const api = { lastMs: 0, selected: null, redrawPad: null };
 
@@ -141,7 +153,9 @@
       const s = e.w * r.act[e.a], rel = Math.abs(s) / top;
       const c = s === 0 ? GREY : s > 0 ? POS : NEG;
       e.line.setAttribute("stroke", c);
-      e.line.setAttribute("stroke-width", (0.4 + 2.6 * rel).toFixed(2));
+      const width = 0.4 + 2.6 * rel;
+      e.line.setAttribute("stroke-width", width.toFixed(2));
+      arrow(e, width);
       e.line.setAttribute("stroke-opacity", (0.25 + 0.75 * rel).toFixed(2));
       e.head.setAttribute("fill", c);
       e.head.setAttribute("fill-opacity", (0.25 + 0.75 * rel).toFixed(2));
