@@ -521,23 +521,42 @@ def _kind(value) -> str:
         type(value), type(value).__name__)
 
 
+MAX_SET_CHARS = 10_000  # a --set value longer than this belongs in the spec file
+
+
+def _set_value(key: str, raw: str):
+    """A --set value: a YAML scalar, or (starting with ``{``, ``[``, a quote, or a tag or anchor
+    mark, which are refused) a YAML flow mapping, list or quoted string, read by the spec's own
+    strict reader (no tags, anchors or duplicate keys, finite numbers, bounded depth)."""
+    if raw[:1] not in ("{", "[", "'", '"', "!", "&", "*"):
+        errors = []
+        value = _plain_scalar(raw, (0, 0), None, errors)
+        if errors:
+            raise SpecError([Diagnostic("--set", 0, 0, key, errors[0][1], errors[0][2])])
+        return value
+    if len(raw) > MAX_SET_CHARS:
+        raise SpecError([Diagnostic("--set", 0, 0, key, "too_long", f"a value of {len(raw):,} characters; --set "
+                                    f"takes values of at most {MAX_SET_CHARS:,} (write longer ones in the spec)")])
+    try:
+        return parse(Source(raw, "--set", "yaml"), as_limits(None))
+    except SpecError as exc:  # positions inside one argument: the key says where
+        raise SpecError([Diagnostic("--set", 0, 0, key, d.code, d.message) for d in exc.diagnostics]) from None
+
+
 def with_overrides(spec: Spec, assignments) -> Spec:
     """A copy of ``spec`` with ``key.path=value`` assignments (``train.epochs=3``), re-validated.
 
-    Values are read as YAML scalars with the spec's own strict rules, so ``train.epochs=three``
-    is refused with the same message a spec file would get.
+    Values are read with the spec's own strict YAML rules, so ``train.epochs=three`` is refused
+    with the same message a spec file would get. A value in YAML flow style sets a mapping or a
+    list, replacing the old value as a whole: ``train.optimizer.schedule={name: cosine}``,
+    ``nodes.0.labels=[sleep, study]``; quotes keep a string (``description='[draft]'``).
     """
-    from .source import _plain_scalar
-
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     for text in assignments:
         key, sep, raw = text.partition("=")
         if not sep or not key:
             raise SpecError([Diagnostic("--set", 0, 0, "", "bad_override", f"'{text}': write key.path=value")])
-        errors = []
-        value = _plain_scalar(raw.strip(), (0, 0), None, errors)
-        if errors:
-            raise SpecError([Diagnostic("--set", 0, 0, key, errors[0][1], errors[0][2])])
+        value = _set_value(key, raw.strip())
         node = data
         parts = key.split(".")
         for part in parts[:-1]:
