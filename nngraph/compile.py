@@ -15,7 +15,6 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from .errors import NNGraphError
 from .graph import Graph, build
@@ -305,6 +304,8 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     np.cumsum(np.bincount(coo_c, minlength=width_dst), out=indptr[1:])
     data = np.zeros(len(order), dtype=dtype)
     index_type = np.int32 if n_rows < 2**31 else np.int64
+    import scipy.sparse as sp  # here, not at the top: a plan of dense blocks never pays scipy's import (0.4 s)
+
     block.W = sp.csr_array((data, coo_r[order].astype(index_type), indptr), shape=(width_dst, n_rows))
     block.W.has_sorted_indices = True
     # the parameter index holds two positions per connection for the plan's life: 4 bytes each

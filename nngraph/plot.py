@@ -8,15 +8,17 @@ import numpy as np
 from .errors import NNGraphError
 
 
-def _pyplot(what="plot regions"):
+def _figure(what="plot regions", **kw):
+    """A matplotlib figure drawn by the Agg canvas, made without pyplot: no backend to select and
+    no pyplot module to import (a tenth of matplotlib's start-up), no figure registry to close."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         raise NNGraphError(f"{what} needs matplotlib: pip install 'nngraph[plot]'") from None
-    return plt
+    fig = Figure(**kw)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def text(s) -> str:
@@ -28,10 +30,10 @@ def text(s) -> str:
 
 
 def plot_history(history: list, path, title: str = "") -> None:
-    plt = _pyplot("--plot")
     epochs = [r["epoch"] for r in history]
     has_acc = any("val_accuracy" in r for r in history)
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 4), squeeze=False)
+    fig = _figure("--plot", figsize=(10 if has_acc else 5.5, 4))
+    axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)
     ax = axes[0][0]
     ax.plot(epochs, [r["loss"] for r in history], marker="o", label="training loss")
     if any("val_loss" in r for r in history):
@@ -57,12 +59,9 @@ def plot_history(history: list, path, title: str = "") -> None:
     from .writes import atomic_write
 
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
-    try:
-        if fmt not in fig.canvas.get_supported_filetypes():
-            raise NNGraphError(f"--plot {text(path)}: matplotlib cannot write .{fmt}; use .png, .svg or .pdf")
-        atomic_write(path, lambda f: fig.savefig(f, dpi=120, format=fmt))
-    finally:
-        plt.close(fig)
+    if fmt not in fig.canvas.get_supported_filetypes():
+        raise NNGraphError(f"--plot {text(path)}: matplotlib cannot write .{fmt}; use .png, .svg or .pdf")
+    atomic_write(path, lambda f: fig.savefig(f, dpi=120, format=fmt))
 
 
 # -- decision regions of a two-input network -------------------------------------------------------
@@ -197,11 +196,10 @@ class RegionFigure:
     pixels and redraws the boundary, so the frames of a training run cost little each."""
 
     def __init__(self, plane, plan):
-        plt = _pyplot()
-        self.plt, self.plane = plt, plane
+        self.plane = plane
         names = [text(n) for n in plan.input_names()]
         # fixed margins: tight_layout measured every text and cost as much as the rest of the figure
-        fig = plt.figure(figsize=(6, 5))
+        fig = _figure(figsize=(6, 5))
         ax = fig.add_axes((0.14, 0.1, 0.65 if plane.n_out == 1 else 0.82, 0.83))
         self.fig, self.ax, self.boundary = fig, ax, None
         xs, ys = plane.xs, plane.ys
@@ -268,7 +266,7 @@ class RegionFigure:
         return Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba())[..., :3])
 
     def close(self):
-        self.plt.close(self.fig)
+        self.fig.clear()  # no pyplot registry holds it: clearing frees the artists at once
 
 
 class RegionFrames:

@@ -30,10 +30,19 @@ from .activations import FORWARD
 from .compile import GENERATION
 from .limits import batch_limit_error, batch_rows_allowed
 
-try:  # Y += A @ X for CSR A into a given Y; the kernel behind scipy's own csr @ dense
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # pragma: no cover - a scipy without it: use the public product
-    _csr_matvecs = None
+_csr_matvecs = None  # scipy's CSR kernel, loaded by _csr_kernel() when a plan with CSR blocks is first run
+
+
+def _csr_kernel():
+    """Y += A @ X for CSR A into a given Y (the kernel behind scipy's own csr @ dense), or None:
+    imported when a plan with CSR blocks first runs, so dense plans never import scipy."""
+    global _csr_matvecs
+    if _csr_matvecs is None:
+        try:
+            from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+        except ImportError:  # pragma: no cover - a scipy without it: use the public product
+            _csr_matvecs = False
+    return _csr_matvecs or None
 
 # Plans with sparse blocks run a large batch in chunks of samples, each chunk through every
 # stage before the next. A chunk's activations (all stages, neuron-major) take at most
@@ -403,7 +412,7 @@ def _mixed_stage(stage, bufs, whole, offsets):
         ops.append(products)
     else:
         ops.append(partial(ZT.fill, 0))
-    merged = _merged_sparse(stage, sparse, whole, offsets, Zflat) if _csr_matvecs is not None else None
+    merged = _merged_sparse(stage, sparse, whole, offsets, Zflat) if _csr_kernel() is not None else None
     if merged:
         prepares.append(merged[0])
         ops.append(merged[1])
@@ -462,7 +471,7 @@ def _sparse_kernel(block, bufs, Zflat, ZT, batch):
             cache["mapped"] = np.asarray(block.rows, dtype=W.indptr.dtype)[W.indices]
         return cache["mapped"]
 
-    if _csr_matvecs is None:
+    if _csr_kernel() is None:
         def fallback():
             W = block.W
             np.add(ZT, W @ (AT if block.rows is None else AT[block.rows]), out=ZT)
@@ -552,7 +561,7 @@ def run_stage(stage, bufs, Z, transposed=None, activate=True):
                 AT = AT[block.rows]
             if sparse_sum is None:
                 sparse_sum = block.W @ AT  # (width, batch)
-            elif _csr_matvecs is not None and sparse_sum.flags.c_contiguous:
+            elif _csr_kernel() is not None and sparse_sum.flags.c_contiguous:
                 W = block.W
                 _csr_matvecs(W.shape[0], W.shape[1], AT.shape[1], W.indptr, W.indices, W.data,
                              AT.reshape(-1), sparse_sum.reshape(-1))

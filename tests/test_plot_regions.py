@@ -57,6 +57,17 @@ def test_importing_the_plot_module_does_not_import_matplotlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_a_regions_plot_of_a_dense_network_imports_neither_pyplot_nor_scipy(tmp_path):
+    """In a fresh process most of `nngraph plot regions` is imports: pyplot (a backend to select, a
+    module of wrappers) is not needed to draw into a file, nor scipy for a plan without sparse blocks."""
+    code = ("import sys; from nngraph.plot import regions; regions(sys.argv[1], sys.argv[2], resolution=20); "
+            "import nngraph.compile; nngraph.compile.compile(sys.argv[1]).forward([[1, 2]]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy' or m == 'matplotlib.pyplot'))")
+    out = subprocess.run([sys.executable, "-c", code, str(EX["perceptron.yaml"]), str(tmp_path / "p.png")],
+                         check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    assert out.strip() == "[]" and (tmp_path / "p.png").stat().st_size > 1000
+
+
 # -- regions while training ----------------------------------------------------------------------
 
 
