@@ -1,4 +1,4 @@
-"""plan.forward does not look at every input value (that would cost 3-7% of the MNIST MLP's forward
+"""plan.forward does not look at every input value (that would cost 2-4% of the MNIST MLP's forward
 at 1,000-10,000 rows: benchmarks/finite_check.py); ``check=True`` refuses NaN and infinity, naming
 the row, the column and the input, as the CLI does for files."""
 import numpy as np
