@@ -80,6 +80,8 @@ def _read_csv(path, plan):
                             f"{width}")
         for k, v in enumerate(r):
             try:
+                if "_" in v:  # Python's float reads 1_0 as 10: a guess no CSV reader makes
+                    raise ValueError(v)
                 data[i, k] = float(v)
             except ValueError:
                 raise DataError(f"{path}:{line}: {v[:40]!r} is not a number") from None

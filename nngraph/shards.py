@@ -142,6 +142,15 @@ def _npz_header(path: Path):
     """Shape, dtype, member name, and for an uncompressed member the file offset of its rows."""
     try:
         with zipfile.ZipFile(path) as z:
+            seen = set()
+            for entry in z.infolist():  # as the whole-file reader: arrays only, each once
+                name = entry.filename[:-4] if entry.filename.endswith(".npy") else entry.filename
+                if name in seen:
+                    raise DataError(f"{path}: holds array '{name}' twice")
+                seen.add(name)
+                if entry.is_dir() or not entry.filename.endswith(".npy"):
+                    raise DataError(f"{path}: holds {entry.filename!r}, which is not an .npy array; an .npz of "
+                                    "inputs holds arrays only")
             names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
             member = "x" if "x" in names else names[0] if len(names) == 1 else None
             if member is None:
@@ -156,9 +165,11 @@ def _npz_header(path: Path):
         raise DataError(f"{path}: not a readable .npz file ({exc})") from None
     need = header + _check_array(path, shape, fortran, dtype)
     end = offset - header + need if offset else 0
-    if info.file_size < need or end > path.stat().st_size:
-        raise DataError(f"{path}: truncated: member '{member}' declares shape {shape} ({need:,} bytes), "
-                        f"it holds {info.file_size:,}")
+    size = path.stat().st_size
+    if info.file_size < need or end > size:
+        held = f"it holds {info.file_size:,}" if info.file_size < need else \
+            f"the file ends before them ({size:,} bytes in all)"
+        raise DataError(f"{path}: truncated: member '{member}' declares shape {shape} ({need:,} bytes), {held}")
     return shape, dtype, member, offset
 
 
@@ -323,6 +334,9 @@ def _lines(f, shard_path, width, n, line):
 def _cells(path, text: str, line: int) -> list:
     if _not_utf8(text):
         raise DataError(f"{path}: line {line}: not UTF-8 text") from None
+    if text.count('"') % 2:
+        raise DataError(f"{path}: line {line}: a quoted value runs on past the end of the line; a streamed CSV "
+                        "has one row per line")
     try:
         return next(csv.reader([text]))
     except csv.Error as exc:
@@ -417,6 +431,7 @@ def _locate_csv_error(shard: Shard, texts, numbers, a: int):
         if len(cells) != cells_per_row:
             raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): {len(cells)} values; "
                             f"{'the header has' if shard.columns else 'the network takes'} {cells_per_row}")
-        if not _numeric(cells):
-            raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): not all numbers")
+        for v in cells:
+            if "_" in v or not _numeric([v]):  # Python's float reads 1_0 as 10; numpy, rightly, does not
+                raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): {v.strip()[:40]!r} is not a number")
     raise DataError(f"{shard.path}: rows {a + 1}-{a + len(texts)}: not readable as numbers")

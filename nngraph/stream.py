@@ -112,6 +112,8 @@ def open_inputs(where, width: int, plan=None) -> InputSource:
             return header_columns(path, header, plan)
     shards = tuple(inspect_shard(q, kind or q.suffix.lower().lstrip("."), width, match) for q in paths)
     starts = tuple(int(v) for v in np.cumsum([0] + [s.rows for s in shards])[:-1])
+    if not sum(s.rows for s in shards):  # as the whole-file reader: nothing to score is a mistake
+        raise DataError(f"{where}: holds no rows; give at least one row of {width} values")
     return InputSource(shards, width, starts)
 
 

@@ -46,9 +46,68 @@ def test_npz_and_csv_shards_are_read_in_bounded_chunks(tmp_path, name):
     assert np.array_equal(source.read(23_999, 24_000), x[23_999:])
 
 
+def _zip(path, members):
+    import io
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        for name, x in members:
+            buf = io.BytesIO()
+            if x is not None:
+                np.save(buf, x)
+            z.writestr(name, buf.getvalue())
+
+
+@pytest.mark.parametrize("name, message", [
+    ("twice.npz", r"twice\.npz: holds array 'x' twice"),
+    ("folder.npz", r"folder\.npz: holds 'x\.npy/', which is not an \.npy array"),
+    ("empty.npz", r"empty\.npz: holds no rows; give at least one row of 3 values"),
+    ("empty.csv", r"empty\.csv: holds no rows"),
+    ("header.csv", r"header\.csv: holds no rows"),
+    ("underscore.csv", r"underscore\.csv: line 2 \(row 2\): '1_0' is not a number"),
+    ("quoted.csv", r"quoted\.csv: line 1: a quoted value runs on past the end of the line"),
+    ("short.npz", r"short\.npz: truncated: member 'x' declares shape \(1000, 3\) \(24,128 bytes\), "
+                  r"the file ends before them \(1,236 bytes in all\)"),
+])
+def test_what_the_whole_file_reader_refuses_a_stream_refuses(tmp_path, name, message):
+    """Each also refused when the file is read whole (not silently scored as something else)."""
+    path = tmp_path / name
+    x = np.arange(12.0).reshape(4, 3)
+    if name == "twice.npz":
+        _zip(path, [("x.npy", x), ("x.npy", x + 1)])
+    elif name == "folder.npz":
+        _zip(path, [("x.npy/", None), ("y.npy", x)])
+    elif name == "empty.npz":
+        np.savez(path, x=np.zeros((0, 3)))
+    elif name == "short.npz":  # a stored member whose zip entry claims all 24,128 bytes; 1,128 are there
+        import io
+        import struct
+        import zlib
+        buf = io.BytesIO()
+        np.save(buf, np.zeros((1000, 3)))
+        data = buf.getvalue()[:1128]
+        crc, n, fname = zlib.crc32(data), 24_128, b"x.npy"
+        local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, n, n, len(fname), 0) + fname
+        central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, n, n, len(fname),
+                              0, 0, 0, 0, 0, 0) + fname
+        at = len(local) + len(data)
+        end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), at, 0)
+        path.write_bytes(local + data + central + end)
+    else:
+        path.write_text({"empty.csv": "", "header.csv": "a,b,c\n", "underscore.csv": "1,2,3\n1_0,2,3\n",
+                         "quoted.csv": '1,"2\n",3\n'}[name])
+    with pytest.raises(DataError, match=message):
+        stream.open_inputs(path, 3).read(0, 4)
+    if name not in ("quoted.csv", "short.npz"):  # read whole: a quoted line break is a CSV's right
+        from nngraph.io import read_inputs
+        plan = compile("nngraph: 1\nname: n\nnodes: [{name: x, role: input, size: 3}, {name: y, role: output}]\n"
+                       "edges: [{from: x, to: y, weights: [[1], [1], [1]]}]\n")
+        with pytest.raises(DataError, match=r"(twice|not a valid|no rows|empty file|'1_0' is not a number)"):
+            read_inputs(path, plan)
+
+
 @pytest.mark.parametrize("name, message", [
     ("compressed.npz", r"compressed\.npz: row 7322: inputs must be finite numbers"),
-    ("rows.csv", r"rows\.csv: line 9002 \(row 9001\): not all numbers"),
+    ("rows.csv", r"rows\.csv: line 9002 \(row 9001\): 'oops' is not a number"),
     ("short.csv", r"short\.csv: line 4502 \(row 4501\): 19 values; the network takes 20"),
 ])
 def test_a_bad_row_deep_in_a_streamed_shard_is_located(tmp_path, name, message):
@@ -84,7 +143,7 @@ def test_a_failed_run_leaves_an_existing_zarr_output_untouched(tmp_path):
     rows = [",".join(["1"] * 6)] * 300
     rows[250] = "1,2,3,4,5,x"  # a corrupt later shard: found after a.npy's chunks were written
     (tmp_path / "in/b.csv").write_text("\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"b\.csv: line 251 \(row 251\): not all numbers"):
+    with pytest.raises(DataError, match=r"b\.csv: line 251 \(row 251\): 'x' is not a number"):
         stream.score_to(plan, stream.open_inputs(tmp_path / "in", 6), out, chunk_rows=50)
     assert np.array_equal(zarr.open_array(str(out), mode="r")[:], good)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "y.zarr"]
