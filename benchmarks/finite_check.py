@@ -22,24 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nngraph  # noqa: E402
 from netgen import mlp_spec  # noqa: E402
-
-
-def interleaved(candidates: dict, rounds: int, clock, target=0.05):
-    numbers = {}
-    for name, fn in candidates.items():
-        fn()
-        t = clock()
-        fn()
-        numbers[name] = max(1, int(target / max(clock() - t, 1e-6)))
-    times = {name: [] for name in candidates}
-    for _ in range(rounds):
-        for name, fn in candidates.items():
-            k = numbers[name]
-            t = clock()
-            for _ in range(k):
-                fn()
-            times[name].append((clock() - t) / k)
-    return {name: (float(np.median(v)), min(v), max(v)) for name, v in times.items()}
+from run import interleaved  # noqa: E402  (the same interleaved rounds as the main benchmark)
 
 
 def main():
@@ -65,7 +48,7 @@ def main():
                     "check alone: isfinite(x).all()": lambda: np.isfinite(x).all(),
                     "check alone: isfinite(x.sum())": lambda: np.isfinite(np.add.reduce(x, axis=None)),
                     "check alone: dot(x, x) (shipped)": lambda: np.isfinite(np.dot(x.reshape(-1), x.reshape(-1))),
-                }, args.rounds, clock)
+                }, rounds=args.rounds, clock=clock)
                 base = res["forward alone (runtime.infer)"][0]
                 print(f"\n{threads} thread(s), batch {batch:,} ({'CPU' if threads == 1 else 'wall'} time)")
                 for name, (med, lo, hi) in res.items():
