@@ -225,6 +225,12 @@ class _Run:
         from .schedules import Schedule
 
         self.plan, self.cfg, self.data, self.epochs, self.callbacks = plan, cfg, data, epochs, callbacks
+        # the spec's fingerprint, taken once before training (not dumping the spec again at every
+        # checkpoint: that costs a pass over its edges, and a Ctrl-C inside pydantic's serializer
+        # comes out as a serialization error rather than an interrupt)
+        self._fingerprint = None
+        if cfg.checkpoint is not None:
+            self._fingerprint = self.fingerprint()
         self.rng = np.random.default_rng(cfg.seed)
         self.x_all = np.ascontiguousarray(data.x_train, dtype=plan.dtype)
         self.classes = task_classes(plan, cfg.loss, data.y_train, data.classes)
@@ -356,6 +362,13 @@ class _Run:
         self.plan.untrained = []
 
     # -- checkpoints ---------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            from . import checkpoint
+
+            self._fingerprint = checkpoint.fingerprint(self.plan.spec, self.plan.dtype)
+        return self._fingerprint
+
     def write_checkpoint(self, epoch):
         from . import checkpoint
 
@@ -367,7 +380,7 @@ class _Run:
         meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
-                "fingerprint": checkpoint.fingerprint(self.plan.spec, self.plan.dtype),
+                "fingerprint": self.fingerprint(),
                 "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
         folder = checkpoint.directory(self.plan.graph)
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
@@ -383,7 +396,7 @@ class _Run:
             getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
             return
         arrays, meta = checkpoint.load(path)
-        if meta.get("fingerprint") != checkpoint.fingerprint(self.plan.spec, self.plan.dtype):
+        if meta.get("fingerprint") != self.fingerprint():
             raise TrainingError(f"{path} was written for a different spec or dtype (only train.epochs may "
                                 "change between a run and its resumption); delete the checkpoints to start over")
         for i, t in enumerate(self.tensors):
