@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from .errors import NNGraphError, SpecError, TrainingError
+from .errors import NNGraphError, TrainingError
 from .stream import InputSource, blas_threads, chunk_rows_for, current_blas_threads, ranges, read_ahead
 
 
@@ -390,11 +390,12 @@ def _trial(spec_data, base_dir, overrides, dtype, reuse=None):
     out = {"overrides": overrides}
     try:
         from .graph import build
-        from .spec import with_overrides
+        from .spec import located_at_options, with_overrides
         from .training import evaluate, train
 
-        spec = with_overrides(_spec_from(spec_data, base_dir), [f"{k}={v}" for k, v in overrides.items()])
-        graph = build(spec)
+        spec = with_overrides(_spec_from(spec_data, base_dir), [f"{k}={v}" for k, v in overrides.items()], "--grid")
+        with located_at_options(spec):  # a value the grid set is the grid's mistake, not the spec file's
+            graph = build(spec)
         if spec.train is None:
             raise TrainingError("the spec has no 'train' section")
         data = _data_for(spec, reuse)
@@ -434,10 +435,7 @@ def sweep(spec, grid: dict, client=None, *, random_k: int | None = None, seed: i
     spec = load(spec) if not hasattr(spec, "model_dump") else spec
     combos = trials(grid, random_k, seed)
     for c in combos:  # refuse a bad key or value now, with the spec's own message, not on a worker
-        try:
-            with_overrides(spec, [f"{k}={v}" for k, v in c.items()])
-        except SpecError as exc:
-            raise SpecError([dataclasses.replace(d, file="--grid") for d in exc.diagnostics]) from None
+        with_overrides(spec, [f"{k}={v}" for k, v in c.items()], "--grid")
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     base = str(spec.base_dir) if spec.base_dir else None
     results = [None] * len(combos)

@@ -30,19 +30,19 @@ def test_mappings_and_lists_are_taken_where_the_key_takes_them(spec):
 
 
 @pytest.mark.parametrize("assignment, message", [
-    ("train.epochs={a: 1}", "--set: train.epochs: expected a whole number, found mapping {'a': 1}"),
-    ("train.optimizer.schedule={name: cosin}", "--set: train.optimizer.schedule.name: 'cosin' is not one of "
+    ("train.epochs={a: 1}", "--set train.epochs={a: 1}: train.epochs: expected a whole number, found mapping {'a': 1}"),
+    ("train.optimizer.schedule={name: cosin}", "--set train.optimizer.schedule={name: cosin}: train.optimizer.schedule.name: 'cosin' is not one of "
      "constant, step, exponential, cosine, plateau (did you mean 'cosine'?)"),
-    ("train.optimizer.schedule=[cosine]", "--set: train.optimizer.schedule: expected a mapping, found list "
+    ("train.optimizer.schedule=[cosine]", "--set train.optimizer.schedule=[cosine]: train.optimizer.schedule: expected a mapping, found list "
      "['cosine']"),
-    ("train.optimizer.schedule={name: cosine", "--set: train.optimizer.schedule: invalid YAML: did not find "
+    ("train.optimizer.schedule={name: cosine", "--set train.optimizer.schedule={name: cosine: train.optimizer.schedule: invalid YAML: did not find "
      "expected ',' or '}' (while parsing a flow mapping)"),
-    ("train.optimizer={name: &a sgd}", "--set: train.optimizer: YAML anchors (&a) and aliases are not allowed"),
-    ("train.optimizer=!!python/object:os.system {}", "--set: train.optimizer: YAML tags (tag:yaml.org,2002:python/object:os.system)"
+    ("train.optimizer={name: &a sgd}", "--set train.optimizer={name: &a sgd}: train.optimizer: YAML anchors (&a) and aliases are not allowed"),
+    ("train.optimizer=!!python/object:os.system {}", "--set train.optimizer=!!python/object:os.system {}: train.optimizer: YAML tags (tag:yaml.org,2002:python/object:os.system)"
      " are not allowed"),
-    ("train.optimizer={name: sgd, learning_rate: .inf}", "--set: train.optimizer: '.inf' is not a finite number"),
-    ("train.optimizer={name: sgd, name: adam}", "--set: train.optimizer: duplicate key 'name'"),
-    ("nodes.0.labels=[" + "a, " * 5000 + "b]", "--set: nodes.0.labels: a value of 15,003 characters; --set takes "
+    ("train.optimizer={name: sgd, learning_rate: .inf}", "--set train.optimizer={name: sgd, learning_rate: .inf}: train.optimizer: '.inf' is not a finite number"),
+    ("train.optimizer={name: sgd, name: adam}", "--set train.optimizer={name: sgd, name: adam}: train.optimizer: duplicate key 'name'"),
+    ("nodes.0.labels=[" + "a, " * 5000 + "b]", "--set nodes.0.labels=[" + "a, " * 12 + "...: nodes.0.labels: a value of 15,003 characters; --set takes "
      "values of at most 10,000 (write longer ones in the spec)"),
 ], ids=lambda v: v[:40])
 def test_what_a_key_cannot_take_is_refused_with_the_specs_message(spec, assignment, message):
@@ -58,4 +58,4 @@ def test_the_cli_trains_with_a_schedule_given_as_a_mapping(tmp_path):
     rates = [r["learning_rate"] for r in json.loads(out)["history"]]
     assert rates[0] == 0.05 and rates == sorted(rates, reverse=True) and rates[-1] < 0.01
     code, out, err = cli("train", EX["xor_train.yaml"], "--no-save", "--set", "train.optimizer.schedule={name: x}")
-    assert code == 1 and "--set: train.optimizer.schedule.name: 'x' is not one of constant, step" in err
+    assert code == 1 and "--set train.optimizer.schedule={name: x}: train.optimizer.schedule.name: 'x' is not one of constant, step" in err

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 import nngraph
 from nngraph.spec import models
-from nngraph.spec.load import with_overrides
+from nngraph.spec import with_overrides
 
 BASE = {"nngraph": 1, "name": "n",
         "nodes": [{"name": "x", "role": "input", "size": 2}, {"name": "out", "role": "output"}],
@@ -105,7 +105,7 @@ def test_python_dicts_set_and_edits_are_refused_alike(tmp_path):
     with pytest.raises(nngraph.SpecError, match=r"<dict>: nodes\[1\]\.labels\[0\]: 'a\\ud800b' holds a lone"):
         nngraph.load({**BASE, **CASES["nodes[1].labels[0]"]})
     spec = nngraph.load(BASE)
-    with pytest.raises(nngraph.SpecError, match=r"--set: description: 'a\\ud800b' holds a lone surrogate"):
+    with pytest.raises(nngraph.SpecError, match=r"--set description=a\\ud800b: description: 'a\\ud800b' holds a lone surrogate"):
         with_overrides(spec, [f"description={BAD}"])
     with pytest.raises(nngraph.SpecError, match=r"description: 'a\\ud800b' holds a lone surrogate"):
         spec.model_copy(update={"description": BAD})

@@ -37,6 +37,14 @@ COMMANDS = {
 }
 
 _DEBUG = {"on": False}
+_OVERRIDDEN = {"spec": None}  # the spec the running command made with --set: its errors are located there
+
+
+def _at_options(spec):
+    """Mark ``spec`` (made by ``with_overrides``) as the one whose errors name the ``--set`` options
+    that set their values, wherever in the command they are found; returns it."""
+    _OVERRIDDEN["spec"] = spec
+    return spec
 
 
 def __getattr__(name):
@@ -65,6 +73,14 @@ def _fail(exc: Exception, code: int = 1):
     from ..errors import SpecError
 
     if isinstance(exc, SpecError):
+        if _OVERRIDDEN["spec"] is not None:
+            from ..spec.overrides import located_at_options
+
+            try:
+                with located_at_options(_OVERRIDDEN["spec"]):
+                    raise exc
+            except SpecError:
+                pass
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)
     else:
@@ -95,6 +111,7 @@ class _Group(click.Group):
         from ..writes import reset
 
         reset()
+        _OVERRIDDEN["spec"] = None
         try:
             return super().invoke(ctx)
         except NNGraphError as exc:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import main, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
+from . import main, _at_options, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
 from .distributed_cmds import cluster_option, stream_run
 
 
@@ -54,7 +54,7 @@ def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, un
 
     s = load(spec)
     if sets:
-        s = with_overrides(s, sets)
+        s = _at_options(with_overrides(s, sets))
     graph = build(s)
     dtype = "float64" if float64 else "float32"
     if inputs_file or input_pairs:
@@ -139,7 +139,7 @@ def train(spec, float64, resume, epochs, sets, plot, regions, regions_every, as_
 
     s = load(spec)
     if sets:
-        s = with_overrides(s, sets)
+        s = _at_options(with_overrides(s, sets))
     _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32",
                       resume=resume, log_file=log_file, regions=(regions, regions_every))
 

@@ -2,7 +2,8 @@
 
 ``import nngraph.spec`` needs only pydantic and PyYAML.
 """
-from .load import dump, load, suggest, with_overrides
+from .load import dump, load, suggest
+from .overrides import located_at_options, with_overrides
 from .models import (
     ACTIVATIONS,
     FORMAT_VERSION,

@@ -1,0 +1,181 @@
+"""``--set KEY=VALUE``: spec values given on the command line, and errors located at the option.
+
+A mistake in an override is the option's, not the spec file's: it is reported as
+``--set KEY=VALUE: spec.path: message``, whether it is found while the override is applied
+(an unknown key, a value of the wrong type) or later, by the graph's or training's checks on the
+spec it produced (an edge pointing at a node that does not exist). See :func:`with_overrides` and
+:func:`located_at_options`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..errors import Diagnostic, SpecError, _position
+from ..limits import as_limits
+from .models import Spec
+from .source import Source, _plain_scalar, format_path, parse
+
+MAX_SET_CHARS = 10_000  # a --set value longer than this belongs in the spec file
+SHOWN_VALUE = 40  # characters of a value shown where an error names its option
+
+
+def _kind(value) -> str:
+    return {str: "a string", list: "a list", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
+def option_label(text: str, option: str = "--set") -> str:
+    """``--set train.epochs=3`` as the place an error is reported at (a long value shortened)."""
+    key, sep, raw = text.partition("=")
+    raw = raw.strip()
+    if len(raw) > SHOWN_VALUE:
+        raw = raw[:SHOWN_VALUE - 3] + "..."
+    return f"{option} {key}{sep}{raw}"
+
+
+@dataclass
+class OverriddenSource(Source):
+    """The source of a spec with ``--set`` overrides: located like the file it came from, and
+    remembering which spec paths the options replaced (``(path, label)``, the last one wins)."""
+
+    overrides: tuple = ()
+    base: object = None  # the file's own Source
+
+
+def _parse(path: str) -> tuple:
+    """``edges[3].to`` -> ``("edges", 3, "to")`` (the inverse of :func:`format_path`)."""
+    return tuple(int(i) if i else name for i, name in re.findall(r"\[(\d+)\]|([^.\[\]]+)", path))
+
+
+def _key_path(key: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in key.split("."))
+
+
+def _set_value(label: str, key: str, raw: str):
+    """A --set value: a YAML scalar, or (starting with ``{``, ``[``, a quote, or a tag or anchor
+    mark, which are refused) a YAML flow mapping, list or quoted string, read by the spec's own
+    strict reader (no tags, anchors or duplicate keys, finite numbers, bounded depth)."""
+    if raw[:1] not in ("{", "[", "'", '"', "!", "&", "*"):
+        errors = []
+        value = _plain_scalar(raw, (0, 0), None, errors)
+        if errors:
+            raise SpecError([Diagnostic(label, 0, 0, key, errors[0][1], errors[0][2])])
+        return value
+    if len(raw) > MAX_SET_CHARS:
+        raise SpecError([Diagnostic(label, 0, 0, key, "too_long", f"a value of {len(raw):,} characters; --set "
+                                    f"takes values of at most {MAX_SET_CHARS:,} (write longer ones in the spec)")])
+    try:
+        return parse(Source(raw, label, "yaml"), as_limits(None))
+    except SpecError as exc:  # positions inside one argument: the key says where
+        raise SpecError([Diagnostic(label, 0, 0, key, d.code, d.message) for d in exc.diagnostics]) from None
+
+
+def _not_here(label, key, node, part, above) -> SpecError:
+    """An override path that does not exist: say what is there instead (indices, names)."""
+    where = ".".join(above) or "the spec"
+    if isinstance(node, list):
+        if part.isdigit():
+            why = (f"'{where}' has {len(node)} entries, numbered 0 to {len(node) - 1}" if node else f"'{where}' is empty")
+        else:
+            names = [e.get("name") for e in node if isinstance(e, dict) and isinstance(e.get("name"), str)]
+            hint = (f": '{part}' is {where}.{names.index(part)}" if part in names else
+                    f" (0 to {len(node) - 1})" if node else "")
+            why = f"'{where}' is a list: give an entry's number, not a name{hint}"
+        return SpecError([Diagnostic(label, 0, 0, key, "bad_override", why)])
+    return SpecError([Diagnostic(label, 0, 0, key, "bad_override",
+                                 f"'{part}': the value above it is {_kind(node)}, not a mapping")])
+
+
+def with_overrides(spec: Spec, assignments, option: str = "--set") -> Spec:
+    """A copy of ``spec`` with ``key.path=value`` assignments (``train.epochs=3``), re-validated.
+
+    Values are read with the spec's own strict YAML rules, so ``train.epochs=three`` is refused
+    with the same message a spec file would get. A value in YAML flow style sets a mapping or a
+    list, replacing the old value as a whole: ``train.optimizer.schedule={name: cosine}``,
+    ``nodes.0.labels=[sleep, study]``; quotes keep a string (``description='[draft]'``).
+
+    Errors name the assignment (``--set train.epochs=three: train.epochs: ...``; ``option`` is the
+    word shown before it). The copy remembers its assignments, so errors found later by the
+    graph's checks are located at them too: see :func:`located_at_options`.
+    """
+    data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    done = []
+    for text in assignments:
+        key, sep, raw = text.partition("=")
+        label = option_label(text, option)
+        if not sep or not key:
+            raise SpecError([Diagnostic(f"{option} {text}", 0, 0, "", "bad_override", "write key.path=value")])
+        value = _set_value(label, key, raw.strip())
+        node = data
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                continue
+            if not isinstance(node, dict):
+                raise _not_here(label, key, node, part, parts[:i])
+            if isinstance(node.get(part), str) and part in ("optimizer", "activation"):
+                node[part] = {"name": node[part]}
+            node = node.setdefault(part, {})
+        last = parts[-1]
+        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        elif isinstance(node, list):
+            raise _not_here(label, key, node, last, parts[:-1])
+        else:
+            raise SpecError([Diagnostic(label, 0, 0, key, "bad_override",
+                                        f"'{'.'.join(parts[:-1])}' is {_kind(node)}, not a mapping: it has no '{last}'")])
+        done.append((format_path(_key_path(key)), label))
+    base = getattr(spec.source, "base", None) or spec.source
+    overrides = tuple(getattr(spec.source, "overrides", ())) + tuple(done)
+    from .load import validate_data
+
+    try:
+        out = validate_data(data, Source(json.dumps(data), option, "json"), spec.base_dir)
+    except SpecError as exc:  # positions in generated text mean nothing to the user: the option's
+        raise SpecError([_at_option(d, overrides, base) for d in exc.diagnostics]) from None
+    out._source = None  # built in code, as the spec it came from
+    if base is not None:
+        out._source = OverriddenSource(base.text, base.name, base.format, base.data, overrides=overrides, base=base)
+    return out
+
+
+def _covers(a: str, b: str) -> bool:
+    """Whether spec path ``a`` is ``b`` or one of its parents (``edges[0]`` covers ``edges[0].to``)."""
+    return b == a or (b.startswith(a) and b[len(a)] in ".[")
+
+
+def _at_option(d: Diagnostic, overrides, base) -> Diagnostic:
+    """``d`` located at the option that set its value (or one inside it, or the whole entry it is
+    part of); a finding no option touched stays in the file, naming the options it came with."""
+    for path, label in reversed(overrides):
+        if _covers(path, d.path) or (d.path and _covers(d.path, path)):
+            return Diagnostic(label, 0, 0, d.path, d.code, d.message, d.severity)
+    line, col, file = 0, 0, base.name if base is not None else overrides[-1][1] if overrides else d.file
+    if base is not None and d.path:
+        path = _parse(d.path)
+        line, col = base.locate([path]).get(path, (0, 0))
+    shown = ", ".join(dict.fromkeys(label for _, label in overrides))
+    return Diagnostic(file, line, col, d.path, d.code, f"{d.message} (with {shown})" if shown else d.message, d.severity)
+
+
+@contextmanager
+def located_at_options(spec):
+    """Within this block, a :class:`SpecError` about a spec made by :func:`with_overrides` is
+    located at the options that set the values it is about (``--set edges.0.to=z: edges[0].to:
+    unknown node 'z'``), not at the file's lines those values replaced."""
+    try:
+        yield
+    except SpecError as exc:
+        src = getattr(spec, "source", None)
+        overrides = getattr(src, "overrides", ())
+        if overrides:
+            exc.diagnostics = sorted((_at_option(d, overrides, src.base) if d.file == src.name else d
+                                      for d in exc.diagnostics), key=_position)
+            exc.args = ("\n".join(d.format() for d in exc.diagnostics),)
+        raise
