@@ -839,11 +839,32 @@ def _targets():
     return out
 
 
+def _libraries(info) -> str:
+    """threadpoolctl's native libraries in words, each field only when it is known:
+    ``openblas 0.3.31 (SkylakeX, pthreads); OpenMP: libgomp (from torch)``."""
+    blas, other = [], []
+    for i in info:
+        name = i.get("internal_api") or i.get("prefix") or "unknown"
+        if i.get("user_api") == "openmp":
+            name = i.get("prefix") or name
+        words = [name] + ([str(i["version"])] if i.get("version") else [])
+        detail = [str(i[k]) for k in ("architecture", "threading_layer") if i.get(k)]
+        parts = Path(i.get("filepath") or "").parts
+        if "site-packages" in parts and parts.index("site-packages") + 1 < len(parts):
+            package = parts[parts.index("site-packages") + 1].split(".")[0]  # numpy.libs -> numpy
+            detail.append(f"from {package}")
+        text = " ".join(words) + (f" ({', '.join(detail)})" if detail else "")
+        if i.get("user_api") == "blas":
+            blas.append(text)
+        else:
+            other.append(f"{'OpenMP' if i.get('user_api') == 'openmp' else i.get('user_api', 'library')}: {text}")
+    return "; ".join(list(dict.fromkeys(blas)) or ["not found"]) + "".join(f"; {t}" for t in dict.fromkeys(other))
+
+
 def write_docs():
     from threadpoolctl import threadpool_info
 
-    blas = ", ".join(f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')})"
-                     for i in threadpool_info())
+    blas = _libraries(threadpool_info())
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     load = RESULTS.get("_load", [])
     page = HERE.parent / "docs" / "performance.md"
