@@ -158,9 +158,8 @@ def _identity(x):
 
 
 def _score_rows(p, source: InputSource, a: int, b: int, threads: int) -> np.ndarray:
-    x = source.read(a, b)
-    with blas_threads(threads):
-        return plan_from(p).forward(x)
+    with blas_threads(threads):  # the finite check of the rows runs through BLAS too
+        return plan_from(p).forward(source.read(a, b))
 
 
 def _score_block(block, p, threads: int):

@@ -93,8 +93,9 @@ def inspect_shard(path: Path, kind: str, width: int, match=None) -> Shard:
     return Shard(name, kind, int(shape[0]), width, dtype.str, offset, member)
 
 
-def read_rows(shard: Shard, a: int, b: int) -> np.ndarray:
-    """Rows ``a:b`` of ``shard`` (floats as stored, integers as float64), checked finite."""
+def read_rows(shard: Shard, a: int, b: int, check: bool = True) -> np.ndarray:
+    """Rows ``a:b`` of ``shard`` (floats as stored, integers as float64), checked finite unless
+    ``check`` is false (then :func:`check_finite` must see them before they are used)."""
     if shard.offset:
         x = _read_at(shard, a, b)
     elif shard.kind == "npz":
@@ -105,11 +106,29 @@ def read_rows(shard: Shard, a: int, b: int) -> np.ndarray:
         x = _read_csv(shard, a, b)
     if x.dtype.kind != "f":  # floats stay as stored (the plan converts once); integers become float64
         x = x.astype(np.float64)
-    elif not np.isfinite(np.add.reduce(x, axis=None)):  # one pass; locate only when something is off
-        bad = ~np.isfinite(x).all(axis=1)
-        if bad.any():  # (else the sum merely overflowed)
-            raise DataError(f"{shard.path}: row {int(np.flatnonzero(bad)[0]) + a + 1}: inputs must be finite numbers")
+    elif check:
+        check_finite(x, shard.path, a)
     return x
+
+
+def check_finite(x: np.ndarray, where: str, first_row: int, blas: bool = True) -> None:
+    """Refuse a non-finite value in the float rows ``x`` (row ``first_row`` of ``where`` first), naming
+    the first bad row. One pass over the rows: a product with a vector of ones through BLAS (a
+    NaN or infinity in a row makes its sum NaN or infinite; BLAS runs it on the threads it is
+    allowed, and it is the cheaper pass even on one: 4.5 vs 5.3 ms for 16,384 MNIST rows), or
+    numpy's sum with ``blas=False`` (for a thread that runs beside another thread's BLAS call:
+    OpenBLAS's threads are shared by the process). Rows are located only when the pass finds
+    something off (a large but finite sum can overflow)."""
+    if x.dtype.kind != "f" or not x.size:
+        return
+    if blas and x.ndim == 2 and x.dtype in (np.float32, np.float64) and x.flags.c_contiguous:
+        ok = np.isfinite(x @ np.ones(x.shape[1], x.dtype)).all()
+    else:
+        ok = np.isfinite(np.add.reduce(x, axis=None))
+    if not ok:
+        bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+        if bad.any():
+            raise DataError(f"{where}: row {int(np.flatnonzero(bad)[0]) + first_row + 1}: inputs must be finite numbers")
 
 
 # -- .npy and .npz headers -----------------------------------------------------------------------------

@@ -129,6 +129,32 @@ def test_a_bad_row_deep_in_a_streamed_shard_is_located(tmp_path, name, message):
             source.read(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("threads", [1, 64])  # a core to spare for the reading thread's check, and none
+def test_every_non_finite_value_is_found_whichever_thread_checks(tmp_path, dtype, threads):
+    # shards of 300 and 500 rows read in chunks of 200 that straddle them; a NaN, +inf, -inf, and
+    # +inf beside -inf (a sum would give NaN, never a finite value); finite values near the dtype's
+    # largest make BLAS's row sums overflow without anything being wrong
+    big = np.finfo(dtype).max / 2
+    x = np.full((800, 6), big, dtype)
+    np.save(tmp_path / "a.npy", x[:300])
+    np.save(tmp_path / "b.npy", x[300:])
+    source = stream.open_inputs(tmp_path, 6)
+    with stream.blas_threads(min(threads, stream.current_blas_threads())):
+        assert np.array_equal(np.concatenate([y for _, y in stream.read_ahead(
+            source, stream.ranges(800, 200), threads=threads)]), x)
+    for row, values in ((0, [np.nan]), (299, [np.inf]), (301, [-np.inf]), (799, [np.inf, -np.inf])):
+        y = x.copy()
+        y[row, 1:1 + len(values)] = values
+        np.save(tmp_path / "a.npy", y[:300])
+        np.save(tmp_path / "b.npy", y[300:])
+        where = f"a.npy: row {row + 1}:" if row < 300 else f"b.npy: row {row - 299}:"
+        with pytest.raises(DataError, match=where + " inputs must be finite numbers"):
+            list(stream.read_ahead(source, stream.ranges(800, 200), threads=threads))
+        with pytest.raises(DataError, match=where):
+            source.read(max(0, row - 250), row + 1)
+
+
 def test_a_failed_run_leaves_an_existing_zarr_output_untouched(tmp_path):
     import zarr
 
