@@ -106,6 +106,24 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
             cluster.close()
 
 
+def oversubscribed(address: str | None, threads: int | None = None) -> str | None:
+    """A note for ``--cluster local:N`` when its N single-threaded workers would each run as many
+    BLAS threads as this process (the default, for the same bits) and together more than the cores
+    here; None otherwise (another cluster's cores are not known here: see docs/scaling.md)."""
+    address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or ""
+    n = address.partition(":")[2] or "2"
+    if not (address == "local" or address.startswith("local:")) or not n.isdigit():
+        return None
+    from .stream import _cores
+
+    t, cores = _threads_for_workers(threads), _cores()
+    if int(n) * t <= cores:
+        return None
+    fit = max(1, cores // int(n))
+    return (f"{n} workers x {t} BLAS threads each on {cores} cores: --threads {fit} computes faster "
+            f"(and gives the same bits as --threads {fit} without --cluster)")
+
+
 # -- shipping a network -------------------------------------------------------------------------------
 
 
@@ -157,14 +175,20 @@ def _identity(x):
     return x
 
 
+# Each task compiles (or finds) its plan before limiting BLAS: a library that compiling loads would
+# not be limited until the next task.
+
+
 def _score_rows(p, source: InputSource, a: int, b: int, threads: int) -> np.ndarray:
+    plan = plan_from(p)
     with blas_threads(threads):  # the finite check of the rows runs through BLAS too
-        return plan_from(p).forward(source.read(a, b))
+        return plan.forward(source.read(a, b))
 
 
 def _score_block(block, p, threads: int):
+    plan = plan_from(p)
     with blas_threads(threads):
-        return plan_from(p).forward(np.asarray(block).reshape(len(block), -1))
+        return plan.forward(np.asarray(block).reshape(len(block), -1))
 
 
 def _threads_for_workers(threads):
@@ -317,8 +341,9 @@ def _call(fn, plan, i):
 
 
 def _call_shipped(fn, p, i, threads):
+    plan = plan_from(p)
     with blas_threads(threads):
-        return _call(fn, plan_from(p), i)
+        return _call(fn, plan, i)
 
 
 # -- sweeps -------------------------------------------------------------------------------------------
@@ -474,5 +499,5 @@ def best(results: list[dict]):
     return min(ok, key=lambda r: objective(r)[1]) if ok else None
 
 
-__all__ = ["score", "score_to", "sweep", "map_networks", "connect", "payload", "plan_from", "parse_grid", "trials",
+__all__ = ["score", "score_to", "sweep", "map_networks", "connect", "oversubscribed", "payload", "plan_from", "parse_grid", "trials",
            "run_trial", "best", "objective", "ClusterError"]

@@ -339,19 +339,24 @@ def blas_threads(threads: int | None):
         yield
 
 
-_CONTROLLER = []
+_CONTROLLER = {}  # modules imported when it was made -> the controller
 
 
 def _controller():
-    """One threadpoolctl controller per process (finding the libraries costs ~0.5 ms; limiting with
-    a found controller ~20 µs, so a worker can limit every task)."""
-    if not _CONTROLLER:
+    """A threadpoolctl controller for this process, found again after an import (finding the
+    libraries costs ~0.5 ms; limiting with a found controller ~20 µs, so a worker can limit every
+    task): a BLAS loaded later (scipy's own OpenBLAS, say) would otherwise keep its threads."""
+    import sys
+
+    ctl = _CONTROLLER.get(len(sys.modules))
+    if ctl is None:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             raise NNGraphError('limiting BLAS threads needs threadpoolctl: pip install "nngraph[distributed]"') from None
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
+        _CONTROLLER.clear()
+        ctl = _CONTROLLER[len(sys.modules)] = ThreadpoolController()
+    return ctl
 
 
 def current_blas_threads() -> int:

@@ -237,6 +237,38 @@ def test_map_networks_on_cluster_equals_in_process(client):
                                                                                          threads=1)
 
 
+def blas_threads_seen(plan):
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_each_task_runs_with_the_blas_threads_it_is_given(client):
+    # whatever the worker's own setting (Dask's nannies start workers with 1 BLAS thread), in every
+    # BLAS the worker has loaded (numpy's, and scipy's own once an earlier test imported scipy there)
+    plan = compile(SMALL)
+    for t in (2, 1):
+        assert D.map_networks(blas_threads_seen, [plan] * 2, client, threads=t) == [{t}, {t}]
+    with threadpool_limits(2):  # by default, as many as this process uses
+        assert D.map_networks(blas_threads_seen, [plan], client) == [{2}]
+
+
+def test_a_local_cluster_that_would_oversubscribe_the_cores_says_how_not_to(monkeypatch):
+    from nngraph import stream as S
+
+    monkeypatch.setattr(S, "_cores", lambda: 4)
+    monkeypatch.setattr(D, "current_blas_threads", lambda: 4)  # this process's BLAS threads
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    note = D.oversubscribed("local:2")
+    assert note.startswith("2 workers x 4 BLAS threads each on 4 cores: --threads 2 computes faster")
+    assert D.oversubscribed("local", threads=3).startswith("2 workers x 3 BLAS threads")
+    assert D.oversubscribed("local:3", threads=1) is None
+    assert D.oversubscribed("local:2", threads=2) is None
+    assert D.oversubscribed("tcp://127.0.0.1:8786") is None  # its cores are not known here
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "local:8")
+    assert "--threads 1 computes" in D.oversubscribed(None, threads=1)
+
+
 def test_sweep_on_cluster_equals_in_process_and_reports_a_failed_trial(client, tmp_path):
     spec = tmp_path / "xor.yaml"
     spec.write_text(XOR)
