@@ -28,7 +28,7 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
 
     check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"))  # zarr: a folder
     source = open_inputs(inputs, plan.input_width, plan)
-    with _progress(source.rows, as_json) as progress, _client(cluster) as client:
+    with _progress(source.rows, as_json) as progress, _client(cluster, threads) as client:
         from ..distributed import score_to
 
         summary = score_to(plan, source, output, client, chunk_rows=chunk_rows, progress=progress, threads=threads)
@@ -39,9 +39,12 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
                    f"({summary['rows_per_s']:,.0f} rows/s)", err=True)
 
 
-def _client(cluster):
-    from ..distributed import connect
+def _client(cluster, threads=None):
+    from ..distributed import connect, oversubscribed
 
+    note = oversubscribed(cluster, threads)
+    if note:
+        _console(stderr=True).print(f"note: {rich_text(note)}")
     return connect(cluster)
 
 
@@ -98,7 +101,7 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
         check_output_path(csv_file, "--csv")  # before the trials, not after them
     keys = list(parse_grid(grid))
     table = _TrialTable(keys, quiet=as_json)
-    with table, _client(cluster) as client:
+    with table, _client(cluster, threads) as client:
         results = run_sweep(s, parse_grid(grid), client, random_k=random_k, seed=seed,
                             dtype="float64" if float64 else "float32", on_result=table.add, threads=threads)
     top = best(results)
