@@ -12,7 +12,8 @@
 3. rows/s on the cluster as a function of the chunk size (on the first --chunk-size-rows rows);
 4. a sweep of 4 trainings of examples/fashion_mnist_mlp.yaml on full Fashion-MNIST (60,000
    images; --sweep-epochs each), the same 4 one after another in one 1-thread process vs the
-   2x1 cluster, with the CPU time of every process.
+   2x1 cluster, with the CPU time of every process, and for scale the same trials split over 2
+   plain processes without Dask (each loading the data once, as a worker does) vs 1.
 
 Rounds are interleaved and medians reported with the 1-minute load average, since the machine
 may be shared; CPU times (user + system, from the kernel's per-process counters) say where the
@@ -119,6 +120,39 @@ def plain_processes(path, spans, n):
     return wall
 
 
+def _sweep_part(combos, ready, go, done):
+    from nngraph import load
+
+    with threadpool_limits(1):
+        spec = load(FASHION)
+        data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+        ready.put(1)
+        go.wait()
+        for c in combos:  # the trials of one process share the data it loaded, as on a worker
+            D.run_trial(data, str(spec.base_dir), c, "float32", 1, "plain")
+        done.put(1)
+
+
+def plain_sweep(grid, n):
+    """Wall seconds for ``n`` plain processes (no Dask) to run the trials of ``grid`` between them."""
+    combos = D.trials(grid)
+    ctx = multiprocessing.get_context("spawn")
+    ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_sweep_part, args=(combos[i::n], ready, go, done)) for i in range(n)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get()
+    t = time.perf_counter()
+    go.set()
+    for _ in procs:
+        done.get()
+    wall = time.perf_counter() - t
+    for p in procs:
+        p.join()
+    return wall
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -190,6 +224,10 @@ def main():
                     p2.append(plain_processes(tmp / "x.npy", spans, 2))
                 res = breakdown(c_t, c_c, o_t, o_c, args.rows)
                 res["plain_2_processes_vs_1"] = statistics.median(p1) / statistics.median(p2)
+                # one process with one thread in all (reading, checking and computing each chunk in
+                # turn, no read-ahead thread), as a worker does; it writes no output
+                res["speedup_vs_plain_1_process"] = statistics.median(p1) / statistics.median(c_t)
+                res["speedup_vs_plain_1_process_range"] = [min(p1) / max(c_t), max(p1) / min(c_t)]
                 report("score_cluster_vs_one_process", res)
 
             # 3. chunk size, on the first rows of the file
@@ -209,7 +247,7 @@ def main():
             if "sweep" not in skip:
                 grid = {"train.optimizer.learning_rate": ["0.0005", "0.001", "0.002", "0.004"],
                         "train.epochs": [str(args.sweep_epochs)]}
-                sc, scc, so, soc = [], [], [], []
+                sc, scc, so, soc, q1, q2 = [], [], [], [], [], []
                 for _ in range(max(1, args.rounds - 1)):
                     w, c = profiled(lambda: D.sweep(FASHION, grid, client, threads=1), procs)
                     sc.append(w)
@@ -218,7 +256,11 @@ def main():
                         w, c = profiled(lambda: D.sweep(FASHION, grid), {"one": me})
                     so.append(w)
                     soc.append(c["one"])
+                    q1.append(plain_sweep(grid, 1))
+                    q2.append(plain_sweep(grid, 2))
                 res = breakdown(sc, scc, so, soc)
+                res["plain_2_processes_vs_1"] = statistics.median(q1) / statistics.median(q2)
+                res["plain_2_processes_vs_1_range"] = [min(q1) / max(q2), max(q1) / min(q2)]
                 res["data"] = f"Fashion-MNIST, 60,000 training images, {args.sweep_epochs} epoch(s) per trial"
                 report("sweep_cluster_vs_one_process", res)
     out["load_after"] = os.getloadavg()[0]
