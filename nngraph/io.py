@@ -4,11 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError, FileAccessError
+from .shards import NOT_FINITE, cell_error
 from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
 from .writes import atomic_write
 
@@ -62,7 +64,8 @@ def read_inputs(path, plan) -> np.ndarray:
 
 
 def _read_csv(path, plan):
-    records = csv_records(read_text(path, str(path)), str(path))
+    text = read_text(path, str(path))
+    records = csv_records(text, str(path))
     if not records:
         raise DataError(f"{path}: empty file")
     header = None
@@ -74,6 +77,14 @@ def _read_csv(path, plan):
         raise DataError(f"{path}: no rows of values after the header")
     width = len(header) if header is not None else len(records[0][1])
     data = np.empty((len(records), width), dtype=np.float64)
+    lines = None  # the file's lines as an editor counts them, to give a bad value's character column
+
+    def bad(i, k, why):
+        nonlocal lines
+        lines = lines or re.split(r"\r\n|\r|\n", text)
+        line, cells = records[i]
+        raise cell_error(path, line, lines[line - 1] if line <= len(lines) else None, cells, i + 1, k, why)
+
     for i, (line, r) in enumerate(records):
         if len(r) != width:
             raise DataError(f"{path}:{line}: {len(r)} values; {'the header has' if header else 'the first row has'} "
@@ -84,12 +95,14 @@ def _read_csv(path, plan):
                     raise ValueError(v)
                 data[i, k] = float(v)
             except ValueError:
-                raise DataError(f"{path}:{line}: {v[:40]!r} is not a number") from None
-            if not np.isfinite(data[i, k]):
-                raise DataError(f"{path}:{line}: {v.strip()[:40]!r}: inputs must be finite numbers")
-    if header is None:
-        return data
-    return data[:, header_columns(path, header, plan)]
+                bad(i, k, "is not a number")
+    used = list(range(width)) if header is None else header_columns(path, header, plan)
+    data = data[:, used] if header is not None else data
+    finite = np.isfinite(data)
+    if not finite.all():  # only the columns in use: others are ignored, as when streaming
+        i, j = np.argwhere(~finite)[0]
+        bad(int(i), used[int(j)], NOT_FINITE)
+    return data
 
 
 def header_columns(path, header, plan) -> list:

@@ -342,7 +342,7 @@ def _lines(f, shard_path, width, n, line):
             break
         line += 1
         if len(raw) > limit:
-            raise DataError(f"{shard_path}: line {line}: longer than {limit:,} characters; rows here have {width} "
+            raise DataError(f"{shard_path}:{line}: longer than {limit:,} characters; rows here have {width} "
                             "values")
         if raw.strip():
             texts.append(raw)
@@ -352,14 +352,14 @@ def _lines(f, shard_path, width, n, line):
 
 def _cells(path, text: str, line: int) -> list:
     if _not_utf8(text):
-        raise DataError(f"{path}: line {line}: not UTF-8 text") from None
+        raise DataError(f"{path}:{line}: not UTF-8 text") from None
     if text.count('"') % 2:
-        raise DataError(f"{path}: line {line}: a quoted value runs on past the end of the line; a streamed CSV "
+        raise DataError(f"{path}:{line}: a quoted value runs on past the end of the line; a streamed CSV "
                         "has one row per line")
     try:
         return next(csv.reader([text]))
     except csv.Error as exc:
-        raise DataError(f"{path}: line {line}: not readable as CSV ({exc})") from None
+        raise DataError(f"{path}:{line}: not readable as CSV ({exc})") from None
 
 
 def _csv_shard(path: Path, width: int, match=None) -> Shard:
@@ -384,14 +384,14 @@ def _csv_shard(path: Path, width: int, match=None) -> Shard:
             if first:
                 cells = _cells(path, first[0], numbers[0])
                 if len(cells) != cells_per_row:
-                    raise DataError(f"{path}: line {numbers[0]}: {len(cells)} values; "
+                    raise DataError(f"{path}:{numbers[0]}: {len(cells)} values; "
                                     f"{'the header has' if columns else 'the network takes'} {cells_per_row}")
                 rows = 1
             limit = _max_line(cells_per_row)
             while raw := f.readline(limit + 1):
                 line += 1
                 if len(raw) > limit:
-                    raise DataError(f"{path}: line {line}: longer than {limit:,} characters; rows here have "
+                    raise DataError(f"{path}:{line}: longer than {limit:,} characters; rows here have "
                                     f"{cells_per_row} values")
                 rows += bool(raw.strip())
     except OSError as exc:
@@ -431,13 +431,17 @@ def _read_csv(shard: Shard, a: int, b: int) -> np.ndarray:
             x = None
         if x is None or x.shape != (b - a, cells):
             _locate_csv_error(shard, texts, numbers, a)
+        if shard.columns:
+            x = x[:, list(shard.columns)]
+        if not np.isfinite(np.add.reduce(x, axis=None)) and not np.isfinite(x).all():  # located by line
+            _locate_non_finite(shard, x, texts, numbers, a)
     except BaseException:
         if cur is not None:
             cur.close()
         raise
     cur.row = b
     _keep(shard, cur)
-    return x[:, list(shard.columns)] if shard.columns else x
+    return x
 
 
 def _locate_csv_error(shard: Shard, texts, numbers, a: int):
@@ -446,11 +450,42 @@ def _locate_csv_error(shard: Shard, texts, numbers, a: int):
         try:
             cells = _cells(shard.path, text, line)
         except DataError as exc:
-            raise DataError(str(exc).replace(f"line {line}:", f"line {line} (row {a + i + 1}):", 1)) from None
+            raise DataError(str(exc).replace(f"{shard.path}:{line}:", f"{shard.path}:{line}: row {a + i + 1}:", 1)) from None
         if len(cells) != cells_per_row:
-            raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): {len(cells)} values; "
+            raise DataError(f"{shard.path}:{line}: row {a + i + 1}: {len(cells)} values; "
                             f"{'the header has' if shard.columns else 'the network takes'} {cells_per_row}")
-        for v in cells:
+        for k, v in enumerate(cells):
             if "_" in v or not _numeric([v]):  # Python's float reads 1_0 as 10; numpy, rightly, does not
-                raise DataError(f"{shard.path}: line {line} (row {a + i + 1}): {v.strip()[:40]!r} is not a number")
+                raise cell_error(shard.path, line, text, cells, a + i + 1, k, "is not a number")
     raise DataError(f"{shard.path}: rows {a + 1}-{a + len(texts)}: not readable as numbers")
+
+
+def _locate_non_finite(shard: Shard, x, texts, numbers, a: int):
+    """The first value that is not finite (NaN, inf, 1e999) among the columns in use, by line and column."""
+    i = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
+    cells = _cells(shard.path, texts[i], numbers[i])
+    used = list(shard.columns) if shard.columns else range(len(cells))
+    k = next(k for k in used if not np.isfinite(float(cells[k])))
+    raise cell_error(shard.path, numbers[i], texts[i], cells, a + i + 1, k, NOT_FINITE)
+
+
+NOT_FINITE = "is not finite; inputs must be finite numbers"
+
+
+def cell_column(text, cells, k: int):
+    """The 1-based character column of value ``k`` of a CSV line, as an editor counts it; None when
+    the line quotes a value (its commas may then be inside a value)."""
+    if text is None or '"' in text:
+        return None
+    parts = text.rstrip("\r\n").split(",")
+    if len(parts) != len(cells) or k >= len(parts):
+        return None
+    return sum(len(p) + 1 for p in parts[:k]) + len(parts[k]) - len(parts[k].lstrip()) + 1
+
+
+def cell_error(path, line: int, text, cells, row: int, k: int, why: str) -> DataError:
+    """``f.csv:4:3: row 2, column 2: 'nan' is not finite; ...``: a bad value located as an editor
+    shows it (line and character column) and as the data counts it (row after any header, column)."""
+    col = cell_column(text, cells, k)
+    return DataError(f"{path}:{line}{f':{col}' if col else ''}: row {row}, column {k + 1}: "
+                     f"{cells[k].strip()[:40]!r} {why}")

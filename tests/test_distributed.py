@@ -160,7 +160,7 @@ def test_a_scheduler_that_does_not_answer_is_a_clear_error_in_time():
     ("wide.npy", r"b\.npy: 7 values per row; the network takes 6"),
     ("truncated.npy", r"b\.npy: truncated: the header declares shape \(50, 6\)"),
     ("nan.npy", r"b\.npy: row 18: inputs must be finite numbers"),
-    ("text.csv", r"b\.csv: line 4 \(row 3\): 'x' is not a number"),
+    ("text.csv", r"b\.csv:4:5: row 3, column 3: 'x' is not a number"),
     ("garbage.npz", r"b\.npz: not a readable \.npz file"),
 ])
 def test_a_bad_shard_is_located_and_nothing_is_written(client, tmp_path, bad, message):

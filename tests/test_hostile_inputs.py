@@ -291,12 +291,12 @@ INPUT_CASES = {
     "empty.csv": (b"", "empty.csv: empty file"),
     "header.csv": (b"x[0],x[1]\n", "no rows of values after the header"),
     "ragged.csv": (b"1,2\n3\n", "ragged.csv:2: 1 values; the first row has 2"),
-    "inf.csv": (b"1,2\n1e999,1\n", "inf.csv:2: '1e999': inputs must be finite numbers"),
-    "blank.csv": (b"x[0],x[1]\n\n1,2\n \n\n3,x\n", "blank.csv:6: 'x' is not a number"),
+    "inf.csv": (b"1,2\n1e999,1\n", "inf.csv:2:1: row 2, column 1: '1e999' is not finite; inputs must be finite numbers"),
+    "blank.csv": (b"x[0],x[1]\n\n1,2\n \n\n3,x\n", "blank.csv:6:3: row 2, column 2: 'x' is not a number"),
     "cr.csv": (b"1,2\r3,4\r\r5\r", "cr.csv:4: 1 values; the first row has 2"),
-    "quoted.csv": (b'x[0],x[1]\n"1\n",2\n3,"a\nb"\n', "quoted.csv:4: 'a\\nb' is not a number"),
+    "quoted.csv": (b'x[0],x[1]\n"1\n",2\n3,"a\nb"\n', "quoted.csv:4: row 2, column 2: 'a\\nb' is not a number"),
     "longfield.csv": (b"1," + b"9" * 200_000 + b"\n", "longfield.csv:1: not readable as CSV (field larger than"),
-    "word.csv": (b"x[0],x[1]\n1,two\n", "word.csv:2: 'two' is not a number"),
+    "word.csv": (b"x[0],x[1]\n1,two\n", "word.csv:2:3: row 1, column 2: 'two' is not a number"),
 }
 
 

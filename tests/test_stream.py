@@ -63,8 +63,8 @@ def _zip(path, members):
     ("empty.npz", r"empty\.npz: holds no rows; give at least one row of 3 values"),
     ("empty.csv", r"empty\.csv: holds no rows"),
     ("header.csv", r"header\.csv: holds no rows"),
-    ("underscore.csv", r"underscore\.csv: line 2 \(row 2\): '1_0' is not a number"),
-    ("quoted.csv", r"quoted\.csv: line 1: a quoted value runs on past the end of the line"),
+    ("underscore.csv", r"underscore\.csv:2:1: row 2, column 1: '1_0' is not a number"),
+    ("quoted.csv", r"quoted\.csv:1: a quoted value runs on past the end of the line"),
     ("short.npz", r"short\.npz: truncated: member 'x' declares shape \(1000, 3\) \(24,128 bytes\), "
                   r"the file ends before them \(1,236 bytes in all\)"),
 ])
@@ -107,8 +107,8 @@ def test_what_the_whole_file_reader_refuses_a_stream_refuses(tmp_path, name, mes
 
 @pytest.mark.parametrize("name, message", [
     ("compressed.npz", r"compressed\.npz: row 7322: inputs must be finite numbers"),
-    ("rows.csv", r"rows\.csv: line 9002 \(row 9001\): 'oops' is not a number"),
-    ("short.csv", r"short\.csv: line 4502 \(row 4501\): 19 values; the network takes 20"),
+    ("rows.csv", r"rows\.csv:9002:\d+: row 9001, column 2: 'oops' is not a number"),
+    ("short.csv", r"short\.csv:4502: row 4501: 19 values; the network takes 20"),
 ])
 def test_a_bad_row_deep_in_a_streamed_shard_is_located(tmp_path, name, message):
     x = np.random.default_rng(6).normal(size=(10_000, 20))
@@ -169,7 +169,7 @@ def test_a_failed_run_leaves_an_existing_zarr_output_untouched(tmp_path):
     rows = [",".join(["1"] * 6)] * 300
     rows[250] = "1,2,3,4,5,x"  # a corrupt later shard: found after a.npy's chunks were written
     (tmp_path / "in/b.csv").write_text("\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"b\.csv: line 251 \(row 251\): 'x' is not a number"):
+    with pytest.raises(DataError, match=r"b\.csv:251:11: row 251, column 6: 'x' is not a number"):
         stream.score_to(plan, stream.open_inputs(tmp_path / "in", 6), out, chunk_rows=50)
     assert np.array_equal(zarr.open_array(str(out), mode="r")[:], good)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "y.zarr"]
@@ -192,13 +192,13 @@ def test_csv_shards_with_any_line_ending_stream_like_the_whole_file_reader(tmp_p
     assert np.array_equal(np.concatenate([source.read(a, b) for a, b in stream.ranges(3000, 700)]), x)
     lines[2001] = lines[2001].replace(",", ",oops,", 1)  # located by its line, as an editor counts them
     path.write_bytes(ending.join(lines).encode() + ending.encode())
-    with pytest.raises(DataError, match=r"rows\.csv: line 2002 \(row 2001\): 21 values; the network takes 20"):
+    with pytest.raises(DataError, match=r"rows\.csv:2002: row 2001: 21 values; the network takes 20"):
         for a, b in stream.ranges(3000, 700):
             stream.open_inputs(path, 20).read(a, b)
     raw = bytearray(path.read_bytes())
     raw[raw.index(b"oops")] = 0xFF
     path.write_bytes(bytes(raw))
-    with pytest.raises(DataError, match=r"rows\.csv: line 2002 \(row 2001\): not UTF-8 text"):
+    with pytest.raises(DataError, match=r"rows\.csv:2002: row 2001: not UTF-8 text"):
         stream.open_inputs(path, 20).read(1500, 2500)
 
 
