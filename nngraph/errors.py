@@ -39,6 +39,22 @@ class Diagnostic:
         return asdict(self)
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C (:class:`KeyboardInterrupt`) or came of one: a library that wrapped
+    it in its own error (pydantic's serializer does: ``PydanticSerializationError``), or an error
+    raised while it was on its way (a cleanup that failed). Such errors are the interrupt, not a bug."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
+    return False
+
+
 class NNGraphError(Exception):
     """Base of every error nngraph raises on bad input or a failed run."""
 

@@ -16,7 +16,7 @@ from .backprop import (Tensor, Workspace, _fused_segments, backward, loss_grad, 
 from .compile import Plan, compile
 from . import metrics
 from .optimizers import Optimizer
-from .errors import DataError, TrainingError
+from .errors import DataError, TrainingError, interrupted
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
 from .regularizers import add_penalties, clip_by_norm, coefficients
@@ -163,7 +163,9 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     getattr(run.callbacks, "history_start", lambda history, checkpoint: None)(list(run.history), run.last_checkpoint)
     try:
         run.loop()
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C, also when a library it arrived in wrapped it in its own error
+        if not interrupted(exc):
+            raise
         run.restore_last_good()
         last = run.newest_checkpoint()
         where = (f"the last checkpoint is {last}; continue with --resume" if last else

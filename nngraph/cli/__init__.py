@@ -107,16 +107,23 @@ class _Group(click.Group):
         click.Group.format_commands(listing, ctx, formatter)
 
     def invoke(self, ctx):
-        from ..errors import NNGraphError, file_error
         from ..writes import reset
 
         reset()
         _OVERRIDDEN["spec"] = None
         try:
             return super().invoke(ctx)
-        except NNGraphError as exc:
-            _fail(exc, getattr(exc, "exit_code", 1))
-        except KeyboardInterrupt:
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except BaseException as exc:  # Ctrl-C, also wrapped by a library it arrived in, is no error
+            from ..errors import interrupted
+
+            if not interrupted(exc) or getattr(exc, "exit_code", None) == 130:  # 130: it says what is left
+                self._error(exc, ctx)
+            if _DEBUG["on"] and not isinstance(exc, KeyboardInterrupt):
+                import traceback
+
+                traceback.print_exception(exc)
             from ..text import terminal
             from ..writes import written
 
@@ -124,8 +131,14 @@ class _Group(click.Group):
             click.echo("interrupted; " + (f"already written: {', '.join(terminal(p) for p in done)}" if done else "nothing was written"),
                        err=True)
             sys.exit(130)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-            raise
+
+    def _error(self, exc, ctx):
+        from ..errors import NNGraphError, file_error
+
+        try:
+            raise exc
+        except NNGraphError as exc:
+            _fail(exc, getattr(exc, "exit_code", 1))
         except ModuleNotFoundError as exc:  # an optional package: name the extra that installs it
             from ..errors import missing_extra
 
