@@ -1,6 +1,8 @@
 """Optimizers (book ch. 4): SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, updating in place."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -73,12 +75,12 @@ class Optimizer:
         if c.name == "adagrad":
             bound = self.lr
         elif c.name == "rmsprop":
-            bound = self.lr / np.sqrt(1 - c.rho)
+            bound = self.lr / math.sqrt(1 - c.rho)
         else:
             r = c.beta1 ** 2 / c.beta2
             total = t if r == 1 else (1 - r ** t) / (1 - r)
-            corr2 = np.sqrt((1 - c.beta2 ** t) / (1 - c.beta2))
-            bound = self.lr * (1 - c.beta1) * corr2 / (1 - c.beta1 ** t) * np.sqrt(total)
+            corr2 = math.sqrt((1 - c.beta2 ** t) / (1 - c.beta2))  # math, not numpy: called every step
+            bound = self.lr * (1 - c.beta1) * corr2 / (1 - c.beta1 ** t) * math.sqrt(total)
         return abs(float(bound)) * (1 + 1e-6)
 
     def step(self, grads: list):

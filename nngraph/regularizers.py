@@ -102,6 +102,62 @@ def add_penalties(tensors, grads, l1, l2, scratch=None) -> None:
             g += tmp
 
 
+class InProduct:
+    """The L1 or L2 gradient of the dense weight tensors, added inside the weight-gradient product
+    (``backward``'s ``addends``) instead of in passes of their own: before the product, the
+    gradient buffer is filled with P, and the product adds ``beta * P``.
+
+    - L1: P = ``clip(w * 2**m, -tiny, tiny)`` (m: the mantissa bits, tiny: the smallest normal
+      number), which is exactly ``tiny * sign(w)``, 0 at w = 0 (every nonzero w, subnormal ones
+      included, reaches tiny once scaled by 2**m), and beta = ``l1 / tiny``, a power-of-two
+      scaling, so ``beta * P`` is exactly ``l1 * sign(w)``. Two passes, where a separate
+      ``l1 * sign(w)`` added to the gradient takes four (sign bits, magnitude, zeros, sum).
+    - L2 (when the tensor has no L1 of its own): P = w, beta = ``l2``. One copy instead of a
+      product and a sum.
+
+    Only uniform coefficients (one number for the tensor) are taken here; per-entry coefficients,
+    sparse blocks and whatever is left (a tensor's L2 beside its L1) stay with :func:`add_penalties`
+    (:attr:`rest`)."""
+
+    def __init__(self, tensors, l1, l2, enabled: bool = True):
+        n = len(tensors)
+        l1s, l2s = list(_per_tensor(l1, n)), list(_per_tensor(l2, n))
+        self.parts = {}  # tensor index -> (beta, for L1: 2**m and tiny of its type)
+        for i, t in enumerate(tensors):
+            if not enabled or not t.weight or t.value.ndim != 2 or t.value.dtype not in (np.float32, np.float64):
+                continue
+            c1, c2 = l1s[i], l2s[i]
+            if not isinstance(c1, np.ndarray) and c1:
+                info = np.finfo(t.value.dtype)
+                c = np.asarray(c1, dtype=t.value.dtype)
+                with np.errstate(over="ignore"):
+                    beta = c / info.smallest_normal
+                if np.isfinite(beta) and beta * info.smallest_normal == c:
+                    self.parts[i] = (float(beta), (2.0 ** info.nmant, info.smallest_normal))
+                    l1s[i] = 0.0
+            elif not isinstance(c2, np.ndarray) and c2:
+                self.parts[i] = (float(np.asarray(c2, dtype=t.value.dtype)), None)
+                l2s[i] = 0.0
+        self.rest = (l1s, l2s)
+
+    def __bool__(self):
+        return bool(self.parts)
+
+    def prefill(self, tensors, grads) -> dict:
+        """Write each taken tensor's P into its gradient buffer; return ``backward``'s addends."""
+        addends = {}
+        with np.errstate(over="ignore"):  # |w| * 2**m beyond the largest number: inf, clipped all the same
+            for i, (beta, l1) in self.parts.items():
+                w, g = tensors[i].value, grads[i]
+                if l1 is not None:
+                    np.multiply(w, l1[0], out=g)
+                    np.clip(g, -l1[1], l1[1], out=g)
+                else:
+                    np.copyto(g, w)
+                addends[i] = beta
+        return addends
+
+
 def _scaled_sign(w, c: float, out) -> None:
     """``out = c * sign(w)``, c > 0, exactly: w's sign bit onto c's bits (integer operations run
     at memory speed where np.sign does not: half the time of sign-then-multiply), then the
@@ -148,7 +204,10 @@ class MaxNorm:
     a neuron's norm can grow by at most that bound times the square root of its number of
     incoming weights per step; the pass is skipped while those upper bounds, grown from the
     last computed norms, stay below every neuron's bound (with a margin for rounding), so the
-    constraint holds after every step all the same, and the weights are the same."""
+    constraint holds after every step all the same, and the weights are the same. That test is
+    one subtraction per stage: when the norms are computed, the stage's budget is the sum of
+    step bounds the nearest neuron can take before it could reach its bound,
+    ``min((bound / (1 + margin) - norm) / sqrt(count))``, and each step spends its bound."""
 
     MARGIN = 1e-3  # relative: the computed norms' rounding is far below it
 
@@ -186,7 +245,7 @@ class MaxNorm:
     def forget(self) -> None:
         """Drop the norms' upper bounds (the weights were set from elsewhere): the next
         :meth:`apply` computes every norm."""
-        self._upper = [None] * len(self.stages)
+        self._budget = [-1.0] * len(self.stages)
 
     def norms(self) -> list:
         """Each bounded stage's per-neuron incoming-weight norms."""
@@ -205,17 +264,23 @@ class MaxNorm:
     def bounds(self) -> list:
         return [bounds for bounds, _ in self.stages]
 
+    def _spare(self, bounds, norm, roots) -> float:
+        """The sum of step bounds the stage can take before any neuron could reach its bound
+        (neurons without incoming weights never can)."""
+        slack = bounds / (1 + self.MARGIN) - np.minimum(norm, bounds)
+        has = roots > 0
+        return float(np.min(slack[has] / roots[has])) if has.any() else np.inf
+
     def apply(self, step_bound: float | None = None) -> None:
         """Scale down every neuron over its bound. ``step_bound``: the most the last step can have
         moved any one weight (None: unknown, compute every norm)."""
         for i, ((bounds, parts), roots) in enumerate(zip(self.stages, self._roots)):
-            upper = self._upper[i]
-            if step_bound is not None and upper is not None:
-                upper += roots * step_bound
-                if np.all(upper * (1 + self.MARGIN) <= bounds):
+            if step_bound is not None:
+                self._budget[i] -= step_bound
+                if self._budget[i] >= 0:
                     continue
             norm = self._norm(parts, len(bounds))
-            self._upper[i] = norm
+            self._budget[i] = self._spare(bounds, norm, roots)
             over = norm > bounds
             if not over.any():
                 continue

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from .backprop import (Tensor, Workspace, _fused_segments, backward, loss_grad, loss_value,  # noqa: F401
+from .backprop import (Tensor, Workspace, _fused_segments, backward, gemm_available, loss_grad, loss_value,  # noqa: F401
                        output_grad, trainable_tensors)
 from .compile import Plan, compile
 from . import metrics
@@ -19,7 +19,7 @@ from .optimizers import Optimizer
 from .errors import DataError, TrainingError, interrupted
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
-from .regularizers import add_penalties, clip_by_norm, coefficients
+from .regularizers import InProduct, add_penalties, clip_by_norm, coefficients
 from .runtime import _buffers, run_stage
 from .writes import record
 
@@ -251,7 +251,10 @@ class _Run:
         self.max_norm = max_norm if max_norm else None
         self.l1 = coefficients(plan, self.tensors, "l1", cfg.l1)  # per tensor: nodes and edges override
         self.l2 = coefficients(plan, self.tensors, "l2", cfg.l2)
-        self.penalized = any(isinstance(c, np.ndarray) or c for c in self.l1 + self.l2)
+        # uniform penalties of dense weights are added inside the weight-gradient product
+        self.in_product = InProduct(self.tensors, self.l1, self.l2, gemm_available(plan.dtype))
+        self.l1_rest, self.l2_rest = self.in_product.rest
+        self.penalized = any(isinstance(c, np.ndarray) or c for c in self.l1_rest + self.l2_rest)
         self.fused = _fused_segments(plan, cfg.loss)
         self.work = Workspace(plan, self.tensors)
         self.labels = _predicted(self.t_all) if self.classes is not None else None
@@ -440,9 +443,10 @@ def _step(run, xb, tb) -> float:
     out = plan.gather_outputs(acts)
     loss = loss_value(cfg.loss, out, tb)
     d_out = output_grad(plan, cfg.loss, out, tb, run.fused)
-    grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), run.fused, masks, run.work)
+    addends = run.in_product.prefill(tensors, run.work.grads) if run.in_product else None
+    grads = backward(plan, acts, d_out.astype(plan.dtype, copy=False), run.fused, masks, run.work, addends)
     if run.penalized:  # the optimizer's scratch buffers are free until its step
-        add_penalties(tensors, grads, run.l1, run.l2, run.opt.scratch)
+        add_penalties(tensors, grads, run.l1_rest, run.l2_rest, run.opt.scratch)
     for t, g in zip(tensors, grads):
         if t.keep is not None:
             g *= t.keep

@@ -178,3 +178,40 @@ def test_unknown_schedule_is_located():
     with pytest.raises(nngraph.SpecError) as info:
         nngraph.load(_neuron().replace("learning_rate: 0.1}", "learning_rate: 0.1, schedule: cosin}"))
     assert "train.optimizer.schedule" in str(info.value) and "cosine" in str(info.value)
+
+
+@pytest.mark.parametrize("seed, dtype, pen", [
+    (5, np.float64, {"l1": 0.01}), (6, np.float64, {"l2": 0.05}), (7, np.float64, {"l1": 0.01, "l2": 0.05}),
+    (8, np.float32, {"l1": 0.01}), (9, np.float32, {"l1": 0.02, "l2": 0.03}), (10, np.float32, {"l2": 0.04}),
+])
+def test_penalties_inside_the_product_equal_penalties_added_after(seed, dtype, pen, monkeypatch):
+    """Uniform L1/L2 of dense weights are added inside the weight-gradient product (one BLAS call
+    with a prefilled buffer); the weights come out as with the penalties added in passes of
+    their own, up to rounding (the order of two additions), over dense and sparse blocks, with
+    node overrides and a weight exactly 0 (sign 0) in the mix."""
+    import nngraph.training as training
+    from nngraph.backprop import gemm_available
+
+    reachable = gemm_available(dtype)  # numpy's own BLAS; without it every penalty is added after
+    doc = random_spec(seed, literal=False)
+    doc["nodes"][-1]["l1"] = 0.003  # a node override: its own coefficient, still uniform per tensor
+    doc["train"] = {"loss": "mse", "optimizer": {"name": "adam", "learning_rate": 0.01}, "batch_size": 8,
+                    "epochs": 2, "validation_split": 0, "seed": seed, **pen}
+    rng = np.random.default_rng(seed)
+    results, fused, real = [], [], training.InProduct
+    for available in (True, False):
+        monkeypatch.setattr(training, "gemm_available", lambda dt, a=available: a)
+        plan = compile(doc, dtype=dtype, sparse_below=0.9 if seed % 2 else 0.0, use_file=False)
+        first = trainable_tensors(plan)[0].value
+        first.reshape(-1)[0] = 0.0
+        x, y = rng.normal(size=(24, plan.input_width)), rng.normal(size=(24, plan.output_width))
+        seen = []
+        monkeypatch.setattr(training, "InProduct", lambda *a: seen.append(real(*a)) or seen[-1])
+        train(doc, (x, y), plan=plan)
+        fused.append(len(seen[0].parts))
+        results.append([t.value.copy() for t in trainable_tensors(plan)])
+        rng = np.random.default_rng(seed)
+    assert (fused[0] > 0) == reachable and fused[1] == 0  # the product took some penalties, the other run none
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
