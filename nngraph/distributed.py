@@ -88,6 +88,9 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
         with dask.config.set(QUIET_LOCAL):
             cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
                                                host="127.0.0.1", dashboard_address=None,
+                                               # the scheduler's HTTP server (health, no dashboard) on any
+                                               # free port: its default, 8787, warned when already taken
+                                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                                memory_limit=memory_limit or "auto")
         client = distributed.Client(cluster)
     else:
