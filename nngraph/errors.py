@@ -77,6 +77,24 @@ _OS_HINTS = {
 }
 
 
+def similar_file(path) -> str:
+    """`` (did you mean 'examples/xor.yaml'?)`` for a missing ``path`` whose folder holds a file of a
+    close name (``xor.yml``, ``Xor.yaml``), else ``""``. Looks at no more than 10,000 names."""
+    import difflib
+    import itertools
+
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = [e.name for e in itertools.islice(entries, 10_000)]
+    except OSError:
+        return ""
+    by_lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f" (did you mean '{os.path.join(folder, by_lower[close[0]])}'?)" if close else ""
+
+
 def file_error(exc: OSError, path=None, doing: str = "use") -> FileAccessError:
     """A located, plain-language error for an ``OSError`` met while doing something with ``path``."""
     where = path if path is not None else (exc.filename if exc.filename is not None else "")

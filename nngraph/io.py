@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, FileAccessError
+from .errors import DataError, FileAccessError, similar_file
 from .shards import NOT_FINITE, cell_error
 from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
 from .writes import atomic_write
@@ -24,7 +24,7 @@ def read_inputs(path, plan) -> np.ndarray:
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise DataError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
+        raise DataError(f"{path}: {'not a regular file' if path.exists() else 'no such file' + similar_file(path)}")
     try:
         if suffix in (".npy", ".npz"):
             arrays = read_arrays(path, str(path))
@@ -153,7 +153,13 @@ def parse_input_args(pairs, plan) -> dict:
             from .spec import suggest
             known = list(values) + list(by_label)
             raise DataError(f"--input {name}: not an input{suggest(name, known)}; inputs: {', '.join(known)}")
-    missing = [n for n, v in values.items() if any(x is None for x in v)]
+    missing = []
+    for n, v in values.items():
+        if all(x is None for x in v):
+            missing.append(f"{n} (--input {n}={','.join(['1'] * len(v))})" if len(v) > 1 else n)
+        else:  # some of its neurons given by label: name the others as they were asked for
+            labels = plan.graph.node(n).spec.labels or []
+            missing += [labels[i] if i < len(labels) else f"{n}[{i}]" for i, x in enumerate(v) if x is None]
     if missing:
         raise DataError(f"missing --input for {', '.join(missing)}")
     return {n: np.array([v]) for n, v in values.items()}

@@ -92,7 +92,9 @@ def _read_regular_file(path: Path, name: str, limits: Limits) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise SpecError([Diagnostic(name, 0, 0, "", "no_file", "no such file")]) from None
+        from ..errors import similar_file
+
+        raise SpecError([Diagnostic(name, 0, 0, "", "no_file", "no such file" + similar_file(path))]) from None
     except IsADirectoryError:
         raise SpecError([Diagnostic(name, 0, 0, "", "not_regular", "is a folder, not a spec file")]) from None
     except OSError as exc:

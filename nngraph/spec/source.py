@@ -371,6 +371,12 @@ def _compose(src: Source, limits: Limits, text: str):
             msg = f"invalid YAML: {exc.problem} ({exc.context})"
         lines = text.split("\n")
         line_text = lines[line - 1] if 0 < line <= len(lines) else ""
+        if line_text[col - 1:col] == "\t":
+            msg += "; YAML indents with spaces, not tabs: replace the tab with spaces"
+        opened = exc.context_mark
+        if opened and mark and opened.line < mark.line and "flow" in str(exc.context):
+            msg += (f"; the '{'{' if 'mapping' in str(exc.context) else '['}' opened at line {opened.line + 1}, "
+                    f"column {opened.column + 1} is not closed")
         if re.search(r"[{\[,:]\s*[A-Za-z_]\w*\[-?[0-9]*:?-?[0-9]*\]", line_text) and re.search(r"[{\[]", line_text):
             msg += ("; a neuron reference like h1[3] inside {...} or [...] must be quoted: \"h1[3]\" "
                     "(or write the mapping in block style)")

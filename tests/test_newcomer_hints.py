@@ -1,0 +1,38 @@
+"""Mistakes a newcomer makes first, each answered with where and what would work: a misspelt file
+name (did you mean), a tab in YAML indentation, a '{' never closed, and an input given by one label
+when the node has more."""
+import pytest
+
+from helpers import EX, cli
+
+
+def test_a_misspelt_spec_or_inputs_file_gets_a_did_you_mean(tmp_path):
+    spec = EX["xor.yaml"]
+    for typo in ("xor.yml", "Xor.yaml", "xorr.yaml"):
+        code, _, err = cli("validate", spec.parent / typo)
+        assert code == 1 and err.strip() == f"{spec.parent / typo}: no such file (did you mean '{spec}'?)", err
+    code, _, err = cli("validate", spec.parent / "perceptron.yaml")  # nothing close: nothing suggested
+    assert err.strip() == f"{spec.parent / 'perceptron.yaml'}: no such file"
+    (tmp_path / "inputs.csv").write_text("a,b\n1,0\n")
+    code, _, err = cli("run", spec, "--inputs", tmp_path / "input.csv")
+    assert code == 1 and err.strip() == f"error: {tmp_path / 'input.csv'}: no such file (did you mean " \
+                                        f"'{tmp_path / 'inputs.csv'}'?)"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("nngraph: 1\nname: t\nnodes:\n\t- {name: x, role: input}\n",
+     "t.yaml:4:1: invalid YAML: found character that cannot start any token (while scanning for the next token); "
+     "YAML indents with spaces, not tabs: replace the tab with spaces"),
+    ("nngraph: 1\nname: t\nnodes:\n  - {name: x, role: input\n  - {name: y, role: output}\n",
+     "t.yaml:5:5: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping); "
+     "the '{' opened at line 4, column 5 is not closed"),
+], ids=["tab", "unclosed"])
+def test_yaml_slips_say_what_to_change(tmp_path, text, message):
+    (tmp_path / "t.yaml").write_text(text)
+    code, _, err = cli("validate", tmp_path / "t.yaml")
+    assert code == 1 and err.strip() == f"{tmp_path}/{message}", err
+
+
+def test_an_input_given_by_some_of_its_labels_names_the_missing_ones():
+    code, _, err = cli("run", EX["xor.yaml"], "--input", "a=1")
+    assert code == 1 and err.strip() == "error: missing --input for b", err
