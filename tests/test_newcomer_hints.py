@@ -36,3 +36,25 @@ def test_yaml_slips_say_what_to_change(tmp_path, text, message):
 def test_an_input_given_by_some_of_its_labels_names_the_missing_ones():
     code, _, err = cli("run", EX["xor.yaml"], "--input", "a=1")
     assert code == 1 and err.strip() == "error: missing --input for b", err
+
+
+def test_a_download_on_a_machine_offline_says_so(tmp_path, monkeypatch):
+    import errno
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from nngraph import DataError
+    from nngraph.data.download import download
+
+    for reason in (socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+                   OSError(errno.ENETUNREACH, "Network is unreachable")):
+        def offline(*a, **k):
+            raise urllib.error.URLError(reason)  # what urlopen raises with no network (nothing is sent)
+
+        monkeypatch.setattr(urllib.request, "urlopen", offline)
+        with pytest.raises(DataError) as info:
+            download("mnist", tmp_path / "data", base_url="http://127.0.0.1:9/", files={"f.gz": "0" * 32},
+                     sizes={"f.gz": 10}, timeout=1)
+        assert str(info.value) == (f"cannot download http://127.0.0.1:9/f.gz: the host cannot be reached "
+                                   f"({reason.strerror}); is this machine offline?")

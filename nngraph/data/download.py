@@ -123,7 +123,9 @@ def _fetcher(url, fname, digest, cap, why_cap, timeout, min_rate, progress):
     """``fetch(out)``: stream ``url`` into ``out`` within the byte cap, the read timeout and the
     minimum rate, then check the checksum. Network trouble is a DataError naming the URL (disk
     trouble stays an OSError, which the atomic write reports as a write error)."""
+    import errno
     import http.client
+    import socket
     import time
 
     raise_cap = f"use another mirror (--url), or raise the cap with {HOW_TO_RAISE['max_bytes']}"
@@ -132,8 +134,12 @@ def _fetcher(url, fname, digest, cap, why_cap, timeout, min_rate, progress):
         try:
             return call()
         except (OSError, http.client.HTTPException, ValueError) as exc:  # HTTP errors, timeouts, bad replies
+            reason = getattr(exc, "reason", None)  # urllib's URLError wraps the socket's error
             if isinstance(exc, TimeoutError) or "timed out" in str(exc):
                 why = f"timed out (no data for {timeout:g} s; raise it with {HOW_TO_RAISE['timeout']})"
+            elif isinstance(reason, OSError) and not isinstance(exc, http.client.HTTPException) and (
+                    isinstance(reason, socket.gaierror) or reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)):
+                why = f"the host cannot be reached ({reason.strerror or reason}); is this machine offline?"
             else:
                 why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise DataError(f"cannot download {url}: {why}") from None
