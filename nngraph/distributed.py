@@ -91,6 +91,7 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
                                                # the scheduler's HTTP server (health, no dashboard) on any
                                                # free port: its default, 8787, warned when already taken
                                                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                               preload=["nngraph.cluster_preload"],  # workers leave Ctrl-C to us
                                                memory_limit=memory_limit or "auto")
         client = distributed.Client(cluster)
     else:

@@ -156,6 +156,10 @@ class _Group(click.Group):
             if _DEBUG["on"]:
                 raise
             _internal(exc, ctx)
+        except BaseException as exc:  # (asyncio's CancelledError, not from a Ctrl-C): no traceback either
+            if _DEBUG["on"] or isinstance(exc, (GeneratorExit, SystemExit)):
+                raise
+            _internal(exc, ctx)
 
 
 def _internal(exc: Exception, ctx) -> None:
