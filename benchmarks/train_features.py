@@ -11,6 +11,7 @@ interleaved rounds, medians of the seconds per epoch (checkpoint writes included
 - reg: l1 + max_norm + a cosine schedule with warm-up
 - nodes: the same, set per node and per edge instead of in the train section
 - ckpt: base + a checkpoint every epoch (parameters, Adam's two moments, RNG), in a temp folder
+- with --breakdown, each part of reg alone: l1, max_norm, schedule
 
 Each epoch is timed by wall clock and by the process's CPU time; at 1 thread on a shared
 machine the CPU time is the steadier figure (a neighbour's load stretches wall time, not it).
@@ -38,6 +39,12 @@ def spec_for(config, epochs, folder, data="mnist"):
              "epochs": epochs, "seed": 0, "validation_split": 0.0}
     if config == "reg":
         train.update(l1=1e-5, max_norm=3.0)
+        train["optimizer"]["schedule"] = {"name": "cosine", "warmup": 1}
+    if config == "l1":
+        train["l1"] = 1e-5
+    if config == "max_norm":
+        train["max_norm"] = 3.0
+    if config == "schedule":
         train["optimizer"]["schedule"] = {"name": "cosine", "warmup": 1}
     if config == "nodes":
         train["optimizer"]["schedule"] = {"name": "cosine", "warmup": 1}
@@ -84,10 +91,10 @@ def load(data_name):
     return load_data(nngraph.load(doc))
 
 
-def measure(data, threads, rounds, epochs):
+def measure(data, threads, rounds, epochs, breakdown=False):
     """{config: [(wall, CPU) seconds per epoch, one per round]}, configurations interleaved in
     rounds, their order rotating from round to round."""
-    configs = ["base", "reg", "nodes", "ckpt"]
+    configs = ["base", "reg", "nodes", "ckpt"] + (["l1", "max_norm", "schedule"] if breakdown else [])
     times = {c: [] for c in configs}
     one("base", 1, data, threads)  # warm-up
     for r in range(rounds):
@@ -103,16 +110,16 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--data", default="mnist", choices=["mnist", "fashion_mnist"])
+    ap.add_argument("--breakdown", action="store_true", help="also time l1, max_norm and the schedule alone")
     args = ap.parse_args()
     data = load(args.data)
     print(f"data: {data.description}", file=sys.stderr)
     for threads in args.threads:
-        times = measure(data, threads, args.rounds, args.epochs)
+        times = measure(data, threads, args.rounds, args.epochs, args.breakdown)
         for k, clock in ((0, "wall"), (1, "cpu")):
             med = {c: statistics.median(t[k] for t in v) for c, v in times.items()}
             print(json.dumps({"threads": threads, "clock": clock, "data": data.description,
-                              "seconds_per_epoch": med, "reg/base": med["reg"] / med["base"],
-                              "nodes/base": med["nodes"] / med["base"], "ckpt/base": med["ckpt"] / med["base"],
+                              "seconds_per_epoch": med, **{f"{c}/base": med[c] / med["base"] for c in med if c != "base"},
                               "load_average": os.getloadavg()[0]}))
 
 
