@@ -4,6 +4,7 @@ validating each edge and each connection, and every line through the YAML parser
 same plan (weights, order, outputs), same errors with the same positions, paths and messages."""
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import nngraph
 from nngraph.compile import compile
 from nngraph.errors import NNGraphError, SpecError
 from nngraph.limits import default_limits
-from nngraph.spec import columns
+from nngraph.spec import columns, source
 from nngraph.spec.columns import ConnectionTable, EdgeList
 from nngraph.spec.models import Edge, Spec
 from nngraph.spec.source import Source, _row_blocks, parse_yaml
@@ -215,3 +216,21 @@ def test_single_edges_and_table_rows_compute_what_the_same_sparse_edges_compute(
     ours = compile(nngraph.build(spec), dtype=np.float64, seed=1).forward(x)
     theirs = compile(nngraph.build(other), dtype=np.float64, seed=1).forward(x)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+# YAML's printable characters without line breaks: what a comment may hold (YAML 1.2, c-printable)
+PRINTABLE = re.compile("[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def test_a_comment_holds_exactly_the_printable_characters():
+    comment = re.compile(source._COMMENT + r"\Z")
+    probe = list(range(0x10000)) + [0x10000, 0x1F600, 0xEFFFF, 0x10FFFF]
+    wrong = [hex(c) for c in probe if bool(comment.match("#" + chr(c))) != bool(PRINTABLE.match(chr(c)))]
+    assert not wrong
+
+
+@pytest.mark.parametrize("char", ["\x08", "\t", "\x1f", " ", "~", "\x7f", "\x9f", "\xa0", "\u2027", "\u202a",
+                                  "\ud7ff", "\ue000", "\ufffd", "\ufffe", "\U00010000", "\U0010ffff"])
+def test_a_comment_at_each_edge_of_the_printable_ranges_reads_as_the_parser_reads_it(char, monkeypatch):
+    text = HEAD + f"edges:\n  - {{from: 'x[0]', to: y, weight: 1}} # a{char}b\n"
+    assert _parsed(text, monkeypatch, True) == _parsed(text, monkeypatch, False)

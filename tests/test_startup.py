@@ -133,3 +133,15 @@ def test_validate_imports_no_drawing_training_or_cluster_packages(tmp_path):
     assert found["modules"] & set(CMD_MODULES) == {"nngraph.cli.spec_cmds"}
     assert not found["modules"] & {"nngraph.compile", "nngraph.runtime", "nngraph.training", "nngraph.draw",
                                    "nngraph.plot", "nngraph.distributed", "nngraph.interchange"}
+
+
+def test_validate_pauses_the_collector_only_while_it_imports(tmp_path):
+    """The collector is paused while pydantic and the spec's models load, what they made is
+    frozen out of its later passes, and then it runs as the caller had it (on or off)."""
+    spec = tmp_path / "n.yaml"
+    spec.write_text("nngraph: 1\nname: n\nnodes: [{name: x, role: input}, {name: y, role: output}]\n"
+                    "edges: [{from: x, to: y, weight: 1}]\n")
+    for before in ("enable", "disable"):
+        found = _after(f"import gc\ngc.{before}()\n" + _run_cli("validate", str(spec), str(spec))
+                       + "print(gc.isenabled(), gc.get_freeze_count() > 10000)")
+        assert found["out"].splitlines()[-1] == f"{before == 'enable'} True", found["out"]
