@@ -68,36 +68,51 @@ def _load_gemms():
     import os
     import sys
 
+    global _BLAS_SYNC
     try:
         module = sys.modules.get("scipy.linalg._fblas")
         if module is None:
             folder = os.path.join(os.path.dirname(importlib.util.find_spec("scipy").origin), "linalg")
             path = next(p for p in (os.path.join(folder, "_fblas" + suffix)
                                     for suffix in importlib.machinery.EXTENSION_SUFFIXES) if os.path.exists(p))
+            before = _blas_libraries()
             spec = importlib.util.spec_from_file_location("scipy.linalg._fblas", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            _same_blas_threads()
+            if before:
+                known = {lib.filepath for lib in before}
+                new = [lib for lib in _blas_libraries() if lib.filepath not in known]
+                if new:
+                    _BLAS_SYNC = (tuple(before), tuple(new))
         return {np.dtype(np.float32): module.sgemm, np.dtype(np.float64): module.dgemm}
     except (ImportError, OSError, AttributeError, StopIteration):  # pragma: no cover - another scipy layout
         return {}
 
 
-def _same_blas_threads():
-    """scipy's BLAS (its own OpenBLAS in scipy's wheels) starts with its default threads, not the
-    limit a caller may have set with threadpoolctl before it was loaded (threadpoolctl limits the
-    libraries loaded when the limit is set): it takes the fewest threads of the BLAS libraries
-    already there. Without threadpoolctl imported there is no such limit to follow."""
+def _blas_libraries():
+    """threadpoolctl's controllers of the BLAS libraries loaded now, if threadpoolctl is in use."""
     import sys
 
     if "threadpoolctl" not in sys.modules:
-        return
+        return []
     from threadpoolctl import ThreadpoolController
 
-    blas = ThreadpoolController().select(user_api="blas").lib_controllers
-    threads = min((lib.num_threads for lib in blas), default=None)
-    for lib in blas:
-        if threads is not None and lib.num_threads != threads:
+    return list(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+# scipy's gemm runs on scipy's own BLAS (its own OpenBLAS in scipy's wheels). threadpoolctl limits
+# the libraries loaded when a limit is set, so one loaded later would keep its default threads
+# inside a limit, or keep a limit it was given after the limit ended: when threadpoolctl is in use,
+# each call of a program with one-call stages first gives it the threads numpy's BLAS has now
+# (two reads of a thread count, about 2 µs).
+_BLAS_SYNC = None  # (the BLAS libraries loaded before scipy's, those it brought), as threadpoolctl controllers
+
+
+def _follow_blas_threads():
+    old, new = _BLAS_SYNC
+    threads = min(lib.get_num_threads() for lib in old)
+    for lib in new:
+        if lib.get_num_threads() != threads:
             lib.set_num_threads(threads)
 
 
@@ -293,6 +308,8 @@ def _batch_major(plan, batch, fused=False):
     ops = []
     for st in plan.stages[1:]:
         ops += _dense_stage(st, bufs, whole, offsets, fused)
+    if fused and _BLAS_SYNC is not None:
+        ops.insert(0, _follow_blas_threads)
     ops = tuple(ops)
     gather, _ = _gather(plan, bufs, transposed=False)
     X = bufs[0]

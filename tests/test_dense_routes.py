@@ -73,18 +73,24 @@ def test_scipys_gemm_is_loaded_at_a_large_programs_second_call(tmp_path):
     assert out.split() == ["True", "dgemm>", "sgemm>", "['scipy.linalg._fblas']", "True", "True"]
 
 
-def test_scipys_blas_loaded_inside_a_thread_limit_keeps_it(tmp_path):
+def test_scipys_blas_follows_the_thread_limits_of_numpys(tmp_path):
     """threadpoolctl limits the BLAS libraries loaded when the limit is set; scipy's, loaded later
-    for the one-call stages, takes the limit of those already there instead of its default."""
+    for the one-call stages, takes the threads numpy's BLAS has at each call: inside a limit set
+    before it was loaded, and again after that limit ends."""
     code = ("import numpy as np, threadpoolctl; from nngraph import compile, runtime; "
             f"plan = compile({_mlp((12, 8, 10))!r}, seed=5); "
             "x = np.zeros((runtime.FUSED_MIN_ROWS, 12), np.float32)\n"
-            "with threadpoolctl.threadpool_limits(1):\n"
+            "def threads():\n"
+            "    return sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'})\n"
+            "ctl = threadpoolctl.ThreadpoolController()\n"
+            "with ctl.limit(limits=1):\n"
             "    plan.forward(x); plan.forward(x)\n"
-            "    print(runtime._GEMMS is not None, sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() "
-            "if i['user_api'] == 'blas'}))")
+            "    print(runtime._GEMMS is not None, threads())\n"
+            "with ctl.limit(limits=2):\n"
+            "    plan.forward(x)\n"
+            "    print(threads())\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
-    assert out.split(maxsplit=1) == ["True", "[1]\n"]
+    assert out.split("\n")[:2] == ["True [1]", "[2]"]
 
 
 def test_parameters_written_in_place_reach_the_one_call_route(monkeypatch):
