@@ -289,8 +289,7 @@ def read_ahead(source: InputSource, spans, threads: int | None = None):
 
     ``threads``: the BLAS threads the caller computes with (None: as many as BLAS uses now). With
     a core to spare beside them, the reading thread also checks the rows (hidden behind the
-    caller's products); without one, the caller checks them through BLAS on all its threads before
-    they are handed over: a check in the reading thread would take a core from a BLAS thread,
+    caller's products); without one, the caller checks them before they are handed over: a check in the reading thread would take a core from a BLAS thread,
     whose partner then spins at their next meeting point (MNIST rows streamed with 2 BLAS threads
     on 2 cores spent 13% more CPU than the same products on rows in memory, 4% with 1)."""
     if len(spans) < 2:
@@ -312,8 +311,8 @@ def read_ahead(source: InputSource, spans, threads: int | None = None):
             x = pending.result()
             if i + 1 < len(spans):
                 pending = pool.submit(read, *spans[i + 1])
-            if not spare:
-                source.check(x, a)
+            if not spare:  # numpy's sum, not BLAS: the forward may run in another BLAS (scipy's), and
+                source.check(x, a, blas=False)  # two BLAS thread pools spin against each other
             yield a, x
 
 
