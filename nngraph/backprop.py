@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import blas
 from .activations import FROM_INPUT, grad as activation_grad, grad_from_z
 from .compile import Plan
 
@@ -79,62 +80,9 @@ def trainable_tensors(plan: Plan) -> list:
 
 # -- the weight-gradient product with an addend ------------------------------------------------
 
-_GEMM = {}  # dtype char -> the BLAS routine numpy itself uses, or None
-
-
-def _numpy_gemm(char: str):
-    """``cblas_?gemm`` of the OpenBLAS that numpy's own wheel carries (found in numpy's folder,
-    under the names its ILP64 build exports), or None. Using numpy's copy and not SciPy's keeps
-    one BLAS thread pool: two pools' idle threads spinning on two cores slowed 2-thread training
-    several-fold."""
-    if char in _GEMM:
-        return _GEMM[char]
-    fn = None
-    try:
-        import ctypes
-        import glob
-        import os
-
-        root = os.path.dirname(np.__file__)
-        libs = sorted(glob.glob(os.path.join(root, os.pardir, "numpy.libs", "*openblas*"))
-                      + glob.glob(os.path.join(root, ".dylibs", "*openblas*")))
-        i64, ptr = ctypes.c_int64, ctypes.c_void_p
-        real = ctypes.c_float if char == "s" else ctypes.c_double
-        for path in libs:
-            lib = ctypes.CDLL(path)
-            for name in (f"scipy_cblas_{char}gemm64_", f"cblas_{char}gemm64_"):
-                fn = getattr(lib, name, None)
-                if fn is not None:
-                    fn.restype = None
-                    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i64, i64, i64, real, ptr, i64, ptr,
-                                   i64, real, ptr, i64]
-                    break
-            if fn is not None:
-                break
-    except (OSError, AttributeError, ValueError):
-        fn = None
-    _GEMM[char] = fn
-    return fn
-
-
 def gemm_available(dtype) -> bool:
     """Whether :func:`backward` can add to a prefilled weight gradient inside the product."""
-    dtype = np.dtype(dtype)
-    return dtype in (np.float32, np.float64) and _numpy_gemm("s" if dtype == np.float32 else "d") is not None
-
-
-def _gemm_tn(a: np.ndarray, b: np.ndarray, c: np.ndarray, beta) -> bool:
-    """``c = a.T @ b + beta * c`` in place, in one BLAS call (False, nothing done: not possible)."""
-    if not (a.dtype == b.dtype == c.dtype and a.flags.c_contiguous and b.flags.c_contiguous
-            and c.flags.c_contiguous and a.size and b.size):
-        return False
-    fn = _numpy_gemm("s" if c.dtype == np.float32 else "d") if c.dtype in (np.float32, np.float64) else None
-    if fn is None:
-        return False
-    k, m = a.shape
-    n = b.shape[1]
-    fn(101, 112, 111, m, n, k, 1.0, a.ctypes.data, m, b.ctypes.data, n, float(beta), c.ctypes.data, n)  # row-major, a.T
-    return True
+    return blas.available(dtype)
 
 
 class Workspace:
@@ -231,7 +179,7 @@ def backward(plan: Plan, acts: list, d_out: np.ndarray, fused: dict, masks: dict
                     g = np.matmul(src.T, dZ, out=None if grad_out is None else grad_out[k + i])
                 else:
                     g = grad_out[k + i]
-                    if not _gemm_tn(src, dZ, g, beta):  # a layout BLAS cannot take as it is
+                    if not blas.gemm_add(src, dZ, g, beta, trans_a=True):  # a layout BLAS cannot take as it is
                         pre = g * beta
                         np.matmul(src.T, dZ, out=g)
                         g += pre

@@ -27,12 +27,12 @@ import numpy as np
 from functools import partial
 from itertools import count
 
+from . import blas
 from .activations import FORWARD
 from .compile import GENERATION
 from .limits import batch_limit_error, batch_rows_allowed
 
 _csr_matvecs = None  # scipy's CSR kernel, loaded by _csr_kernel() when a plan with CSR blocks is first run
-_GEMMS = None  # dtype -> scipy's BLAS gemm, loaded by _gemm() when a dense program of FUSED_MIN_ROWS rows is built again
 
 
 def _csr_kernel():
@@ -45,75 +45,6 @@ def _csr_kernel():
         except ImportError:  # pragma: no cover - a scipy without it: use the public product
             _csr_matvecs = False
     return _csr_matvecs or None
-
-
-def _gemm(dtype):
-    """BLAS gemm for ``dtype`` (C = alpha * A @ B + beta * C, C given and overwritten), or None.
-    numpy's matmul always runs with beta = 0, which makes BLAS clear C in a pass of its own
-    before the product; with beta = 1 over C already holding the bias rows, the bias costs that
-    pass and nothing else."""
-    global _GEMMS
-    if _GEMMS is None:
-        _GEMMS = _load_gemms()
-    return _GEMMS.get(np.dtype(dtype))
-
-
-def _load_gemms():
-    """scipy's wrappers of BLAS sgemm and dgemm (``scipy.linalg.blas``), loaded from their own
-    extension module: importing the scipy.linalg package around them costs about 0.2 s of CPU
-    (as much as numpy's import), the module alone about 4 ms. {} if it cannot be loaded: stages
-    then run matmul and add the bias."""
-    import importlib.machinery
-    import importlib.util
-    import os
-    import sys
-
-    global _BLAS_SYNC
-    try:
-        module = sys.modules.get("scipy.linalg._fblas")
-        if module is None:
-            folder = os.path.join(os.path.dirname(importlib.util.find_spec("scipy").origin), "linalg")
-            path = next(p for p in (os.path.join(folder, "_fblas" + suffix)
-                                    for suffix in importlib.machinery.EXTENSION_SUFFIXES) if os.path.exists(p))
-            before = _blas_libraries()
-            spec = importlib.util.spec_from_file_location("scipy.linalg._fblas", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            if before:
-                known = {lib.filepath for lib in before}
-                new = [lib for lib in _blas_libraries() if lib.filepath not in known]
-                if new:
-                    _BLAS_SYNC = (tuple(before), tuple(new))
-        return {np.dtype(np.float32): module.sgemm, np.dtype(np.float64): module.dgemm}
-    except (ImportError, OSError, AttributeError, StopIteration):  # pragma: no cover - another scipy layout
-        return {}
-
-
-def _blas_libraries():
-    """threadpoolctl's controllers of the BLAS libraries loaded now, if threadpoolctl is in use."""
-    import sys
-
-    if "threadpoolctl" not in sys.modules:
-        return []
-    from threadpoolctl import ThreadpoolController
-
-    return list(ThreadpoolController().select(user_api="blas").lib_controllers)
-
-
-# scipy's gemm runs on scipy's own BLAS (its own OpenBLAS in scipy's wheels). threadpoolctl limits
-# the libraries loaded when a limit is set, so one loaded later would keep its default threads
-# inside a limit, or keep a limit it was given after the limit ended: when threadpoolctl is in use,
-# each call of a program with one-call stages first gives it the threads numpy's BLAS has now
-# (two reads of a thread count, about 2 µs).
-_BLAS_SYNC = None  # (the BLAS libraries loaded before scipy's, those it brought), as threadpoolctl controllers
-
-
-def _follow_blas_threads():
-    old, new = _BLAS_SYNC
-    threads = min(lib.get_num_threads() for lib in old)
-    for lib in new:
-        if lib.get_num_threads() != threads:
-            lib.set_num_threads(threads)
 
 
 # Plans with sparse blocks run a large batch in chunks of samples, each chunk through every
@@ -131,9 +62,9 @@ CHUNK_BYTES = 8 << 20
 CHUNK_MIN_MACS = 1 << 20
 CHUNK_ROWS = None  # a fixed largest chunk instead, and no least one (tests use tiny ones to run every route)
 # Dense stages of programs of at least FUSED_MIN_ROWS rows compute Z = b + A @ W as one BLAS call
-# over Z prefilled with the bias (see _gemm), from a program's second call on (see _program).
-# Below it, numpy's matmul: scipy's wrapper costs a few microseconds more per call. Tests set
-# it to 1 to run this route on small batches.
+# over Z prefilled with the bias (nngraph.blas.gemm_add on numpy's own BLAS). Below it, numpy's
+# matmul: the ctypes call costs a few microseconds more. Tests set it to 1 to run this route on
+# small batches.
 FUSED_MIN_ROWS = 256
 SOFTMAX_COLUMNS = 64  # softmax segments up to this wide, in programs of FUSED_MIN_ROWS rows: _softmax_columns
 _POOL = None
@@ -261,21 +192,12 @@ def _run_chunks(plan, x, out, bounds, counter):
 def _program(plan, batch, programs):
     if batch > batch_rows_allowed(plan):  # every route allocates its buffers here: none passes the bound
         raise batch_limit_error(plan, batch)
-    again = programs.get(("program", batch)) is not None  # rebuilt: called before, or blocks replaced since
     if len(programs) > 8:  # a few batch sizes at most (training + evaluation + last batch)
         programs.clear()
     if plan._sparse_plan:
         prog = _neuron_major(plan, batch)
     else:
-        # The one-call stages need scipy's BLAS wrapper (see _load_gemms): a single large call (a
-        # command scoring a file, a plot) runs matmul then the bias and loads nothing more. Its
-        # program is built again at its second call, with the one-call stages.
-        fused = batch >= FUSED_MIN_ROWS and (again or _GEMMS is not None)
-        prog = _batch_major(plan, batch, fused)
-        if batch >= FUSED_MIN_ROWS and not fused:
-            prog.generation = -1  # stale: the next call builds it again
-            programs[("program", batch)] = prog
-            return prog
+        prog = _batch_major(plan, batch, fused=batch >= FUSED_MIN_ROWS and blas.available(plan.dtype))
     prog.generation = GENERATION[0]
     programs[("program", batch)] = prog
     return prog
@@ -298,7 +220,7 @@ def _stage_buffers(plan, batch, transposed):
 
 def _batch_major(plan, batch, fused=False):
     """A flat list of calls with their arrays bound: at batch 1 nearly all the time is numpy's.
-    ``fused``: stages as one gemm over the bias where they can (see _fused_gemm)."""
+    ``fused``: stages as one gemm over the bias where they can (see _fusable)."""
     merged = [st.merged for st in plan.stages[1:] if st.merged]
     if merged:
         bufs, whole, offsets = _stage_buffers(plan, batch, transposed=False)
@@ -308,8 +230,6 @@ def _batch_major(plan, batch, fused=False):
     ops = []
     for st in plan.stages[1:]:
         ops += _dense_stage(st, bufs, whole, offsets, fused)
-    if fused and _BLAS_SYNC is not None:
-        ops.insert(0, _follow_blas_threads)
     ops = tuple(ops)
     gather, _ = _gather(plan, bufs, transposed=False)
     X = bufs[0]
@@ -338,9 +258,8 @@ def _dense_stage(stage, bufs, whole, offsets, fused=False):
     blocks = [b for b in stage.blocks if b.src not in in_run]
     runs = [(whole[:, offsets[a]:offsets[b + 1]], W) for a, b, W in stage.merged]
     matmul = np.matmul
-    gemm = _fused_gemm(stage, blocks, runs, Z) if fused else None
-    if gemm is not None:
-        return _fused_stage(stage, blocks[0], bufs, Z, gemm) + _activations(stage, Z, transposed=False)
+    if fused and _fusable(stage, blocks, runs, Z):
+        return _fused_stage(stage, blocks[0], bufs, Z) + _activations(stage, Z, transposed=False)
     if len(blocks) == 1 and not runs and blocks[0].rows is None:
         W, src = blocks[0].W, blocks[0].src
         if one and W.dtype == Z.dtype:
@@ -381,30 +300,36 @@ def _dense_stage(stage, bufs, whole, offsets, fused=False):
     return products + bias + _activations(stage, row if one else Z, transposed=False)
 
 
-def _fused_gemm(stage, blocks, runs, Z):
-    """The gemm computing this stage as bias + product in one call, or None where that route
-    does not apply: one block over all its source's columns, a bias, a C-contiguous stage buffer
-    (written in place through its transpose), a C-contiguous W."""
+def _fusable(stage, blocks, runs, Z) -> bool:
+    """Whether this stage can be computed as bias + product in one gemm: one block over all its
+    source's columns, a bias, a C-contiguous stage buffer and W of the buffer's dtype."""
     if (len(blocks) != 1 or runs or blocks[0].rows is not None
             or stage.bias is None or not Z.flags.c_contiguous):
-        return None
+        return False
     W = blocks[0].W
-    if type(W) is not np.ndarray or W.dtype != Z.dtype or not W.flags.c_contiguous:
-        return None
-    return _gemm(Z.dtype)
+    return type(W) is np.ndarray and W.dtype == Z.dtype and W.flags.c_contiguous
 
 
-def _fused_stage(stage, block, bufs, Z, gemm):
-    """Z = b + A @ W: Z filled with the bias rows, then gemm with beta = 1 in BLAS's column-major
-    terms, Z.T = W.T @ A.T + Z.T, where every transpose is a view (C-contiguous arrays are
-    column-major transposes), so nothing is copied and Z is written in place. An input that is
-    not C-contiguous is copied by scipy's wrapper, as matmul would copy it."""
+def _fused_stage(stage, block, bufs, Z):
+    """Z = b + A @ W: Z filled with the bias rows, then one gemm with beta = 1 adding the
+    product in place. An input whose rows are not contiguous (or of another dtype) is copied
+    first, as matmul would copy it."""
     W, src, bias = block.W, block.src, stage.bias
-    WT, ZT = W.T, Z.T
     fill = partial(np.copyto, Z, bias)
+    gemm_add = blas.gemm_add
+
+    def product():
+        A = bufs[src]
+        if not gemm_add(A, W, Z):
+            A = np.ascontiguousarray(A, dtype=Z.dtype)
+            if not gemm_add(A, W, Z):  # pragma: no cover - an empty product: Z keeps the bias
+                np.add(Z, A @ W, out=Z)
     if src == 0:  # the input changes every call
-        return [fill, lambda: gemm(1.0, WT, bufs[0].T, 1.0, ZT, overwrite_c=1)]
-    return [fill, partial(gemm, 1.0, WT, bufs[src].T, 1.0, ZT, overwrite_c=1)]
+        return [fill, product]
+    A = bufs[src]
+    if blas._rows(A):
+        return [fill, partial(gemm_add, A, W, Z)]
+    return [fill, product]
 
 
 def _activations(stage, Z, transposed):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as hs
 
-from nngraph import reference, runtime
+from nngraph import blas, reference, runtime
 from nngraph.compile import compile
 
 from randomnets import random_spec
@@ -23,15 +23,15 @@ def _mlp(sizes, softmax=True):
 
 
 def _spy_gemm(monkeypatch):
-    """Count the programs whose stages took the one-call route."""
-    runtime._gemm(np.float64)  # load scipy's gemms
+    """Count the one-call products (programs built after this see the spy)."""
     calls = []
-    real = dict(runtime._GEMMS)
+    real = blas.gemm_add
 
-    def counting(dtype):
-        calls.append(np.dtype(dtype))
-        return real.get(np.dtype(dtype))
-    monkeypatch.setattr(runtime, "_gemm", counting)
+    def counting(a, b, c, *args, **kw):
+        done = real(a, b, c, *args, **kw)
+        calls.append(done)
+        return done
+    monkeypatch.setattr(blas, "gemm_add", counting)
     return calls
 
 
@@ -47,7 +47,7 @@ def test_large_batch_routes_equal_the_reference(dtype, monkeypatch):
         calls.clear()
         x = rng.normal(0, 2, (batch, 30))
         y = plan.forward(x)
-        assert len(calls) == (3 if batch >= runtime.FUSED_MIN_ROWS else 0)
+        assert calls == ([True] * 3 if batch >= runtime.FUSED_MIN_ROWS else [])
         assert y.dtype == dtype
         expected = reference.evaluate(plan.graph, plan.parameters(), x)
         np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
@@ -56,41 +56,49 @@ def test_large_batch_routes_equal_the_reference(dtype, monkeypatch):
         np.testing.assert_array_equal(plan.bind(batch)(x.astype(dtype)), y)
 
 
-def test_scipys_gemm_is_loaded_at_a_large_programs_second_call(tmp_path):
-    """A single large call (a command scoring a file) runs matmul then the bias and loads nothing
-    more; the same batch size again runs the one-call stages with scipy's gemm, loaded without
-    importing scipy.linalg (whose import costs as much as numpy's)."""
-    code = ("import sys, numpy as np; from nngraph import compile, reference, runtime; "
-            f"plan = compile({_mlp((12, 8, 10))!r}, dtype=np.float64, seed=5); "
-            "x = np.random.default_rng(0).normal(size=(runtime.FUSED_MIN_ROWS, 12)); "
-            "first = plan.forward(x); print(runtime._GEMMS is None); "
-            "second = plan.forward(x); print(repr(runtime._gemm(np.float64)).split()[-1], "
-            "repr(runtime._gemm(np.float32)).split()[-1]); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy')); "
-            "expected = reference.evaluate(plan.graph, plan.parameters(), x); "
-            "print(np.allclose(first, expected, rtol=1e-9, atol=1e-12), np.allclose(second, expected, rtol=1e-9, atol=1e-12))")
+def test_the_one_call_route_runs_on_numpys_own_blas(tmp_path):
+    """The one-call stages use the BLAS numpy already loaded: no second BLAS library (whose thread
+    pool would compete with numpy's and escape thread limits), no scipy import, and a thread
+    limit set around the call reaches it."""
+    code = ("import sys, numpy as np, threadpoolctl; from nngraph import blas, compile, reference, runtime\n"
+            "def libs():\n"
+            "    return [(i['filepath'], i['num_threads']) for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas']\n"
+            f"plan = compile({_mlp((12, 8, 10))!r}, dtype=np.float64, seed=5)\n"
+            "x = np.random.default_rng(0).normal(size=(runtime.FUSED_MIN_ROWS, 12))\n"
+            "before = libs()\n"
+            "with threadpoolctl.threadpool_limits(1):\n"
+            "    inside = libs(); first = plan.forward(x).copy()\n"
+            "second = plan.forward(x)\n"
+            "print(blas.available(np.float64), blas.available(np.float32), len(before) == 1, libs() == before, inside[0][1])\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+            "expected = reference.evaluate(plan.graph, plan.parameters(), x)\n"
+            "print(np.allclose(first, expected, rtol=1e-9, atol=1e-12), np.array_equal(first, second))\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
-    assert out.split() == ["True", "dgemm>", "sgemm>", "['scipy.linalg._fblas']", "True", "True"]
+    assert out.splitlines() == ["True True True True 1", "[]", "True True"]
 
 
-def test_scipys_blas_follows_the_thread_limits_of_numpys(tmp_path):
-    """threadpoolctl limits the BLAS libraries loaded when the limit is set; scipy's, loaded later
-    for the one-call stages, takes the threads numpy's BLAS has at each call: inside a limit set
-    before it was loaded, and again after that limit ends."""
-    code = ("import numpy as np, threadpoolctl; from nngraph import compile, runtime; "
-            f"plan = compile({_mlp((12, 8, 10))!r}, seed=5); "
-            "x = np.zeros((runtime.FUSED_MIN_ROWS, 12), np.float32)\n"
-            "def threads():\n"
-            "    return sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'})\n"
-            "ctl = threadpoolctl.ThreadpoolController()\n"
-            "with ctl.limit(limits=1):\n"
-            "    plan.forward(x); plan.forward(x)\n"
-            "    print(runtime._GEMMS is not None, threads())\n"
-            "with ctl.limit(limits=2):\n"
-            "    plan.forward(x)\n"
-            "    print(threads())\n")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
-    assert out.split("\n")[:2] == ["True [1]", "[2]"]
+def test_gemm_add_against_numpy():
+    """Every layout gemm_add takes (row strides, the transposed operand) equals numpy's product
+    plus the scaled addend; a layout it cannot take is left to the caller, untouched."""
+    rng = np.random.default_rng(4)
+    for dtype in (np.float32, np.float64):
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        wide = rng.normal(size=(40, 30)).astype(dtype)
+        a, w = wide[:, 3:20], rng.normal(size=(17, 6)).astype(dtype)
+        c = rng.normal(size=(40, 9)).astype(dtype)[:, 2:8]  # a column slice: rows strided
+        expected = a @ w + 0.5 * c
+        assert blas.gemm_add(a, w, c, 0.5)
+        np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+        d = rng.normal(size=(40, 6)).astype(dtype)
+        g = rng.normal(size=(17, 6)).astype(dtype)
+        expected = a.T @ d * 2.0 + g
+        assert blas.gemm_add(a, d, g, 1.0, alpha=2.0, trans_a=True)
+        np.testing.assert_allclose(g, expected, rtol=tol, atol=tol)
+        for bad in (np.asfortranarray(a), a[::-1], a.astype(np.float16)):  # columns strided, rows reversed, dtype
+            out = np.full((40, 6), 7.0, dtype)
+            assert not blas.gemm_add(bad, w, out)
+            assert (out == 7.0).all()
+        assert not blas.gemm_add(a[:0], w, np.zeros((0, 6), dtype))
 
 
 def test_parameters_written_in_place_reach_the_one_call_route(monkeypatch):
@@ -121,7 +129,7 @@ def test_every_dense_route_equals_the_reference(seed, batch, double):
     # random dense graphs (skips, merged runs, partial blocks, softmax segments) with the one-call
     # stages and the column softmax forced from 1 row on
     dtype = np.float64 if double else np.float32
-    assert runtime._gemm(dtype) is not None  # loaded: the first call runs the one-call stages too
+    assert blas.available(dtype)
     plan = compile(random_spec(seed), dtype=dtype, sparse_below=0.0)
     assert not plan._sparse_plan
     x = np.random.default_rng(seed).normal(0, 2, (batch, plan.input_width))
