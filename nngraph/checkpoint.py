@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,7 @@ def load(path: Path) -> tuple[dict, dict]:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(arrays.pop("__meta__").tobytes().decode())
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, RuntimeError, zlib.error, zipfile.BadZipFile) as exc:  # RuntimeError: NotImplementedError too
         raise TrainingError(f"{path}: not a readable checkpoint ({exc}); delete it to resume from an older "
                             "one") from None
     return arrays, meta

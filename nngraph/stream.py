@@ -386,7 +386,7 @@ def wants_streaming(inputs, output) -> bool:
         try:
             with zipfile.ZipFile(p) as z:
                 size = max([size] + [i.file_size for i in z.infolist()])
-        except (zipfile.BadZipFile, OSError, ValueError):
+        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError):  # NotImplementedError: a zip feature zipfile lacks
             return False  # the whole-file reader says what is wrong with it
     return size > STREAM_ABOVE_BYTES
 

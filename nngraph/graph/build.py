@@ -168,8 +168,8 @@ def stored_parameter_names(spec: Spec):
             return None
         with zipfile.ZipFile(path) as zf:
             return {n[:-4] if n.endswith(".npy") else n for n in zf.namelist()}
-    except (UnsafePath, OSError, zipfile.BadZipFile, ValueError):
-        return None
+    except (UnsafePath, OSError, zipfile.BadZipFile, ValueError, RuntimeError):  # RuntimeError: NotImplementedError
+        return None  # of a zip feature zipfile lacks (a newer version, a method): read_parameters says so
 
 
 def check_weights_given(spec: Spec, connections, report: Report):
