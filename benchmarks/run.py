@@ -62,11 +62,15 @@ def best_of(fn, repeat=5, number=1):
     return min(times)
 
 
-def interleaved(candidates: dict, rounds=7, target=0.05, clock=time.perf_counter):
+def interleaved(candidates: dict, rounds=7, target=0.05, clock=time.perf_counter, warm=False):
     """Time every candidate once per round, rounds interleaved so a busy neighbour hurts all alike.
     Each timing repeats the call for about ``target`` seconds. Returns name -> (median, min, max)
     seconds per call over the rounds. ``clock=time.process_time``: CPU time, for candidates that
-    run on one thread (what a neighbour's load changes least)."""
+    run on one thread (what a neighbour's load changes least). ``warm``: one untimed call before
+    each timing. Thread pools keep spinning for a while after a call (onnxruntime's and
+    OpenBLAS's do), so with several threads the first call after another candidate competes
+    with that candidate's spinning pool for the cores: 2-thread timings of a 50 ms call were
+    seen up to 1.9x slower for whichever candidate came next."""
     numbers = {}
     for name, fn in candidates.items():
         fn()
@@ -77,6 +81,8 @@ def interleaved(candidates: dict, rounds=7, target=0.05, clock=time.perf_counter
     for _ in range(rounds):
         for name, fn in candidates.items():
             k = numbers[name]
+            if warm:
+                fn()
             t = clock()
             for _ in range(k):
                 fn()
@@ -184,7 +190,7 @@ def bench_forward(threads_list, quick):
             # interleaved rounds: a noisy neighbour hurts every candidate alike; CPU time at 1
             # thread (every candidate runs on one), wall time at more
             found = interleaved(candidates, 5 if quick else 9, 0.2,
-                                clock=time.process_time if n == 1 else time.perf_counter)
+                                clock=time.process_time if n == 1 else time.perf_counter, warm=n > 1)
             ours = found["nngraph"][0]
             for name in candidates:
                 med = found[name][0]
@@ -241,7 +247,7 @@ def bench_latency(threads_list, quick):
                          "numpy, hand-written": lambda: numpy_forward(x)}
                 if sess is not None:
                     cands["onnxruntime"] = lambda: sess.run(None, {"x": x})[0]
-                found = interleaved(cands, 5 if quick else 9)
+                found = interleaved(cands, 5 if quick else 9, warm=n > 1)
                 ours = found["nngraph plan.forward"][0]
                 for name in cands:
                     rows.append([n, f"{batch:,}", name, us(found, name), f"{found[name][0] / ours:.2f}"])
