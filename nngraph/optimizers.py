@@ -72,16 +72,22 @@ class Optimizer:
         c, t = self.c, self.t
         if t == 0 or c.name in ("sgd", "momentum", "nesterov"):
             return None
-        if c.name == "adagrad":
-            bound = self.lr
-        elif c.name == "rmsprop":
-            bound = self.lr / math.sqrt(1 - c.rho)
-        else:
-            r = c.beta1 ** 2 / c.beta2
-            total = t if r == 1 else (1 - r ** t) / (1 - r)
-            corr2 = math.sqrt((1 - c.beta2 ** t) / (1 - c.beta2))  # math, not numpy: called every step
-            bound = self.lr * (1 - c.beta1) * corr2 / (1 - c.beta1 ** t) * math.sqrt(total)
-        return abs(float(bound)) * (1 + 1e-6)
+        # Where the formula has no finite value (beta2 or rho of 0 or 1, a geometric sum that
+        # overflows), there is no bound: callers then check every step, as for SGD.
+        try:
+            if c.name == "adagrad":
+                bound = self.lr
+            elif c.name == "rmsprop":
+                bound = self.lr / math.sqrt(1 - c.rho)
+            else:
+                r = c.beta1 ** 2 / c.beta2
+                total = t if r == 1 else (1 - r ** t) / (1 - r)
+                corr2 = math.sqrt((1 - c.beta2 ** t) / (1 - c.beta2))  # math, not numpy: called every step
+                bound = self.lr * (1 - c.beta1) * corr2 / (1 - c.beta1 ** t) * math.sqrt(total)
+            bound = abs(float(bound)) * (1 + 1e-6)
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return None
+        return bound if math.isfinite(bound) else None
 
     def step(self, grads: list):
         c, lr = self.c, self.lr

@@ -123,6 +123,21 @@ def test_max_norm_holds_after_every_step(seed):
     assert watch.steps == 15 and watch.at_bound > 0  # the constraint was active, and it held
 
 
+@pytest.mark.parametrize("betas", [{"beta2": 0.0}, {"beta1": 0.99, "beta2": 0.01}, {"beta1": 0.0, "beta2": 0.5}])
+def test_max_norm_with_adam_betas_whose_step_bound_has_no_finite_value(betas):
+    # beta2 = 0 divides by 0 in the Cauchy-Schwarz bound, beta1^2 / beta2 > 1 overflows its
+    # geometric sum after a few hundred steps: no bound then, every norm is checked, and it holds
+    doc = random_spec(1, literal=False)
+    doc["train"] = {"loss": "mse", "optimizer": {"name": "adam", "learning_rate": 0.05, **betas}, "batch_size": 1,
+                    "epochs": 20, "max_norm": 0.3, "validation_split": 0}
+    plan = compile(doc, dtype=np.float64, use_file=False)
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(40, plan.input_width)), rng.normal(size=(40, plan.output_width)) * 5
+    watch = _Watch(MaxNorm(plan, trainable_tensors(plan), 0.3), 0.3)
+    train(doc, (x, y), plan=plan, callbacks=watch)
+    assert watch.steps == 800 and watch.at_bound > 0
+
+
 def _sched(**kw):
     return Train(loss="mse", optimizer={"name": "sgd", "learning_rate": 0.1, "schedule": kw}).optimizer.schedule
 
