@@ -81,7 +81,7 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
     cluster = None
     if address == "local" or address.startswith("local:"):
         n = address.partition(":")[2] or "2"
-        if not n.isdigit() or not 1 <= int(n) <= 256:
+        if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= 256:
             raise ClusterError(f"--cluster {address}: write local or local:N with N workers (1 to 256)")
         import dask
 
@@ -116,7 +116,8 @@ def oversubscribed(address: str | None, threads: int | None = None) -> str | Non
     here; None otherwise (another cluster's cores are not known here: see docs/scaling.md)."""
     address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or ""
     n = address.partition(":")[2] or "2"
-    if not (address == "local" or address.startswith("local:")) or not n.isdigit():
+    if (not (address == "local" or address.startswith("local:")) or not (n.isascii() and n.isdigit())
+            or not 1 <= int(n) <= 256):  # a count the cluster refuses: its own error says so
         return None
     from .stream import _cores
 
@@ -124,7 +125,10 @@ def oversubscribed(address: str | None, threads: int | None = None) -> str | Non
     if int(n) * t <= cores:
         return None
     fit = max(1, cores // int(n))
-    return (f"{n} workers x {t} BLAS threads each on {cores} cores: --threads {fit} computes faster "
+    if t <= fit:  # one BLAS thread each already: more workers than cores, which --threads cannot change
+        return (f"{int(n)} workers on {cores} cores: each waits for a core; local:{cores} computes as fast "
+                "with less memory")
+    return (f"{int(n)} workers x {t} BLAS threads each on {cores} cores: --threads {fit} computes faster "
             f"(and gives the same bits as --threads {fit} without --cluster)")
 
 

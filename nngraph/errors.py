@@ -120,7 +120,7 @@ class SpecError(NNGraphError):
 def _position(d: Diagnostic):
     """Sort key: by place in the text; without a place (a spec given as a dict), by spec path with
     its indices as numbers, so edges[2] comes before edges[10]."""
-    path = tuple(int(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", d.path))
+    path = tuple(int(p) if p.isascii() and p.isdigit() else p for p in re.split(r"([0-9]+)", d.path))
     return (d.file, d.line, d.column, path)
 
 

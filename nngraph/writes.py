@@ -105,7 +105,7 @@ def remove_stale_temporaries(path) -> None:
         if not (name.startswith(prefix) and name.endswith(".tmp")):
             continue
         pid, _, token = name[len(prefix):-4].partition("-")
-        if not (pid.isdigit() and len(token) == 8 and all(ch in "0123456789abcdef" for ch in token)):
+        if not (pid.isascii() and pid.isdigit() and len(token) == 8 and all(ch in "0123456789abcdef" for ch in token)):
             continue
         if _process_alive(int(pid)):  # this process, or another writer right now
             continue

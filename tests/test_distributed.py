@@ -266,7 +266,11 @@ def test_a_local_cluster_that_would_oversubscribe_the_cores_says_how_not_to(monk
     assert D.oversubscribed("local:2", threads=2) is None
     assert D.oversubscribed("tcp://127.0.0.1:8786") is None  # its cores are not known here
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "local:8")
-    assert "--threads 1 computes" in D.oversubscribed(None, threads=1)
+    assert D.oversubscribed(None, threads=1) == ("8 workers on 4 cores: each waits for a core; local:4 computes "
+                                                 "as fast with less memory")  # not the --threads already given
+    assert "8 workers x 2 BLAS threads each on 4 cores: --threads 1" in D.oversubscribed(None, threads=2)
+    for refused in ("local:99999", "local:0", "local:²", "local:١"):  # the cluster's own error says why
+        assert D.oversubscribed(refused) is None
 
 
 def test_sweep_on_cluster_equals_in_process_and_reports_a_failed_trial(client, tmp_path):

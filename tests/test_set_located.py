@@ -36,7 +36,13 @@ def _err(*args):
     (["nodes.hidden.dropout=0.5"], "--set nodes.hidden.dropout=0.5: nodes.hidden.dropout: 'nodes' is a list: give an "
                                    "entry's number, not a name: 'hidden' is nodes.1"),
     (["train.epochs"], "--set train.epochs: write key.path=value"),
-], ids=lambda v: v if isinstance(v, str) else " ".join(v))
+    # digits that are not ASCII are no index: int() refuses '²' and reads '١' as 1
+    (["nodes.².bias=1"], "--set nodes.².bias=1: nodes.².bias: 'nodes' is a list: give an entry's number"),
+    (["nodes.١.bias=1"], "--set nodes.١.bias=1: nodes.١.bias: 'nodes' is a list: give an entry's number"),
+    # a key deeper than any spec path, shown shortened
+    ([".".join(["a"] * 1000) + "=1"], "--set " + ("a." * 60)[:117] + "...=1: a key of 1,000 parts; spec paths are "
+                                      "at most 64 deep"),
+], ids=lambda v: v[:40] if isinstance(v, str) else " ".join(v)[:40])
 def test_a_bad_override_is_reported_at_its_option(sets, expected):
     spec = EX["xor_train.yaml"]
     err = _err("train", spec, "--no-save", *[a for s in sets for a in ("--set", s)])

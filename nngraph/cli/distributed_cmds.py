@@ -10,7 +10,7 @@ from . import main, _console, rich_text, terminal
 
 
 def cluster_option(f):
-    f = click.option("--threads", type=click.IntRange(1), help="BLAS threads per chunk or trial, here and on each "
+    f = click.option("--threads", type=click.IntRange(1, 256), help="BLAS threads per chunk or trial, here and on each "
                      "worker (default: as many as this process uses; results match bit for bit at equal counts).")(f)
     return click.option("--cluster", metavar="local[:N]|tcp://HOST:PORT",
                         help="Run on Dask: local:N starts N worker processes here; tcp://... uses a running "

@@ -100,4 +100,4 @@ def _neat_keys(graph) -> dict:
 
 def _is_int(text) -> bool:
     t = text[1:] if text.startswith("-") else text
-    return t.isdigit() and len(t) < 19
+    return t.isascii() and t.isdigit() and len(t) < 19

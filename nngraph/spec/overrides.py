@@ -20,6 +20,14 @@ from .source import Source, _plain_scalar, format_path, parse
 
 MAX_SET_CHARS = 10_000  # a --set value longer than this belongs in the spec file
 SHOWN_VALUE = 40  # characters of a value shown where an error names its option
+MAX_KEY_PARTS = 64  # no spec path is this deep (values take at most 64 levels of nesting too)
+SHOWN_KEY = 120  # characters of a key shown where an error names its option
+
+
+def _index(part: str) -> bool:
+    """Whether a key part is a list index: ASCII digits only (``str.isdigit`` is also true for
+    '²', which int() refuses, and for '١', which it reads as 1: a guess the spec reader never makes)."""
+    return part.isascii() and part.isdigit()
 
 
 def _kind(value) -> str:
@@ -31,6 +39,8 @@ def option_label(text: str, option: str = "--set") -> str:
     """``--set train.epochs=3`` as the place an error is reported at (a long value shortened)."""
     key, sep, raw = text.partition("=")
     raw = raw.strip()
+    if len(key) > SHOWN_KEY:
+        key = key[:SHOWN_KEY - 3] + "..."
     if len(raw) > SHOWN_VALUE:
         raw = raw[:SHOWN_VALUE - 3] + "..."
     return f"{option} {key}{sep}{raw}"
@@ -47,11 +57,11 @@ class OverriddenSource(Source):
 
 def _parse(path: str) -> tuple:
     """``edges[3].to`` -> ``("edges", 3, "to")`` (the inverse of :func:`format_path`)."""
-    return tuple(int(i) if i else name for i, name in re.findall(r"\[(\d+)\]|([^.\[\]]+)", path))
+    return tuple(int(i) if i else name for i, name in re.findall(r"\[([0-9]+)\]|([^.\[\]]+)", path))
 
 
 def _key_path(key: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    return tuple(int(p) if _index(p) else p for p in key.split("."))
 
 
 def _set_value(label: str, key: str, raw: str):
@@ -77,7 +87,7 @@ def _not_here(label, key, node, part, above) -> SpecError:
     """An override path that does not exist: say what is there instead (indices, names)."""
     where = ".".join(above) or "the spec"
     if isinstance(node, list):
-        if part.isdigit():
+        if _index(part):
             why = (f"'{where}' has {len(node)} entries, numbered 0 to {len(node) - 1}" if node else f"'{where}' is empty")
         else:
             names = [e.get("name") for e in node if isinstance(e, dict) and isinstance(e.get("name"), str)]
@@ -108,11 +118,14 @@ def with_overrides(spec: Spec, assignments, option: str = "--set") -> Spec:
         label = option_label(text, option)
         if not sep or not key:
             raise SpecError([Diagnostic(f"{option} {text}", 0, 0, "", "bad_override", "write key.path=value")])
+        if key.count(".") >= MAX_KEY_PARTS:
+            raise SpecError([Diagnostic(label, 0, 0, "", "bad_override", f"a key of {key.count('.') + 1:,} parts; "
+                                        f"spec paths are at most {MAX_KEY_PARTS} deep")])
         value = _set_value(label, key, raw.strip())
         node = data
         parts = key.split(".")
         for i, part in enumerate(parts[:-1]):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            if isinstance(node, list) and _index(part) and int(part) < len(node):
                 node = node[int(part)]
                 continue
             if not isinstance(node, dict):
@@ -121,7 +134,7 @@ def with_overrides(spec: Spec, assignments, option: str = "--set") -> Spec:
                 node[part] = {"name": node[part]}
             node = node.setdefault(part, {})
         last = parts[-1]
-        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        if isinstance(node, list) and _index(last) and int(last) < len(node):
             node[int(last)] = value
         elif isinstance(node, dict):
             node[last] = value
