@@ -296,7 +296,13 @@ def _chunks(plan, source: InputSource, client, chunk_rows, threads=None):
         for fut, y in as_completed(futures, with_results=True):
             yield futures[fut], y
     finally:
-        client.cancel(list(futures))
+        # a chunk left unfinished (an error, Ctrl-C) is cancelled; when this runs after the client
+        # closed (the generator finalised late, on Ctrl-C), its futures went with the client
+        if client.status == "running":
+            try:
+                client.cancel(list(futures))
+            except (RuntimeError, OSError, TimeoutError):  # the client's event loop closing meanwhile
+                pass
 
 
 def score_to(plan, source: InputSource, output, client=None, *, chunk_rows: int | None = None, progress=None,

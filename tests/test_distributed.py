@@ -406,3 +406,17 @@ def test_import_nngraph_and_the_cli_stay_free_of_dask():
             "print(sorted(m for m in ('dask', 'distributed', 'zarr') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_chunk_stream_finalised_after_its_client_closed_is_quiet(client, tmp_path):
+    # Ctrl-C while scoring on a cluster: the client closes first, and the chunk generator is
+    # finalised later; its clean-up must not raise ('IOLoop is closed', printed as 'Exception
+    # ignored in: <generator object _chunks>' after the interrupt message)
+    plan = compile(WIDE)
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(400, 500)))
+    own = distributed.Client(client.cluster)
+    chunks = D._chunks(plan, stream.open_inputs(tmp_path / "x.npy", 500), own, 50, 1)
+    first, y = next(chunks)
+    assert y.shape == (50, plan.output_width)
+    own.close()
+    chunks.close()  # raised RuntimeError before
