@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError, FileAccessError, similar_file
-from .shards import NOT_FINITE, cell_error
+from .shards import NOT_FINITE, cell_error, csv_float
 from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
 from .writes import atomic_write
 
@@ -70,7 +70,7 @@ def _read_csv(path, plan):
         raise DataError(f"{path}: empty file")
     header = None
     try:
-        [float(v) for v in records[0][1]]
+        [csv_float(v) for v in records[0][1]]
     except ValueError:
         header, records = [c.strip() for c in records[0][1]], records[1:]
     if not records:
@@ -91,9 +91,7 @@ def _read_csv(path, plan):
                             f"{width}")
         for k, v in enumerate(r):
             try:
-                if "_" in v:  # Python's float reads 1_0 as 10: a guess no CSV reader makes
-                    raise ValueError(v)
-                data[i, k] = float(v)
+                data[i, k] = csv_float(v)
             except ValueError:
                 bad(i, k, "is not a number")
     used = list(range(width)) if header is None else header_columns(path, header, plan)

@@ -400,9 +400,17 @@ def _csv_shard(path: Path, width: int, match=None) -> Shard:
                  cells_per_row if columns else 0)
 
 
+def csv_float(v: str) -> float:
+    """A CSV cell as a number, as a CSV reader reads it (numpy's too): Python's float() also reads
+    1_0 as 10 and '１' or '١' (digits that are not ASCII) as 1, guesses no CSV reader makes."""
+    if "_" in v or not v.isascii():
+        raise ValueError(v)
+    return float(v)
+
+
 def _numeric(row) -> bool:
     try:
-        [float(v) for v in row]
+        [csv_float(v) for v in row]
         return True
     except ValueError:
         return False
@@ -455,7 +463,7 @@ def _locate_csv_error(shard: Shard, texts, numbers, a: int):
             raise DataError(f"{shard.path}:{line}: row {a + i + 1}: {len(cells)} values; "
                             f"{'the header has' if shard.columns else 'the network takes'} {cells_per_row}")
         for k, v in enumerate(cells):
-            if "_" in v or not _numeric([v]):  # Python's float reads 1_0 as 10; numpy, rightly, does not
+            if not _numeric([v]):
                 raise cell_error(shard.path, line, text, cells, a + i + 1, k, "is not a number")
     raise DataError(f"{shard.path}: rows {a + 1}-{a + len(texts)}: not readable as numbers")
 

@@ -43,7 +43,11 @@ ROW = "1,2,3,4,5,6"
     # a quoted value: its commas could be inside it, so no character column, but line, row and column
     (ROW + '\n"1",2,NaN,4,5,6\n', "bad.csv:2: row 2, column 3: 'NaN' is not finite; inputs must be finite numbers"),
     ("x[0],x[1],x[2],x[3],x[4],x[5]\n\n1,2,3,4,five,6\n", "bad.csv:3:9: row 1, column 5: 'five' is not a number"),
-], ids=["header and blank line", "leading blank line", "crlf", "quoted", "not a number"])
+    # digits that are not ASCII: Python's float() reads them, a CSV reader does not
+    ("x[0],x[1],x[2],x[3],x[4],x[5]\n1,2,\uff13,4,5,6\n", "bad.csv:2:5: row 1, column 3: '\uff13' is not a number"),
+    ("x[0],x[1],x[2],x[3],x[4],x[5]\n1,2,3,4,5,\u0666\n", "bad.csv:2:11: row 1, column 6: '\u0666' is not a number"),
+], ids=["header and blank line", "leading blank line", "crlf", "quoted", "not a number", "fullwidth digit",
+        "arabic-indic digit"])
 def test_a_bad_value_names_line_column_row_and_column(tmp_path, reader, text, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(text.encode())
