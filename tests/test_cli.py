@@ -60,6 +60,12 @@ def test_schema_is_json():
     assert code == 0 and json.loads(out)["title"].startswith("nngraph spec")
 
 
+def test_schema_to_a_file_says_where_it_wrote(tmp_path):
+    code, out, err = run("schema", "-o", tmp_path / "s.json")
+    assert code == 0 and out == "" and err == f"wrote {tmp_path / 's.json'}\n"
+    assert json.loads((tmp_path / "s.json").read_text())["title"].startswith("nngraph spec")
+
+
 def test_committed_schema_is_current():
     code, out, _ = run("schema")
     assert json.loads((ROOT / "docs" / "nngraph.schema.json").read_text()) == json.loads(out), \

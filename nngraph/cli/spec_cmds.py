@@ -110,6 +110,7 @@ def schema(output):
 
         check_output_path(output, "--output")
         write_text_atomic(output, text)
+        click.echo(f"wrote {terminal(output)}", err=True)  # as draw does: stdout stays the data's
     else:
         click.echo(text, nl=False)
 
