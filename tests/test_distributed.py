@@ -376,6 +376,29 @@ def test_sweep_cli_writes_the_best_parameters_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "xor.best.params.npz", "xor.yaml"]
 
 
+def test_sweep_table_headers_are_the_keys_shortest_distinct_tails():
+    from nngraph.cli.distributed_cmds import short_headers
+
+    assert short_headers(["train.optimizer.learning_rate", "train.optimizer.name", "train.epochs"]) == [
+        "learning_rate", "name", "epochs"]
+    assert short_headers(["train.optimizer.name", "nodes.1.name", "name"]) == ["optimizer.name", "1.name", "name"]
+    assert short_headers(["nodes.1.activation", "nodes.2.activation"]) == ["1.activation", "2.activation"]
+
+
+def test_sweep_table_names_columns_by_their_short_keys(tmp_path):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    spec = tmp_path / "xor.yaml"
+    spec.write_text(XOR)
+    r = CliRunner().invoke(main, ["sweep", str(spec), "--grid", "train.optimizer.learning_rate=0.001,0.1",
+                                  "--grid", "train.epochs=2"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    table = r.output[:r.output.index("learning_rate = train.optimizer.learning_rate; epochs = train.epochs")]
+    assert "train" not in table and "imizer" not in table  # the keys' heads are in the caption, not the columns
+
+
 def test_population_example_scores_every_genome(capsys):
     import importlib.util
 

@@ -130,6 +130,20 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
         err.print(f"its parameters written to {rich_text(str(target))}")
 
 
+def short_headers(keys) -> list:
+    """Each key's shortest dotted tail that no other key ends with: train.optimizer.learning_rate
+    becomes learning_rate (a column of an 80-column terminal read 'train.opt / imizer.le / ...')."""
+    parts = [k.split(".") for k in keys]
+    heads = []
+    for p in parts:
+        for n in range(1, len(p) + 1):
+            tail = p[-n:]
+            if not any(q != p and q[-n:] == tail for q in parts):
+                break
+        heads.append(".".join(tail))
+    return heads
+
+
 class _TrialTable:
     """A live rich table that grows a row as each trial finishes."""
 
@@ -139,10 +153,13 @@ class _TrialTable:
         from rich.live import Live
         from rich.table import Table
 
-        self.table = Table(title="sweep (rows in the order trials finish)")
+        heads = short_headers(keys)
+        named = [f"{h} = {k}" for h, k in zip(heads, keys) if h != k]
+        self.table = Table(title="sweep (rows in the order trials finish)",
+                           caption=rich_text("; ".join(named)) if named else None)
         self.table.add_column("#", justify="right")
-        for k in keys:  # long keys wrap rather than being cut to 'train.op…'
-            self.table.add_column(rich_text(k), overflow="fold")
+        for h in heads:  # what is left of a long key wraps rather than being cut to 'train.op…'
+            self.table.add_column(rich_text(h), overflow="fold")
         for c in self.COLUMNS:
             self.table.add_column(c, justify="right", overflow="fold")
         self.table.add_column("error", overflow="fold")
