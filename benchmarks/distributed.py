@@ -101,11 +101,12 @@ def _forward_part(path, spans, ready, go, done):
         done.put(1)
 
 
-def plain_processes(path, spans, n):
-    """Wall seconds for ``n`` plain processes (no Dask) to read and score ``spans`` between them."""
+def _timed_processes(target, args_per_process):
+    """Wall seconds for plain processes (no Dask), one per ``args`` tuple, from the moment all of them
+    are ready (their imports and loading done) until the last one is done."""
     ctx = multiprocessing.get_context("spawn")
     ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=_forward_part, args=(path, spans[i::n], ready, go, done)) for i in range(n)]
+    procs = [ctx.Process(target=target, args=(*args, ready, go, done)) for args in args_per_process]
     for p in procs:
         p.start()
     for _ in procs:
@@ -118,6 +119,11 @@ def plain_processes(path, spans, n):
     for p in procs:
         p.join()
     return wall
+
+
+def plain_processes(path, spans, n):
+    """Wall seconds for ``n`` plain processes (no Dask) to read and score ``spans`` between them."""
+    return _timed_processes(_forward_part, [(path, spans[i::n]) for i in range(n)])
 
 
 def _sweep_part(combos, ready, go, done):
@@ -136,21 +142,7 @@ def _sweep_part(combos, ready, go, done):
 def plain_sweep(grid, n):
     """Wall seconds for ``n`` plain processes (no Dask) to run the trials of ``grid`` between them."""
     combos = D.trials(grid)
-    ctx = multiprocessing.get_context("spawn")
-    ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=_sweep_part, args=(combos[i::n], ready, go, done)) for i in range(n)]
-    for p in procs:
-        p.start()
-    for _ in procs:
-        ready.get()
-    t = time.perf_counter()
-    go.set()
-    for _ in procs:
-        done.get()
-    wall = time.perf_counter() - t
-    for p in procs:
-        p.join()
-    return wall
+    return _timed_processes(_sweep_part, [(combos[i::n],) for i in range(n)])
 
 
 def main():
