@@ -93,9 +93,10 @@ def inspect_shard(path: Path, kind: str, width: int, match=None) -> Shard:
     return Shard(name, kind, int(shape[0]), width, dtype.str, offset, member)
 
 
-def read_rows(shard: Shard, a: int, b: int, check: bool = True) -> np.ndarray:
-    """Rows ``a:b`` of ``shard`` (floats as stored, integers as float64), checked finite unless
-    ``check`` is false (then :func:`check_finite` must see them before they are used)."""
+def read_rows(shard: Shard, a: int, b: int, check: bool = True, dtype=None) -> np.ndarray:
+    """Rows ``a:b`` of ``shard`` (floats as stored, integers as ``dtype``, default float64: converted
+    once, as ``Plan.forward`` converts them), checked finite unless ``check`` is false (then
+    :func:`check_finite` must see them before they are used)."""
     if shard.offset:
         x = _read_at(shard, a, b)
     elif shard.kind == "npz":
@@ -104,8 +105,8 @@ def read_rows(shard: Shard, a: int, b: int, check: bool = True) -> np.ndarray:
         x = np.asarray(need_zarr().open_array(shard.path, mode="r")[a:b]).reshape(b - a, shard.width)
     else:
         x = _read_csv(shard, a, b)
-    if x.dtype.kind != "f":  # floats stay as stored (the plan converts once); integers become float64
-        x = x.astype(np.float64)
+    if x.dtype.kind != "f":  # floats stay as stored (the plan converts once); integers become floats
+        x = x.astype(dtype or np.float64)
     elif check:
         check_finite(x, shard.path, a)
     return x

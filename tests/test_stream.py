@@ -284,3 +284,70 @@ def test_a_single_large_npz_or_csv_is_streamed_by_run_in_bounded_memory(tmp_path
     assert y.shape == (rows, plan.output_width)
     assert np.allclose(y[hot], plan.forward(x[hot]), rtol=1e-5, atol=1e-4)  # float32; other chunks, other rounding
     assert np.array_equal(y[1:4], np.repeat(plan.forward(x[1:2]), 3, axis=0))
+
+
+@pytest.mark.parametrize("threads", [1, 64])  # rows converted and checked in the reading thread, or by the caller
+def test_rows_stored_in_another_dtype_score_as_plan_forward_scores_them_in_memory(tmp_path, threads):
+    # float64, float16 and integer shards (one integer too large for float64 to hold exactly, so
+    # converting through float64 would round it twice) and a CSV; chunks straddle the shards. Each
+    # value is converted once to the plan's float32, as plan.forward converts its file's array.
+    plan = compile(SMALL)
+    rng = np.random.default_rng(11)
+    f64 = rng.normal(size=(130, 6)) * 1e3
+    f64[5, 2] = 1e300  # finite when stored: not refused, though float32 holds it as infinity
+    f16 = rng.normal(size=(70, 6)).astype(np.float16)
+    ints = rng.integers(-2**62, 2**62, size=(90, 6))
+    ints[3, 0] = 2**60 + 2**36 + 1  # to float32: 2**60 + 2**37; through float64 first: 2**60
+    csv_rows = rng.integers(-64, 64, size=(40, 6)) / 8
+    (tmp_path / "in").mkdir()
+    np.save(tmp_path / "in/a.npy", f64)
+    np.save(tmp_path / "in/b.npy", f16)
+    np.savez(tmp_path / "in/c.npz", x=ints)
+    np.savetxt(tmp_path / "in/d.csv", csv_rows, delimiter=",", fmt="%g")
+    parts = [f64, f16, ints, csv_rows]
+    source = stream.open_inputs(tmp_path / "in", 6)
+    with np.errstate(over="ignore"):  # each shard's values converted as plan.forward converts that file's
+        expect = [plan.forward(np.concatenate([p[max(a - s, 0):b - s].astype(np.float32)
+                                               for p, s in zip(parts, source.starts) if a < s + len(p) and b > s]))
+                  for a, b in stream.ranges(source.rows, 64)]
+    assert np.float32(ints[3, 0]) != np.float32(np.float64(ints[3, 0]))
+    with stream.blas_threads(min(threads, stream.current_blas_threads())):
+        got = list(stream.read_ahead(source, stream.ranges(source.rows, 64), threads=threads, dtype=plan.dtype))
+        assert all(x.dtype == np.float32 and x.flags.c_contiguous for _, x in got)
+        assert np.array_equal(np.concatenate([plan.forward(x) for _, x in got]), np.concatenate(expect),
+                              equal_nan=True)
+        stream.score_to(plan, source, tmp_path / "y.npy", chunk_rows=64)
+    assert np.array_equal(np.load(tmp_path / "y.npy"), np.concatenate(expect), equal_nan=True)
+    f64[100, 4] = np.nan  # a value not finite when stored is refused, located in its shard
+    np.save(tmp_path / "in/a.npy", f64)
+    with pytest.raises(DataError, match=r"a\.npy: row 101: inputs must be finite numbers"):
+        list(stream.read_ahead(source, stream.ranges(source.rows, 64), threads=threads, dtype=plan.dtype))
+
+
+def test_ready_makes_rows_c_ordered_in_the_dtype_and_keeps_rows_that_already_are(tmp_path):
+    x = np.random.default_rng(12).normal(size=(50, 6))
+    np.save(tmp_path / "x.npy", x)
+    source = stream.open_inputs(tmp_path / "x.npy", 6)
+    for given in (np.asfortranarray(x), x[::-1], x.astype(np.float32)[:, :].T.copy().T):
+        y = source.ready(given, 0, np.float32)
+        assert y.dtype == np.float32 and y.flags.c_contiguous and np.array_equal(y, np.ascontiguousarray(given, np.float32))
+    mapped = source.read(0, 50, check=False)  # the file's own float64 rows, mapped: used as they are
+    assert source.ready(mapped, 0, np.float64) is mapped
+
+
+def test_npy_outputs_written_in_any_order_are_complete_and_synced(tmp_path):
+    # chunks arriving out of order (as a cluster's do) land at their rows; the file is renamed into
+    # place only at commit, and a sink that fails midway leaves nothing behind
+    plan = compile(SMALL)
+    x = np.random.default_rng(13).normal(size=(1000, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    source = stream.open_inputs(tmp_path / "x.npy", 6)
+    spans = stream.ranges(1000, 96)
+    chunks = [(a, plan.forward(x[a:b])) for a, b in reversed(spans)]
+    out = stream.score_to(plan, source, tmp_path / "y.npy", chunk_rows=96, chunks=iter(chunks))["output"]
+    assert np.array_equal(np.load(out), np.concatenate([y for _, y in reversed(chunks)]))
+    sink = stream.OutputSink(tmp_path / "z.npy", 1000, plan.output_names(), plan.dtype, 96)
+    sink.write(0, chunks[-1][1])
+    sink.abort()
+    sink.abort()  # twice is harmless
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy", "y.npy"]
