@@ -78,22 +78,26 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
         yield None
         return
     distributed = _require()
-    cluster = None
+    cluster = client = None
     if address == "local" or address.startswith("local:"):
         n = address.partition(":")[2] or "2"
         if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= 256:
             raise ClusterError(f"--cluster {address}: write local or local:N with N workers (1 to 256)")
         import dask
 
-        with dask.config.set(QUIET_LOCAL):
-            cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None,
-                                               # the scheduler's HTTP server (health, no dashboard) on any
-                                               # free port: its default, 8787, warned when already taken
-                                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                               preload=["nngraph.cluster_preload"],  # workers leave Ctrl-C to us
-                                               memory_limit=memory_limit or "auto")
-        client = distributed.Client(cluster)
+        try:
+            with dask.config.set(QUIET_LOCAL), _ctrl_c_after():
+                cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
+                                                   host="127.0.0.1", dashboard_address=None,
+                                                   # the scheduler's HTTP server (health, no dashboard) on any
+                                                   # free port: its default, 8787, warned when already taken
+                                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                                   preload=["nngraph.cluster_preload"],  # workers leave Ctrl-C to us
+                                                   memory_limit=memory_limit or "auto")
+                client = distributed.Client(cluster)
+        except BaseException:  # a Ctrl-C held back until now: close what was started
+            _close(client, cluster)
+            raise
     else:
         if "://" not in address:
             raise ClusterError(f"--cluster {address}: write local[:N] or a scheduler address like tcp://host:8786")
@@ -105,9 +109,50 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
     try:
         yield client
     finally:
-        client.close()
+        _close(client, cluster)
+
+
+def _close(client, cluster):
+    try:
+        if client is not None:
+            client.close()
+    finally:  # the cluster's processes are closed even when the client's connection failed first
         if cluster is not None:
             cluster.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_after():
+    """Hold a Ctrl-C (SIGINT) back until the block ends, and keep it from every thread and process
+    started inside the block: a thread inherits the signals its creator blocks and a process those
+    of the thread that starts it, so the cluster's event-loop thread and the worker processes it
+    spawns never see it, not even while a worker is being born (before its preload can ignore it:
+    a Ctrl-C then printed the worker's traceback). Threads started earlier (BLAS's) may still take
+    the signal, so this thread's handler only notes it meanwhile: a KeyboardInterrupt inside the
+    cluster's start left it half-built, for Dask's exit hook to fail on. The command gets its
+    Ctrl-C when the block ends, and closes what it started."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield  # Windows has no terminal process groups to share a Ctrl-C; other threads get none
+        return
+    from multiprocessing import resource_tracker
+
+    # started now, not by the cluster: starting it unblocks SIGINT in whatever thread does it (it
+    # was the cluster's event loop, and so every worker it spawned)
+    resource_tracker.ensure_running()
+    noted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: noted.append(True))
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if signal.SIGINT not in held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one pending is noted now
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+        if noted:
+            signal.raise_signal(signal.SIGINT)  # as it arrives now: KeyboardInterrupt, by default
 
 
 def oversubscribed(address: str | None, threads: int | None = None) -> str | None:
