@@ -70,17 +70,17 @@ def _fail(exc: Exception, code: int = 1):
         import traceback
 
         traceback.print_exception(exc)
-    from ..errors import SpecError
+    from ..errors import NNGraphError, SpecError
 
+    if isinstance(exc, NNGraphError) and _OVERRIDDEN["spec"] is not None:  # an error the --set options made
+        from ..spec.overrides import located_at_options
+
+        try:
+            with located_at_options(_OVERRIDDEN["spec"]):
+                raise exc
+        except NNGraphError:
+            pass
     if isinstance(exc, SpecError):
-        if _OVERRIDDEN["spec"] is not None:
-            from ..spec.overrides import located_at_options
-
-            try:
-                with located_at_options(_OVERRIDDEN["spec"]):
-                    raise exc
-            except SpecError:
-                pass
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)
     else:

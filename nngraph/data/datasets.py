@@ -7,6 +7,7 @@ Nothing here touches the network: full MNIST comes from ``nngraph data download 
 from __future__ import annotations
 
 import gzip
+import math
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,6 +352,9 @@ def _is_number(v):
 def _split(x, y, test_fraction, seed):
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
+    if n_test >= len(x) > 0:  # training on no rows ended in 'internal error' (a reshape of nothing)
+        raise DataError(f"data.test_split: {test_fraction:g} of {len(x):,} rows holds out every row and leaves "
+                        f"none to train on; {math.floor((len(x) - 0.5) / len(x) * 1000) / 1000:g} keeps one")
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 

@@ -13,7 +13,8 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..errors import Diagnostic, SpecError, _position
+from ..errors import (DataError, Diagnostic, FileAccessError, NNGraphError, ParameterFileError, SpecError, TrainingError,
+                      _position)
 from ..limits import as_limits
 from .models import Spec
 from .source import Source, _plain_scalar, format_path, parse
@@ -53,6 +54,14 @@ class OverriddenSource(Source):
 
     overrides: tuple = ()
     base: object = None  # the file's own Source
+
+    def diag(self, path, message, code, *, key=False, severity="error", position=None) -> Diagnostic:
+        """A finding about a value an option set is the option's (a parameters file it named that
+        cannot be written), not the file's line the option replaced."""
+        label = _option_for(format_path(path), self.overrides)
+        if label is not None:
+            return Diagnostic(label, 0, 0, format_path(path), code, message, severity)
+        return super().diag(path, message, code, key=key, severity=severity, position=position)
 
 
 def _parse(path: str) -> tuple:
@@ -163,12 +172,21 @@ def _covers(a: str, b: str) -> bool:
     return b == a or (b.startswith(a) and b[len(a)] in ".[")
 
 
+def _option_for(spec_path: str, overrides):
+    """The label of the last option that set ``spec_path`` (or a value inside it, or the whole entry
+    it is part of), or None."""
+    for path, label in reversed(overrides):
+        if _covers(path, spec_path) or (spec_path and _covers(spec_path, path)):
+            return label
+    return None
+
+
 def _at_option(d: Diagnostic, overrides, base) -> Diagnostic:
     """``d`` located at the option that set its value (or one inside it, or the whole entry it is
     part of); a finding no option touched stays in the file, naming the options it came with."""
-    for path, label in reversed(overrides):
-        if _covers(path, d.path) or (d.path and _covers(d.path, path)):
-            return Diagnostic(label, 0, 0, d.path, d.code, d.message, d.severity)
+    label = _option_for(d.path, overrides)
+    if label is not None:
+        return Diagnostic(label, 0, 0, d.path, d.code, d.message, d.severity)
     line, col, file = 0, 0, base.name if base is not None else overrides[-1][1] if overrides else d.file
     if base is not None and d.path:
         path = _parse(d.path)
@@ -177,11 +195,53 @@ def _at_option(d: Diagnostic, overrides, base) -> Diagnostic:
     return Diagnostic(file, line, col, d.path, d.code, f"{d.message} (with {shown})" if shown else d.message, d.severity)
 
 
+_SHAPE_KEYS = ("size", "role", "name", "labels")  # what of a node the data and the parameters file must match
+
+
+def _may_cause(exc: NNGraphError, path: str) -> bool:
+    """Whether an option that set spec ``path`` can have made the spec disagree in the way ``exc``
+    says: the data or inputs with the network's inputs and outputs, the parameters file with its
+    shapes, training with its settings, a file with the path it was given."""
+    parts = _parse(path)
+    top = parts[0] if parts else ""
+    node_shape = top == "nodes" and (len(parts) < 3 or parts[2] in _SHAPE_KEYS)
+    if isinstance(exc, ParameterFileError):
+        return top in ("parameters", "edges") or node_shape
+    if isinstance(exc, DataError):
+        return top == "data" or node_shape
+    if isinstance(exc, TrainingError):
+        return top == "train"
+    if isinstance(exc, FileAccessError):
+        return top in ("data", "parameters", "train")
+    return False
+
+
+def _named_at_options(exc: NNGraphError, overrides) -> str | None:
+    """The message of ``exc`` (not a SpecError: it has no diagnostics) naming the options it comes
+    of: at the option when it begins with the spec path that option set, else with the options that
+    can have caused it at its end; None to leave it as it is."""
+    if len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return None
+    message = exc.args[0]
+    labels = [label for _, label in overrides]
+    if message.startswith(tuple(labels)) or "(with " + labels[0].split(" ", 1)[0] in message:  # named already
+        return None
+    head = re.match(r"([A-Za-z_][\w.\[\]]*): ", message)
+    label = _option_for(head.group(1), overrides) if head else None
+    if label is not None:
+        return f"{label}: {message}"
+    shown = list(dict.fromkeys(label for path, label in overrides if _may_cause(exc, path)))
+    return f"{message} (with {', '.join(shown)})" if shown else None
+
+
 @contextmanager
 def located_at_options(spec):
     """Within this block, a :class:`SpecError` about a spec made by :func:`with_overrides` is
     located at the options that set the values it is about (``--set edges.0.to=z: edges[0].to:
-    unknown node 'z'``), not at the file's lines those values replaced."""
+    unknown node 'z'``), not at the file's lines those values replaced. Another error of nngraph
+    found later (the data, the inputs or the parameters file disagreeing with what the options
+    made) names the options that can have caused it: ``targets have 1 columns; the network has
+    2 outputs (with --set nodes.2.size=2)``."""
     try:
         yield
     except SpecError as exc:
@@ -191,4 +251,10 @@ def located_at_options(spec):
             exc.diagnostics = sorted((_at_option(d, overrides, src.base) if d.file == src.name else d
                                       for d in exc.diagnostics), key=_position)
             exc.args = ("\n".join(d.format() for d in exc.diagnostics),)
+        raise
+    except NNGraphError as exc:
+        overrides = getattr(getattr(spec, "source", None), "overrides", ())
+        message = _named_at_options(exc, overrides) if overrides else None
+        if message is not None:
+            exc.args = (message,)
         raise

@@ -1,0 +1,91 @@
+"""A --set value that the spec accepts but that fails later (when the data is read, the parameters
+file loaded, the inputs matched, a file written) is still named in the error: the error either
+starts at the option (when it is about the very path the option set) or ends with
+"(with --set KEY=VALUE)" for the options that could have made the spec disagree; an error that no
+option could have caused names none."""
+import numpy as np
+import pytest
+
+from helpers import EX, cli
+
+
+def _err(*args):
+    code, _, err = cli(*[str(a) for a in args])
+    assert code == 1, err
+    assert "internal error" not in err and "Traceback" not in err, err
+    return err.strip().splitlines()[-1]
+
+
+def _csv_spec(folder):
+    (folder / "xt.csv").write_text("a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    spec = folder / "xc.yaml"
+    spec.write_text(EX["xor_train.yaml"].read_text().replace("data: {source: xor}",
+                                                             "data: {source: csv, path: xt.csv, target: y}"))
+    return spec
+
+
+@pytest.mark.parametrize("sets, expected", [
+    # the data no longer fits the network the options made
+    (["nodes.2.size=2"], "error: targets have 1 columns; the network has 2 outputs (with --set nodes.2.size=2)"),
+    (["train.epochs=2", "data.source=digits"],
+     "error: the data has 64 features per sample; the network has 2 inputs (x 2) (with --set data.source=digits)"),
+    # a file the option named: at the option, not at the spec's line it replaced
+    (["train.checkpoint.directory=/tmp/ck"], "error: --set train.checkpoint.directory=/tmp/ck: "
+                                             "train.checkpoint.directory: '/tmp/ck' is an absolute path"),
+])
+def test_a_late_failure_names_the_option(sets, expected):
+    err = _err("train", EX["xor_train.yaml"], "--no-save", *[a for s in sets for a in ("--set", s)])
+    assert err.startswith(expected), err
+
+
+def test_a_parameters_file_option_is_named_not_the_line_it_replaced():
+    err = _err("train", EX["xor_train.yaml"], "--epochs", "1", "--set", "parameters=sub/x.npz")
+    assert err.startswith("error: --set parameters=sub/x.npz: parameters: the folder 'sub' of 'sub/x.npz' does not "
+                          "exist; create it first"), err
+
+
+@pytest.mark.parametrize("sets, expected", [
+    (["data.path=missing.csv"], "error: --set data.path=missing.csv: data.path: 'missing.csv' does not exist"),
+    (["data.target=z"], "error: xt.csv: no target column 'z'; columns: a, b, y (with --set data.target=z)"),
+])
+def test_a_data_file_option_is_named(tmp_path, sets, expected):
+    err = _err("train", _csv_spec(tmp_path), "--no-save", *[a for s in sets for a in ("--set", s)])
+    assert err.startswith(expected), err
+
+
+def test_a_parameters_file_of_the_old_sizes_names_the_size_option():
+    spec = EX["xor_train.yaml"]
+    assert cli("train", str(spec), "--epochs", "1")[0] == 0
+    err = _err("run", spec, "--input", "x=1,0", "--set", "train.epochs=3", "--set", "nodes.1.size=8")
+    assert err.startswith("error: xor_train.params.npz: 'nodes/hidden/bias' has shape (4,), but the spec declares "
+                          "(8,)"), err
+    assert err.endswith("(with --set nodes.1.size=8)"), err  # not the epochs, which cannot change a shape
+
+
+def test_inputs_that_no_longer_fit_name_the_option(tmp_path):
+    (tmp_path / "in.csv").write_text("a,b\n1,0\n")
+    np.save(tmp_path / "in.npy", np.ones((2, 2)))
+    sets = ["--set", "nodes.0.size=3", "--set", "nodes.0.labels=[a,b,c]", "--set", "nodes.1.activation=relu"]
+    err = _err("run", EX["xor.yaml"], "--inputs", tmp_path / "in.csv", "--untrained", *sets,
+               "--set", "edges.0.weights=[[1,1],[1,1],[1,1]]")
+    assert err.startswith("error: ") and "no column 'c'" in err, err
+    assert err.endswith("(with --set nodes.0.size=3, --set nodes.0.labels=[a,b,c])"), err
+    err = _err("run", EX["xor.yaml"], "--inputs", tmp_path / "in.npy", "--untrained", *sets,
+               "--set", "edges.0.weights=[[1,1],[1,1],[1,1]]")
+    assert err.endswith("(with --set nodes.0.size=3, --set nodes.0.labels=[a,b,c])"), err
+
+
+def test_an_error_no_option_could_cause_names_none(tmp_path):
+    (tmp_path / "in.csv").write_text("a,b\n1,zz\n")
+    err = _err("run", EX["xor.yaml"], "--inputs", tmp_path / "in.csv", "--set", "nodes.1.activation=relu",
+               "--set", "description=x")
+    assert "zz" in err and "--set" not in err, err
+
+
+def test_a_test_split_that_holds_out_every_row_is_named():
+    # 12 rows, 0.99 held out: training on none ended in 'internal error: ValueError: cannot reshape'
+    err = _err("train", EX["fast_food_learn.yaml"], "--no-save", "--set", "data.test_split=0.99")
+    assert err == ("error: --set data.test_split=0.99: data.test_split: 0.99 of 12 rows holds out every row and "
+                   "leaves none to train on; 0.958 keeps one"), err
+    assert cli("train", str(EX["fast_food_learn.yaml"]), "--no-save", "--epochs", "1", "--set",
+               "data.test_split=0.958")[0] == 0
