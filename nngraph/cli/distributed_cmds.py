@@ -120,7 +120,7 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
     err = _console(stderr=True)
     failed = sum("error" in r for r in results)
     if failed:
-        err.print(f"{failed} of {len(results)} trials failed (see their rows)")
+        err.print(f"{failed} of {len(results)} trials failed (their errors are under the table)")
     if top is None:
         raise click.ClickException("every trial failed")
     metric, value = objective(top)
@@ -145,30 +145,29 @@ def short_headers(keys) -> list:
 
 
 class _TrialTable:
-    """A live rich table that grows a row as each trial finishes."""
+    """The trials as rows that appear as each one finishes (live on a terminal), readable in an
+    80-column terminal: short headers explained in the caption, no vertical rules, each failed
+    trial's error in full under the table, and one line per trial when the columns cannot fit."""
 
     COLUMNS = ("loss", "val_loss", "val_accuracy", "test_accuracy", "seconds")
+    HEADS = {"val_accuracy": "val_acc", "test_accuracy": "test_acc", "seconds": "secs"}
+    # the widest each metric prints: a loss 1.235e-05, an accuracy 0.9512, seconds 9999.9
+    WIDTHS = {"loss": 9, "val_loss": 9, "val_accuracy": 7, "test_accuracy": 8, "seconds": 6}
 
-    def __init__(self, keys, quiet):
+    def __init__(self, keys, quiet, console=None):
         from rich.live import Live
-        from rich.table import Table
 
-        heads = short_headers(keys)
-        named = [f"{h} = {k}" for h, k in zip(heads, keys) if h != k]
-        self.table = Table(title="sweep (rows in the order trials finish)",
-                           caption=rich_text("; ".join(named)) if named else None)
-        self.table.add_column("#", justify="right")
-        for h in heads:  # what is left of a long key wraps rather than being cut to 'train.op…'
-            self.table.add_column(rich_text(h), overflow="fold")
-        for c in self.COLUMNS:
-            self.table.add_column(c, justify="right", overflow="fold")
-        self.table.add_column("error", overflow="fold")
-        self.keys, self.quiet = keys, quiet
-        console = _console()
+        self.keys, self.quiet, self.rows = keys, quiet, []
+        self.heads = short_headers(keys)
+        self.console = console or _console()
+        named = [f"{h} = {k}" for h, k in zip(self.heads, keys) if h != k]
+        named += [f"{h} = {c}" for c, h in self.HEADS.items()]
+        self.caption = "; ".join(named)
+        widths = [3] + [len(h) for h in self.heads] + list(self.WIDTHS.values())
+        self.fits = sum(widths) + 2 * (len(widths) - 1) <= self.console.width
         # a terminal shows rows as trials finish; a pipe or file gets the whole table once, at the end
-        self.live = Live(self.table, console=console, auto_refresh=False) if console.is_terminal and not quiet \
-            else None
-        self.console = console
+        self.live = Live(self, console=self.console, auto_refresh=False) \
+            if self.console.is_terminal and not quiet else None
 
     def __enter__(self):
         if self.live:
@@ -178,18 +177,46 @@ class _TrialTable:
     def add(self, r):
         if self.quiet:
             return
-        cells = [str(r["trial"])] + [rich_text(str(r["overrides"].get(k, ""))) for k in self.keys]
-        cells += [f"{r[c]:.4g}" if c in r else "" for c in self.COLUMNS]
-        cells.append(rich_text(r.get("error", "")[:120]))
-        self.table.add_row(*cells)
+        self.rows.append(r)
         if self.live:
             self.live.refresh()
+
+    def _cells(self, r):
+        return [(f"{r[c]:.1f}" if c == "seconds" else f"{r[c]:.4g}") if c in r else "" for c in self.COLUMNS]
+
+    def __rich__(self):
+        from rich import box
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        title = "sweep (rows in the order trials finish)"
+        failed = [Text(f"trial {r['trial']} failed: ") + rich_text(r["error"]) for r in self.rows if "error" in r]
+        if not self.fits:  # more keys than columns can hold: a line per trial, wrapped between its values
+            lines = [Text(title, style="italic")]
+            for r in self.rows:
+                parts = [f"{h}={r['overrides'].get(k, '')}" for h, k in zip(self.heads, self.keys)]
+                parts += [f"{self.HEADS.get(c, c)}={v}" for c, v in zip(self.COLUMNS, self._cells(r)) if v]
+                lines.append(Text(f"{r['trial']:>3}  ") + rich_text("  ".join(parts)))
+            return Group(*lines, Text(self.caption, style="dim"), *failed)
+        # columns two characters apart (a blank rule and one space), as self.fits counts them
+        table = Table(title=title, caption=rich_text(self.caption), box=box.SIMPLE_HEAD, show_edge=False,
+                      pad_edge=False, padding=(0, 0, 0, 1))
+        table.add_column("#", justify="right", no_wrap=True)
+        for h in self.heads:
+            table.add_column(rich_text(h), overflow="fold")  # a long value wraps; its header fits (see fits)
+        for c in self.COLUMNS:
+            table.add_column(self.HEADS.get(c, c), justify="right", no_wrap=True, min_width=self.WIDTHS[c])
+        for r in self.rows:
+            metrics = self._cells(r) if "error" not in r else ["failed"] + self._cells(r)[1:]
+            table.add_row(str(r["trial"]), *[rich_text(str(r["overrides"].get(k, ""))) for k in self.keys], *metrics)
+        return Group(table, *failed)
 
     def __exit__(self, *exc):
         if self.live:
             self.live.stop()
-        elif not self.quiet and self.table.row_count:
-            self.console.print(self.table)
+        elif not self.quiet and self.rows:
+            self.console.print(self, soft_wrap=False)  # wrapped by rich between words, not by the terminal
 
 
 def _write_csv(path, rows, keys):
