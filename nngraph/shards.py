@@ -93,12 +93,13 @@ def inspect_shard(path: Path, kind: str, width: int, match=None) -> Shard:
     return Shard(name, kind, int(shape[0]), width, dtype.str, offset, member)
 
 
-def read_rows(shard: Shard, a: int, b: int, check: bool = True, dtype=None) -> np.ndarray:
+def read_rows(shard: Shard, a: int, b: int, check: bool = True, dtype=None, populate: bool = True) -> np.ndarray:
     """Rows ``a:b`` of ``shard`` (floats as stored, integers as ``dtype``, default float64: converted
     once, as ``Plan.forward`` converts them), checked finite unless ``check`` is false (then
-    :func:`check_finite` must see them before they are used)."""
+    :func:`check_finite` must see them before they are used). ``populate=False``: rows mapped from
+    the file are faulted in by their first reader, not now."""
     if shard.offset:
-        x = _read_at(shard, a, b)
+        x = _read_at(shard, a, b, populate)
     elif shard.kind == "npz":
         x = _read_member(shard, a, b)
     elif shard.kind == "zarr":
@@ -209,10 +210,11 @@ def _stored_offset(path: Path, info: zipfile.ZipInfo, header: int) -> int:
 # -- reading ranges ------------------------------------------------------------------------------------
 
 
-def _read_at(shard: Shard, a: int, b: int) -> np.ndarray:
+def _read_at(shard: Shard, a: int, b: int, populate: bool = True) -> np.ndarray:
     """Rows ``a:b`` mapped from the file, read-only: no copy (the pages come from the system's file
     cache, as an array held in memory would), and unmapped when the array is dropped, so resident
-    memory follows the rows in use, not the rows visited."""
+    memory follows the rows in use, not the rows visited. ``populate``: the pages mapped now (a
+    thread reading ahead takes that work off the computing thread), else at first touch."""
     dtype = np.dtype(shard.dtype)
     start = shard.offset + a * shard.width * dtype.itemsize
     count = (b - a) * shard.width
@@ -223,9 +225,9 @@ def _read_at(shard: Shard, a: int, b: int) -> np.ndarray:
     with open(shard.path, "rb") as f:
         if os.fstat(f.fileno()).st_size < base + length:  # a map past the end would crash on access
             raise DataError(f"{shard.path}: rows {a + 1}-{b}: the file ended early (was it changed while reading?)")
-        if hasattr(mmap, "PROT_READ"):  # the pages mapped now, not one fault at a time during the products
-            m = mmap.mmap(f.fileno(), length, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
-                          prot=mmap.PROT_READ, offset=base)
+        if hasattr(mmap, "PROT_READ"):
+            flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
+            m = mmap.mmap(f.fileno(), length, flags=flags, prot=mmap.PROT_READ, offset=base)
         else:
             m = mmap.mmap(f.fileno(), length, access=mmap.ACCESS_READ, offset=base)
     return np.frombuffer(m, dtype=dtype, count=count, offset=start - base).reshape(b - a, shard.width)

@@ -63,15 +63,16 @@ class InputSource:
     def nbytes(self) -> int:
         return self.rows * self.width * 8
 
-    def read(self, start: int, stop: int, check: bool = True, dtype=None) -> np.ndarray:
+    def read(self, start: int, stop: int, check: bool = True, dtype=None, populate: bool = True) -> np.ndarray:
         """Rows ``start:stop`` as floats (floats as stored, integers as ``dtype``, default float64),
         each checked finite (errors name shard and row) unless ``check`` is false: then :meth:`check`
-        (or :meth:`ready`) must see them before they are used."""
+        (or :meth:`ready`) must see them before they are used. ``populate``: see
+        :func:`nngraph.shards.read_rows`."""
         parts = []
         for shard, first in zip(self.shards, self.starts):
             a, b = max(start, first), min(stop, first + shard.rows)
             if a < b:
-                parts.append(read_rows(shard, a - first, b - first, check=False, dtype=dtype))
+                parts.append(read_rows(shard, a - first, b - first, check=False, dtype=dtype, populate=populate))
         x = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, self.width))
         if check:
             self.check(x, start)
@@ -91,6 +92,12 @@ class InputSource:
                     raise
                 self.check(x, start, blas=False)
         return y
+
+    @functools.cached_property
+    def mapped(self) -> bool:
+        """Whether every shard's rows are mapped from the file (``.npy``, uncompressed ``.npz``):
+        reading a range then costs a map, not a read."""
+        return all(s.offset for s in self.shards)
 
     @functools.cached_property
     def floats(self) -> bool:
@@ -386,18 +393,21 @@ def read_ahead(source: InputSource, spans, threads: int | None = None, dtype=Non
     on this one (file reads and BLAS both release the GIL).
 
     ``threads``: the BLAS threads the caller computes with (None: as many as BLAS uses now). With
-    a core to spare beside them, the reading thread also checks and converts the rows (hidden
-    behind the caller's products). Without one, the caller does, through BLAS on its own threads:
-    work in the reading thread would take a core from a BLAS thread, whose partner then spins at
-    their next meeting point (MNIST rows streamed with 2 BLAS threads on 2 cores spent 13% more
-    CPU than the same products on rows in memory, 4% with 1), and the check on one thread between
-    two products held both cores' products back by its whole length."""
-    if len(spans) < 2:
-        yield from ((a, source.ready(source.read(a, b, check=False, dtype=dtype), a, dtype)) for a, b in spans)
+    a core to spare beside them, the reading thread also maps the pages, checks and converts the
+    rows (hidden behind the caller's products). Without one, the caller checks and converts,
+    through BLAS on its own threads, and rows mapped from a file are mapped by the caller too,
+    their pages faulted in by that check: work in a reading thread would take a core from a BLAS
+    thread, whose partner then spins at their next meeting point (MNIST rows streamed with 2
+    BLAS threads on 2 cores spent 13% more CPU than the same products on rows in memory, 4% with
+    1), and a check on one thread between two products held both cores' products back by its
+    whole length. Other files (compressed, CSV, zarr) are still read ahead: reading them costs
+    more than the products."""
+    spare = len(spans) > 1 and (threads or current_blas_threads()) < _cores()
+    if len(spans) < 2 or (not spare and source.mapped):
+        for a, b in spans:
+            yield a, source.ready(source.read(a, b, check=False, dtype=dtype, populate=False), a, dtype)
         return
     from concurrent.futures import ThreadPoolExecutor
-
-    spare = (threads or current_blas_threads()) < _cores()
 
     def read(a, b):
         x = source.read(a, b, check=False, dtype=dtype)
