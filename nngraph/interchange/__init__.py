@@ -4,11 +4,12 @@
 
     from nngraph.interchange import from_neat, from_onnx, to_onnx, to_neat, save
     spec = from_neat("winner.json")        # a Spec, weights literal
+    spec = from_neat(genome, config)       # or a neat-python genome with its Config, or a FeedForwardNetwork
     save(spec, "winner.yaml")             # the spec, and an .npz beside it when weights are many
     onnx_model = to_onnx(nngraph.compile.compile(spec))
 
 This sits above the compiler: it may use spec, graph and compile; nothing below imports it.
-onnx is imported only by the ONNX functions; neat-python is never needed.
+onnx is imported only by the ONNX functions; neat-python only when given a genome or network.
 """
 from __future__ import annotations
 

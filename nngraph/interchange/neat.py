@@ -14,6 +14,7 @@ The JSON is read strictly by :mod:`.neat_read` (neat-python is not needed to imp
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,15 +46,22 @@ REFUSED_AGGREGATIONS = {
 # -- import ---------------------------------------------------------------------------------
 
 
-def from_neat(source, *, name: str | None = None, limits: Limits | None = None) -> Spec:
-    """A spec computing what neat-python's ``FeedForwardNetwork`` of this export computes.
+def from_neat(source, config=None, *, name: str | None = None, limits: Limits | None = None) -> Spec:
+    """A spec computing what neat-python's ``FeedForwardNetwork`` computes.
 
     Parameters
     ----------
-    source : path, JSON text or dict
-        What ``neat.export.export_network_json`` wrote (format 1.0, ``network_type: feedforward``).
+    source : genome, FeedForwardNetwork, path, JSON text or dict
+        What a neat-python user holds: a genome (with its ``config``), the
+        ``neat.nn.FeedForwardNetwork`` made from it, or what ``neat.export.export_network_json``
+        wrote (format 1.0, ``network_type: feedforward``) as a path, the JSON text or the parsed
+        dict. A network or genome is turned into that export by neat-python's own exporter
+        (neat-python is needed only then) and read as strictly as a file.
+    config : neat.Config, optional
+        The configuration the genome was made with: needed with a genome (it names the
+        activation functions and the input and output keys), ignored otherwise.
     name : str, optional
-        The spec's name (default: from the file name).
+        The spec's name (default: from the file name; ``genome-<key>`` for a genome).
 
     Returns
     -------
@@ -64,14 +72,46 @@ def from_neat(source, *, name: str | None = None, limits: Limits | None = None) 
     Raises
     ------
     NeatImportError
-        Naming the file and the JSON path: unknown keys, wrong types, NaN or infinite numbers,
-        colliding ids, connections to missing nodes, cycles, recurrent networks, custom functions,
-        aggregations that are not weighted sums.
+        For anything else given as ``source`` (naming what is accepted), a genome without its
+        config, recurrent networks; and naming the file and the JSON path: unknown keys, wrong
+        types, NaN or infinite numbers, colliding ids, connections to missing nodes, cycles,
+        custom functions, aggregations that are not weighted sums.
     """
-    export, columns, where = read(source, limits)
+    source, label, default_name = _export_of(source, config)
+    export, columns, where = read(source, limits, label=label)
     net = _Network(export, columns, where)
-    spec_name = name or _spec_name(source)
+    spec_name = name or default_name or _spec_name(source)
     return net.spec(spec_name)
+
+
+ACCEPTED = ("a neat-python genome with its config (from_neat(genome, config)), a neat.nn.FeedForwardNetwork, "
+            "or neat-python's JSON export (export_network_json) as a path, JSON text or dict")
+
+
+def _export_of(source, config):
+    """(export source for :func:`read`, the name errors give it, the spec's default name)."""
+    if isinstance(source, (str, os.PathLike, dict)):
+        return source, None, None
+    kind = type(source).__name__
+    if hasattr(source, "node_evals") and hasattr(source, "input_nodes") and hasattr(source, "output_nodes"):
+        if "FeedForward" not in kind:
+            raise NeatImportError(f"<{kind}>: a {kind} keeps state between activations; nngraph specs are "
+                                  "feed-forward (import a neat.nn.FeedForwardNetwork)")
+        net, label, default = source, f"<{kind}>", None
+    elif hasattr(source, "nodes") and hasattr(source, "connections") and hasattr(source, "key"):
+        if config is None or not hasattr(config, "genome_config"):
+            raise NeatImportError(f"<genome {source.key}>: a genome needs the neat.Config it was made with, to "
+                                  "name its activations and its input and output keys: from_neat(genome, config)"
+                                  + ("" if config is None else f" (got a {type(config).__name__} as config)"))
+        import neat
+
+        net = neat.nn.FeedForwardNetwork.create(source, config)
+        label, default = f"<genome {source.key}>", f"genome-{source.key}"
+    else:
+        raise NeatImportError(f"from_neat: cannot import an object of type {kind}; it takes {ACCEPTED}")
+    from neat.export.exporters import export_feedforward
+
+    return export_feedforward(net), label, default
 
 
 def _spec_name(source) -> str:
@@ -110,7 +150,9 @@ class _Network:
                 self._fail(f"nodes[{i}].id", f"output node {n.id} is not in topology.output_keys")
         missing = [k for k in self.outputs if k not in index]
         if missing:
-            self._fail("topology.output_keys", f"output node {missing[0]} has no entry in nodes")
+            made = " (neat-python's FeedForwardNetwork leaves out nodes on a cycle: is the genome recurrent?)"
+            self._fail("topology.output_keys", f"output node {missing[0]} has no entry in nodes"
+                       + (made if where.startswith(("<genome", "<FeedForward")) else ""))
         self.nodes = {n.id: n for n in export.nodes if n.type != "input"}
         self._connections(columns, set(self.inputs))
 

@@ -80,14 +80,14 @@ def _reject(name, message):
     raise NeatImportError(f"{name}: {message}")
 
 
-def read(source, limits: Limits | None = None) -> tuple[_Export, tuple, str]:
+def read(source, limits: Limits | None = None, *, label: str | None = None) -> tuple[_Export, tuple, str]:
     """Parse and validate a neat-python JSON export (path, JSON text or dict).
 
     Returns the validated export, its connections as (from, to, weight, enabled) arrays, and the
-    name errors give the source."""
+    name errors give the source (``label`` for a dict, if given)."""
     limits = limits or default_limits()
     if isinstance(source, dict):
-        data, name = source, "<dict>"
+        data, name = source, label or "<dict>"
     else:
         text, name = _read_text(source, limits)
         data = _parse(text, name)
