@@ -2,6 +2,7 @@
 
     python benchmarks/interchange.py            # everything, 1 and 2 threads
     python benchmarks/interchange.py --quick    # fewer rounds
+    python benchmarks/interchange.py --population   # only: a small NEAT population, per genome
 
 Every figure is a ratio against a baseline measured in the same run, rounds interleaved, medians
 reported. Needs the interchange extra (onnx, onnxruntime, neat-python) and threadpoolctl.
@@ -85,12 +86,67 @@ def forward_vs_onnxruntime(label, plan, batches, threads_list, rounds, results):
                   f"  onnxruntime {t['onnxruntime'][0] * 1e3:8.3f} ms  ort/plan time {ratio:5.2f}")
 
 
+def population(rounds, size=150, rows_list=(4, 100, 1000)):
+    """A population of small XOR genomes (2 inputs, 1 output, a few hidden nodes), as a NEAT run
+    evaluates every generation: CPU time per genome of neat-python's own
+    ``FeedForwardNetwork.create`` + ``activate`` on every row, against nngraph's
+    ``from_neat(genome, config)`` + ``compile`` + ``forward`` of all rows (one thread, rounds
+    interleaved). Returns rows -> {candidate: (median, min, max) seconds per genome}."""
+    import os
+
+    import neat
+    from threadpoolctl import threadpool_limits
+
+    from neatnets import neat_config, random_genome
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = neat_config(Path(tmp), inputs=2, outputs=1, hidden=0, activations="sigmoid", aggregations="sum",
+                             initial="full_direct")
+    genomes = [random_genome(config, s, 2 + s % 10) for s in range(size)]
+    conns = [sum(c.enabled for c in g.connections.values()) for g in genomes]
+    out = {}
+    for n_rows in rows_list:
+        x = np.random.default_rng(0).integers(0, 2, (n_rows, 2)).astype(float)
+        rows = x.tolist()
+        specs = [from_neat(g, config) for g in genomes]
+        plans = [compile(s) for s in specs]
+
+        def neat_all():
+            for g in genomes:
+                net = neat.nn.FeedForwardNetwork.create(g, config)
+                for r in rows:
+                    net.activate(r)
+
+        def nngraph_all():
+            for g in genomes:
+                compile(from_neat(g, config)).forward(x)
+
+        with threadpool_limits(1):
+            t = interleaved({"neat-python create + activate": neat_all,
+                             "nngraph from_neat + compile + forward": nngraph_all,
+                             "  of which from_neat": lambda: [from_neat(g, config) for g in genomes],
+                             "  of which compile": lambda: [compile(s) for s in specs],
+                             "  of which forward": lambda: [p.forward(x) for p in plans]},
+                            rounds=rounds, target=0.3, clock=time.process_time)
+        out[n_rows] = {k: tuple(v / size for v in vals) for k, vals in t.items()}
+        base = out[n_rows]["neat-python create + activate"][0]
+        print(f"population of {size} XOR genomes ({min(conns)}-{max(conns)} connections), {n_rows} rows each, "
+              f"CPU per genome, 1 thread, load average {os.getloadavg()[0]:.1f}:")
+        for k, (med, lo, hi) in out[n_rows].items():
+            print(f"  {k:40s} {med * 1e3:8.3f} ms (min {lo * 1e3:.3f}, max {hi * 1e3:.3f})  {med / base:6.2f}x neat")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--population", action="store_true", help="Only the small-population case.")
     ap.add_argument("--json", type=Path, help="Also write the results to this file.")
     args = ap.parse_args()
     rounds = 3 if args.quick else 7
+    if args.population:
+        population(rounds)
+        return
     results = {"import": [], "forward": [], "neat": []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -6,9 +6,13 @@ and ``nngraph.distributed.map_networks`` runs it here or on Dask workers.
     python examples/population.py local:2         # on 2 local worker processes
     python examples/population.py tcp://host:8786 # on a running Dask scheduler
 
-With neat-python, the same two lines replace its home-made ``DistributedEvaluator``: convert each
-genome with ``nngraph.interchange`` (from_neat) and hand the list to ``map_networks``; assign the
-returned fitnesses to ``genome.fitness``.
+With neat-python, convert each genome with ``nngraph.interchange.from_neat(genome, config)``, hand
+the list to ``map_networks`` and assign the returned fitnesses to ``genome.fitness``. That pays
+when genomes are large or scored on many rows (a 2,876-connection genome on 1,000 rows runs about
+50x faster than neat-python's ``activate``). For small genomes scored on a few samples (XOR's
+four) it does not: converting and compiling cost about 2 ms of CPU per genome, some 60x what
+neat-python's own ``activate`` costs there, so keep neat-python's evaluators for those (figures
+in docs/scaling.md, from ``python benchmarks/interchange.py --population``).
 """
 import sys
 

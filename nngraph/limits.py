@@ -109,8 +109,19 @@ def parse_limit(var: str, raw: str) -> int:
                        "no signs, spaces, underscores or fractions")
 
 
+_LIMIT_VARS = tuple("NNGRAPH_" + f.name.upper() for f in fields(Limits))
+_default = (None, None)  # (the NNGRAPH_* values it was read from, the Limits)
+
+
 def default_limits() -> Limits:
-    return Limits.from_env()
+    """The defaults with the environment's NNGRAPH_* values; parsed again only when one of those
+    changed (Limits is frozen, so one instance is shared: parsing it was a tenth of importing a
+    small neat genome)."""
+    global _default
+    key = tuple(map(os.environ.get, _LIMIT_VARS))
+    if _default[0] != key:
+        _default = (key, Limits.from_env())
+    return _default[1]
 
 
 def as_limits(limits) -> Limits:
