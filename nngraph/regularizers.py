@@ -104,16 +104,18 @@ def add_penalties(tensors, grads, l1, l2, scratch=None) -> None:
 
 class InProduct:
     """The L1 or L2 gradient of the dense weight tensors, added inside the weight-gradient product
-    (``backward``'s ``addends``) instead of in passes of their own: before the product, the
-    gradient buffer is filled with P, and the product adds ``beta * P``.
+    (``backward``'s ``addends``) instead of in passes of their own: the gradient buffer is filled
+    with P, the penalty's gradient itself, and the product adds to it (BLAS ``beta = 1``, which
+    also spares BLAS the pass that clears the buffer before a plain product).
 
-    - L1: P = ``clip(w * 2**m, -tiny, tiny)`` (m: the mantissa bits, tiny: the smallest normal
-      number), which is exactly ``tiny * sign(w)``, 0 at w = 0 (every nonzero w, subnormal ones
-      included, reaches tiny once scaled by 2**m), and beta = ``l1 / tiny``, a power-of-two
-      scaling, so ``beta * P`` is exactly ``l1 * sign(w)``. Two passes, where a separate
-      ``l1 * sign(w)`` added to the gradient takes four (sign bits, magnitude, zeros, sum).
-    - L2 (when the tensor has no L1 of its own): P = w, beta = ``l2``. One copy instead of a
-      product and a sum.
+    - L1: P = ``l1 * sign(w)``, exactly (0 at w = 0, ``±l1`` at subnormal w): the sign bit of
+      each weight onto the bits of ``l1`` (two integer passes at memory speed, where ``np.sign``
+      and ``np.copysign`` are several times slower), and, only where the tensor holds a weight
+      exactly 0 (one fast check finds whether it does), those entries set to 0.
+    - L2 (when the tensor has no L1 of its own): P = ``l2 * w``, one product.
+
+    P is written right after the optimizer updates each slice of the weights, while they are in
+    cache (:meth:`fill`, called from the optimizer's hook), for the next step's product.
 
     Only uniform coefficients (one number for the tensor) are taken here; per-entry coefficients,
     sparse blocks and whatever is left (a tensor's L2 beside its L1) stay with :func:`add_penalties`
@@ -122,53 +124,69 @@ class InProduct:
     def __init__(self, tensors, l1, l2, enabled: bool = True):
         n = len(tensors)
         l1s, l2s = list(_per_tensor(l1, n)), list(_per_tensor(l2, n))
-        self.parts = {}  # tensor index -> (beta, for L1: 2**m and tiny of its type)
+        self.parts = {}  # tensor index -> ("l1", the bits of l1 as the tensor's type) or ("l2", l2)
         for i, t in enumerate(tensors):
             if not enabled or not t.weight or t.value.ndim != 2 or t.value.dtype not in (np.float32, np.float64):
                 continue
             c1, c2 = l1s[i], l2s[i]
             if not isinstance(c1, np.ndarray) and c1:
-                info = np.finfo(t.value.dtype)
-                c = np.asarray(c1, dtype=t.value.dtype)
-                with np.errstate(over="ignore"):
-                    beta = c / info.smallest_normal
-                if np.isfinite(beta) and beta * info.smallest_normal == c:
-                    self.parts[i] = (float(beta), (2.0 ** info.nmant, info.smallest_normal))
-                    l1s[i] = 0.0
+                self.parts[i] = ("l1", _sign_bits(t.value.dtype, c1))
+                l1s[i] = 0.0
             elif not isinstance(c2, np.ndarray) and c2:
-                self.parts[i] = (float(np.asarray(c2, dtype=t.value.dtype)), None)
+                self.parts[i] = ("l2", float(c2))
                 l2s[i] = 0.0
         self.rest = (l1s, l2s)
+        self.addends = {i: 1.0 for i in self.parts}
+        self.ready = False  # whether the buffers hold P for the weights as they are (see prefill)
 
     def __bool__(self):
         return bool(self.parts)
 
+    def fill(self, i, w, g) -> None:
+        """Write P for weights ``w`` of taken tensor ``i`` into ``g`` (the same rows of its
+        gradient buffer): the whole tensor or a slice of its rows."""
+        kind, c = self.parts[i]
+        if kind == "l1":
+            _signed(w, c, g)
+        else:
+            np.multiply(w, c, out=g)
+
     def prefill(self, tensors, grads) -> dict:
-        """Write each taken tensor's P into its gradient buffer; return ``backward``'s addends."""
-        addends = {}
-        with np.errstate(over="ignore"):  # |w| * 2**m beyond the largest number: inf, clipped all the same
-            for i, (beta, l1) in self.parts.items():
-                w, g = tensors[i].value, grads[i]
-                if l1 is not None:
-                    np.multiply(w, l1[0], out=g)
-                    np.clip(g, -l1[1], l1[1], out=g)
-                else:
-                    np.copyto(g, w)
-                addends[i] = beta
-        return addends
+        """Write each taken tensor's P into its gradient buffer, unless :attr:`ready` says the
+        last optimizer step already did (:meth:`fill` on each slice it updated, while in
+        cache); return ``backward``'s addends. Whoever sets weights otherwise sets
+        :attr:`ready` to False."""
+        if not self.ready:
+            for i in self.parts:
+                self.fill(i, tensors[i].value, grads[i])
+        self.ready = False  # the product consumes P
+        return self.addends
+
+
+def _sign_bits(dtype, c: float):
+    """What :func:`_signed` needs for ``c`` (> 0) in arrays of float ``dtype``: the integer type
+    of its width, the sign bit alone, and the bits of ``c`` rounded to ``dtype``."""
+    ints = np.int32 if np.dtype(dtype) == np.float32 else np.int64
+    return ints, ints(np.iinfo(ints).min), np.array(c, dtype=dtype).view(ints)[()]
+
+
+def _signed(w, bits, out) -> None:
+    """``out = c * sign(w)``, exactly (``bits``: :func:`_sign_bits`): w's sign bit onto c's bits
+    (integer operations run at memory speed where np.sign does not: half the time of
+    sign-then-multiply), then the entries where w is zero set to 0 (they are rare: one fast
+    check finds whether there are any)."""
+    ints, sign, c = bits
+    o = out.view(ints)
+    np.bitwise_and(w.view(ints), sign, out=o)
+    np.bitwise_or(o, c, out=o)
+    zero = w == 0
+    if zero.any():
+        out[zero] = 0
 
 
 def _scaled_sign(w, c: float, out) -> None:
-    """``out = c * sign(w)``, c > 0, exactly: w's sign bit onto c's bits (integer operations run
-    at memory speed where np.sign does not: half the time of sign-then-multiply), then the
-    entries where w is zero set to 0 (they are rare: one fast check finds whether there are any)."""
-    ints = np.int32 if w.dtype == np.float32 else np.int64
-    sign = ints(np.iinfo(ints).min)  # only the sign bit set
-    bits = out.view(ints)
-    np.bitwise_and(w.view(ints), sign, out=bits)
-    np.bitwise_or(bits, np.array(c, dtype=w.dtype).view(ints), out=bits)
-    if not w.all():
-        out[w == 0] = 0
+    """``out = c * sign(w)``, c > 0, exactly (see :func:`_signed`)."""
+    _signed(w, _sign_bits(w.dtype, c), out)
 
 
 def _zero(c) -> bool:
@@ -207,7 +225,12 @@ class MaxNorm:
     constraint holds after every step all the same, and the weights are the same. That test is
     one subtraction per stage: when the norms are computed, the stage's budget is the sum of
     step bounds the nearest neuron can take before it could reach its bound,
-    ``min((bound / (1 + margin) - norm) / sqrt(count))``, and each step spends its bound."""
+    ``min((bound / (1 + margin) - norm) / sqrt(count))``, and each step spends its bound.
+
+    In training, the pass is not one of its own: before the step, :meth:`due` says which stages
+    need their norms; the optimizer's hook adds each slice of their weights to the sums of
+    squares right after updating it, while it is in cache (:meth:`take`); :meth:`settle` then
+    scales. :meth:`apply` does the three at once, for use outside a step."""
 
     MARGIN = 1e-3  # relative: the computed norms' rounding is far below it
 
@@ -217,26 +240,34 @@ class MaxNorm:
         node_bound = np.array([n.spec.max_norm if n.role != "input" and n.spec.max_norm is not None
                                else (bound if bound is not None else np.inf) for n in graph.nodes])
         self.stages = []  # per bounded stage: its bounds, and [(tensor, sparse, row of each stored entry)]
-        self._roots = []  # per bounded stage: the square root of each neuron's count of incoming weights
+        self._limits = []  # per bounded stage: bounds / (1 + margin), the neurons with incoming weights,
+        # and the square roots of their counts of incoming weights (see _spare)
+        self._where = {}  # tensor index -> (bounded stage, its part)
         at = 0
         for st in plan.stages[1:]:
-            parts = []
+            parts, places = [], []
             counts = np.zeros(st.width)
             for b in st.blocks:
                 t = tensors[at]
-                at += 1
                 rows = None
                 if b.sparse:
                     rows = np.repeat(np.arange(b.W.shape[0]), np.diff(b.W.indptr))
                     counts += np.diff(b.W.indptr)
                 else:
                     counts += b.W.shape[0]
+                places.append(at)
                 parts.append((t, b.sparse, rows))
+                at += 1
             at += 1  # the stage's bias
             bounds = node_bound[np.searchsorted(offsets, st.neurons, side="right") - 1]
             if np.isfinite(bounds).any():
+                for i, part in zip(places, parts):
+                    self._where[i] = (len(self.stages), part)
                 self.stages.append((bounds, parts))
-                self._roots.append(np.sqrt(counts))
+                has = counts > 0
+                self._limits.append((bounds / (1 + self.MARGIN), has, np.sqrt(counts[has])))
+        self._sums = [np.zeros(len(bounds)) for bounds, _ in self.stages]
+        self._due = []
         self.forget()
 
     def __bool__(self):
@@ -255,37 +286,62 @@ class MaxNorm:
     def _norm(parts, n):
         sq = np.zeros(n)
         for t, sparse, rows in parts:
-            if sparse:
-                sq += np.bincount(rows, weights=t.value * t.value, minlength=n)
-            else:
-                sq += np.einsum("ij,ij->j", t.value, t.value)
+            sq += MaxNorm._squares(t.value, sparse, rows, n)
         return np.sqrt(sq)
+
+    @staticmethod
+    def _squares(w, sparse, rows, n):
+        """The sums of squares per neuron of weights ``w`` (stored entries ``rows`` of a sparse block)."""
+        if sparse:
+            return np.bincount(rows, weights=w * w, minlength=n)
+        return np.einsum("ij,ij->j", w, w)
 
     def bounds(self) -> list:
         return [bounds for bounds, _ in self.stages]
 
-    def _spare(self, bounds, norm, roots) -> float:
-        """The sum of step bounds the stage can take before any neuron could reach its bound
+    def _spare(self, k, norm) -> float:
+        """The sum of step bounds stage ``k`` can take before any neuron could reach its bound
         (neurons without incoming weights never can)."""
-        slack = bounds / (1 + self.MARGIN) - np.minimum(norm, bounds)
-        has = roots > 0
-        return float(np.min(slack[has] / roots[has])) if has.any() else np.inf
+        limit, has, roots = self._limits[k]
+        slack = limit - np.minimum(norm, self.stages[k][0])
+        return float(np.min(slack[has] / roots)) if roots.size else np.inf
 
-    def apply(self, step_bound: float | None = None) -> None:
-        """Scale down every neuron over its bound. ``step_bound``: the most the last step can have
-        moved any one weight (None: unknown, compute every norm)."""
-        for i, ((bounds, parts), roots) in enumerate(zip(self.stages, self._roots)):
+    def due(self, step_bound: float | None) -> bool:
+        """Before a step that can move any one weight by at most ``step_bound`` (None: unknown):
+        spend it from each stage's budget, and note the stages whose norms must be taken after
+        the step (:meth:`take` each updated slice of their tensors, then :meth:`settle`).
+        Whether there are any."""
+        self._due = []
+        for k in range(len(self.stages)):
             if step_bound is not None:
-                self._budget[i] -= step_bound
-                if self._budget[i] >= 0:
+                self._budget[k] -= step_bound
+                if self._budget[k] >= 0:
                     continue
-            norm = self._norm(parts, len(bounds))
-            self._budget[i] = self._spare(bounds, norm, roots)
+            self._due.append(k)
+            self._sums[k].fill(0)
+        return bool(self._due)
+
+    def take(self, i, lo, hi) -> None:
+        """Add rows ``lo:hi`` of tensor ``i`` to its stage's sums of squares, when the stage is due."""
+        where = self._where.get(i)
+        if where is None or where[0] not in self._due:
+            return
+        k, (t, sparse, rows) = where
+        n = len(self._sums[k])
+        self._sums[k] += self._squares(t.value[lo:hi], sparse, None if rows is None else rows[lo:hi], n)
+
+    def settle(self) -> list:
+        """After the step: the due stages' norms from their sums; neurons over their bound scaled
+        down to it. Returns the indices of the tensors whose weights were scaled."""
+        changed = []
+        for k in self._due:
+            bounds, parts = self.stages[k]
+            norm = np.sqrt(self._sums[k])
+            self._budget[k] = self._spare(k, norm)
             over = norm > bounds
             if not over.any():
                 continue
             scale = np.where(over, bounds / np.where(over, norm, 1.0), 1.0)
-            np.minimum(norm, bounds, out=norm)
             for t, sparse, rows in parts:
                 s = scale[rows] if sparse else scale[None, :]
                 if t.keep is None:
@@ -293,3 +349,16 @@ class MaxNorm:
                 else:  # frozen (and absent) entries stay as they are
                     factor = np.where(t.keep > 0, s, 1.0)
                     t.value *= factor.astype(t.value.dtype)
+            changed += [i for i, (stage, _) in self._where.items() if stage == k]
+        self._due = []
+        return changed
+
+    def apply(self, step_bound: float | None = None) -> list:
+        """Scale down every neuron over its bound. ``step_bound``: the most the last step can have
+        moved any one weight (None: unknown, compute every norm). Returns the indices of the
+        tensors whose weights were scaled."""
+        if not self.due(step_bound):
+            return []
+        for i, (k, (t, _, _)) in self._where.items():
+            self.take(i, 0, len(t.value))
+        return self.settle()

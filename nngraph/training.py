@@ -267,6 +267,13 @@ class _Run:
         self.stopped = False
         self.started = time.time()
 
+    def after_update(self, i, lo, hi):
+        """The optimizer's hook: rows lo:hi of tensor i are updated (see :func:`_step`)."""
+        if i in self.in_product.parts:
+            self.in_product.fill(i, self.tensors[i].value[lo:hi], self.work.grads[i][lo:hi])
+        if self.max_norm is not None:
+            self.max_norm.take(i, lo, hi)
+
     def newest_checkpoint(self):
         """The newest checkpoint this run has in place: also one renamed into place just before an
         interruption, before the run could note it."""
@@ -303,6 +310,7 @@ class _Run:
         self.opt.lr = rate = self.schedule.rate(epoch)
         if self.max_norm is not None:
             self.max_norm.forget()  # the weights may have been set between epochs
+        self.in_product.ready = False  # (and the next P is taken from them)
         idx = self.tr_idx[self.rng.permutation(len(self.tr_idx))] if self.cfg.shuffle else self.tr_idx
         bs = self.bs
         steps = (len(idx) + bs - 1) // bs
@@ -452,9 +460,17 @@ def _step(run, xb, tb) -> float:
             g *= t.keep
     if cfg.clip_norm:
         clip_by_norm(grads, cfg.clip_norm)
-    run.opt.step(grads)
-    if run.max_norm is not None:
-        run.max_norm.apply(run.opt.step_bound())
+    # After each slice of the weights is updated, while it is in cache: the next step's P for
+    # the product (in_product) and, when due, max-norm's sums of squares
+    in_product, max_norm = run.in_product, run.max_norm
+    norms_due = max_norm is not None and max_norm.due(run.opt.step_bound_next())
+    run.opt.step(grads, run.after_update if in_product or norms_due else None)
+    if in_product:
+        in_product.ready = True
+    if norms_due:
+        for i in max_norm.settle():  # scaled weights: their P again
+            if i in in_product.parts:
+                in_product.fill(i, tensors[i].value, run.work.grads[i])
     return loss, out
 
 
