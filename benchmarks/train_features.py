@@ -1,11 +1,10 @@
 """What regularizers, a schedule and checkpoints cost per training epoch, as same-run ratios.
 
-    python benchmarks/train_features.py [--rounds 5] [--epochs 2] [--threads 1 2] [--data fashion_mnist]
+    python benchmarks/train_features.py [--rounds 7] [--epochs 2] [--threads 1 2] [--data fashion_mnist] [--breakdown]
 
 The 784-256-128-10 ReLU MLP (Adam, batch 128, float32) on MNIST as nngraph loads it offline
 (the full set if downloaded, else the bundled 5,000-digit sample; the output says which; a
-Fashion-MNIST run needs its IDX files, see benchmarks/train_compare.py). Configurations, in
-interleaved rounds, medians of the seconds per epoch (checkpoint writes included):
+Fashion-MNIST run needs its IDX files, see benchmarks/train_compare.py). Configurations:
 
 - base: no regularization, constant rate
 - reg: l1 + max_norm + a cosine schedule with warm-up
@@ -13,8 +12,16 @@ interleaved rounds, medians of the seconds per epoch (checkpoint writes included
 - ckpt: base + a checkpoint every epoch (parameters, Adam's two moments, RNG), in a temp folder
 - with --breakdown, each part of reg alone: l1, max_norm, schedule
 
-Each epoch is timed by wall clock and by the process's CPU time; at 1 thread on a shared
-machine the CPU time is the steadier figure (a neighbour's load stretches wall time, not it).
+Each round trains every configuration for --epochs epochs, in an order that rotates from round
+to round. An epoch is timed from its start to the next one's (a checkpoint written after it
+counts), by wall clock and by the process's CPU time; at 1 thread on a shared machine the CPU
+time is the steadier figure (a neighbour's load stretches wall time, not it). Figures: the
+median over rounds of each configuration's seconds per epoch, and the median over rounds of
+its ratio to base in the same round, with their min-max; the 1-minute load average before and
+after.
+
+--breakdown also prints where a step's time goes (:func:`parts`): each configuration's steps,
+in blocks interleaved between configurations, timed part by part by the thread's CPU time.
 """
 from __future__ import annotations
 
@@ -104,23 +111,132 @@ def measure(data, threads, rounds, epochs, breakdown=False):
     return times
 
 
+def ratios(times, config, clock):
+    """Per round: ``config``'s seconds per epoch over base's in the same round (clock 0: wall, 1: CPU)."""
+    return [a[clock] / b[clock] for a, b in zip(times[config], times["base"])]
+
+
+PARTS = ("forward", "loss", "backward", "update", "l1 fill", "max-norm", "rest")
+
+
+def parts(data, threads, blocks=16, block=20, configs=("base", "l1", "max_norm", "reg")):
+    """Where a step's time goes: {config: {part: µs per step}} (medians over blocks), and the
+    whole step's µs per block. Each configuration trains one epoch untimed (weights as in
+    training), then its steps run in blocks of ``block``, the configurations taking turns; the
+    first step of a block is untimed (its caches as in training). Parts, by the thread's CPU
+    time: forward (the stages), loss (value and output gradient), backward (every gradient,
+    the products with the L1 addend included), update (the optimizer), l1 fill (the next
+    step's L1 gradient, written in the optimizer's hook), max-norm (deciding, summing squares in
+    the hook, scaling), rest (the step's Python between them: slicing the batch, buffers)."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import nngraph
+    import nngraph.training as training
+    from nngraph.graph import build
+    from nngraph.regularizers import InProduct, MaxNorm
+    from nngraph.optimizers import Optimizer
+
+    spent = {}
+
+    def timed(owner, name, part):
+        fn = getattr(owner, name)
+
+        def wrapper(*a, **kw):
+            t = time.thread_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[part] = spent.get(part, 0.0) + time.thread_time() - t
+        return fn, wrapper
+
+    patches = [(training, "run_stage", "forward"), (training, "loss_value", "loss"),
+               (training, "output_grad", "loss"), (training, "backward", "backward"),
+               (Optimizer, "step", "update"), (InProduct, "fill", "l1 fill"),
+               (MaxNorm, "due", "max-norm"), (MaxNorm, "take", "max-norm in"), (MaxNorm, "settle", "max-norm")]
+    runs = {}
+    with threadpool_limits(limits=threads):
+        for c in configs:
+            doc, tr = spec_for(c, 2, None)
+            doc["train"] = tr
+            graph = build(nngraph.load(doc))
+            run = training._Run(nngraph.compile(graph, use_file=False), graph.spec.train, data, 2, training.Callbacks())
+            run.one_epoch(1)
+            runs[c] = (run, _batches(run))
+        saved = []
+        try:
+            for owner, name, part in patches:
+                fn, wrapper = timed(owner, name, part)
+                saved.append((owner, name, fn))
+                setattr(owner, name, wrapper)
+            steps = {c: [] for c in configs}
+            split = {c: [] for c in configs}
+            for b in range(blocks):
+                k = b % len(configs)
+                for c in configs[k:] + configs[:k]:
+                    run, batches = runs[c]
+                    xs = [next(batches) for _ in range(block)]
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        training._step(run, *xs[0])
+                        spent.clear()
+                        t = time.thread_time()
+                        for xb, tb in xs[1:]:
+                            training._step(run, xb, tb)
+                        total = time.thread_time() - t
+                    got = dict(spent)
+                    inside = got.pop("max-norm in", 0.0)  # the hook's, within the optimizer's step
+                    got["update"] = got.get("update", 0.0) - got.get("l1 fill", 0.0) - inside
+                    got["max-norm"] = got.get("max-norm", 0.0) + inside
+                    got["rest"] = total - sum(got.get(p, 0.0) for p in PARTS if p != "rest")
+                    split[c].append({p: got.get(p, 0.0) / (block - 1) * 1e6 for p in PARTS})
+                    steps[c].append(total / (block - 1) * 1e6)
+        finally:
+            for owner, name, fn in saved:
+                setattr(owner, name, fn)
+    return ({c: {p: statistics.median(s[p] for s in split[c]) for p in PARTS} for c in configs}, steps)
+
+
+def _batches(run):
+    """The run's training batches, epoch after epoch, as its loop draws them."""
+    bs = run.bs
+    while True:
+        idx = run.tr_idx[run.rng.permutation(len(run.tr_idx))]
+        for k in range(0, len(idx) - bs + 1, bs):
+            sel = idx[k:k + bs]
+            yield run.x_all[sel], run.t_all[sel]
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--data", default="mnist", choices=["mnist", "fashion_mnist"])
-    ap.add_argument("--breakdown", action="store_true", help="also time l1, max_norm and the schedule alone")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also time l1, max_norm and the schedule alone, and each part of a step")
     args = ap.parse_args()
     data = load(args.data)
     print(f"data: {data.description}", file=sys.stderr)
     for threads in args.threads:
+        before = os.getloadavg()[0]
         times = measure(data, threads, args.rounds, args.epochs, args.breakdown)
+        load_avg = [round(before, 2), round(os.getloadavg()[0], 2)]
         for k, clock in ((0, "wall"), (1, "cpu")):
             med = {c: statistics.median(t[k] for t in v) for c, v in times.items()}
-            print(json.dumps({"threads": threads, "clock": clock, "data": data.description,
-                              "seconds_per_epoch": med, **{f"{c}/base": med[c] / med["base"] for c in med if c != "base"},
-                              "load_average": os.getloadavg()[0]}))
+            spread = {c: [round(min(t[k] for t in v), 3), round(max(t[k] for t in v), 3)] for c, v in times.items()}
+            rel = {c: ratios(times, c, k) for c in times if c != "base"}
+            print(json.dumps({"threads": threads, "clock": clock, "data": data.description, "rounds": args.rounds,
+                              "seconds_per_epoch": med, "min_max": spread,
+                              **{f"{c}/base": round(statistics.median(r), 3) for c, r in rel.items()},
+                              "ratio_min_max": {c: [round(min(r), 3), round(max(r), 3)] for c, r in rel.items()},
+                              "load_average": load_avg}))
+        if args.breakdown:
+            before = os.getloadavg()[0]
+            split, steps = parts(data, threads)
+            print(json.dumps({"threads": threads, "clock": "thread cpu", "us_per_step": {
+                c: {"step": round(statistics.median(steps[c])), "min_max": [round(min(steps[c])), round(max(steps[c]))],
+                    **{p: round(v) for p, v in split[c].items()}} for c in split},
+                "load_average": [round(before, 2), round(os.getloadavg()[0], 2)]}))
 
 
 if __name__ == "__main__":
