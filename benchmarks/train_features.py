@@ -126,7 +126,7 @@ def parts(data, threads, blocks=16, block=20, configs=("base", "l1", "max_norm",
     first step of a block is untimed (its caches as in training). Parts, by the thread's CPU
     time: forward (the stages), loss (value and output gradient), backward (every gradient,
     the products with the L1 addend included), update (the optimizer), l1 fill (the next
-    step's L1 gradient, written in the optimizer's hook), max-norm (deciding, summing squares in
+    step's L1 gradient, written in the optimizer's hook, or in full at an epoch's start), max-norm (deciding, summing squares in
     the hook, scaling), rest (the step's Python between them: slicing the batch, buffers)."""
     import numpy as np
     from threadpoolctl import threadpool_limits
@@ -152,7 +152,7 @@ def parts(data, threads, blocks=16, block=20, configs=("base", "l1", "max_norm",
 
     patches = [(training, "run_stage", "forward"), (training, "loss_value", "loss"),
                (training, "output_grad", "loss"), (training, "backward", "backward"),
-               (Optimizer, "step", "update"), (InProduct, "fill", "l1 fill"),
+               (Optimizer, "step", "update"), (InProduct, "rows", "l1 in"), (InProduct, "refill", "l1 fill"),
                (MaxNorm, "due", "max-norm"), (MaxNorm, "take", "max-norm in"), (MaxNorm, "settle", "max-norm")]
     runs = {}
     with threadpool_limits(limits=threads):
@@ -184,9 +184,10 @@ def parts(data, threads, blocks=16, block=20, configs=("base", "l1", "max_norm",
                             training._step(run, xb, tb)
                         total = time.thread_time() - t
                     got = dict(spent)
-                    inside = got.pop("max-norm in", 0.0)  # the hook's, within the optimizer's step
-                    got["update"] = got.get("update", 0.0) - got.get("l1 fill", 0.0) - inside
-                    got["max-norm"] = got.get("max-norm", 0.0) + inside
+                    fill, norms = got.pop("l1 in", 0.0), got.pop("max-norm in", 0.0)  # the hook's, within the step
+                    got["update"] = got.get("update", 0.0) - fill - norms
+                    got["l1 fill"] = got.get("l1 fill", 0.0) + fill
+                    got["max-norm"] = got.get("max-norm", 0.0) + norms
                     got["rest"] = total - sum(got.get(p, 0.0) for p in PARTS if p != "rest")
                     split[c].append({p: got.get(p, 0.0) / (block - 1) * 1e6 for p in PARTS})
                     steps[c].append(total / (block - 1) * 1e6)

@@ -115,7 +115,7 @@ class InProduct:
     - L2 (when the tensor has no L1 of its own): P = ``l2 * w``, one product.
 
     P is written right after the optimizer updates each slice of the weights, while they are in
-    cache (:meth:`fill`, called from the optimizer's hook), for the next step's product.
+    cache (:meth:`rows`, called from the optimizer's hook), for the next step's product.
 
     Only uniform coefficients (one number for the tensor) are taken here; per-entry coefficients,
     sparse blocks and whatever is left (a tensor's L2 beside its L1) stay with :func:`add_penalties`
@@ -138,6 +138,7 @@ class InProduct:
         self.rest = (l1s, l2s)
         self.addends = {i: 1.0 for i in self.parts}
         self.ready = False  # whether the buffers hold P for the weights as they are (see prefill)
+        self._bound = {}  # tensor index -> (weights, gradient buffer, for L1 their views; see refill)
 
     def __bool__(self):
         return bool(self.parts)
@@ -153,14 +154,48 @@ class InProduct:
 
     def prefill(self, tensors, grads) -> dict:
         """Write each taken tensor's P into its gradient buffer, unless :attr:`ready` says the
-        last optimizer step already did (:meth:`fill` on each slice it updated, while in
+        last optimizer step already did (:meth:`rows` on each slice it updated, while in
         cache); return ``backward``'s addends. Whoever sets weights otherwise sets
         :attr:`ready` to False."""
         if not self.ready:
             for i in self.parts:
-                self.fill(i, tensors[i].value, grads[i])
+                self.refill(i, tensors[i].value, grads[i])
         self.ready = False  # the product consumes P
         return self.addends
+
+    def refill(self, i, w, g) -> None:
+        """:meth:`fill` the whole of taken tensor ``i`` (weights ``w``, gradient buffer ``g``),
+        and keep what :meth:`rows` needs of it: views of both, and whether a weight is -0."""
+        self.fill(i, w, g)
+        kind, c = self.parts[i]
+        views = None
+        if kind == "l1":
+            ints = c[0]
+            negative_zero = bool(np.signbit(w[w == 0]).any())
+            views = (w.view(ints), g.view(ints), w.view(np.uint32 if ints is np.int32 else np.uint64), negative_zero)
+        self._bound[i] = (w, g, views)
+
+    def rows(self, i, lo, hi) -> None:
+        """P for rows ``lo:hi`` of taken tensor ``i``, just updated by the optimizer (its hook),
+        from the arrays of the last :meth:`refill`. A weight exactly 0 needs its P set to 0;
+        the optimizers' updates (``p - d``, ``p + v``) give -0 only from -0, so where the tensor
+        held no -0 at its last refill, +0 is the only zero there can be, and the minimum of the
+        weights' bits read as unsigned integers is 0 exactly when there is one: one fast
+        reduction instead of a comparison written out and searched."""
+        w, g, views = self._bound[i]
+        kind, c = self.parts[i]
+        if views is None:
+            np.multiply(w[lo:hi], c, out=g[lo:hi])
+            return
+        ints, sign, bits = c
+        w_ints, g_ints, w_bits, negative_zero = views
+        out = g_ints[lo:hi]
+        np.bitwise_and(w_ints[lo:hi], sign, out=out)
+        np.bitwise_or(out, bits, out=out)
+        if negative_zero or w_bits[lo:hi].min() == 0:
+            zero = w[lo:hi] == 0
+            if zero.any():
+                g[lo:hi][zero] = 0
 
 
 def _sign_bits(dtype, c: float):

@@ -270,7 +270,7 @@ class _Run:
     def after_update(self, i, lo, hi):
         """The optimizer's hook: rows lo:hi of tensor i are updated (see :func:`_step`)."""
         if i in self.in_product.parts:
-            self.in_product.fill(i, self.tensors[i].value[lo:hi], self.work.grads[i][lo:hi])
+            self.in_product.rows(i, lo, hi)
         if self.max_norm is not None:
             self.max_norm.take(i, lo, hi)
 
@@ -470,7 +470,7 @@ def _step(run, xb, tb) -> float:
     if norms_due:
         for i in max_norm.settle():  # scaled weights: their P again
             if i in in_product.parts:
-                in_product.fill(i, tensors[i].value, run.work.grads[i])
+                in_product.refill(i, tensors[i].value, run.work.grads[i])
     return loss, out
 
 

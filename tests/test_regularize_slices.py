@@ -173,3 +173,47 @@ def test_weights_set_between_epochs_are_seen_by_the_next_penalty(dtype, monkeypa
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_after_an_update_zero_the_penalty_of_new_and_kept_zeros(dtype):
+    """The hook's fill (rows) finds weights the update made exactly 0, and a tensor that held
+    -0 at its last full fill is searched for zeros of both signs."""
+    rng = np.random.default_rng(3)
+    plain, signed, kept = (rng.normal(size=(9, 7)).astype(dtype) for _ in range(3))
+    signed[4, 2] = kept[7, 1] = -0.0
+    weights = (plain, signed, kept)
+    tensors = [_Tensor(w) for w in weights]
+    ip = InProduct(tensors, 0.125, 0.0)
+    grads = [np.empty_like(w) for w in weights]
+    ip.prefill(tensors, grads)
+    for w in (plain, signed):  # as an update would leave them: new +0 entries, the -0 kept
+        w[[1, 6], [3, 0]] = 0.0
+        w[2, 5] = np.finfo(dtype).smallest_subnormal
+    kept[0, 0] = -2.0  # an update elsewhere: the only zero is still the -0
+    for i, w in enumerate(weights):
+        for lo, hi in ((0, 4), (4, 9)):
+            ip.rows(i, lo, hi)
+        assert np.array_equal(grads[i], dtype(0.125) * np.sign(w)), i
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_zero_weights_of_a_blank_input_stay_put_under_l1(zero):
+    """A weight exactly 0 (+0 or -0) whose data gradient is 0 (its input is always 0) has an L1
+    gradient of 0 too, step after step: it never moves."""
+    nodes = [{"name": "x", "role": "input", "size": 4}, {"name": "h", "size": 5, "activation": "relu"},
+             {"name": "y", "role": "output", "size": 2, "activation": "softmax"}]
+    doc = {"nngraph": 1, "name": "blank", "nodes": nodes,
+           "edges": [{"from": "x", "to": "h", "init": "he_normal"}, {"from": "h", "to": "y", "init": "he_normal"}],
+           "train": {"loss": "cross_entropy", "optimizer": {"name": "adam", "learning_rate": 0.05}, "batch_size": 8,
+                     "epochs": 3, "validation_split": 0, "seed": 1, "l1": 0.01}}
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(32, 4)), rng.integers(0, 2, 32)
+    x[:, :2] = 0.0
+    for dtype in (np.float32, np.float64):
+        plan = compile(doc, dtype=dtype, use_file=False)
+        w = trainable_tensors(plan)[0].value
+        w[0] = zero
+        train(doc, (x, y), plan=plan)
+        assert (w[0] == 0).all() and (np.signbit(w[0]) == np.signbit(zero)).all()
+        assert (w[1:] != 0).all()  # the other blank input's weights: moved by their L1 gradient
