@@ -27,8 +27,9 @@ def import_cmd(source, output, kind, name):
 @main.command(name="export")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
-@click.option("--format", "fmt", type=click.Choice(["onnx", "neat-json"]), default="onnx", show_default=True,
-              help="onnx: the compiled plan as an ONNX graph; neat-json: neat-python's JSON export format.")
+@click.option("--format", "fmt", type=click.Choice(["onnx", "neat-json"]), default=None,
+              help="onnx: the compiled plan as an ONNX graph; neat-json: neat-python's JSON export format "
+              "(default: from the extension of -o, .onnx or .json; any other is refused).")
 @click.option("--float64", is_flag=True, help="ONNX in float64 (weights bit for bit) instead of float32.")
 @click.option("--untrained", is_flag=True, help="Export initial (untrained) weights anyway, e.g. to look at the "
               "graph in Netron.")
@@ -39,8 +40,13 @@ def export_cmd(spec, output, fmt, float64, untrained):
     from ..compile import compile
     from ..errors import NNGraphError
     from ..interchange import export_file
+    from ..interchange.files import export_format
     from ..io import check_output_path
 
+    try:
+        fmt = export_format(output, fmt)
+    except NNGraphError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
     check_output_path(output, "-o")
     plan = compile(spec, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
     if plan.params_origin.startswith("initial") and not untrained:

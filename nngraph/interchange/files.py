@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..errors import NNGraphError
@@ -91,7 +92,11 @@ def _edge_file_bytes(edges, values) -> bytes:
 
 
 def import_file(source, *, kind: str | None = None, name: str | None = None) -> Spec:
-    """A spec from a neat-python JSON export or an ONNX model (``kind``: neat-json | onnx, else by content)."""
+    """A spec from a neat-python JSON export or an ONNX model (``kind``: neat-json | onnx, else by content).
+
+    A file that is already an nngraph spec (YAML, or JSON with an ``nngraph`` key) is refused
+    saying so, whatever ``kind``: it needs no import."""
+    _refuse_spec(source)
     kind = kind or _guess(source)
     if kind == "onnx":
         from .onnx_in import from_onnx
@@ -100,6 +105,28 @@ def import_file(source, *, kind: str | None = None, name: str | None = None) -> 
     from .neat import from_neat
 
     return from_neat(source, name=name)
+
+
+_SPEC_START = re.compile(rb"^(?:\s*#[^\n]*\n|\s*\n|---\s*\n)*\s*(?:nngraph\s*:|\{\s*\"nngraph\"\s*:)")
+_SPEC_KEY = re.compile(rb"^nngraph\s*:", re.MULTILINE)
+
+
+def _refuse_spec(source) -> None:
+    """Refuse a file that is already an nngraph spec: by suffix (.yaml, .yml) or by its first
+    lines (a top-level ``nngraph:`` key in YAML, a JSON object whose first key is ``"nngraph"``)."""
+    p = Path(source)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return  # the reader says why it cannot be read
+    yaml_suffix = p.suffix.lower() in (".yaml", ".yml")
+    if not (yaml_suffix or _SPEC_START.match(head) or (b"\0" not in head and _SPEC_KEY.search(head))):
+        return
+    what = "an nngraph spec" if not yaml_suffix or _SPEC_KEY.search(head) else "YAML, as nngraph specs are"
+    raise NNGraphError(f"{source}: is already {what}, not a network to import: `nngraph import` reads neat-python "
+                       "JSON exports and ONNX models. Use the spec as it is (nngraph validate / run / train / draw "
+                       f"{source}), or `nngraph export {source} -o FILE.onnx` to turn it into ONNX")
 
 
 def _guess(source) -> str:
@@ -116,10 +143,29 @@ def _guess(source) -> str:
     return "neat-json" if head.startswith(b"{") else "onnx"
 
 
-def export_file(network, path, *, format: str = "onnx") -> str:
-    """Write a spec or plan as ONNX (``format="onnx"``) or neat-python JSON (``"neat-json"``), atomically."""
+EXPORT_FORMATS = {".onnx": "onnx", ".json": "neat-json"}
+
+
+def export_format(path, format: str | None = None) -> str:
+    """The export format: ``format`` if given, else from the file's extension (.onnx: onnx, .json:
+    neat-json); any other extension is refused rather than guessed."""
+    if format is not None:
+        return format
+    suffix = Path(path).suffix.lower()
+    if suffix in EXPORT_FORMATS:
+        return EXPORT_FORMATS[suffix]
+    raise NNGraphError(f"{path}: cannot tell the export format from the extension "
+                       f"'{Path(path).suffix or '(none)'}'; name the file .onnx (ONNX) or .json (neat-python JSON), "
+                       "or give the format (--format onnx or --format neat-json)")
+
+
+def export_file(network, path, *, format: str | None = None) -> str:
+    """Write a spec or plan as ONNX (``format="onnx"``) or neat-python JSON (``"neat-json"``), atomically.
+
+    Without ``format``, the extension decides (.onnx or .json); any other is refused."""
     from ..compile import Plan, compile
 
+    format = export_format(path, format)
     path = Path(path)
     if format == "onnx":
         from .onnx_out import to_onnx

@@ -93,6 +93,9 @@ def read(source, limits: Limits | None = None, *, label: str | None = None) -> t
         data = _parse(text, name)
     if not isinstance(data, dict):
         _reject(name, f"expected a JSON object (neat-python's export), found {type(data).__name__}")
+    if "nngraph" in data and "format_version" not in data:
+        _reject(name, "is already an nngraph spec (it has the key 'nngraph'), not a neat-python export: use it as "
+                "it is (nngraph.load)")
     for key, limit in (("connections", "max_weights"), ("nodes", "max_neurons")):
         items = data.get(key)
         if isinstance(items, list) and len(items) > getattr(limits, limit):
