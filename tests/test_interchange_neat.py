@@ -358,3 +358,17 @@ def test_cli_round_trip_through_neat_json_keeps_keys_and_weights(tmp_path, confi
     a = compile(tmp_path / "a.yaml", dtype=np.float64)
     b = compile(from_neat(tmp_path / "b.json"), dtype=np.float64)
     assert _triples(a) == _triples(b)
+
+
+@pytest.mark.parametrize("where, message", [
+    (lambda d: d["nodes"][0].update(id=2**63), r"nodes\[0\]\.id: Input should be less than or equal to"),
+    (lambda d: d["topology"]["input_keys"].__setitem__(0, -2**70), r"topology\.input_keys\[0\]: Input should be "
+                                                                   r"greater than or equal to"),
+])
+def test_node_ids_beyond_64_bits_are_located_not_an_overflow(where, message):
+    from helpers import ROOT
+
+    d = json.loads((ROOT / "examples" / "neat" / "moons_genome.json").read_text())
+    where(d)
+    with pytest.raises(NeatImportError, match=message):
+        from_neat(d)

@@ -424,3 +424,39 @@ def test_weights_in_constant_nodes_and_a_huge_declared_input(tmp_path):
     np.testing.assert_allclose(compile(from_onnx(model)).forward(x), _session(model).run(None, {"x": x})[0], rtol=1e-6)
     model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 10**12
     _refused(tmp_path, model, r"bad\.onnx: graph input 'x' has 1,000,000,000,000 features, over the limit")
+
+
+def _gemm_model(attrs=None, domain="", opset=17, extra_inits=(), outputs=True):
+    W = np.arange(8, dtype=np.float32).reshape(4, 2) / 10
+    node = helper.make_node("Gemm", ["x", "W"], ["y"], name="fc", domain=domain, **(attrs or {}))
+    outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2])] if outputs else []
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])], outs,
+                              [_tensor("W", W), *extra_inits])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: _gemm_model({"transB": 2}), r"node 'fc' \(Gemm\): transB=2; ONNX allows 0 or 1"),
+    (lambda: _gemm_model({"alpha": "2"}), r"node 'fc' \(Gemm\): attribute alpha is of type STRING; ONNX defines it "
+                                          r"as FLOAT"),
+    (lambda: _gemm_model({"alpha": float("nan")}), r"node 'fc' \(Gemm\): alpha=nan; a finite number is needed"),
+    (lambda: _gemm_model(domain="com.example"), r"node 'fc' \(Gemm\): its operator is from domain 'com.example'"),
+    (lambda: _gemm_model(opset=1), r"opset 1; nngraph reads opset 7 and later"),
+    (lambda: _gemm_model(extra_inits=[_tensor("W", np.zeros((4, 2), np.float32))]),
+     r"initializer 'W' is defined twice"),
+    (lambda: _gemm_model(outputs=False), r"the graph has no outputs"),
+])
+def test_models_onnx_would_refuse_are_refused_by_name_not_guessed(make, message):
+    with pytest.raises(OnnxImportError, match=r"^<model>: " + message):
+        from_onnx(make())
+
+
+def test_an_empty_raw_data_beside_typed_values_is_refused_as_damaged():
+    t = _tensor("W", np.arange(8, dtype=np.float32).reshape(4, 2))
+    t.float_data.extend(np.arange(8, dtype=np.float32).tolist())
+    t.raw_data = b""
+    model = _gemm_model()
+    model.graph.initializer[0].CopyFrom(t)
+    with pytest.raises(OnnxImportError, match=r"^<model>: initializer 'W' holds 0 raw bytes and 8 typed values; "
+                                              r"the file is damaged"):
+        from_onnx(model)

@@ -26,6 +26,7 @@ class NeatImportError(NNGraphError):
 # -- strict models of the JSON ---------------------------------------------------------------
 
 Number = StrictFloat  # ints are taken as floats; bools and strings are refused
+NodeId = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]  # neat's keys; kept as int64 arrays
 
 
 class _Strict(BaseModel):
@@ -38,7 +39,7 @@ class _Function(_Strict):
 
 
 class _Node(_Strict):
-    id: StrictInt
+    id: NodeId
     type: Literal["input", "hidden", "output"]
     activation: _Function
     aggregation: _Function
@@ -56,8 +57,8 @@ class _Connection(_Strict):
 class _Topology(_Strict):
     num_inputs: Annotated[StrictInt, Field(ge=1)]
     num_outputs: Annotated[StrictInt, Field(ge=1)]
-    input_keys: list[StrictInt]
-    output_keys: list[StrictInt]
+    input_keys: list[NodeId]
+    output_keys: list[NodeId]
 
 
 class _Export(_Strict):

@@ -16,12 +16,14 @@ import re
 
 import numpy as np
 
+from ..errors import NNGraphError
 from ..limits import Limits, default_limits
 from ..spec import Spec, load
 from .onnx_read import OnnxImportError, read_model, tensor_values
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leaky_relu", "Elu": "elu",
                "Softmax": "softmax"}
+MIN_OPSET = 7  # Gemm without the old 'broadcast' attribute; Softmax's axis rule is read per opset
 SUPPORTED = ("Gemm", "MatMul", "Add", "Identity", "Flatten", "Constant", *ACTIVATIONS)
 
 
@@ -124,8 +126,17 @@ class _Importer:
         from onnx import AttributeProto
 
         consts = {}
+        opset = _opset(self.model)
+        if opset < MIN_OPSET:
+            raise OnnxImportError(f"{self.where}: opset {opset}; nngraph reads opset {MIN_OPSET} and later "
+                                  "(older Gemm and Softmax mean other things; re-export with a newer opset)")
         for t in self.graph.initializer:
+            if t.name in consts:
+                raise OnnxImportError(f"{self.where}: initializer '{t.name}' is defined twice; which one "
+                                      "a node reads would be a guess")
             consts[t.name] = self._tensor(t, "initializer")
+        if not self.graph.output:
+            raise OnnxImportError(f"{self.where}: the graph has no outputs; nothing says what the network computes")
         inits = set(consts)
         values = {}  # tensor name -> ("layer", layer, fresh) ; fresh: linear output nobody else reads yet
         consumers = {}
@@ -142,6 +153,9 @@ class _Importer:
         if not values:
             raise OnnxImportError(f"{self.where}: the graph has no data input")
         for node in self._order():
+            if node.domain not in ("", "ai.onnx"):
+                self.fail(node, f"its operator is from domain '{node.domain}'; nngraph reads the standard "
+                          "ONNX operators (domain ai.onnx) only")
             if node.op_type not in SUPPORTED:
                 self.fail(node, f"nngraph maps dense layers only ({', '.join(SUPPORTED[:-6])} and the activations "
                           f"{', '.join(ACTIVATIONS)}); a {node.op_type} has no form as neurons and weights")
@@ -255,13 +269,34 @@ class _Importer:
                       f"(expected [{layer.size}] or [1, {layer.size}])")
         return c.reshape(-1)
 
+    def _attr(self, node, attrs, name, kind):
+        from onnx import AttributeProto
+
+        a = attrs.get(name)
+        if a is not None and a.type != getattr(AttributeProto, kind):
+            self.fail(node, f"attribute {name} is of type {AttributeProto.AttributeType.Name(a.type)}; "
+                      f"ONNX defines it as {kind}")
+        return a
+
+    def _flag(self, node, attrs, name):
+        a = self._attr(node, attrs, name, "INT")
+        if a is not None and a.i not in (0, 1):
+            self.fail(node, f"{name}={a.i}; ONNX allows 0 or 1")
+        return a.i if a is not None else 0
+
+    def _float(self, node, attrs, name, default):
+        a = self._attr(node, attrs, name, "FLOAT")
+        if a is not None and not np.isfinite(a.f):
+            self.fail(node, f"{name}={a.f}; a finite number is needed")
+        return a.f if a is not None else default
+
     def _op_gemm(self, node, attrs, values, consts, consumers):
         if len(node.input) < 2:
             self.fail(node, "needs inputs A and B")
-        ta = attrs["transA"].i if "transA" in attrs else 0
-        tb = attrs["transB"].i if "transB" in attrs else 0
-        alpha = attrs["alpha"].f if "alpha" in attrs else 1.0
-        beta = attrs["beta"].f if "beta" in attrs else 1.0
+        ta = self._flag(node, attrs, "transA")
+        tb = self._flag(node, attrs, "transB")
+        alpha = self._float(node, attrs, "alpha", 1.0)
+        beta = self._float(node, attrs, "beta", 1.0)
         if ta:
             self.fail(node, "transA=1 would transpose the batch of data; nngraph maps Gemm(data, weights)")
         src = self._data(node, values, node.input[0])
@@ -302,7 +337,8 @@ class _Importer:
         values[node.output[0]] = layer
 
     def _op_flatten(self, node, attrs, values, consts, consumers):
-        axis = attrs["axis"].i if "axis" in attrs else 1
+        axis = self._attr(node, attrs, "axis", "INT")
+        axis = axis.i if axis is not None else 1
         if node.input[0] not in values:
             self.fail(node, "flattens a constant; nngraph maps Flatten of the data input")
         layer = values[node.input[0]]
@@ -334,14 +370,13 @@ class _Importer:
     def _simple(op):
         def handler(self, node, attrs, values, consts, consumers):
             alpha = None
-            if op == "LeakyRelu":
-                alpha = _f32(attrs["alpha"].f) if "alpha" in attrs else 0.01
-            if op == "Elu":
-                alpha = _f32(attrs["alpha"].f) if "alpha" in attrs else 1.0
+            if op in ("LeakyRelu", "Elu"):
+                alpha = _f32(self._float(node, attrs, "alpha", 0.01 if op == "LeakyRelu" else 1.0))
             if op == "Softmax":
                 self._data(node, values, node.input[0])
-                axis = attrs["axis"].i if "axis" in attrs else (1 if self.model.opset_import and
-                                                                 _opset(self.model) < 13 else -1)
+                axis = self._attr(node, attrs, "axis", "INT")
+                axis = axis.i if axis is not None else (1 if self.model.opset_import and
+                                                        _opset(self.model) < 13 else -1)
                 if axis not in (1, -1):
                     self.fail(node, f"axis={axis}; nngraph's softmax normalises over a node's neurons "
                               "(axis 1 or -1 of (batch, features))")
@@ -377,8 +412,12 @@ class _Importer:
                 else:
                     edges.append({"from": src.name, "to": layer.name, "weights": W.tolist()})
         spec_name = name or _safe_spec_name(self.graph.name) or "onnx-model"
-        return load({"nngraph": 1, "name": spec_name, "description": f"Imported from ONNX ({self.where}).",
-                     "nodes": nodes, "edges": edges})
+        try:
+            return load({"nngraph": 1, "name": spec_name, "description": f"Imported from ONNX ({self.where}).",
+                         "nodes": nodes, "edges": edges})
+        except NNGraphError as exc:  # located in the built spec: name the model instead of "<dict>"
+            text = str(exc).replace("<dict>: ", "")
+            raise OnnxImportError(f"{self.where}: the model does not make a valid network: {text}") from None
 
 
 def _f32(value: float) -> float:

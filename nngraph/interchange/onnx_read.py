@@ -87,8 +87,14 @@ def tensor_values(t, what, where, limits):
     if count > limits.max_weights or count * 8 > limits.max_array_bytes:
         raise OnnxImportError(f"{where}: {what} '{t.name}' declares {count:,} values, over the limit of "
                               f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
-    stored = (len(t.raw_data) // dtypes[t.data_type] if t.raw_data else
-              len(t.float_data) + len(t.double_data) + len(t.int64_data) + len(t.int32_data))
+    typed = len(t.float_data) + len(t.double_data) + len(t.int64_data) + len(t.int32_data)
+    if t.HasField("raw_data"):  # numpy_helper reads raw_data whenever it is set, even empty
+        if typed or len(t.raw_data) % dtypes[t.data_type]:
+            raise OnnxImportError(f"{where}: {what} '{t.name}' holds {len(t.raw_data):,} raw bytes"
+                                  f"{f' and {typed:,} typed values' if typed else ''}; the file is damaged")
+        stored = len(t.raw_data) // dtypes[t.data_type]
+    else:
+        stored = typed
     if stored != count:
         raise OnnxImportError(f"{where}: {what} '{t.name}' declares shape {dims} ({count:,} values) but "
                               f"holds {stored:,}; the file is damaged")
