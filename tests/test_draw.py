@@ -145,3 +145,25 @@ def test_builtin_writer_draws_layer_and_stage_views(tmp_path, monkeypatch):
     assert "x: 4 × identity, 0 parameters" in _tips(root)
     out, _ = render(EX["skip_connection.yaml"], tmp_path / "s.svg", view="stage")
     assert len(_groups(_svg(out), "edge")) == 3
+
+
+@needs_dot
+def test_a_label_graphviz_cannot_read_is_a_located_refusal_for_png_and_the_built_in_writer_for_svg(tmp_path):
+    # dot quits on a string of tens of thousands of characters before reading the rest of its input:
+    # writing to it then failed with a bare BrokenPipeError, which the CLI printed as nothing at all
+    import json
+
+    spec = {"nngraph": 1, "name": "long", "nodes": [
+        {"name": "a", "role": "input", "size": 1, "labels": ["x" * 60000]},
+        {"name": "b", "role": "output", "size": 1, "activation": "sigmoid"}],
+        "edges": [{"from": "a", "to": "b", "weights": [[1.0]]}]}
+    (tmp_path / "long.json").write_text(json.dumps(spec))
+    runner = CliRunner()
+    result = runner.invoke(main, ["draw", str(tmp_path / "long.json"), "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 1
+    assert "Graphviz stopped reading the neuron view" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.png").exists()
+    result = runner.invoke(main, ["draw", str(tmp_path / "long.json"), "-o", str(tmp_path / "x.svg")])
+    assert result.exit_code == 0, result.output
+    assert "wrote SVG with the built-in writer instead" in result.output
+    ET.fromstring((tmp_path / "x.svg").read_text())  # a whole SVG document

@@ -188,7 +188,20 @@ def render(spec, output=None, fmt=None, view="auto", max_neurons=12, highlight=(
                           "graphviz), or write .svg or .dot instead")
         error.exit_code = 2
         raise error
-    data = _pipe(g, fmt, view)
+    try:
+        data = _pipe(g, fmt, view)
+    except DrawError as e:
+        if fmt != "svg":
+            raise
+        # the built-in writer draws the same scene without Graphviz's limits
+        if view == "neuron":
+            scene = _neuron_scene(graph, max_neurons, highlight, focus, radius, inputs)
+        else:
+            signal = None if inputs is None else activations(graph, inputs)[1]
+            scene = overview_scene(graph, view, _plan(graph) if view == "stage" else None, signal)
+        _write_text(output, scene_to_svg(scene))
+        notes.append(f"{str(e).split(';')[0]}: wrote SVG with the built-in writer instead")
+        return output, notes
     atomic_write(output, lambda f: f.write(data))
     return output, notes
 
@@ -216,7 +229,11 @@ def _pipe(g, fmt, view):
 
         detail = plain((e.stderr or b"").decode("utf-8", "replace").strip())[:300]
         raise DrawError(f"Graphviz could not lay out the {view} view ({detail}); write .dot to inspect it, "
-                        "or .svg with the built-in writer") from None
+                        "or .svg (drawn by the built-in writer when Graphviz fails)") from None
+    except OSError as e:  # dot quits before reading all of the graph (e.g. a string over its limits)
+        raise DrawError(f"Graphviz stopped reading the {view} view ({e.strerror or e}); it quits on strings over "
+                        "its own limits, such as a name or label of tens of thousands of characters: shorten it, "
+                        "or write .svg (drawn by the built-in writer when Graphviz fails)") from None
 
 
 def _write_text(path: Path, text: str):
