@@ -154,3 +154,18 @@ def test_threads_limit_blas_while_training():
 
     nngraph.train(EX["xor_train.yaml"], epochs=1, threads=1, callbacks=Spy())
     assert seen and all(n == 1 for n in seen[0].values())
+
+
+@pytest.mark.parametrize("data, message", [
+    ((X, np.full(4, 10**12)), r"y holds class 1000000000000, but the network's 1 output neuron gives classes 0 to 1"),
+    ((X, np.full(4, 2**64 - 1, dtype=np.uint64)), r"y holds class 18446744073709551615"),  # not -1 as an int64
+    ((X, np.full(4, 2)), r"y holds class 2, but the network's 1 output neuron gives classes 0 to 1"),
+    ((X, Y, X, -Y), r"y must hold class indices 0, 1, \.\.\."),
+    ((np.ones(4), Y), r"data X has shape \(4,\); the network reads 2 inputs per sample"),
+    ((np.ones((0, 2)), Y[:0]), r"data X holds no samples"),
+    ((np.float64(1.0), Y[:1]), r"data X is a single number"),
+])
+def test_arrays_that_cannot_train_the_network_are_refused_before_anything_is_paid(data, message):
+    # a class index of 10**12 made training build a list of 10**12 class names
+    with pytest.raises(DataError, match=message):
+        nngraph.train(nngraph.load(EX["xor_train.yaml"]), data=data, epochs=1)
