@@ -62,7 +62,7 @@ def test_wide_layers_collapse(tmp_path, renderer):
     assert len(circles) == 11 + 11 + 11 + 10
     assert "⋮ 773 more" in text and text.count("⋮ 245 more") == 2
     assert "drawn: 352 of 268,800 weights" in text and "784 × identity" in text
-    assert "weights not set yet" in text and "#9e9e9e" in text  # untrained: grey
+    assert "weights not trained yet (training starts from the spec's init)" in text and "#9e9e9e" in text  # untrained: grey
 
 
 def test_cycle_is_drawn_in_red(tmp_path, renderer):

@@ -27,15 +27,12 @@ def has_dot() -> bool:
 
 def _values(graph):
     """Parameter values to colour by, and which of them are real (literal or from a file)."""
-    from ..params import initial_values, parameters_path
+    from ..params import initial_values_and_untrained
 
-    values, origin = initial_values(graph, use_file=True)
-    path = parameters_path(graph)
-    if path is not None and path.exists():
-        return values, set(values)
-    known = {c.key for c in graph.connections if c.values is not None}
-    known |= {f"nodes/{n.name}/bias" for n in graph.nodes if n.spec.bias is not None and not hasattr(n.spec.bias, "name")}
-    return values, known
+    # what run computes with: a missing bias is 0, and an init in a spec without train is a
+    # seeded random network by design; only what training has yet to set is not known
+    values, _, untrained = initial_values_and_untrained(graph, use_file=True)
+    return values, set(values) - {u.key for u in untrained}
 
 
 def prepare(spec, view="auto", max_neurons=12, force=False, focus=None):

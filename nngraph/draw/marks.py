@@ -35,14 +35,21 @@ def legend(graph, scene, max_neurons, focus, known, signal, labelled, act_scale=
                      "source activation (blue positive, red negative)" + ("; number on it: the weight" if labelled
                                                                            else ""))
     else:
-        biases = any(k.endswith("/bias") for k in known)
-        lines.append("circle: a neuron (input, hidden, output); " + ("the number inside is its bias b"
-                     if biases else "biases not set yet"))
+        computed = [n for n in graph.nodes if n.role != "input"]
+        biases = [f"nodes/{n.name}/bias" in known for n in computed]
+        default = any(n.spec.bias is None for n in computed)
+        lines.append("circle: a neuron (input, hidden, output); " + (
+            "the number inside is its bias b" + (" (0 where the spec gives none)" if default else "")
+            + ("" if all(biases) else "; empty: bias not trained yet") if any(biases)
+            else "biases not trained yet (training starts from the spec's bias init)"))
+        weights = [c.key in known for c in graph.connections]
+        not_yet = "not trained yet (training starts from the spec's init)" if graph.spec.train is not None \
+            else "not given (no weight, weights or init, and no parameters file)"
         lines.append("arrow: a connection, source to target; blue positive weight, red negative, grey zero; width "
                      "and opacity show |w| within each weight matrix" + ("; the number on it is the weight"
                                                                          if labelled else "")
-                     if any("/bias" not in k for k in known) else
-                     "weights not set yet (initialised when training): drawn in grey")
+                     + ("" if all(weights) else f"; grey without a number: weights {not_yet}")
+                     if any(weights) else f"weights {not_yet}: drawn in grey")
     cycle = None
     if graph.cycle is not None:
         names = graph.cycle.cycle_neurons
