@@ -874,7 +874,7 @@ def _targets():
         if row[2] != "the same set per node and edge":
             limit = 1.05 if row[2].startswith("l1") else 1.03
             goal(f"{row[0]} epoch, {row[1]} thread{'s' if str(row[1]) != '1' else ''}: {row[2]} vs without (CPU)",
-                 f"≤ {limit:.2f}×", f"{num(row[8]):.3f}× (rounds {str(row[8]).partition(' ')[2] or '–'}, wall "
+                 f"≤ {limit:.2f}×", f"{num(row[8]):.3f}× (rounds {str(row[8]).partition(' ')[2].strip('()') or '–'}, wall "
                  f"{num(row[5]):.3f}×)", num(row[8]) <= limit)
     return out
 
