@@ -130,12 +130,23 @@ def parse_input_args(pairs, plan) -> dict:
         for i, lab in enumerate(labels):
             by_label[lab] = (n, i)
     values = {n: [None] * s for n, s in plan.inputs}
+    given = {}  # each input neuron -> the --input that gave it: a second one is refused, not the last kept
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep:
             raise DataError(f"--input {pair}: write name=value")
+        cells = [(name, i) for i in range(len(values[name]))] if name in values else \
+            [by_label[name]] if name in by_label else []
+        for cell in cells:
+            if cell in given:
+                first = given[cell]
+                raise DataError(f"--input {pair}: {name} is given twice; give each input once" if first == name else
+                                f"--input {pair}: --input {first}=... already gives "
+                                f"{first if first in by_label else name if name in by_label else f'{cell[0]}[{cell[1]}]'}"
+                                "; give each input once")
+            given[cell] = name
         try:
-            nums = [float(v) for v in raw.split(",")]
+            nums = [csv_float(v.strip()) for v in raw.split(",")]  # as the CSV readers read numbers
         except ValueError:
             raise DataError(f"--input {pair}: '{raw}' is not a number (or comma-separated numbers)") from None
         if not all(np.isfinite(nums)):

@@ -4,6 +4,7 @@ import errno
 import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -393,3 +394,21 @@ def test_duplicate_key_before_a_json_syntax_error_is_located(tmp_path):
     (tmp_path / "d.json").write_text('{"nngraph": 1, "name": "f", "data": {"path": "d.csv", "path": "x"}, "train#: {}}')
     code, text = run("validate", tmp_path / "d.json")
     assert code == 1 and "d.json:1:55: duplicate key 'path'; each key may appear once" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input", "x=１,0"], r"--input x=１,0: '１,0' is not a number"),  # a full-width digit: float() reads 1
+    (["--input", "x=1_0,0"], r"--input x=1_0,0: '1_0,0' is not a number"),  # float() reads 10
+    (["--input", "x=٣,0"], r"is not a number"),
+    (["--input", "x=1,0", "--input", "x=0,0"], r"--input x=0,0: x is given twice; give each input once"),
+    (["--input", "a=1", "--input", "x=1,0"], r"--input x=1,0: --input a=\.\.\. already gives a; give each input once"),
+    (["--input", "a=1", "--input", "a=0"], r"--input a=0: a is given twice"),
+])
+def test_command_line_inputs_read_numbers_as_the_csv_readers_do_and_each_input_once(tmp_path, args, message):
+    # before, the last of two --input for one neuron won silently, and '１' or '1_0' were read as numbers
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({**BASE, "nodes": [{"name": "x", "role": "input", "size": 2, "labels": ["a", "b"]},
+                                                  BASE["nodes"][1]]}))
+    code, text = run("run", path, *args)
+    assert code == 1
+    assert re.search(message, text), text
