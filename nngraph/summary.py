@@ -15,15 +15,16 @@ def stage_contents(plan, stage, node_of=None) -> list[str]:
     for k in dict.fromkeys(nodes.tolist()):
         node = graph.nodes[k]
         local = np.sort(ids[nodes == k] - node.offset)
+        act = node.activation[0] if node.role != "input" else "input"
         if len(local) == node.size:
             what = node.name
         elif len(local) == 1:
             what = f"{node.name}[{local[0]}]"
         elif local[-1] - local[0] == len(local) - 1:
             what = f"{node.name}[{local[0]}:{local[-1] + 1}]"
-        else:
-            what = f"{node.name} ({len(local)} of {node.size})"
-        act = node.activation[0] if node.role != "input" else "input"
+        else:  # neurons scattered over the node: say how many of how many, in words
+            out.append(f"{node.name} ({len(local)} of its {node.size} neurons, {act})")
+            continue
         out.append(f"{what} ({len(local)}, {act})")
     return out
 

@@ -139,9 +139,11 @@ def inspect(spec, as_json, float64, show_all):
     from rich.table import Table
 
     table = Table(title=f"{rich_text(plan.spec.name)}: {_plural(len(plan.stages), 'stage')}, stage 0 the inputs ({info['dtype']})")
-    for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
-        table.add_column(col, justify="right" if col in ("stage", "neurons", "parameters", "MACs/sample") else "left")
     stages = info["stages"]
+    for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
+        # a node name too long for its column folds onto the next line: its end tells nodes apart
+        table.add_column(col, justify="left" if col in ("computes", "reads") else "right",
+                         overflow="fold" if col == "computes" else "ellipsis")
     if not show_all and len(stages) > 2 * _INSPECT_ENDS + 1:
         skipped = len(stages) - 2 * _INSPECT_ENDS
         stages = stages[:_INSPECT_ENDS] + [None] + stages[-_INSPECT_ENDS:]
