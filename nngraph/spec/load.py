@@ -9,7 +9,6 @@ import stat
 import typing
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, NNGraphError, SpecError
@@ -496,13 +495,27 @@ def dump(spec: Spec, format: str = "yaml") -> str:
 
 
 def _flow(value) -> str:
-    return yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=10**9, sort_keys=False).strip()
+    import yaml
+
+    return yaml.dump(value, Dumper=_dumper(), default_flow_style=True, width=10**9, sort_keys=False).strip()
 
 
-class _Dumper(yaml.SafeDumper):
-    """PyYAML decides quoting by YAML 1.1 rules; specs are read by YAML 1.2 core rules (see
-    :mod:`nngraph.spec.source`), where ``1e3`` is a number and ``012`` is refused. Quote every
-    string that our reader would not read back as the same string."""
+_DUMPER = []  # made on first dump: loading a JSON spec needs no PyYAML
+
+
+def _dumper():
+    """PyYAML's SafeDumper, quoting as the spec reader reads (see :func:`_represent_str`)."""
+    if not _DUMPER:
+        import yaml
+
+        class _Dumper(yaml.SafeDumper):
+            """PyYAML decides quoting by YAML 1.1 rules; specs are read by YAML 1.2 core rules (see
+            :mod:`nngraph.spec.source`), where ``1e3`` is a number and ``012`` is refused. Quote every
+            string that our reader would not read back as the same string."""
+
+        _Dumper.add_representer(str, _represent_str)
+        _DUMPER.append(_Dumper)
+    return _DUMPER[0]
 
 
 def _represent_str(dumper, text):
@@ -513,6 +526,3 @@ def _represent_str(dumper, text):
     else:
         style = "'" if errors or plain != text or not isinstance(plain, str) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
