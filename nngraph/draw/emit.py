@@ -95,7 +95,9 @@ def scene_to_svg(scene: Scene) -> str:
     out.append('</g><g class="texts">')
     for t in scene.texts:
         weight = ' font-weight="bold"' if t.bold else ""
-        halo = ' stroke="white" stroke-width="2.5" paint-order="stroke"' if t.halo else ""
+        # every caption gets a white outline under its letters, not only numbers on lines: an arrow
+        # passing under a node's caption would strike it through (on white it is invisible)
+        halo = f' stroke="white" stroke-width="{2.5 if t.halo else 2}" paint-order="stroke"'
         ident = f' id="{xml(t.id)}"' if t.id else ""
         out.append(f'<text{ident} x="{t.x:.1f}" y="{t.y:.1f}" font-size="{t.size:g}" text-anchor="{t.anchor}" '
                    f'fill="{t.color}"{weight}{halo}>{xml(t.text)}</text>')
