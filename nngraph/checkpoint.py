@@ -36,15 +36,24 @@ def directory(graph) -> Path:
         raise TrainingError(f"train.checkpoint.directory: {exc}") from None
 
 
-def fingerprint(spec, dtype) -> str:
+def fingerprint(spec, dtype, connections=()) -> str:
     """What must not change between a checkpoint and its resumption: the spec (less the number of
-    epochs and the checkpoint settings) and the dtype."""
+    epochs and the checkpoint settings), the dtype, and the connections read from edge files
+    (``connections``: the graph's; the spec names such a file, it does not hold its rows)."""
     doc = spec.model_dump(mode="json", by_alias=True)
     doc["train"].pop("epochs", None)
     doc["train"].pop("checkpoint", None)
     doc.pop("parameters", None)
     text = json.dumps([doc, str(np.dtype(dtype))], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    h = hashlib.sha256(text.encode())
+    for c in connections:
+        if not c.path or c.path[0] != "edge_file":
+            continue
+        h.update(f"|{c.key}|{c.src}:{c.src_lo}:{c.src_hi}|{c.dst}:{c.dst_lo}:{c.dst_hi}|".encode())
+        for a in (c.rows, c.cols, c.values):
+            if a is not None:
+                h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
 
 
 def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
@@ -63,13 +72,42 @@ def latest(folder: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def load(path: Path) -> tuple[dict, dict]:
-    """The arrays and the JSON document of a checkpoint (read without pickle)."""
+def load(path: Path, expected: dict | None = None) -> tuple[dict, dict]:
+    """The arrays and the JSON document of a checkpoint (read without pickle).
+
+    Each member's header is checked before its data is read (a member declaring more bytes than
+    ``NNGRAPH_MAX_ARRAY_BYTES`` is refused before it is inflated); ``expected`` (name -> shape)
+    refuses members the run does not hold and arrays of another shape."""
+    from .spec.files import ArrayFileError, read_arrays
+
+    def damaged(why):
+        return TrainingError(f"{path}: not a readable checkpoint ({why}); delete it to resume from an older one")
+
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        if expected is not None:  # before anything is inflated: only the members this run holds, of their size
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    name = info.filename.removesuffix(".npy")
+                    if name != "__meta__" and name not in expected:
+                        raise damaged(f"it holds '{name}', which this run has no place for")
+                    if name != "__meta__" and info.file_size > 8 * int(np.prod(expected[name])) + 4096:
+                        raise damaged(f"'{name}' declares {info.file_size:,} bytes, more than this run's "
+                                      f"{tuple(expected[name])} array takes")
+        arrays = read_arrays(path, shown=str(path))
         meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+    except ArrayFileError as exc:
+        raise damaged(str(exc).removeprefix(f"{path}: ")) from None
+    except TrainingError:
+        raise
     except (OSError, ValueError, KeyError, EOFError, RuntimeError, zlib.error, zipfile.BadZipFile) as exc:  # RuntimeError: NotImplementedError too
-        raise TrainingError(f"{path}: not a readable checkpoint ({exc}); delete it to resume from an older "
-                            "one") from None
+        raise damaged(exc) from None
+    if not isinstance(meta, dict):
+        raise damaged("its record is not a JSON object")
+    if expected is not None:
+        for name in arrays:
+            if name not in expected:
+                raise damaged(f"it holds '{name}', which this run has no place for")
+        for name, shape in expected.items():
+            if name in arrays and arrays[name].shape != tuple(shape):
+                raise damaged(f"'{name}' has shape {arrays[name].shape}, this run's has {tuple(shape)}")
     return arrays, meta

@@ -395,7 +395,7 @@ class _Run:
         if self._fingerprint is None:
             from . import checkpoint
 
-            self._fingerprint = checkpoint.fingerprint(self.plan.spec, self.plan.dtype)
+            self._fingerprint = checkpoint.fingerprint(self.plan.spec, self.plan.dtype, self.plan.graph.connections)
         return self._fingerprint
 
     def write_checkpoint(self, epoch):
@@ -424,10 +424,32 @@ class _Run:
         if path is None:
             getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
             return
-        arrays, meta = checkpoint.load(path)
+        expected = {f"param_{i}": t.value.shape for i, t in enumerate(self.tensors)}
+        expected.update({f"best_{i}": t.value.shape for i, t in enumerate(self.tensors)})
+        expected.update({f"opt_{i}_{k}": s.shape for i, slots in enumerate(self.opt.state) for k, s in enumerate(slots)})
+        arrays, meta = checkpoint.load(path, expected)
         if meta.get("fingerprint") != self.fingerprint():
             raise TrainingError(f"{path} was written for a different spec or dtype (only train.epochs may "
                                 "change between a run and its resumption); delete the checkpoints to start over")
+        try:
+            self._restore(arrays, meta)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise TrainingError(f"{path}: not a readable checkpoint (its record is damaged: "
+                                f"{type(exc).__name__}: {str(exc)[:200]}); delete it to resume from an older "
+                                "one") from None
+        self.last_checkpoint = path
+        if meta.get("stopped"):
+            self.first = self.epochs + 1  # it had stopped early: nothing left to do
+        getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])
+
+    def _restore(self, arrays, meta):
+        for name, a in arrays.items():
+            if a.dtype.kind != "f" or not np.isfinite(a).all():
+                raise ValueError(f"'{name}' holds {'non-finite values' if a.dtype.kind == 'f' else a.dtype}")
+        for key, kind in (("epoch", int), ("opt_t", int), ("waited", int), ("has_best", bool), ("history", list),
+                          ("rng", dict)):
+            if not isinstance(meta[key], kind) or kind is int and isinstance(meta[key], bool):
+                raise TypeError(f"'{key}' is {type(meta[key]).__name__}, not {kind.__name__}")
         for i, t in enumerate(self.tensors):
             t.value[...] = arrays[f"param_{i}"]
         for i, slots in enumerate(self.opt.state):
@@ -445,10 +467,6 @@ class _Run:
         self.best_loss, self.waited, self.history = meta["best_loss"], meta["waited"], meta["history"]
         self.last_good = [t.value.copy() for t in self.tensors]
         self.epoch = self.first = meta["epoch"] + 1
-        self.last_checkpoint = path
-        if meta.get("stopped"):
-            self.first = self.epochs + 1  # it had stopped early: nothing left to do
-        getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])
 
 
 def _step(run, xb, tb) -> float:

@@ -105,6 +105,49 @@ def test_resume_refuses_another_spec_and_a_broken_file(tmp_path):
         train(path, dtype=np.float64, resume=True)
 
 
+def _rewrite(path, change):
+    import json
+
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["__meta__"].tobytes())
+    change(arrays, meta)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez_compressed(path, **arrays)
+
+
+@pytest.mark.parametrize("change, message", [
+    # a member of 50M zeros compresses to about 50 KB: refused by its declared size, never inflated
+    (lambda a, m: a.update(extra=np.zeros(50_000_000, np.uint8)), r"it holds 'extra', which this run has no place"),
+    (lambda a, m: a.update(param_0=np.zeros((3, 1))), r"'param_0' has shape \(3, 1\), this run's has \(2, 8\)"),
+    (lambda a, m: a.update(param_0=np.zeros((2000, 8))), r"'param_0' declares [\d,]+ bytes, more than this run's"),
+    (lambda a, m: a.pop("opt_0_1"), r"its record is damaged: KeyError: 'opt_0_1'"),
+    (lambda a, m: a.update(param_0=a["param_0"] * np.nan), r"'param_0' holds non-finite values"),
+    (lambda a, m: a.update(param_0=a["param_0"] * 1j), r"array 'param_0': has dtype complex128"),
+    (lambda a, m: m.update(epoch="x"), r"'epoch' is str, not int"),
+    (lambda a, m: m.update(rng=None), r"'rng' is NoneType, not dict"),
+    (lambda a, m: m.update(history="zz"), r"'history' is str, not list"),
+    (lambda a, m: m.update(schedule=None), r"its record is damaged"),
+])
+def test_a_damaged_checkpoint_of_the_right_spec_is_refused_by_name_not_an_internal_error(tmp_path, change, message):
+    path = _spec(tmp_path)
+    train(path, dtype=np.float64, epochs=2)
+    _rewrite(tmp_path / "ck.checkpoints" / "epoch-000002.npz", change)
+    with pytest.raises(TrainingError, match=r"epoch-000002\.npz: not a readable checkpoint \(.*" + message):
+        train(path, dtype=np.float64, resume=True)
+
+
+def test_an_edge_file_changed_since_the_checkpoint_is_a_different_spec(tmp_path):
+    # the spec names the file; a row added inside the same node pair kept every shape but one
+    path = _spec(tmp_path)
+    (tmp_path / "hx.csv").write_text("from,to,weight\nx[0],out[0],0.5\nx[1],out[0],0.25\n")
+    path.write_text(path.read_text().replace("parameters: ck.npz\n", "edge_file: hx.csv\nparameters: ck.npz\n"))
+    train(path, dtype=np.float64, epochs=2)
+    (tmp_path / "hx.csv").write_text("from,to,weight\nx[0],out[0],0.5\nx[1],out[0],0.75\n")
+    with pytest.raises(TrainingError, match="was written for a different spec or dtype"):
+        train(path, dtype=np.float64, resume=True)
+
+
 def test_checkpoint_directory_stays_beside_the_spec(tmp_path):
     path = _spec(tmp_path)
     path.write_text(path.read_text().replace("keep: 2}", "keep: 2, directory: ../elsewhere}"))
