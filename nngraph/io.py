@@ -5,6 +5,8 @@ import csv
 import io
 import os
 import re
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +73,8 @@ def _read_csv(path, plan):
     header = None
     try:
         [csv_float(v) for v in records[0][1]]
+        if is_label_header(path, records[0][0], records[0][1], plan):
+            header, records = [c.strip() for c in records[0][1]], records[1:]
     except ValueError:
         header, records = [c.strip() for c in records[0][1]], records[1:]
     if not records:
@@ -103,6 +107,48 @@ def _read_csv(path, plan):
     return data
 
 
+class InputNote(UserWarning):
+    """Something the reader decided that the user should see (a command prints it as ``note: ...``)."""
+
+
+@contextmanager
+def notes_shown(show):
+    """Within it, every :class:`InputNote` goes to ``show(message)`` (once each, as it happens);
+    other warnings as before."""
+    before = warnings.showwarning
+
+    def showwarning(message, category, *args, **kwargs):
+        if issubclass(category, InputNote):
+            show(str(message))
+        else:
+            before(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputNote)
+        warnings.showwarning = showwarning
+        yield
+
+
+def is_label_header(path, line, cells, plan) -> bool:
+    """Whether a first row that reads as numbers is nevertheless a header: it is when its cells are
+    exactly the network's input labels (``-1``, ``-2`` of an imported NEAT genome), each named once,
+    in any order. Such a row could be either, so the choice is said (an :class:`InputNote`), with
+    how to have it read as values instead; so is a row of labels that is not a header (``-2,-2``)."""
+    names = plan.input_names()
+    cells = [c.strip() for c in cells]
+    if not set(cells) <= set(names):
+        return False
+    row = f"{path}:{line}: the first row ({','.join(cells[:12])}{',...' if len(cells) > 12 else ''})"
+    if len(cells) != len(names) or set(cells) != set(names):  # labels, but no header: say which way it went
+        warnings.warn(InputNote(f"{row} is read as values: its cells are input labels too, but a header names each "
+                                f"input once ({', '.join(names[:12])}{'...' if len(names) > 12 else ''})"), stacklevel=2)
+        return False
+    warnings.warn(InputNote(f"{row} names the network's input labels: read as a header, not as values (to read it "
+                            f"as values, put a header line above it, or write {cells[0]} as {float(cells[0])!r})"),
+                  stacklevel=2)
+    return True
+
+
 def header_columns(path, header, plan) -> list:
     """The column of ``header`` (a CSV's first row) that holds each input of ``plan``: by node name,
     ``name[i]`` or label, in any order."""
@@ -120,6 +166,20 @@ def header_columns(path, header, plan) -> list:
                             f"{', '.join(names[:12])}{'...' if len(names) > 12 else ''} and the header has "
                             f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''}")
     return cols
+
+
+class HeaderMatch:
+    """For a streamed CSV: whether its numeric first row is a header (:func:`is_label_header`), and
+    the column of each input in a header (:func:`header_columns`)."""
+
+    def __init__(self, plan):
+        self.plan = plan
+
+    def __call__(self, path, header) -> list:
+        return header_columns(path, header, self.plan)
+
+    def is_header(self, path, line, cells) -> bool:
+        return is_label_header(path, line, cells, self.plan)
 
 
 def parse_input_args(pairs, plan) -> dict:

@@ -376,7 +376,7 @@ def _csv_shard(path: Path, width: int, match=None) -> Shard:
             first, numbers, line = _lines(f, path, width, 1, 0)
             if first:
                 cells = _cells(path, first[0], numbers[0])
-                header = not _numeric(cells)
+                header = not _numeric(cells) or (match is not None and match.is_header(path, numbers[0], cells))
                 if header:
                     if match is not None:
                         columns = tuple(int(k) for k in match(path, [c.strip() for c in cells]))

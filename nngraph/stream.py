@@ -151,10 +151,9 @@ def open_inputs(where, width: int, plan=None) -> InputSource:
         raise DataError(f"{where}: no such file, folder or zarr array")
     match = None
     if plan is not None:
-        from .io import header_columns
+        from .io import HeaderMatch
 
-        def match(path, header):
-            return header_columns(path, header, plan)
+        match = HeaderMatch(plan)
     shards = tuple(inspect_shard(q, kind or q.suffix.lower().lstrip("."), width, match) for q in paths)
     starts = tuple(int(v) for v in np.cumsum([0] + [s.rows for s in shards])[:-1])
     if not sum(s.rows for s in shards):  # as the whole-file reader: nothing to score is a mistake

@@ -69,7 +69,10 @@ def _one_input(spec, input_pairs, inputs_file, row):
 
     plan = compile(spec, dtype="float64")
     if inputs_file:
-        x = read_inputs(inputs_file, plan)
+        from .run_cmds import _input_notes
+
+        with _input_notes():
+            x = read_inputs(inputs_file, plan)
         if row >= len(x):
             raise click.BadParameter(f"{inputs_file} has {len(x):,} rows (0 to {len(x) - 1:,})", param_hint="--row")
         return x[row:row + 1]

@@ -36,7 +36,7 @@ def _training_options(f):
 @click.option("--inputs", "inputs_file", help="Inputs: .npy, .npz or .csv; or streamed: a folder or glob of shards, "
               "a zarr array, a .npy over 256 MB.")
 @click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE", help="One input by name or label.")
-@click.option("--output", "output_file", type=click.Path(), help="Write outputs to .npy or .csv (streamed: also .zarr).")
+@click.option("-o", "--output", "output_file", type=click.Path(), help="Write outputs to .npy or .csv (streamed: also .zarr).")
 @click.option("--retrain", is_flag=True, help="Train even if the parameters file exists.")
 @click.option("--float64", is_flag=True, help="Run in float64.")
 @click.option("--trace", is_flag=True, help="Show every neuron's pre-activation and activation (with --input(s)).")
@@ -47,6 +47,21 @@ def _training_options(f):
 def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, threads,
         epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
     """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
+    with _input_notes():
+        _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster,
+             threads, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file)
+
+
+def _input_notes():
+    """What the inputs' readers decided and say (a numeric first row read as a header), printed as
+    ``note: ...`` on stderr as it happens."""
+    from ..io import notes_shown
+
+    return notes_shown(lambda message: click.echo(f"note: {terminal(message)}", err=True))
+
+
+def _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, threads,
+         epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
     from .. import load
     from ..graph import build
     from ..params import parameters_path
