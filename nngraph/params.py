@@ -2,7 +2,10 @@
 
 Parameters are keyed by stable names: ``edges/<from>-><to>`` (as written in the spec),
 ``edge_table/<a>-><b>`` / ``edge_file/<a>-><b>`` for compact connections, and
-``nodes/<name>/bias``. Files are read with ``allow_pickle=False``; each array's header is read
+``nodes/<name>/bias``. What the values mean beyond their shapes is recorded beside them as plain
+text arrays under ``meta/`` (``meta/activations``: each computing node's name and activation, as
+the values were trained with; a file without it, written before it was recorded, still loads).
+Files are read with ``allow_pickle=False``; each array's header is read
 and checked against the shape the spec implies before any data is read. Files are written to a
 temporary file and renamed into place, so a failed run never damages a good file.
 """
@@ -21,6 +24,23 @@ from .errors import ParameterFileError
 from .graph import Graph, derived_seed
 from .initializers import fill
 from .spec.files import UnsafePath, npy_header, require_regular_file, resolve_inside
+
+
+ACTIVATIONS_KEY = "meta/activations"
+_MAX_META_BYTES = 64 * 2**20  # the record holds a name and an activation per node: far below this
+
+
+def activation_record(graph: Graph) -> np.ndarray:
+    """``(node name, activation)`` rows, as text, of every node that computes (not the inputs):
+    trained weights fit the activations they were trained with, not only their shapes."""
+    rows = [(n.name, activation_word(n.activation)) for n in graph.nodes if n.role != "input"]
+    return np.array(rows, dtype=np.str_).reshape(len(rows), 2)
+
+
+def activation_word(act: tuple) -> str:
+    """``relu``; ``leaky_relu(alpha=0.2)`` where a parameter sets it."""
+    name, alpha = act
+    return name if alpha is None else f"{name}(alpha={alpha:g})"
 
 
 def bias_key(node_name: str) -> str:
@@ -139,7 +159,7 @@ def initial_values_and_untrained(graph: Graph, seed: int | None = None, use_file
     path = parameters_path(graph) if use_file else None
     in_file = set()
     if path is not None and path.exists():
-        found = read_parameters(path, expected_shapes(graph), graph.spec.parameters)
+        found = read_parameters(path, expected_shapes(graph), graph.spec.parameters, graph=graph)
         values.update(found)
         in_file = set(found)
     untrained = untrained_parameters(graph, in_file, path)
@@ -208,14 +228,17 @@ def _origin(graph: Graph, in_file: set, untrained: list) -> str:
     return word
 
 
-def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max_bytes: int = 2**31) -> dict:
-    """Read and check an ``.npz`` of parameters against the expected ``shapes``.
+def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max_bytes: int = 2**31,
+                    graph: Graph | None = None) -> dict:
+    """Read and check an ``.npz`` of parameters against the expected ``shapes`` and, given the
+    ``graph``, the activations the file records (see :data:`ACTIVATIONS_KEY`).
 
     Raises
     ------
     ParameterFileError
         Unsafe or unreadable file, pickled or object arrays, a missing, unexpected or
-        wrongly shaped array (named by its parameter), non-finite values.
+        wrongly shaped array (named by its parameter), non-finite values, values trained with
+        another activation than the node now has (located at the node).
     """
     name = shown_name or str(path)
     try:
@@ -229,7 +252,7 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
             if not members:
                 raise ParameterFileError(f"{name}: holds no parameters (an empty archive); delete it and train "
                                          "again, or give the spec's weights literally")
-            unknown = sorted(set(members) - set(shapes))
+            unknown = sorted(k for k in set(members) - set(shapes) if not k.startswith("meta/"))
             if unknown:
                 raise ParameterFileError(f"{name}: holds '{unknown[0]}', which the spec does not declare "
                                          f"(expected: {', '.join(list(shapes)[:8])}{'...' if len(shapes) > 8 else ''}); "
@@ -259,6 +282,8 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
                 if not np.isfinite(arr).all():
                     raise ParameterFileError(f"{name}: '{key}' contains NaN or infinite values")
                 out[key] = arr
+            if graph is not None and ACTIVATIONS_KEY in members:
+                _check_activations(graph, _read_record(zf, members[ACTIVATIONS_KEY], name), name)
     except ParameterFileError:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError) as exc:
@@ -266,8 +291,42 @@ def read_parameters(path: Path, shapes: dict, shown_name: str | None = None, max
     return out
 
 
-def write_parameters(path: Path, values: dict) -> None:
-    """Write ``values`` to ``path`` atomically (see :func:`nngraph.writes.atomic_write`: a temporary
+def _read_record(zf, info, name) -> np.ndarray:
+    """``meta/activations``: text of shape (nodes, 2), read without pickle after its header is checked."""
+    with zf.open(info) as fp:
+        try:
+            shp, fortran, dtype = npy_header(fp)
+        except ValueError as exc:
+            raise ParameterFileError(f"{name}: '{ACTIVATIONS_KEY}' is not a valid .npy array ({exc})") from None
+        nbytes = int(np.prod(shp, dtype=object)) * dtype.itemsize
+        if dtype.kind != "U" or len(shp) != 2 or shp[1] != 2 or nbytes > _MAX_META_BYTES:
+            raise ParameterFileError(f"{name}: '{ACTIVATIONS_KEY}' should be text, a (node, activation) row per "
+                                     f"node; found dtype {dtype}, shape {tuple(shp)}")
+    with zf.open(info) as fp:
+        return np.lib.format.read_array(fp, allow_pickle=False)
+
+
+def _check_activations(graph: Graph, record: np.ndarray, name: str) -> None:
+    """Refuse values trained with another activation than a node now has, naming the node."""
+    trained = {str(node): str(act) for node, act in record}
+    wrong = [(n, trained[n.name], activation_word(n.activation)) for n in graph.nodes
+             if n.role != "input" and n.name in trained and trained[n.name] != activation_word(n.activation)]
+    if not wrong:
+        return
+    node, then, now = wrong[0]
+    where = ("nodes", node.index, "activation") if node.spec.activation is not None else ("nodes", node.index)
+    more = (f" (so were {len(wrong) - 1} more nodes: {', '.join(n.name for n, _, _ in wrong[1:4])}"
+            f"{'...' if len(wrong) > 4 else ''})") if len(wrong) > 1 else ""
+    src = graph.spec.source
+    spec = src.name if src is not None and src.name != "<string>" else "SPEC"
+    raise ParameterFileError(located(graph.spec, where, f"node '{node.name}' has activation {now}, but its values in "
+                                     f"'{name}' were trained with {then}{more}; train again (nngraph run {spec} "
+                                     f"--retrain, or nngraph train {spec}), or set the activation back to {then}"))
+
+
+def write_parameters(path: Path, values: dict, graph: Graph | None = None) -> None:
+    """Write ``values`` to ``path`` atomically, with the ``graph``'s activations when given (see
+    :data:`ACTIVATIONS_KEY`) (see :func:`nngraph.writes.atomic_write`: a temporary
     file in the same folder, then rename; a replaced file keeps its permission bits; temporaries of
     a killed writer are removed by the next write). The folder must exist: it is never created.
     """
@@ -276,8 +335,10 @@ def write_parameters(path: Path, values: dict) -> None:
     path = Path(path)
     if path.is_dir():
         raise ParameterFileError(f"{path}: is a folder; the parameters are written to a file")
-    atomic_write(path, lambda f: np.savez(f, **{k: np.ascontiguousarray(v) for k, v in values.items()}),
-                 error=_write_error)
+    arrays = {k: np.ascontiguousarray(v) for k, v in values.items()}
+    if graph is not None:
+        arrays[ACTIVATIONS_KEY] = activation_record(graph)
+    atomic_write(path, lambda f: np.savez(f, **arrays), error=_write_error)
 
 
 def _write_error(exc: OSError, path: Path) -> ParameterFileError:

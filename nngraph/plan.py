@@ -308,7 +308,7 @@ class Plan:
             raise NNGraphError("the spec names no parameters file; give a path")
         if path is None:  # the spec's file: a refusal names the spec's line
             check_writable(self.graph, target)
-        write_parameters(target, self.parameters())
+        write_parameters(target, self.parameters(), self.graph)
         return str(target)
 
     def load(self, path) -> None:
@@ -322,7 +322,7 @@ class Plan:
 
         if not isinstance(path, (str, os.PathLike)):
             raise NNGraphError(f"plan.load takes the path of an .npz parameters file; found {type(path).__name__}")
-        found = read_parameters(Path(path), expected_shapes(self.graph))
+        found = read_parameters(Path(path), expected_shapes(self.graph), graph=self.graph)
         self.set_parameters(found)
         self.untrained = [u for u in self.untrained if u.key not in found]
         missing = len(expected_shapes(self.graph)) - len(found)

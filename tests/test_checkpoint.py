@@ -190,7 +190,7 @@ def test_kill_9_then_resume_is_bit_for_bit(tmp_path):
         assert proc.returncode == 0, err
         assert f"resumed after epoch {done}" in err
         with np.load(tmp_path / "ck.npz", allow_pickle=False) as z:
-            got = {k: z[k] for k in z.files}
+            got = {k: z[k] for k in z.files if not k.startswith("meta/")}  # meta/activations: not a parameter
         assert _same(expected, got), trial
         resumed += 1
     assert resumed >= 2  # most trials really were cut short
