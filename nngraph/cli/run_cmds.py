@@ -77,29 +77,39 @@ def _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, u
             from .trace_cmds import run_traced
 
             _refuse_untrained(compile_plan(graph, dtype), untrained, spec)
-            return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
+            with _blas_threads(threads):
+                return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
         from ..stream import wants_streaming
 
         if inputs_file and (chunk_rows or cluster or threads or wants_streaming(inputs_file, output_file)):
             plan = compile_plan(graph, dtype)
             _refuse_untrained(plan, untrained, spec)
             return stream_run(plan, inputs_file, output_file, chunk_rows, cluster, as_json, threads)
-        return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained, spec)
+        with _blas_threads(threads):
+            return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained, spec)
     if trace:
         raise click.UsageError("--trace shows the neurons for given inputs: add --input NAME=VALUE or --inputs FILE")
     pfile = parameters_path(graph)
     trained = pfile is not None and pfile.exists()
     if s.train is not None and (retrain or not trained):
         return _train_and_report(graph, epochs, plot, as_json, no_save, dtype, log_file=log_file,
-                                 regions=(regions, regions_every))
+                                 regions=(regions, regions_every), threads=threads)
     if plot or regions:
         what = "--plot draws training curves" if plot else "--regions draws the regions while training"
         raise click.UsageError(f"{what}, and this run does not train "
                                f"({terminal(s.parameters)} is already trained): add --retrain to train again and plot")
     if s.data is not None:
-        return _evaluate_only(graph, dtype, as_json, untrained, spec)
+        with _blas_threads(threads):
+            return _evaluate_only(graph, dtype, as_json, untrained, spec)
     raise click.UsageError("this spec declares no data and no training; give inputs with --inputs FILE or "
                            f"--input NAME=VALUE (e.g. {_example_inputs(graph)})")
+
+
+def _blas_threads(threads):
+    """``--threads N`` where rows are not streamed: BLAS threads limited to N while inside."""
+    from ..stream import blas_threads
+
+    return blas_threads(threads)
 
 
 def _example_inputs(graph) -> str:
@@ -145,8 +155,10 @@ def _refuse_untrained(plan, untrained_ok, spec_path):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--float64", is_flag=True, help="Train in float64.")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint (train.checkpoint).")
+@click.option("--threads", type=click.IntRange(1, 256), help="BLAS threads while training (default: as many as BLAS "
+              "starts with; 1 is much faster on a busy machine).")
 @_training_options
-def train(spec, float64, resume, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
+def train(spec, float64, resume, threads, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
     """Train the spec's network (from its initial weights) and write its parameters file."""
     from .. import load
     from ..graph import build
@@ -156,7 +168,7 @@ def train(spec, float64, resume, epochs, sets, plot, regions, regions_every, as_
     if sets:
         s = _at_options(with_overrides(s, sets))
     _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32",
-                      resume=resume, log_file=log_file, regions=(regions, regions_every))
+                      resume=resume, log_file=log_file, regions=(regions, regions_every), threads=threads)
 
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained_ok=False, spec_path=None):
@@ -278,7 +290,8 @@ def _region_frames(regions, data):
     return RegionFrames(path, every=every, data=(data.x_train, data.y_train, data.x_test, data.y_test))
 
 
-def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False, log_file=None, regions=(None, None)):
+def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False, log_file=None, regions=(None, None),
+                      threads=None):
     from ..data import load_data
     from ..io import check_output_path
     from ..params import check_writable, parameters_path
@@ -308,7 +321,8 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     bar.varying_rate = spec.train.optimizer.schedule is not None
     frames = _region_frames(regions, data)
     try:
-        plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames, log), dtype=dtype, resume=resume)
+        plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames, log), dtype=dtype, resume=resume,
+                              threads=threads)
     except BaseException as exc:
         if frames is not None:
             frames.close(write=False)
@@ -323,7 +337,8 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     result = {"spec": spec.name, "data": data.description, "history": history}
     if frames is not None:
         result["regions"] = [str(p) for p in frames.close()]  # each recorded as it was written
-    test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
+    with _blas_threads(threads):
+        test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
     result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
     if plot:  # before the parameters: a plot that fails leaves the old parameters in place
         from ..plot import plot_history
