@@ -56,10 +56,10 @@ def test_a_data_file_option_is_named(tmp_path, sets, expected):
 def test_a_parameters_file_of_the_old_sizes_names_the_size_option():
     spec = EX["xor_train.yaml"]
     assert cli("train", str(spec), "--epochs", "1")[0] == 0
-    err = _err("run", spec, "--input", "x=1,0", "--set", "train.epochs=3", "--set", "nodes.1.size=8")
+    err = _err("run", spec, "--input", "x=1,0", "--set", "description=wider", "--set", "nodes.1.size=8")
     assert err.startswith("error: xor_train.params.npz: 'nodes/hidden/bias' has shape (4,), but the spec declares "
                           "(8,)"), err
-    assert err.endswith("(with --set nodes.1.size=8)"), err  # not the epochs, which cannot change a shape
+    assert err.endswith("(with --set nodes.1.size=8)"), err  # not the description, which cannot change a shape
 
 
 def test_inputs_that_no_longer_fit_name_the_option(tmp_path):

@@ -103,7 +103,7 @@ def test_a_failing_plot_leaves_the_old_parameters(spec, tmp_path, monkeypatch):
 def test_plot_on_a_trained_spec_says_it_does_not_train(spec, tmp_path):
     assert cli("run", spec)[0] == 0
     code, out, err = cli("run", spec, "--plot", tmp_path / "c.png")
-    assert code == 2 and "--plot draws training curves, and this run does not train" in err and "--retrain" in err
+    assert code == 2 and "--plot applies only when training, and this run does not train" in err and "--retrain" in err
 
 
 def test_retraining_keeps_the_parameters_files_mode_and_new_files_follow_the_umask(spec, tmp_path):

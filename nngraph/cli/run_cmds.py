@@ -72,7 +72,12 @@ def _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, u
         s = _at_options(with_overrides(s, sets))
     graph = build(s)
     dtype = "float64" if float64 else "float32"
+    given = _training_only(epochs, sets, plot, regions, regions_every, no_save, log_file)
     if inputs_file or input_pairs:
+        if given or retrain:
+            raise click.UsageError(_not_training(given + ["--retrain"] * retrain, "the spec has no train section"
+                                                 if s.train is None else "running inputs does not train: train "
+                                                 f"first with `nngraph train {spec}`"))
         if trace:
             from .trace_cmds import run_traced
 
@@ -94,15 +99,28 @@ def _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, u
     if s.train is not None and (retrain or not trained):
         return _train_and_report(graph, epochs, plot, as_json, no_save, dtype, log_file=log_file,
                                  regions=(regions, regions_every), threads=threads)
-    if plot or regions:
-        what = "--plot draws training curves" if plot else "--regions draws the regions while training"
-        raise click.UsageError(f"{what}, and this run does not train "
-                               f"({terminal(s.parameters)} is already trained): add --retrain to train again and plot")
+    if given:
+        raise click.UsageError(_not_training(given, "the spec has no train section" if s.train is None else
+                                             f"{s.parameters} holds its trained parameters: add --retrain to train "
+                                             "again"))
     if s.data is not None:
         with _blas_threads(threads):
             return _evaluate_only(graph, dtype, as_json, untrained, spec)
     raise click.UsageError("this spec declares no data and no training; give inputs with --inputs FILE or "
                            f"--input NAME=VALUE (e.g. {_example_inputs(graph)})")
+
+
+def _training_only(epochs, sets, plot, regions, regions_every, no_save, log_file) -> list:
+    """The options given that only training uses, as typed."""
+    given = [f"--{name}" for name, value in (("epochs", epochs), ("plot", plot), ("regions", regions),
+                                             ("regions-every", regions_every), ("no-save", no_save),
+                                             ("log", log_file)) if value]
+    return given + [f"--set {terminal(kv)}" for kv in sets if kv.partition("=")[0].strip().split(".")[0] == "train"]
+
+
+def _not_training(given, why) -> str:
+    return (f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only when training, and this run does "
+            f"not train ({terminal(why)})")
 
 
 def _blas_threads(threads):
