@@ -206,9 +206,30 @@ def untrained_parameters(graph: Graph, in_file: set, path: Path | None = None) -
     return out
 
 
+def untrained_words(graph: Graph, untrained: list) -> tuple[str, str]:
+    """``("7,840 parameters in 1 array", "initial values")``: the numbers counted (an array is one
+    entry of :func:`untrained_parameters`), and ``random initial values`` only when an initializer
+    draws them (``init: zeros`` does not)."""
+    shapes = expected_shapes(graph)
+    numbers = sum(int(np.prod(shapes[u.key])) for u in untrained)
+    inits = {c.key: c.init for c in graph.connections}
+    inits.update({bias_key(n.name): n.spec.bias for n in graph.nodes if n.role != "input"})
+    drawn = [getattr(inits.get(u.key), "name", None) not in ("zeros", "ones", "constant") for u in untrained]
+    kind = "random initial values" if all(drawn) else "initial values, some random" if any(drawn) else "initial values"
+    return (f"{numbers:,} parameter{'' if numbers == 1 else 's'} in {len(untrained):,} "
+            f"arra{'y' if len(untrained) == 1 else 'ys'}", kind)
+
+
+def suggested_parameters_file(spec) -> str:
+    """``parameters: NAME.params.npz``, NAME the spec file's stem (or its name): what to add so that
+    training keeps what it learns."""
+    stem = spec.source.name if spec.source is not None and spec.source.name != "<string>" else spec.name
+    return f"parameters: {Path(stem).name.rsplit('.', 1)[0]}.params.npz"
+
+
 def _why_not_trained(spec, path) -> str:
     if spec.parameters is None:
-        return "the spec names no parameters file to keep trained values (add parameters: NAME.npz)"
+        return f"the spec names no parameters file to keep trained values (add {suggested_parameters_file(spec)})"
     if path is None or not path.exists():
         return f"the parameters file '{spec.parameters}' does not exist (not trained yet)"
     return f"the parameters file '{spec.parameters}' holds no values for it (retrain)"

@@ -36,10 +36,10 @@ def test_an_edge_without_weights_is_a_located_warning_and_run_refuses_it(tmp_pat
     code, out, err = cli("validate", spec)
     assert code == 0
     assert f"{spec}:7:5: warning: edges[0]: no weights given" in err
-    assert "not trained yet: 1 parameter at random initial values" in out
+    assert "not trained yet: 3 parameters in 1 array at random initial values" in out
     code, out, err = cli("run", spec, "--input", "meal=1,2,3")
     assert code == 1 and out == ""
-    assert f"{spec}: refusing to run on untrained weights (1 parameter never set)" in err
+    assert f"{spec}: refusing to run on untrained weights (3 parameters in 1 array never set)" in err
     assert "--untrained" in err
     assert f"{spec}:7:5: edges[0]: no weights given (no weight, weights or init) and no parameters file" in err
     code, out, err = cli("run", spec, "--input", "meal=1,2,3", "--untrained")
@@ -59,7 +59,7 @@ def test_a_spec_to_be_trained_refuses_inputs_until_trained_then_runs(tmp_path):
     spec = write(tmp_path, XOR_TRAIN)
     code, out, err = cli("validate", spec)
     assert code == 0 and "warning" not in err  # an init on a spec with data and train: to be trained
-    assert f"not trained yet: 2 parameters at random initial values (`nngraph train {spec}` writes p.npz)" in out
+    assert f"not trained yet: 9 parameters in 2 arrays at random initial values (`nngraph train {spec}` writes p.npz)" in out
     code, out, err = cli("run", spec, "--input", "x=1,0")
     assert code == 1
     assert f"{spec}:8:5: edges[0]: init: he_normal is where training starts, and the parameters file 'p.npz' " \

@@ -85,7 +85,7 @@ def _collector_paused():
 def _untrained_note(graph, path) -> str:
     """``; not trained yet: ...`` when running would meet weights that nothing set."""
     from ..graph.build import stored_parameter_names
-    from ..params import parameters_path, untrained_parameters
+    from ..params import parameters_path, suggested_parameters_file, untrained_parameters, untrained_words
 
     untrained = untrained_parameters(graph, stored_parameter_names(graph.spec) or set(), parameters_path(graph))
     if not untrained:
@@ -93,9 +93,13 @@ def _untrained_note(graph, path) -> str:
     spec = graph.spec
     if spec.train is not None and spec.data is not None and spec.parameters is not None:
         how = f"`nngraph train {terminal(path)}` writes {terminal(spec.parameters)}"
+    elif spec.train is not None and spec.data is not None:
+        how = (f"the spec names no parameters file, so training keeps nothing: add "
+               f"`{terminal(suggested_parameters_file(spec))}`, then `nngraph train {terminal(path)}`")
     else:
         how = "`nngraph run` refuses them without --untrained"
-    return f"; not trained yet: {_plural(len(untrained), 'parameter')} at random initial values ({how})"
+    count, kind = untrained_words(graph, untrained)
+    return f"; not trained yet: {count} at {kind} ({how})"
 
 
 @main.command()
