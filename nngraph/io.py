@@ -213,7 +213,8 @@ def parse_input_args(pairs, plan) -> dict:
             raise DataError(f"--input {pair}: inputs must be finite numbers")
         if name in values:
             if len(nums) != len(values[name]):
-                raise DataError(f"--input {name}: {len(nums)} values for a node of {len(values[name])} neurons")
+                raise DataError(f"--input {name}: {len(nums)} value{'' if len(nums) == 1 else 's'} for a node of "
+                                f"{len(values[name])} neurons")
             values[name] = nums
         elif name in by_label:
             node, i = by_label[name]

@@ -99,6 +99,17 @@ class _Group(click.Group):
             importlib.import_module(f".{COMMANDS[cmd_name][0]}", __name__)
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # a misspelt command: name the closest one
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if close and exc.message.startswith("No such command"):
+                exc.message = f"{exc.message.rstrip('.')} (did you mean '{close[0]}'?)"
+            raise
+
     def format_commands(self, ctx, formatter):
         # click's own listing, over the commands loaded so far and, for the others, their short
         # help from the table: listing the commands imports none of their modules
