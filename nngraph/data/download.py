@@ -96,12 +96,26 @@ def download(name: str, directory=None, base_url: str | None = None, timeout: fl
     if not timeout > 0:
         raise DataError(f"download timeout must be a positive number of seconds, not {timeout!r}")
     folder = Path(directory or default_data_dir()) / name
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first: what a failure removes
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         from ..errors import file_error
 
         raise DataError(f"data folder: {file_error(exc, folder, 'write')} (set NNGRAPH_DATA or --dir)") from None
+    try:
+        _fetch_all(name, folder, base_url, files, sizes, max_bytes, timeout, min_rate, progress)
+    except BaseException:  # a failed download leaves no folder it made for nothing (files already checked stay)
+        for p in made:
+            try:
+                p.rmdir()
+            except OSError:  # not empty (or no longer ours to remove): kept
+                break
+        raise
+    return folder
+
+
+def _fetch_all(name, folder, base_url, files, sizes, max_bytes, timeout, min_rate, progress):
     base = base_url or MIRRORS[name]
     known = SIZES[name] if files is None else (sizes or {})
     for fname, digest in (files or FILES[name]).items():
@@ -116,7 +130,6 @@ def download(name: str, directory=None, base_url: str | None = None, timeout: fl
         else:
             cap, why_cap = UNKNOWN_SIZE_CAP, f"the cap of {UNKNOWN_SIZE_CAP:,} bytes for a file of unknown size"
         atomic_write(target, _fetcher(url, fname, digest, cap, why_cap, timeout, min_rate, progress))
-    return folder
 
 
 def _fetcher(url, fname, digest, cap, why_cap, timeout, min_rate, progress):
