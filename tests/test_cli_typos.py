@@ -14,3 +14,11 @@ def test_misspelt_command_suggests_the_closest():
 def test_one_value_for_a_node_of_two():
     code, out, err = cli("run", EX["xor.yaml"], "--input", "x=1")
     assert code == 1 and "--input x: 1 value for a node of 2 neurons" in err
+
+
+def test_misspelt_choice_lists_the_choices_and_the_closest():
+    code, out, err = cli("draw", EX["xor.yaml"], "--view", "neurons")
+    assert code == 2
+    assert "'neurons' is not one of 'auto', 'neuron', 'layer', 'stage' (did you mean 'neuron'?)" in err
+    code, out, err = cli("data", "download", "mnsit")
+    assert code == 2 and "(did you mean 'mnist'?)" in err

@@ -189,6 +189,21 @@ def main(debug):
     _DEBUG["on"] = debug
 
 
+class Choice(click.Choice):
+    """click's Choice (which lists the valid values), naming the closest one to a misspelt value."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            import difflib
+
+            close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
+            if close:
+                exc.message = f"{exc.message.rstrip('.')} (did you mean '{close[0]}'?)"
+            raise
+
+
 def _plural(n, word):
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 

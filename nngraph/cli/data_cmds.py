@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
+from . import Choice, main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -15,7 +15,7 @@ def data():
 
 
 @data.command("download")
-@click.argument("name", type=click.Choice(["mnist", "fashion_mnist"]))
+@click.argument("name", type=Choice(["mnist", "fashion_mnist"]))
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Data folder (default $NNGRAPH_DATA "
               "or ~/.nngraph/data).")
 @click.option("--url", help="Mirror base URL.")

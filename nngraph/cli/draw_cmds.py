@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
+from . import Choice, main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- draw ----------------------------------------------------------------------------------------
@@ -15,8 +15,8 @@ from . import main, _console, _fail, _plural, terminal  # noqa: F401  (shared by
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (.svg, .png, .pdf, .dot, or .html: an interactive page).")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "html"]), help="Output format.")
-@click.option("--view", type=click.Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True)
+@click.option("--format", "fmt", type=Choice(["svg", "png", "pdf", "dot", "html"]), help="Output format.")
+@click.option("--view", type=Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True)
 @click.option("--max-neurons", type=click.IntRange(3), default=12, show_default=True,
               help="Collapse layers wider than this in the neuron view.")
 @click.option("--highlight", multiple=True, help="Highlight a node or neuron (repeatable).")

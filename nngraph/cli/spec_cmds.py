@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import SpecError
-from . import main, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
+from . import Choice, main, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- validate / schema -------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def inspect(spec, as_json, float64, show_all):
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option("--format", "fmt", type=Choice(["yaml", "json"]), default="yaml", show_default=True)
 def dump(spec, fmt):
     """Print a spec in canonical form (YAML or JSON)."""
     from .. import dump as dump_spec, load
