@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError, FileAccessError, similar_file
-from .shards import NOT_FINITE, cell_error, csv_float
+from .shards import NOT_FINITE, cell_error, csv_float, input_member
 from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
 from .writes import atomic_write
 
@@ -32,12 +32,8 @@ def read_inputs(path, plan) -> np.ndarray:
             arrays = read_arrays(path, str(path))
             if "" in arrays:
                 x = arrays[""]
-            elif "x" in arrays:
-                x = arrays["x"]
-            elif len(arrays) == 1:
-                x = next(iter(arrays.values()))
             else:
-                raise DataError(f"{path}: holds {', '.join(arrays) or 'no arrays'}; name the input array 'x'")
+                x = arrays[input_member(list(arrays), path)]
         elif suffix == ".csv":
             x = _read_csv(path, plan)
         else:

@@ -172,10 +172,7 @@ def _npz_header(path: Path):
                 if entry.is_dir() or not entry.filename.endswith(".npy"):
                     raise DataError(f"{path}: holds {entry.filename!r}, which is not an .npy array; an .npz of "
                                     "inputs holds arrays only")
-            names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
-            member = "x" if "x" in names else names[0] if len(names) == 1 else None
-            if member is None:
-                raise DataError(f"{path}: holds {', '.join(names) or 'no arrays'}; name the input array 'x'")
+            member = input_member([n[:-4] for n in z.namelist() if n.endswith(".npy")], path)
             info = z.getinfo(member + ".npy")
             with z.open(info) as f:
                 shape, fortran, dtype = npy_header(f)
@@ -401,6 +398,20 @@ def _csv_shard(path: Path, width: int, match=None) -> Shard:
         raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     return Shard(str(path), "csv", rows, width, "float64", 0, "header" if header else "", columns,
                  cells_per_row if columns else 0)
+
+
+NOT_INPUTS = {"y", "t", "label", "labels", "target", "targets", "y_train", "y_test"}
+
+
+def input_member(names, path) -> str:
+    """The array of an .npz that holds inputs: ``x``, else its only array, unless that one is named
+    as targets are (``y``, ``labels``...): scoring a file of labels as inputs is refused, not guessed."""
+    if "x" in names:
+        return "x"
+    if len(names) == 1 and names[0].lower() not in NOT_INPUTS:
+        return names[0]
+    raise DataError(f"{path}: holds {', '.join(repr(n) for n in names) or 'no arrays'}; inputs are read from an "
+                    "array named 'x' (or the file's only array, unless it is named as targets are)")
 
 
 def csv_float(v: str) -> float:

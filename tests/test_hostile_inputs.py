@@ -412,3 +412,15 @@ def test_command_line_inputs_read_numbers_as_the_csv_readers_do_and_each_input_o
     code, text = run("run", path, *args)
     assert code == 1
     assert re.search(message, text), text
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_npz_holding_only_targets_is_not_scored_as_inputs(tmp_path, stream):
+    path = spec(tmp_path)
+    np.savez(tmp_path / "labels.npz", y=np.zeros((4, 2)))
+    np.savez(tmp_path / "plain.npz", np.ones((4, 2)))  # numpy names it arr_0: the only array, taken as inputs
+    extra = ["--output", tmp_path / "o.npy"] if stream else []
+    code, text = run("run", path, "--inputs", tmp_path / "labels.npz", *extra)
+    assert code == 1 and "labels.npz: holds 'y'; inputs are read from an array named 'x'" in text, text
+    code, text = run("run", path, "--inputs", tmp_path / "plain.npz", *extra)
+    assert code == 0, text
