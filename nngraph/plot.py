@@ -21,6 +21,19 @@ def _figure(what="plot regions", **kw):
     return fig
 
 
+def check_plot_path(path, option: str = "--plot") -> str:
+    """The format of a training-curves file, from its suffix; refused (before any training) when
+    matplotlib cannot write it."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:
+        raise NNGraphError(f"{option} needs matplotlib: pip install 'nngraph[plot]'") from None
+    if fmt not in FigureCanvasAgg.get_supported_filetypes():
+        raise NNGraphError(f"{option} {text(path)}: matplotlib cannot write .{fmt}; use .png, .svg or .pdf")
+    return fmt
+
+
 def text(s) -> str:
     """A user string as matplotlib text: control characters visible, ``$`` not the start of math
     (``$\\bogus$`` in a label would otherwise stop the plot with a parse error)."""
@@ -58,9 +71,7 @@ def plot_history(history: list, path, title: str = "") -> None:
     fig.tight_layout()
     from .writes import atomic_write
 
-    fmt = Path(path).suffix.lstrip(".").lower() or "png"
-    if fmt not in fig.canvas.get_supported_filetypes():
-        raise NNGraphError(f"--plot {text(path)}: matplotlib cannot write .{fmt}; use .png, .svg or .pdf")
+    fmt = check_plot_path(path)
     atomic_write(path, lambda f: fig.savefig(f, dpi=120, format=fmt))
 
 

@@ -8,6 +8,8 @@ data), and hyper-parameters that cannot work.
 """
 from __future__ import annotations
 
+import os
+
 from .activations import NOT_DIFFERENTIABLE
 from .errors import SpecError, TrainingError
 
@@ -55,7 +57,72 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
         _data(graph, report, index)
         _hyper(graph, report)
     _checkpoint_folder(graph, report)
+    _parameters_target(graph, report)
     return report.errors(), report.warnings()
+
+
+def spec_files(graph) -> list:
+    """``(what, path)`` of the files and folders a spec reads or trains into, which nothing nngraph
+    writes may replace: the spec itself, its data file, its checkpoint folder."""
+    from .spec.files import UnsafePath, resolve_inside
+
+    spec, out = graph.spec, []
+    src = spec.source
+    if src is not None and src.name not in ("<string>", ""):
+        out.append(("the spec itself", src.name))
+    d = spec.data
+    if d is not None and d.path and d.source in ("csv", "npz"):
+        try:
+            out.append((f"the data file ({d.source} {d.path})", resolve_inside(spec.base_dir, d.path)))
+        except UnsafePath:
+            pass  # refused, located, where the data is read
+    if spec.train is not None and spec.train.checkpoint is not None:
+        from .checkpoint import directory
+
+        try:
+            out.append(("the checkpoint folder", directory(graph)))
+        except TrainingError:
+            pass  # refused, located, by _checkpoint_folder
+    return out
+
+
+def clash(target, files) -> str | None:
+    """What ``target`` (a file about to be written) would overwrite among ``files`` (``(what,
+    path)`` pairs), or None: the same file, or a place inside a folder among them."""
+    from .writes import inside, same_path
+
+    for what, path in files:
+        if same_path(target, path):
+            return what
+        if inside(target, path) and os.path.isdir(path):
+            return f"a file in {what}"
+    return None
+
+
+def _parameters_target(graph, report):
+    """The parameters file is written by training: it must be an .npz, and never one of the files
+    the spec reads (the spec, its data) nor its checkpoint folder, which it would replace."""
+    from .errors import NNGraphError
+    from .params import parameters_path
+
+    name = graph.spec.parameters
+    if name is None:
+        return
+    if not name.lower().endswith(".npz"):
+        stem = name.rsplit(".", 1)[0] if "." in os.path.basename(name) else name
+        report.error(("parameters",), "parameters_suffix", f"the parameters file is an .npz, written by training; "
+                     f"'{name}' is not (name it e.g. '{stem}.npz')")
+        return
+    try:
+        target = parameters_path(graph)
+    except NNGraphError:  # an unsafe name or a folder: refused, located, where it is used
+        return
+    if target is None:
+        return
+    what = clash(target, spec_files(graph))
+    if what:
+        report.error(("parameters",), "parameters_clash", f"'{name}' is {what}: training would replace it with "
+                     "the parameters; name another .npz file")
 
 
 def _checkpoint_folder(graph, report):
@@ -68,7 +135,9 @@ def _checkpoint_folder(graph, report):
         return
     try:
         folder = directory(graph)
-    except TrainingError:  # an unsafe name: refused, located, where checkpoints are written
+    except TrainingError as exc:  # an unsafe name (absolute, .., a link out of the spec's folder)
+        where = ("train", "checkpoint", "directory") if ck.directory else ("train", "checkpoint")
+        report.error(where, "unsafe_folder", str(exc).removeprefix("train.checkpoint.directory: "))
         return
     problem = missing_folder(ck.directory or f"{graph.spec.name}.checkpoints", folder)
     if problem:

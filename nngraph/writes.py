@@ -128,3 +128,20 @@ def _process_alive(pid: int) -> bool:
     except (PermissionError, OverflowError, OSError):
         return True  # someone else's process (or unknowable): leave its file alone
     return True
+
+
+def same_path(a, b) -> bool:
+    """Whether ``a`` and ``b`` name the same file: the same file on disk where both exist (hard
+    links, symbolic links, ``./x`` and ``x``), else the same resolved real path."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def inside(path, folder) -> bool:
+    """Whether ``path`` lies within ``folder`` (at any depth; real paths, symbolic links followed)."""
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return real != top and real.startswith(top.rstrip(os.sep) + os.sep)

@@ -30,7 +30,7 @@ def _csv_spec(folder):
     (["train.epochs=2", "data.source=digits"],
      "error: the data has 64 features per sample; the network has 2 inputs (x 2) (with --set data.source=digits)"),
     # a file the option named: at the option, not at the spec's line it replaced
-    (["train.checkpoint.directory=/tmp/ck"], "error: --set train.checkpoint.directory=/tmp/ck: "
+    (["train.checkpoint.directory=/tmp/ck"], "--set train.checkpoint.directory=/tmp/ck: "
                                              "train.checkpoint.directory: '/tmp/ck' is an absolute path"),
 ])
 def test_a_late_failure_names_the_option(sets, expected):

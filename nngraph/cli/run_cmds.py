@@ -330,7 +330,12 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     if target is not None and not no_save:
         check_writable(graph, target)
     if plot:
+        from ..plot import check_plot_path
+
         check_output_path(plot, "--plot")
+        check_plot_path(plot)
+    _refuse_clashes(graph, target if not no_save else None, ("--plot", plot), ("--log", log_file),
+                    ("--regions", regions[0]))
     log = None
     if log_file:
         from pathlib import Path
@@ -394,6 +399,21 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
                   f"{len(shown)} decision-region frames written to {rich_text(shown[0])} ... {rich_text(shown[-1])}")
     if log_file:
         err.print(f"epoch log written to {rich_text(log_file)}")
+
+
+def _refuse_clashes(graph, target, *options):
+    """Refuse, before training, an output option that names a file the run reads or writes: the
+    spec, its data, its checkpoint folder, the parameters file or another option's file."""
+    from ..trainchecks import clash, spec_files
+
+    files = spec_files(graph) + ([(f"the parameters file ({graph.spec.parameters})", target)] if target else [])
+    for option, path in options:
+        if not path:
+            continue
+        what = clash(path, files)
+        if what:
+            raise click.UsageError(f"{option} {terminal(path)} is {what}: it would be replaced; name another file")
+        files.append((f"the {option} file", path))
 
 
 def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
