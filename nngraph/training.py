@@ -90,7 +90,12 @@ def _check_epochs(epochs):
 def task_classes(plan: Plan, loss: str | None, y, classes):
     """The classes of a classification task: the data's, or for a classification loss whose
     targets are whole numbers (a truth table's 0/1 column), 0 .. outputs-1."""
-    if classes is not None or loss not in ("cross_entropy", "binary_cross_entropy"):
+    if classes is not None:
+        y = np.asarray(y)
+        if loss not in ("cross_entropy", "binary_cross_entropy") and y.size and y.max() >= max(plan.output_width, 2):
+            return None  # whole numbers a regression predicts (counts, prices): not classes of its outputs
+        return classes
+    if loss not in ("cross_entropy", "binary_cross_entropy"):
         return classes
     y = np.asarray(y)
     if y.size != len(y) or not np.array_equal(y, np.round(y)) or (len(y) and y.min() < 0):

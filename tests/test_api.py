@@ -169,3 +169,16 @@ def test_arrays_that_cannot_train_the_network_are_refused_before_anything_is_pai
     # a class index of 10**12 made training build a list of 10**12 class names
     with pytest.raises(DataError, match=message):
         nngraph.train(nngraph.load(EX["xor_train.yaml"]), data=data, epochs=1)
+
+
+def test_whole_number_targets_of_a_regression_beyond_its_outputs_get_regression_metrics(tmp_path):
+    # a count predicted by one linear output with mse: the data's whole numbers made it a 2-class
+    # task, and the confusion matrix failed with an IndexError at the end of training
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    result = CliRunner().invoke(main, ["train", str(EX["fast_food_learn.yaml"]), "--set", "data.target=burgers",
+                                       "--epochs", "2", "--no-save"])
+    assert result.exit_code == 0, result.output
+    assert "MAE" in result.output and "R²" in result.output and "acc" not in result.output
