@@ -68,7 +68,7 @@ def test_help_lists_every_command_and_imports_none_of_them():
     found = _after(_run_cli("--help"))
     assert found["modules"] == {"nngraph", "nngraph.cli"}, found["modules"]
     listed = found["out"].split("Commands:\n", 1)[1]
-    assert [line.split()[0] for line in listed.splitlines()] == sorted(cli.COMMANDS)
+    assert [line.split()[0] for line in listed.splitlines() if line[2:3] != " "] == sorted(cli.COMMANDS)
 
 
 def test_help_is_the_same_as_with_every_command_loaded():

@@ -90,7 +90,23 @@ def _fail(exc: Exception, code: int = 1):
     sys.exit(code)
 
 
-class _Group(click.Group):
+class _Listing(click.Group):
+    """A group whose help lists each command's first sentence whole, wrapped: click's own listing
+    cut it at the terminal's width ('Show the compiled plan: stages, blocks, parameters,...')."""
+
+    def _listed(self, name):
+        return self.commands[name]
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self._listed(name).get_short_help_str(limit=10_000)) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Group(_Listing):
+    group_class = _Listing  # `nngraph data`, `nngraph plot`: their commands listed whole too
+
     def list_commands(self, ctx):
         return sorted(set(COMMANDS) | set(self.commands))
 
@@ -110,12 +126,9 @@ class _Group(click.Group):
                 exc.message = f"{exc.message.rstrip('.')} (did you mean '{close[0]}'?)"
             raise
 
-    def format_commands(self, ctx, formatter):
-        # click's own listing, over the commands loaded so far and, for the others, their short
-        # help from the table: listing the commands imports none of their modules
-        listing = click.Group(commands={name: self.commands.get(name) or click.Command(name, help=COMMANDS[name][1])
-                                        for name in self.list_commands(ctx)})
-        click.Group.format_commands(listing, ctx, formatter)
+    def _listed(self, name):
+        # a command not loaded yet is listed from the table: listing them imports none of their modules
+        return self.commands.get(name) or click.Command(name, help=COMMANDS[name][1])
 
     def invoke(self, ctx):
         from ..writes import reset

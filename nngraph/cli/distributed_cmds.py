@@ -88,8 +88,15 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
     """Train one variant of SPEC per combination of --grid values, in parallel on --cluster.
 
     Each trial is a seeded training run; trials appear in the table as they finish; a failed
-    trial is reported in its row. The best trial (lowest validation loss, else training loss)
-    has its parameters written beside the spec as <spec>.best.params.npz.
+    trial says so in its row, with its error under the table. The best trial (lowest validation
+    loss, else training loss) has its parameters written beside the spec as
+    <spec>.best.params.npz.
+
+    \b
+    Examples:
+      nngraph sweep examples/xor_train.yaml --grid train.epochs=100,300
+      nngraph sweep net.yaml --grid nodes.1.size=8,16 --grid train.epochs=5,10
+      nngraph sweep net.yaml --grid train.seed=0,1,2 --cluster local:2 --csv t.csv
     """
     from .. import load
     from ..distributed import best, objective, parse_grid, sweep as run_sweep

@@ -16,13 +16,16 @@ from . import Choice, main, _console, _fail, _plural, terminal  # noqa: F401  (s
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (.svg, .png, .pdf, .dot, or .html: an interactive page).")
 @click.option("--format", "fmt", type=Choice(["svg", "png", "pdf", "dot", "html"]), help="Output format.")
-@click.option("--view", type=Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True)
+@click.option("--view", type=Choice(["auto", "neuron", "layer", "stage"]), default="auto", show_default=True,
+              help="A circle per neuron, a box per node, or a box per compiled stage; auto: neurons while about "
+                   "2,000 connections or fewer would be drawn, else layers.")
 @click.option("--max-neurons", type=click.IntRange(3), default=12, show_default=True,
               help="Collapse layers wider than this in the neuron view.")
 @click.option("--highlight", multiple=True, help="Highlight a node or neuron (repeatable).")
 @click.option("--focus", help="Draw only this neuron's neighbourhood (neuron view).")
 @click.option("--radius", type=click.IntRange(1), default=1, show_default=True, help="Steps around --focus.")
-@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True)
+@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True,
+              help="Resolution of a .png (dots per inch).")
 @click.option("--force", is_flag=True, help="Draw a neuron view even if it would be very large.")
 @click.option("--open", "open_", is_flag=True, help="Open the diagram in the default viewer.")
 @click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE",

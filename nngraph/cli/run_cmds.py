@@ -15,25 +15,29 @@ from .distributed_cmds import cluster_option, stream_run
 
 def _training_options(f):
     # the bound is nngraph.spec.models.MAX_EPOCHS, written out so `nngraph --help` need not import pydantic
-    f = click.option("--epochs", type=click.IntRange(1, 1_000_000), help="Override train.epochs.")(f)
-    f = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-                     help="Override a spec value, e.g. train.optimizer.learning_rate=0.01 (repeatable).")(f)
-    f = click.option("--plot", type=click.Path(dir_okay=False), help="Write training curves to a PNG.")(f)
-    f = click.option("--regions", type=click.Path(dir_okay=False),
+    options = [
+        click.option("--epochs", type=click.IntRange(1, 1_000_000), help="Override train.epochs."),
+        click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Override a spec value, e.g. train.optimizer.learning_rate=0.01 (repeatable)."),
+        click.option("--plot", type=click.Path(dir_okay=False), help="Write training curves to a PNG."),
+        click.option("--regions", type=click.Path(dir_okay=False),
                      help="Decision regions as training goes on (two-input networks): an animated .gif, or "
-                          ".png/.svg frames NAME-epochNNNN.png.")(f)
-    f = click.option("--regions-every", type=click.IntRange(1), metavar="N",
-                     help="A regions frame every N epochs [default: about 50 frames].")(f)
-    f = click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")(f)
-    f = click.option("--no-save", is_flag=True, help="Do not write the parameters file.")(f)
-    f = click.option("--log", "log_file", type=click.Path(dir_okay=False),
-                     help="Write one row per epoch to a .csv or .jsonl file.")(f)
+                          ".png/.svg frames NAME-epochNNNN.png."),
+        click.option("--regions-every", type=click.IntRange(1), metavar="N",
+                     help="A regions frame every N epochs [default: about 50 frames]."),
+        click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON."),
+        click.option("--no-save", is_flag=True, help="Do not write the parameters file."),
+        click.option("--log", "log_file", type=click.Path(dir_okay=False),
+                     help="Write one row per epoch to a .csv or .jsonl file."),
+    ]
+    for option in reversed(options):  # the last one applied is listed first: --help lists them as written here
+        f = option(f)
     return f
 
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs_file", help="Inputs: .npy, .npz or .csv; or streamed: a folder or glob of shards, "
+@click.option("--inputs", "inputs_file", metavar="PATH", help="Inputs: .npy, .npz or .csv; or streamed: a folder or glob of shards, "
               "a zarr array, a .npy over 256 MB.")
 @click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE", help="One input by name or label.")
 @click.option("-o", "--output", "output_file", type=click.Path(), help="Write outputs to .npy or .csv (streamed: also .zarr).")
@@ -46,7 +50,15 @@ def _training_options(f):
 @_training_options
 def run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster, threads,
         epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
-    """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate."""
+    """Do what the spec declares: run inputs through it, or train (if untrained) and evaluate.
+
+    \b
+    Examples:
+      nngraph run examples/xor.yaml --input x=1,0
+      nngraph run examples/xor.yaml --inputs examples/xor_inputs.csv
+      nngraph run net.yaml --inputs big/ --output out.npy --cluster local:2
+      nngraph run examples/xor_train.yaml --set train.epochs=500
+    """
     with _input_notes():
         _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, untrained, chunk_rows, cluster,
              threads, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file)
@@ -186,7 +198,13 @@ def _refuse_untrained(plan, untrained_ok, spec_path):
               "starts with; 1 is much faster on a busy machine).")
 @_training_options
 def train(spec, float64, resume, threads, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
-    """Train the spec's network (from its initial weights) and write its parameters file."""
+    """Train the spec's network (from its initial weights) and write its parameters file.
+
+    \b
+    Examples:
+      nngraph train examples/xor_train.yaml --plot curves.png
+      nngraph train examples/xor_train.yaml --epochs 50 --log epochs.csv
+    """
     from .. import load
     from ..graph import build
     from ..spec import with_overrides

@@ -169,7 +169,8 @@ def inspect(spec, as_json, float64, show_all):
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option("--format", "fmt", type=Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="The language to print the spec in.")
 def dump(spec, fmt):
     """Print a spec in canonical form (YAML or JSON)."""
     from .. import dump as dump_spec, load
