@@ -89,3 +89,11 @@ def test_a_test_split_that_holds_out_every_row_is_named():
                    "leaves none to train on; 0.958 keeps one"), err
     assert cli("train", str(EX["fast_food_learn.yaml"]), "--no-save", "--epochs", "1", "--set",
                "data.test_split=0.958")[0] == 0
+
+
+def test_a_diverging_loss_names_the_options_that_can_make_it_diverge():
+    err = _err("train", EX["xor_train.yaml"], "--no-save", "--set", "train.epochs=3", "--set",
+               "train.optimizer.learning_rate=1e30", "--set", "nodes.2.activation=linear", "--set", "train.loss=mse")
+    assert err.startswith("error: the loss became inf"), err
+    assert err.endswith("(with --set train.optimizer.learning_rate=1e30, --set nodes.2.activation=linear, "
+                        "--set train.loss=mse)"), err

@@ -209,8 +209,8 @@ def _may_cause(exc: NNGraphError, path: str) -> bool:
         return top in ("parameters", "edges") or node_shape
     if isinstance(exc, DataError):
         return top == "data" or node_shape
-    if isinstance(exc, TrainingError):
-        return top == "train"
+    if isinstance(exc, TrainingError):  # a loss that diverged, a checkpoint: not the number of epochs
+        return (top == "train" and parts[1:2] != ("epochs",)) or (top == "nodes" and parts[2:3] == ("activation",))
     if isinstance(exc, FileAccessError):
         return top in ("data", "parameters", "train")
     return False
