@@ -422,6 +422,9 @@ def parse_grid(items) -> dict:
             raise NNGraphError(f"--grid {text}: write key.path=value1,value2,...")
         if key.strip() in grid:
             raise NNGraphError(f"--grid {key.strip()}: given twice; list all its values in one --grid")
+        twice = sorted({v for v in vals if vals.count(v) > 1})
+        if twice:
+            raise NNGraphError(f"--grid {text}: {', '.join(twice)} listed twice; each value makes one trial")
         grid[key.strip()] = vals
     return grid
 
@@ -429,12 +432,30 @@ def parse_grid(items) -> dict:
 def trials(grid: dict, random_k: int | None = None, seed: int = 0) -> list[dict]:
     """Every combination of the grid, or ``random_k`` of them drawn without repetition (seeded)."""
     keys = list(grid)
-    combos = [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
-    if len(combos) > 100_000:
-        raise NNGraphError(f"the grid has {len(combos):,} combinations; at most 100,000 (use fewer values)")
-    if random_k is not None and random_k < len(combos):
-        combos = random.Random(seed).sample(combos, random_k)
-    return combos
+    total = 1
+    for k in keys:
+        total *= len(grid[k])
+    if random_k is not None and random_k < total:
+        if random_k > MAX_TRIALS:
+            raise NNGraphError(f"--random {random_k:,}: at most {MAX_TRIALS:,} trials")
+        # the same draw as sampling the list of combinations (sample picks indices), without making it
+        return [_combo(grid, keys, i) for i in random.Random(seed).sample(range(total), random_k)]
+    if total > MAX_TRIALS:  # counted before any combination is made
+        raise NNGraphError(f"the grid has {total:,} combinations; at most {MAX_TRIALS:,} (use fewer values, or "
+                           "--random K to draw K of them)")
+    return [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
+
+
+MAX_TRIALS = 100_000
+
+
+def _combo(grid, keys, index) -> dict:
+    """The ``index``-th combination in itertools.product order (the last key varies fastest)."""
+    out = {}
+    for k in reversed(keys):
+        index, r = divmod(index, len(grid[k]))
+        out[k] = grid[k][r]
+    return {k: out[k] for k in keys}
 
 
 def run_trial(spec_data: dict, base_dir, overrides: dict, dtype: str = "float32", threads: int | None = None,

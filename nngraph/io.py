@@ -231,22 +231,53 @@ def parse_input_args(pairs, plan) -> dict:
     return {n: np.array([v]) for n, v in values.items()}
 
 
-def check_output_path(path, option: str | None = None, folder_ok: bool = False) -> Path:
+def check_output_path(path, option: str | None = None, folder_ok: bool = False, inputs=None) -> Path:
     """Refuse, before any work, an output path whose folder is missing or read-only, or that is a
-    folder (unless ``folder_ok``: a zarr array is a folder, replaced as a whole). Missing folders
-    are never created: a typo in a path should not quietly make new folders. ``option`` (the
-    command-line option, ``--output``) starts the message when given."""
+    folder (unless ``folder_ok``: a zarr array is a folder, replaced as a whole; any other folder is
+    refused). Missing folders are never created: a typo in a path should not quietly make new
+    folders. ``option`` (the command-line option, ``--output``) starts the message when given.
+    ``inputs`` (``--inputs``: a file, folder, zarr array or glob): the output may not be it, lie
+    inside it or match it, which would replace the inputs or make the output inputs of the next run."""
     path = Path(path)
     folder = path.parent
     shown = f"{option} {path}" if option else str(path)
     if path.is_dir() and not folder_ok:
         raise FileAccessError(f"{shown}: is a folder; name a file")
+    if path.is_dir() and not path.is_symlink() and not any((path / m).is_file() for m in (".zarray", "zarr.json")):
+        raise FileAccessError(f"{shown}: is a folder that is not a zarr array; only a zarr array is replaced "
+                              "by a new one: remove the folder or name another output")
+    if path.is_symlink() and path.is_dir():
+        raise FileAccessError(f"{shown}: is a link to a folder; name the zarr array itself")
+    if inputs is not None:
+        _check_apart(path, str(inputs), shown)
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist (create it first)"
         raise FileAccessError(f"{shown}: the folder '{folder}' {what}")
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise FileAccessError(f"{shown}: permission denied (the file or its folder is read-only)")
     return path
+
+
+def _check_apart(path: Path, inputs: str, shown: str) -> None:
+    from fnmatch import fnmatch
+    from glob import glob
+
+    from .writes import inside, same_path
+
+    src = Path(inputs)
+    if any(c in inputs for c in "*?["):
+        hit = any(same_path(path, q) for q in glob(inputs)) or fnmatch(os.path.abspath(path),
+                                                                       os.path.abspath(inputs))
+        if hit:
+            raise FileAccessError(f"{shown}: matches --inputs {inputs}; the next run would read it as inputs: "
+                                  "write it elsewhere")
+        return
+    if same_path(path, src):
+        raise FileAccessError(f"{shown}: is --inputs itself; writing it would replace the inputs: "
+                              "name another output")
+    if src.is_dir() and inside(path, src):
+        raise FileAccessError(f"{shown}: lies inside the --inputs folder {inputs}; the next run would read it "
+                              "as inputs: write it elsewhere")
 
 
 def write_text_atomic(path, text: str) -> None:

@@ -424,3 +424,49 @@ def test_an_npz_holding_only_targets_is_not_scored_as_inputs(tmp_path, stream):
     assert code == 1 and "labels.npz: holds 'y'; inputs are read from an array named 'x'" in text, text
     code, text = run("run", path, "--inputs", tmp_path / "plain.npz", *extra)
     assert code == 0, text
+
+
+def test_outputs_never_replace_their_inputs_nor_a_folder_that_is_not_a_zarr_array(tmp_path):
+    path = spec(tmp_path)
+    np.save(tmp_path / "in.npy", np.ones((3, 2)))
+    (tmp_path / "sh").mkdir()
+    np.save(tmp_path / "sh" / "a.npy", np.ones((3, 2)))
+    (tmp_path / "precious.zarr").mkdir()
+    (tmp_path / "precious.zarr" / "thesis.txt").write_text("years of work")
+    cases = [
+        (["--output", tmp_path / "precious.zarr"], "is a folder that is not a zarr array"),
+        (["--output", tmp_path / "in.npy"], "is --inputs itself; writing it would replace the inputs"),
+        (["--output", tmp_path / "in.npy", "--chunk-rows", "1"], "is --inputs itself"),
+    ]
+    for extra, message in cases:
+        code, text = run("run", path, "--inputs", tmp_path / "in.npy", *extra)
+        assert code == 1 and message in text, (extra, text)
+    code, text = run("run", path, "--inputs", tmp_path / "sh", "--output", tmp_path / "sh" / "out.npy")
+    assert code == 1 and "lies inside the --inputs folder" in text, text
+    code, text = run("run", path, "--inputs", str(tmp_path / "sh" / "*.npy"), "--output", tmp_path / "sh" / "o.npy")
+    assert code == 1 and "the next run would read it as inputs" in text, text
+    assert (tmp_path / "precious.zarr" / "thesis.txt").read_text() == "years of work"
+    assert np.load(tmp_path / "in.npy").shape == (3, 2) and sorted(os.listdir(tmp_path / "sh")) == ["a.npy"]
+    code, text = run("run", path, "--inputs", tmp_path / "in.npy", "--output", tmp_path / "out.zarr")
+    assert code == 0, text
+    code, text = run("run", path, "--inputs", tmp_path / "in.npy", "--output", tmp_path / "out.zarr")
+    assert code == 0, text  # a zarr array nngraph wrote is replaced by the new one
+
+
+def test_sweep_refuses_a_csv_that_would_replace_a_file_and_a_grid_too_large_before_making_it(tmp_path):
+    import time
+
+    from nngraph.distributed import trials, parse_grid
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(TRAIN))
+    code, text = run("sweep", path, "--grid", "train.epochs=1", "--csv", path)
+    assert code == 2 and "name one ending in .csv" in text
+    code, text = run("sweep", path, "--grid", "train.epochs=1,1")
+    assert code == 1 and "1 listed twice" in text, text
+    grid = parse_grid([f"train.{k}={','.join(map(str, range(1, 1001)))}" for k in ("epochs", "batch_size", "seed")])
+    t0 = time.process_time()
+    with pytest.raises(Exception, match="the grid has 1,000,000,000 combinations; at most 100,000"):
+        trials(grid)
+    assert len(trials(grid, 3)) == 3
+    assert time.process_time() - t0 < 5  # a billion combinations were made before (11 GB, minutes)

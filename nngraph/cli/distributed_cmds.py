@@ -26,7 +26,8 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
                                "(.npy, .csv or .zarr)")
     from ..io import check_output_path
 
-    check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"))  # zarr: a folder
+    check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"),  # zarr: a folder
+                      inputs=inputs)
     source = open_inputs(inputs, plan.input_width, plan)
     with _progress(source.rows, as_json) as progress, _client(cluster, threads) as client:
         from ..distributed import score_to
@@ -102,9 +103,19 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
     from ..distributed import best, objective, parse_grid, sweep as run_sweep
 
     s = load(spec)
+    target = Path(spec).with_name(Path(spec).name.rsplit(".", 1)[0] + ".best.params.npz")
     if csv_file:
         from ..io import check_output_path
+        from ..writes import same_path
 
+        if Path(csv_file).suffix.lower() != ".csv":
+            raise click.UsageError(f"--csv {csv_file}: the trials are written as a .csv file; name one ending in .csv")
+        kept = [("the spec itself", spec), ("the best trial's parameters file", target)]
+        if s.data is not None and s.data.path and s.data.source in ("csv", "npz"):
+            kept.append((f"the data file ({s.data.path})", Path(s.base_dir) / s.data.path))
+        for what, path in kept:
+            if same_path(csv_file, path):
+                raise click.UsageError(f"--csv {csv_file} is {what}: it would be replaced; name another file")
         check_output_path(csv_file, "--csv")  # before the trials, not after them
     keys = list(parse_grid(grid))
     table = _TrialTable(keys, quiet=as_json)
@@ -112,7 +123,6 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
         results = run_sweep(s, parse_grid(grid), client, random_k=random_k, seed=seed,
                             dtype="float64" if float64 else "float32", on_result=table.add, threads=threads)
     top = best(results)
-    target = Path(spec).with_name(Path(spec).name.rsplit(".", 1)[0] + ".best.params.npz")
     if top is not None and not no_save:
         from ..params import write_parameters
 

@@ -220,7 +220,7 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, un
     from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
 
     if output_file:
-        check_output_path(output_file, "--output")
+        check_output_path(output_file, "--output", inputs=inputs_file)
     plan = compile_plan(graph, dtype)
     _refuse_untrained(plan, untrained_ok, spec_path)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
