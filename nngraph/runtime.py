@@ -355,6 +355,10 @@ def _activations(stage, Z, transposed):
             calls.append(partial(_sigmoid, v))
         elif name == "tanh":
             calls.append(partial(np.tanh, v, v))
+        elif name == "softmax" and rows == 1 and not transposed and hi - lo <= SOFTMAX_COLUMNS:
+            row = v.reshape(-1)
+            assert np.shares_memory(row, v)
+            calls.append(partial(_softmax_row, row, np.empty((), dtype=v.dtype), np.empty((), dtype=v.dtype)))
         elif name == "softmax" and rows == 1:
             calls.append(partial(_softmax_one, v.reshape(-1)))
         elif name == "softmax" and not transposed and rows >= FUSED_MIN_ROWS and hi - lo <= SOFTMAX_COLUMNS:
@@ -394,6 +398,21 @@ def _softmax_columns(v, T, top, total, copyto=np.copyto, maximum=np.maximum.redu
     add(T, axis=0, out=total)
     np.divide(T, total, T)
     copyto(v, T.T)
+
+
+def _softmax_row(v, top, total, tolist=np.ndarray.tolist, subtract=np.subtract, exp=np.exp,
+                 add=np.add.reduce, divide=np.divide):
+    """Softmax of one sample's few outputs (a classifier's), in place, rounded exactly as the
+    batched softmax rounds each row (the sum is numpy's, in its order: a one-row chunk of a large
+    batch gets the same numbers). The max is taken in Python (exact) and written, like the sum,
+    into a 0-d array that the next call reads: numpy turns a Python or numpy number operand into
+    an array on every call. At batch 1 each numpy call costs far more than its arithmetic, and
+    what it touches competes with the weights for the processor's cache."""
+    top[()] = max(tolist(v))
+    subtract(v, top, v)
+    exp(v, v)
+    add(v, None, None, total)
+    divide(v, total, v)
 
 
 def _softmax_one(v, tolist=np.ndarray.tolist, total=np.add.reduce):

@@ -144,3 +144,42 @@ def test_every_dense_route_equals_the_reference(seed, batch, double):
         runtime.FUSED_MIN_ROWS = saved
     tol = 1e-6 if double else 1e-4
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [1, 3, 10, runtime.SOFTMAX_COLUMNS, runtime.SOFTMAX_COLUMNS + 1])
+def test_one_sample_softmax_equals_the_reference(dtype, width):
+    # one sample: the softmax with its max and sum in Python up to SOFTMAX_COLUMNS outputs,
+    # numpy's reductions beyond; logits large enough to overflow exp without the max taken off
+    plan = compile(_mlp((12, 9, width)), dtype=dtype, seed=2)
+    rng = np.random.default_rng(width)
+    tol = 1e-6 if dtype == np.float64 else 2e-6
+    for scale in (1.0, 1e4):
+        for row in rng.normal(0, scale, (4, 12)):
+            x = row[None, :]
+            y = plan.forward(x)
+            expected = reference.evaluate(plan.graph, plan.parameters(), x)
+            assert y.shape == (1, width) and y.dtype == dtype and np.isfinite(y).all()
+            np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+            np.testing.assert_allclose(y.sum(), 1.0, rtol=tol)
+            np.testing.assert_array_equal(plan.bind()(x.astype(dtype)), y)
+    x = np.full((1, 12), np.nan)
+    assert np.isnan(plan.forward(x)).all()  # NaN in, NaN out: never a made-up distribution
+
+
+def test_dense_weights_start_on_a_cache_line():
+    # one-sample products read each weight row with vector loads: rows that start on a cache
+    # line need no split loads; a merged run (a skip connection's two sources as one matrix) too.
+    # Parameters written afterwards land in those same arrays.
+    skip = _mlp((30, 20, 7))
+    skip["edges"].append({"from": "x", "to": "y", "init": "he_normal"})
+    for spec in (_mlp((30, 20, 16, 10)), skip):
+        plan = compile(spec, dtype=np.float32, seed=1)
+        merged = [W for st in plan.stages[1:] for _, _, W in st.merged]
+        alone = [b.W for st in plan.stages[1:] for b in st.blocks if not any(np.shares_memory(b.W, W) for W in merged)]
+        assert len(merged) == (spec is skip) and alone
+        assert all(W.ctypes.data % 64 == 0 for W in merged + alone)
+        x = np.random.default_rng(0).normal(size=(1, 30))
+        plan.set_parameters({k: v * 0.5 for k, v in plan.parameters().items()})
+        np.testing.assert_allclose(plan.forward(x), reference.evaluate(plan.graph, plan.parameters(), x),
+                                   rtol=2e-6, atol=2e-6)
