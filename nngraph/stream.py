@@ -189,6 +189,7 @@ class OutputSink:
             try:
                 self._npy = _NpyWriter(self._target, self.dtype, shape)
             except OSError as exc:
+                shutil.rmtree(self.tmp, ignore_errors=True)
                 raise file_error(exc, self.path, "write") from None
         elif self.kind == "zarr":
             self._target = self.tmp / "out.zarr"
@@ -203,30 +204,30 @@ class OutputSink:
             self._pending = {}
 
     def write(self, start: int, y: np.ndarray) -> None:
-        if self.kind == "npy":
-            try:
+        try:
+            if self.kind == "npy":
                 self._npy.write(start, y)
-            except OSError as exc:
-                raise file_error(exc, self.path, "write") from None
-        elif self.kind == "zarr":
-            self._z[start:start + len(y)] = y
-        else:  # CSV is sequential: hold chunks that arrive early until their turn
-            self._pending[start] = y
-            while self._next in self._pending:
-                block = self._pending.pop(self._next)
-                self._w.writerows(block.tolist())
-                self._next += len(block)
+            elif self.kind == "zarr":
+                self._z[start:start + len(y)] = y
+            else:  # CSV is sequential: hold chunks that arrive early until their turn
+                self._pending[start] = y
+                while self._next in self._pending:
+                    block = self._pending.pop(self._next)
+                    self._w.writerows(block.tolist())
+                    self._next += len(block)
+        except OSError as exc:  # a full disk, a quota: located, and abort() removes the partial output
+            raise file_error(exc, self.path, "write") from None
 
     def commit(self) -> str:
-        if self.kind == "npy":
-            try:
+        try:
+            if self.kind == "npy":
                 self._npy.close(sync=True)
-            except OSError as exc:
-                raise file_error(exc, self.path, "write") from None
-        elif self.kind == "csv":
-            if self._pending or self._next != self.rows:
-                raise NNGraphError(f"{self.path}: {self.rows - self._next:,} rows were never written")
-            self._f.close()
+            elif self.kind == "csv":
+                if self._pending or self._next != self.rows:
+                    raise NNGraphError(f"{self.path}: {self.rows - self._next:,} rows were never written")
+                self._f.close()
+        except OSError as exc:
+            raise file_error(exc, self.path, "write") from None
         _replace(self._target, self.path)
         shutil.rmtree(self.tmp, ignore_errors=True)
         from .writes import record
@@ -235,10 +236,13 @@ class OutputSink:
         return str(self.path)
 
     def abort(self) -> None:
-        if self.kind == "npy" and "_npy" in self.__dict__:
-            self._npy.close(sync=False)
-        elif self.kind == "csv":
-            self._f.close()
+        try:
+            if self.kind == "npy" and "_npy" in self.__dict__:
+                self._npy.close(sync=False)
+            elif self.kind == "csv":
+                self._f.close()  # flushing what is buffered can fail again on a full disk: it is removed anyway
+        except OSError:
+            pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -470,3 +470,32 @@ def test_sweep_refuses_a_csv_that_would_replace_a_file_and_a_grid_too_large_befo
         trials(grid)
     assert len(trials(grid, 3)) == 3
     assert time.process_time() - t0 < 5  # a billion combinations were made before (11 GB, minutes)
+
+
+@pytest.mark.parametrize("ext", ["npy", "csv"])  # zarr writes a file per chunk, each under any such limit
+def test_a_streamed_output_that_outgrows_the_disk_is_a_located_error_and_the_old_output_stays(tmp_path, ext):
+    # a file-size limit stands in for a full disk: writes fail with an OSError past it (CSV and zarr
+    # outputs printed a traceback; the CSV writer's buffered rows failed again while it was removed)
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    path = spec(tmp_path)
+    np.save(tmp_path / "small.npy", np.ones((3, 2)))
+    np.save(tmp_path / "big.npy", np.random.default_rng(0).random((100_000, 2)))
+    out = tmp_path / f"o.{ext}"
+    cli = [sys.executable, "-m", "nngraph.cli", "run", str(path), "--output", str(out), "--chunk-rows", "1000"]
+    first = subprocess.run(cli + ["--inputs", str(tmp_path / "small.npy")], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+    result = subprocess.run(cli + ["--inputs", str(tmp_path / "big.npy")], capture_output=True, text=True,
+                            preexec_fn=limited)
+    assert result.returncode == 1, result.stderr
+    assert f"o.{ext}: cannot write it" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no temporary left behind
