@@ -258,6 +258,11 @@ class _Run:
         self.x_all = np.ascontiguousarray(data.x_train, dtype=plan.dtype)
         self.classes = task_classes(plan, cfg.loss, data.y_train, data.classes)
         self.t_all = targets_for(plan, data.y_train, data.classes)
+        if cfg.loss == "binary_cross_entropy" and len(self.t_all) and (self.t_all.min() < 0 or self.t_all.max() > 1):
+            # log(1 - y) of a target above 1 rewards outputs past it: it trained, towards nonsense
+            raise DataError(f"loss binary_cross_entropy needs targets from 0 to 1 (a probability or a class 0/1); "
+                            f"the data's go from {self.t_all.min():g} to {self.t_all.max():g}: for numbers like "
+                            "these use loss mse with a linear output")
         n = len(self.x_all)
         self.n_val = int(round(n * cfg.validation_split)) if n >= 10 else 0
         order = self.rng.permutation(n)

@@ -182,3 +182,13 @@ def test_whole_number_targets_of_a_regression_beyond_its_outputs_get_regression_
                                        "--epochs", "2", "--no-save"])
     assert result.exit_code == 0, result.output
     assert "MAE" in result.output and "R²" in result.output and "acc" not in result.output
+
+
+def test_binary_cross_entropy_refuses_targets_outside_0_to_1():
+    # log(1 - y) of a target above 1 rewards outputs past it: training ran, silently, towards nonsense
+    spec = nngraph.load(EX["xor_train.yaml"])
+    assert spec.train.loss == "binary_cross_entropy"
+    y = np.array([0.0, 1.5, 1.0, 0.25])
+    with pytest.raises(DataError, match=r"binary_cross_entropy needs targets from 0 to 1 .* from 0 to 1\.5"):
+        nngraph.train(spec, data=(X, y.reshape(-1, 1)), epochs=1)
+    nngraph.train(spec, data=(X, np.array([[0.0], [0.75], [1.0], [0.25]])), epochs=1)  # probabilities are fine
