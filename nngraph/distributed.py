@@ -514,6 +514,9 @@ def _trial(spec_data, base_dir, overrides, dtype, reuse=None):
         out.update({f"test_{k}": float(v) for k, v in test.items() if k in ("loss", "accuracy")})
         out["epochs"] = len(history)
         out["parameters"] = plan.parameters()
+        from .params import activation_record
+
+        out["activations"] = activation_record(graph)  # what the parameters were trained with
     except NNGraphError as exc:
         out["error"] = str(exc)
     except Exception as exc:  # a trial's failure is reported in its row, not raised

@@ -64,3 +64,13 @@ def test_a_file_without_the_record_still_loads(trained):
     np.savez(path, **old)
     plan = compile(trained)
     np.testing.assert_array_equal(plan.parameters()["edges/x->out"], old["edges/x->out"])
+
+
+def test_a_sweeps_best_parameters_record_the_activations_of_the_trial_that_won():
+    # the grid may set an activation: the best file must say which one its values were trained with
+    spec = EX["xor_train.yaml"]
+    code, out, err = cli("sweep", spec, "--grid", "nodes.1.activation=tanh,sigmoid", "--grid", "train.epochs=2")
+    assert code == 0, err
+    with np.load(spec.with_name("xor_train.best.params.npz"), allow_pickle=False) as z:
+        record = dict(z["meta/activations"].tolist())
+    assert record["out"] == "sigmoid" and record["hidden"] in ("tanh", "sigmoid")

@@ -124,10 +124,10 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
                             dtype="float64" if float64 else "float32", on_result=table.add, threads=threads)
     top = best(results)
     if top is not None and not no_save:
-        from ..params import write_parameters
+        from ..params import ACTIVATIONS_KEY, write_parameters
 
-        write_parameters(target, top["parameters"])
-    rows = [{k: v for k, v in r.items() if k != "parameters"} for r in results]
+        write_parameters(target, {**top["parameters"], ACTIVATIONS_KEY: top["activations"]})
+    rows = [{k: v for k, v in r.items() if k not in ("parameters", "activations")} for r in results]
     if csv_file:
         _write_csv(csv_file, rows, keys)
     if as_json:

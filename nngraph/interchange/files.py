@@ -69,7 +69,7 @@ def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict
     npz = path.with_name(path.stem + ".params.npz")
     data["parameters"] = npz.name
     moved = load(data)
-    write_parameters(npz, values)
+    write_parameters(npz, values, graph)  # with the activations they compute with
     _atomic_write(path, dump(moved, fmt).encode())
     return written + [str(npz), str(path)]
 
