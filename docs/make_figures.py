@@ -70,12 +70,15 @@ def training_regions():
     import shutil
     import tempfile
 
-    from nngraph import train
+    from nngraph import load, train
+    from nngraph.data import load_data
     from nngraph.plot import RegionFrames
 
     folder = Path(tempfile.mkdtemp())
     shutil.copy(ROOT / "examples" / "moons_mlp.yaml", folder / "moons_mlp.yaml")
-    frames = RegionFrames(OUT / "moons_mlp.training.gif", every=3, resolution=80)
+    data = load_data(load(folder / "moons_mlp.yaml"))  # the points on top, as `nngraph train --regions` draws them
+    frames = RegionFrames(OUT / "moons_mlp.training.gif", every=3, resolution=80,
+                          data=(data.x_train, data.y_train, data.x_test, data.y_test))
     train(folder / "moons_mlp.yaml", callbacks=frames)
     print("wrote", frames.close()[0].relative_to(ROOT))
 

@@ -33,9 +33,10 @@ def _floor(command, result):
         return test["loss"] < (0.9 if "l1" in command else 0.5)
     if "moons_mlp" in command:
         if "schedule" in command:
-            return last["learning_rate"] < 0.5 and last["loss"] < 0.2
+            return last["learning_rate"] < 0.5 and last["loss"] < 0.12
         rate = float(command.rsplit("=", 1)[1])
-        return {0.001: last["loss"] > 0.4, 0.5: last["loss"] < 0.2, 50.0: last["loss"] > 1.0}[rate]
+        return {0.001: last["loss"] > 0.35, 0.5: last["loss"] < 0.12 and test["accuracy"] >= 0.95,
+                50.0: last["loss"] > 1.0}[rate]
     raise AssertionError(f"the test states no figure for: {command}")
 
 
