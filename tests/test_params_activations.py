@@ -74,3 +74,19 @@ def test_a_sweeps_best_parameters_record_the_activations_of_the_trial_that_won()
     with np.load(spec.with_name("xor_train.best.params.npz"), allow_pickle=False) as z:
         record = dict(z["meta/activations"].tolist())
     assert record["out"] == "sigmoid" and record["hidden"] in ("tanh", "sigmoid")
+
+
+def test_validate_reports_parameters_run_would_refuse(trained):
+    # a spec that only runs: an error at the node; one that trains: a warning (training writes anew)
+    text = trained.read_text().replace("activation: sigmoid", "activation: tanh")
+    trained.write_text(text.replace("loss: binary_cross_entropy", "loss: mse"))
+    code, out, err = cli("validate", trained)
+    assert code == 0, err
+    assert f"{trained}:6:" in err and "warning: nodes[1].activation: node 'out' has activation tanh, but its " \
+           "values in 'p.npz' were trained with sigmoid" in err and "refuses the file until training" in err
+    lines = trained.read_text().splitlines()
+    trained.write_text("\n".join(line for line in lines if not line.startswith(("train:", "        validation",
+                                                                               "data:"))) + "\n")
+    code, out, err = cli("validate", trained)
+    assert code == 1, err
+    assert f"{trained}:6:" in err and "warning" not in err and "were trained with sigmoid" in err

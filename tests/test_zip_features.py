@@ -38,9 +38,10 @@ def test_a_zip_feature_zipfile_lacks_is_a_readable_error(tmp_path):
         zipfile.ZipFile(tmp_path / "params.npz")
     spec = tmp_path / "xor.yaml"
     spec.write_text(XOR)
-    code, out, err = cli("validate", spec)
-    assert code == 0 and "internal error" not in err
+    code, out, err = cli("validate", spec)  # validate reads the file as run does: an error, located
+    assert code == 1 and "internal error" not in err
     assert "'params.npz' does not exist (or is not a readable .npz)" in err
+    assert "params.npz: not a readable .npz parameters file (zip file version 8.4)" in err
     code, out, err = cli("run", spec, "--inputs", tmp_path / "inputs.npz")
     assert code == 1 and "internal error" not in err
     assert "params.npz: not a readable .npz parameters file (zip file version 8.4)" in err

@@ -32,6 +32,9 @@ def validate(specs, as_json):
 
             errors, warnings = training_findings(g)
             g.warnings += warnings
+            stale = _parameters_finding(g, path)
+            if stale is not None:
+                (g.warnings if stale.severity == "warning" else errors).append(stale)
             if errors:
                 raise SpecError(errors, g.warnings)
             findings += g.warnings
@@ -80,6 +83,31 @@ def _collector_paused():
         gc.freeze()
         if paused:
             gc.enable()
+
+
+def _parameters_finding(graph, path):
+    """The parameters file checked as `run` reads it (shapes, values, the activations it was trained
+    with): a spec that only runs gets an error, one that trains a warning (training writes anew)."""
+    from ..errors import Diagnostic, ParameterFileError
+    from ..params import expected_shapes, parameters_path, read_parameters
+
+    try:
+        target = parameters_path(graph)
+        if target is None or not target.is_file():
+            return None
+        read_parameters(target, expected_shapes(graph), graph.spec.parameters, graph=graph)
+    except ParameterFileError as exc:
+        import re
+
+        trains = graph.spec.train is not None
+        message = str(exc) + ("; `nngraph run` refuses the file until training writes it again" if trains else "")
+        located = re.match(r"(.+?):(\d+):(\d+): (.*)", message, re.S)  # already at a spec line: keep it
+        where = (located.group(1), int(located.group(2)), int(located.group(3))) if located else (str(path), 0, 0)
+        return Diagnostic(*where, "", "parameters_file", located.group(4) if located else message,
+                          "warning" if trains else "error")
+    except Exception:  # an unsafe or unreadable path is reported by the checks that read it
+        return None
+    return None
 
 
 def _untrained_note(graph, path) -> str:
