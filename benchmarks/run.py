@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -803,8 +804,54 @@ SECTIONS = {"latency": bench_latency, "threads": bench_threads, "forward": bench
             "startup": bench_startup}
 
 
+# The page's own parts, written from this file and the two texts beside it; every other '## '
+# section of the page is a table of figures.
+SHORT, GUIDE, TARGETS, METHOD = ("In short", "How to run fast", "Targets: what nngraph aims for, and this run",
+                                 "How the figures were measured")
+PAGE_PARTS = {SHORT, GUIDE, TARGETS, METHOD, "Goals and where this run stands"}
+# The tables in the order a reader needs them (matched on how a title starts), each with
+# a sentence on what it shows.
+TABLES = [
+    ("Forward pass, MNIST", "A layered network on a large batch: nngraph against the same network and weights in "
+     "hand-written numpy, onnxruntime and PyTorch. \"The 3 products alone\" rows time only the three matrix "
+     "products, in numpy's kernel (OpenBLAS, which nngraph uses) and in onnxruntime's (MLAS): no implementation "
+     "built on a kernel is faster than its products alone."),
+    ("Forward latency, MLP", "Small batches: the time of one call. \"before: previous runtime\" is an earlier "
+     "version of nngraph's forward pass, kept to show that single-thread calls did not get slower."),
+    ("One plan served", "A server's case: Python threads share one compiled plan, each call a batch of 32."),
+    ("Forward pass, irregular", "NEAT-style and sparse graphs against the fastest way to write them by hand: "
+     "neurons ordered by depth, one weight matrix per depth level, dense (BLAS) or CSR (scipy), whichever is "
+     "faster (\"which\"). The rows without figures describe each graph's compiled plan."),
+    ("Irregular graphs, nngraph", "What a second thread (`plan.threads = 2`) gives on irregular graphs."),
+    ("Per-sample evaluators vs", "Evaluating neuron by neuron and sample by sample, as NEAT libraries do, against "
+     "the compiled plan on a batch."),
+    ("Dense vs CSR", "One block of weights stored dense or sparse (CSR). nngraph stores a block as CSR below 8% "
+     "density, and below 22% in stages narrower than 128 neurons, where dense products are far from BLAS's "
+     "peak; `nngraph inspect` shows which blocks are sparse."),
+    ("Training 784-256-128-10, Adam", "One training epoch by nngraph, by the same training written in numpy, and "
+     "by PyTorch, each in its own process. \"nngraph time / this\" below 1 means nngraph is faster."),
+    ("What regularizers, a", "What training features cost: an epoch with the feature over one without, timed "
+     "in the same rounds."),
+    ("The matrix products", "Only the matrix products of one training step, in numpy's BLAS and in PyTorch's: "
+     "the part of a difference from PyTorch that is the kernel, which the code around it cannot change."),
+    ("Start-up: whole processes", "How long a command takes, as a whole process, against the Python interpreter "
+     "alone; the rows between are the imports a command cannot do without."),
+    ("Compile time", "Turning a spec into a runnable plan."),
+    ("Loading and validating", "Reading a big spec: 100,000 connections written out one by one, against the "
+     "parsers alone. An `edge_file` (CSV or NPZ) is the fastest way to give that many."),
+    ("Scaling with edges", "Time and memory as irregular graphs grow, each size in a fresh process, against a "
+     "hand-written numpy/scipy build of the same graph."),
+    ("Drawing (whole command:", "`nngraph draw` as a whole command: load, build, lay out, render."),
+]
+
+
+def _table_entry(title):
+    return next((i for i, (start, _) in enumerate(TABLES) if title.startswith(start)), len(TABLES))
+
+
 def _earlier_sections(path):
-    """The '## ' sections of an existing performance page, by title (kept when not re-measured)."""
+    """The '## ' sections of an existing performance page, by title (kept when not re-measured): of
+    a table, its table lines only (the sentence above it is written anew each time)."""
     if not path.exists():
         return {}
     out, title = {}, None
@@ -812,9 +859,111 @@ def _earlier_sections(path):
         if line.startswith("## "):
             title = line[3:].removesuffix(" (from an earlier run)")
             out[title] = []
-        elif title is not None:
+        elif title is not None and (title in PAGE_PARTS or line.startswith("|")):
             out[title].append(line)
-    return out
+    return {t: (body if t in PAGE_PARTS else [""] + body + [""]) for t, body in out.items()}
+
+
+def _rows(body):
+    """A markdown table's rows as dicts by column name."""
+    table = [[c.strip() for c in line.strip().strip("|").split("|")] for line in body if line.startswith("|")]
+    return [dict(zip(table[0], row)) for row in table[2:]] if len(table) > 2 else []
+
+
+def _in_short(sections, goals):
+    """The page's opening: what is fast, what is not, each figure quoted from the tables below (a
+    point whose table or row is missing is left out)."""
+    def rows(start):
+        return next(_rows(body) for title, body in sections if title.startswith(start))
+
+    def fig(start, column, **match):  # a table's cell without its (min–max)
+        found = next(r for r in rows(start) if all(r.get(k) == v for k, v in match.items()))
+        return found[column].split()[0]
+
+    def goal(start):
+        return next(g[2] for g in goals if g[0].startswith(start)).removesuffix(" (earlier run)")
+
+    speed = "nngraph speed relative to it"
+    mlp = partial(fig, "Forward pass, MNIST")
+    lat = partial(fig, "Forward latency", implementation="nngraph plan.forward")
+    bound = partial(fig, "Forward latency", implementation="nngraph plan.bind() (prebound)")
+    other = partial(fig, "Forward latency", speed, threads="1", batch="1")
+    epoch = partial(fig, "Training 784-256-128-10", "s/epoch, wall (min–max)", data="fashion_mnist",
+                    trainer="nngraph")
+    extra = partial(fig, "What regularizers", "ratio, CPU (min–max)")
+    regularized = "l1 + max_norm + cosine schedule (train section)"
+    start = partial(fig, "Start-up", "wall ms")
+    loaded = partial(fig, "Loading and validating", "CPU s")
+    big = partial(fig, "Scaling with edges", edges="1,000,000")
+
+    def irregular():
+        ratios = sorted((r[speed] for r in rows("Forward pass, irregular") if r.get(speed)),
+                        key=lambda t: float(t.rstrip("x")))
+        per = rows("Per-sample evaluators")
+        neat = next(r[speed] for r in per if r["implementation"].startswith("neat-python"))
+        naive = next(r[speed] for r in per if r["implementation"].startswith("naive"))
+        return ("**Irregular graphs** (NEAT-style, sparse, skip connections). The compiled plan runs "
+                f"{ratios[0]} to {ratios[-1]}x the speed of the best hand-written per-level evaluator, "
+                f"{neat} the speed of neat-python's own evaluator (one sample, one neuron at a time) and "
+                f"{naive} that of a naive per-neuron loop, at batch 1,000.")
+    fast = [
+        lambda: ("**Layered networks, large batches.** The MNIST network (784-256-256-10) scores "
+                 f"{mlp('samples/s', threads='1', implementation='nngraph')} samples/s on one thread at batch "
+                 f"10,000 ({mlp('samples/s', threads='2', implementation='nngraph')} on two): "
+                 f"{mlp(speed, threads='1', implementation='numpy (in-place buffers)')} the speed of the best "
+                 f"hand-written numpy, about onnxruntime's ({mlp(speed, threads='1', implementation='onnxruntime')}) "
+                 f"and {mlp(speed, threads='1', implementation='PyTorch')} PyTorch's."),
+        lambda: (f"**One sample at a time.** A call at batch 1 takes {lat('µs per call', threads='1', batch='1')} µs "
+                 f"on one thread ({bound('µs per call', threads='1', batch='1')} µs through `plan.bind()`): {other(implementation='numpy, hand-written')}x the speed of "
+                 f"hand-written numpy and {other(implementation='onnxruntime')}x onnxruntime's. One call on a whole "
+                 "batch is still far cheaper per sample than a call per sample."),
+        irregular,
+        lambda: ("**Training.** One epoch of Fashion-MNIST (60,000 images, 784-256-128-10, Adam, batch 128) takes "
+                 f"{epoch(threads='1')} s on one thread and {epoch(threads='2')} s on two: "
+                 f"{goal('training on Fashion-MNIST, 1 thread: nngraph vs hand-written numpy')}x the speed of the "
+                 f"same training in numpy and {goal('training on Fashion-MNIST, 1 thread: nngraph vs PyTorch')}x "
+                 "PyTorch's (one thread, CPU time)."),
+        lambda: ("**Big specs.** 100,000 connections load and validate in "
+                 f"{loaded(what='nngraph load + build, JSON edge mappings')} s of CPU from JSON and "
+                 f"{loaded(what='nngraph load + build, YAML edge mappings')} s from YAML. A graph of a million "
+                 f"connections loads, compiles and runs its first batch in {big('peak RSS MiB')} MiB at most "
+                 f"({big('nngraph / hand-written memory')}x a hand-written numpy build of it)."),
+        lambda: f"**Commands start quickly.** `nngraph --help` answers in {start(command='nngraph --help')} ms.",
+    ]
+    slow = [
+        lambda: (f"**`nngraph validate` takes about {start(command='nngraph validate examples/xor.yaml')} ms** even "
+                 "for a tiny spec: importing numpy, PyYAML and pydantic and building one pydantic model take "
+                 f"{start(command=MODEL_FLOOR + ' (class M(BaseModel): x: int)')} ms alone. Check many specs in "
+                 "one command (`nngraph validate a.yaml b.yaml ...`) or from Python."),
+        lambda: ("**Batches of about 100 on one thread**: onnxruntime is faster (nngraph at "
+                 f"{fig('Forward latency', speed, threads='1', batch='100', implementation='onnxruntime')} of its "
+                 "speed)."),
+        lambda: ("**Regularizers and schedules** make an epoch longer: L1, max-norm and a cosine schedule "
+                 f"together {extra(threads='1', added=regularized)}x on one thread, "
+                 f"{extra(threads='2', added=regularized)}x on two (CPU time); a checkpoint every epoch "
+                 f"{extra(threads='1', added='a checkpoint every epoch')}x."),
+        lambda: (f"**A second thread helps large batches only.** At batch 1 a call takes "
+                 f"{lat('µs per call', threads='1', batch='1')} µs on one thread and "
+                 f"{lat('µs per call', threads='2', batch='1')} µs on two; at batch 10,000 two threads score "
+                 f"{mlp('samples/s', threads='2', implementation='nngraph')} samples/s against "
+                 f"{mlp('samples/s', threads='1', implementation='nngraph')} on one."),
+    ]
+
+    def written(points):
+        out = []
+        for point in points:
+            try:
+                out.append("- " + point())
+            except (StopIteration, KeyError, IndexError, ValueError):
+                pass
+        return out
+    fast, slow = written(fast), written(slow)
+    if not fast and not slow:
+        return []
+    return ([f"## {SHORT}", "", f"Figures from the tables below, on a {os.cpu_count()}-core machine shared with other "
+             "work. Faster than hand-written code and the common libraries:", ""] + fast
+            + (["", "Slower, or not faster:", ""] + slow if slow else [])
+            + ["", "Data larger than memory and Dask clusters: [scaling.md](scaling.md).", ""])
 
 
 def _targets():
@@ -919,61 +1068,69 @@ def write_docs():
     kept = [e for e in (before.group(1).split("; ") if before else []) if e.split(" ")[0] not in now and "→" in e]
     latest = {name: (a, b) for name, a, b in load}  # a section measured again: its last run's
     busy = "; ".join(kept + [f"{name} {a:.1f} → {b:.1f}" for name, (a, b) in latest.items()])
-    lines = ["# Performance", "",
-             "Measured by `python benchmarks/run.py --write-docs` (this file is generated; do not edit by hand).",
-             "Every figure is a ratio against a baseline measured in the same run, on the same machine:",
-             f"{os.cpu_count()} cores (shared), Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}"
-             + (f", OPENBLAS_CORETYPE={coretype}" if coretype else "") + ".",
-             "Candidates are timed in interleaved rounds; figures are medians with the (min–max) over rounds.",
-             "\"threads\" is the BLAS thread count (threadpoolctl); on irregular graphs it is also `plan.threads`.",
-             f"How busy the machine was (1-minute load average before → after each section): {busy or 'not recorded'}.",
-             ""]
     goals = _targets()
     measured = {g[0] for g in goals}
-    for line in earlier.get("Goals and where this run stands", []):  # goals this run did not measure stay
+    for line in earlier.get(TARGETS, earlier.get("Goals and where this run stands", [])):  # goals not measured now stay
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| ") and len(cells) == 4 and cells[0] not in ("goal", *measured) and set(cells[0]) != {"-"}:
             goals.append([cells[0], cells[1], cells[2] + ("" if cells[2].endswith("(earlier run)") else " (earlier run)"),
                           cells[3]])
-    if goals:
-        lines += ["## Goals and where this run stands", "",
-                  "Figures from the tables below, same run; a goal missed is marked as such."
-                  + (f" The 1-minute load average was {min(min(a, b) for _, a, b in load):.1f} to "
-                     f"{max(max(a, b) for _, a, b in load):.1f} on {os.cpu_count()} cores while it was measured: wall"
-                     " times (start-up, latency) and thread speed-ups measured so are not what a quiet machine"
-                     " gives, only the ratios of candidates timed in the same rounds are." if load else ""), "",
-                  "| goal | target | measured | |", "|---|---|---|---|"]
-        lines += ["| " + " | ".join(g) + " |" for g in goals]
-        lines.append("")
-    written = {"Goals and where this run stands"}
-    notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
-    if notes:
-        lines += [notes.strip(), ""]
     fresh = []  # (title, lines) of the sections measured in this run
     for key in ["latency", "threads", "forward", "irregular", "irregular_threads", "neat", "startup", "compile", "scaling", "load",
                 "train", "train_gemm", "train_features", "sparse", "draw"]:
         if key not in RESULTS:
             continue
         r = RESULTS[key]
-        fresh.append((r["title"], [f"## {r['title']}", "", "| " + " | ".join(r["header"]) + " |",
+        fresh.append((r["title"], ["", "| " + " | ".join(r["header"]) + " |",
                                    "|" + "|".join("---" for _ in r["header"]) + "|"]
                       + ["| " + " | ".join(str(c) for c in row) + " |" for row in r["rows"]] + [""]))
 
     def same(a, b):  # a section's title keeps its first words when its details change
         return a == b or a.split()[:3] == b.split()[:3]
-    placed = set()
-    for title, body in earlier.items():  # in the page's order; sections this run did not measure stay, marked
-        if title in written:
+    sections, placed = [], set()  # (title as shown, body)
+    for title, body in earlier.items():  # sections this run did not measure stay, marked
+        if title in PAGE_PARTS:
             continue
         match = next((i for i, (t, _) in enumerate(fresh) if same(t, title)), None)
         if match is None:
-            lines += [f"## {title} (from an earlier run)"] + body
+            sections.append((f"{title} (from an earlier run)", body))
         elif match not in placed:
-            lines += fresh[match][1]
+            sections.append(fresh[match])
             placed.add(match)
-    for i, (_, section) in enumerate(fresh):
-        if i not in placed:
-            lines += section
+    sections += [section for i, section in enumerate(fresh) if i not in placed]
+    sections.sort(key=lambda s: _table_entry(s[0]))
+
+    lines = ["# Performance", "",
+             "What speed to expect from nngraph, how to get it, and the measurements behind both: every figure "
+             "compares nngraph with another implementation timed in the same run on the same machine (see "
+             f"[{METHOD}](#how-the-figures-were-measured)).", ""]
+    lines += _in_short(sections, goals)
+    guide = (HERE / "guide.md").read_text() if (HERE / "guide.md").exists() else ""
+    if guide:
+        lines += [f"## {GUIDE}", "", guide.strip(), ""]
+    if goals:
+        lines += [f"## {TARGETS}", "",
+                  "The speed nngraph is held to, each goal a ratio against a baseline timed in the same run (or a "
+                  "time on this machine), with what this run measured; a goal missed is marked as such.", "",
+                  "| goal | target | measured | |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(g) + " |" for g in goals]
+        lines.append("")
+    for title, body in sections:
+        entry = _table_entry(title)
+        lines += [f"## {title}", ""] + ([TABLES[entry][1]] if entry < len(TABLES) else []) + body
+    lines += [f"## {METHOD}", "",
+              f"The machine: {os.cpu_count()} cores shared with other work, Python {platform.python_version()}, "
+              f"numpy {np.__version__}, BLAS: {blas}" + (f", OPENBLAS_CORETYPE={coretype}" if coretype else "") + ".", "",
+              f"How busy the machine was (1-minute load average before → after each section): {busy or 'not recorded'}.",
+              ""]
+    if load:
+        lines += [f"While this run measured, the load average was {min(min(a, b) for _, a, b in load):.1f} to "
+                  f"{max(max(a, b) for _, a, b in load):.1f} on {os.cpu_count()} cores: wall times (start-up, "
+                  "latency) and 2-thread speed-ups are not what a quiet machine gives; the ratios of candidates "
+                  "timed in the same rounds hold.", ""]
+    notes = (HERE / "notes.md").read_text() if (HERE / "notes.md").exists() else ""
+    if notes:
+        lines += [notes.strip(), ""]
     page.write_text("\n".join(lines).rstrip() + "\n")
 
 
