@@ -175,6 +175,21 @@ class InProduct:
             views = (w.view(ints), g.view(ints), w.view(np.uint32 if ints is np.int32 else np.uint64), negative_zero)
         self._bound[i] = (w, g, views)
 
+    def columns(self, i, w, g, cols) -> None:
+        """P again for columns ``cols`` of taken tensor ``i`` (None: all of it, :meth:`refill`),
+        after they were set from elsewhere (max-norm scaled those neurons)."""
+        bound = self._bound.get(i)
+        if cols is None or bound is None or bound[0] is not w or bound[1] is not g:
+            self.refill(i, w, g)
+            return
+        sub = w[:, cols]
+        out = np.empty_like(sub)
+        self.fill(i, sub, out)
+        g[:, cols] = out
+        views = bound[2]
+        if views is not None and not views[3] and np.signbit(sub[sub == 0]).any():  # scaling made a -0
+            self._bound[i] = (w, g, views[:3] + (True,))
+
     def rows(self, i, lo, hi) -> None:
         """P for rows ``lo:hi`` of taken tensor ``i``, just updated by the optimizer (its hook),
         from the arrays of the last :meth:`refill`. A weight exactly 0 needs its P set to 0;
@@ -365,10 +380,18 @@ class MaxNorm:
         n = len(self._sums[k])
         self._sums[k] += self._squares(t.value[lo:hi], sparse, None if rows is None else rows[lo:hi], n)
 
-    def settle(self) -> list:
+    PARTIAL = 4  # scale only the neurons over their bound when at most 1/PARTIAL of a stage's are
+
+    def settle(self) -> dict:
         """After the step: the due stages' norms from their sums; neurons over their bound scaled
-        down to it. Returns the indices of the tensors whose weights were scaled."""
-        changed = []
+        down to it. Returns {index of a tensor whose weights were scaled: the neurons scaled
+        (an array of columns), or None for every neuron of the tensor}.
+
+        When few neurons are over (at most 1/:attr:`PARTIAL` of the stage's), only their
+        weights are multiplied, the columns of a dense block and the entries of a sparse one;
+        otherwise the whole tensor is, the others by 1.0. The weights come out the same, bit
+        for bit: a number times 1.0 is itself."""
+        changed = {}
         for k in self._due:
             bounds, parts = self.stages[k]
             norm = np.sqrt(self._sums[k])
@@ -377,14 +400,19 @@ class MaxNorm:
             if not over.any():
                 continue
             scale = np.where(over, bounds / np.where(over, norm, 1.0), 1.0)
+            cols = np.flatnonzero(over)
+            if len(cols) * self.PARTIAL > len(over):
+                cols = None
             for t, sparse, rows in parts:
-                s = scale[rows] if sparse else scale[None, :]
-                if t.keep is None:
-                    t.value *= s.astype(t.value.dtype)
-                else:  # frozen (and absent) entries stay as they are
-                    factor = np.where(t.keep > 0, s, 1.0)
-                    t.value *= factor.astype(t.value.dtype)
-            changed += [i for i, (stage, _) in self._where.items() if stage == k]
+                if cols is None:
+                    _scale(t, scale[rows] if sparse else scale[None, :], None)
+                elif sparse:  # a CSR block's entries are stored neuron by neuron
+                    lo, hi = np.searchsorted(rows, cols), np.searchsorted(rows, cols, side="right")
+                    at = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)]) if len(cols) else cols
+                    _scale(t, scale[rows[at]], at)
+                else:
+                    _scale(t, scale[cols][None, :], (slice(None), cols))
+            changed.update((i, cols) for i, (stage, _) in self._where.items() if stage == k)
         self._due = []
         return changed
 
@@ -396,4 +424,16 @@ class MaxNorm:
             return []
         for i, (k, (t, _, _)) in self._where.items():
             self.take(i, 0, len(t.value))
-        return self.settle()
+        return list(self.settle())
+
+
+def _scale(t, s, at) -> None:
+    """Multiply tensor ``t``'s weights at ``at`` (None: all) by ``s`` (float64, shaped like
+    them, or broadcasting), in the weights' type; frozen and absent entries are left as they are."""
+    if t.keep is not None:
+        s = np.where((t.keep if at is None else t.keep[at]) > 0, s, 1.0)
+    s = s.astype(t.value.dtype)
+    if at is None:
+        t.value *= s
+    else:
+        t.value[at] *= s

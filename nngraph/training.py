@@ -512,9 +512,9 @@ def _step(run, xb, tb) -> float:
     if in_product:
         in_product.ready = True
     if norms_due:
-        for i in max_norm.settle():  # scaled weights: their P again
+        for i, cols in max_norm.settle().items():  # scaled weights: their P again
             if i in in_product.parts:
-                in_product.refill(i, tensors[i].value, run.work.grads[i])
+                in_product.columns(i, tensors[i].value, run.work.grads[i], cols)
     return loss, out
 
 

@@ -217,3 +217,68 @@ def test_zero_weights_of_a_blank_input_stay_put_under_l1(zero):
         train(doc, (x, y), plan=plan)
         assert (w[0] == 0).all() and (np.signbit(w[0]) == np.signbit(zero)).all()
         assert (w[1:] != 0).all()  # the other blank input's weights: moved by their L1 gradient
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_norm_scaling_only_the_neurons_over_equals_scaling_every_one(seed, dtype, monkeypatch):
+    """Max-norm multiplies only the columns (dense) or entries (sparse) of the neurons over their
+    bound when they are few: the weights come out bit for bit as when every weight is multiplied
+    (the others by 1.0), frozen and absent ones untouched; the L1 gradient written again for those
+    columns alone equals one written for the whole tensor, also where scaling made a -0."""
+    doc = random_spec(seed, literal=False, max_size=9)
+    for e in doc["edges"][seed % 3::3]:
+        e["trainable"] = False
+    results = []
+    for partial in (10 ** 9, 0):  # whole tensors always, then only the neurons over always
+        monkeypatch.setattr(MaxNorm, "PARTIAL", partial)
+        plan = compile(doc, dtype=dtype, sparse_below=1.01 if seed % 2 else 0.0, use_file=False)
+        tensors = trainable_tensors(plan)
+        rng = np.random.default_rng(seed)
+        for t in tensors:
+            t.value[...] = rng.normal(size=t.value.shape) * rng.uniform(0.1, 3, size=t.value.shape)
+            if t.weight and t.value.size > 1:
+                t.value.reshape(-1)[rng.integers(t.value.size)] = -np.finfo(dtype).smallest_subnormal
+        before = [t.value.copy() for t in tensors]
+        constraint = MaxNorm(plan, tensors, 1.0)
+        norms = constraint.norms()
+        ip = InProduct(tensors, 0.01, 0.0)
+        grads = [np.empty_like(t.value) for t in tensors]
+        ip.prefill(tensors, grads)
+        constraint.due(None)
+        for i, t in enumerate(tensors):
+            constraint.take(i, 0, len(t.value))
+        changed = constraint.settle()
+        for i, cols in changed.items():
+            if i in ip.parts:
+                ip.columns(i, tensors[i].value, grads[i], cols)
+        for i in ip.parts:  # a later update's fill, which must see the -0 scaling may have made
+            ip.rows(i, 0, len(tensors[i].value))
+            want = np.empty_like(grads[i])
+            ip.fill(i, tensors[i].value, want)
+            assert np.array_equal(grads[i].view(np.uint8), want.view(np.uint8)), i
+        for t, b in zip(tensors, before):
+            if t.keep is not None:
+                assert np.array_equal(t.value[t.keep == 0], b[t.keep == 0])
+        results.append(([t.value.copy() for t in tensors], changed))
+    (whole, changed_whole), (part, changed_part) = results
+    assert set(changed_whole) == set(changed_part) and all(c is None for c in changed_whole.values())
+    assert all(c is not None for c in changed_part.values())
+    assert any((n > 1.0).any() for n in norms) and changed_part  # the bound was active
+    for a, b in zip(whole, part):
+        assert np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_training_with_max_norm_on_the_neurons_over_only_equals_it_on_whole_tensors(seed, monkeypatch):
+    doc = _net(seed, l1=0.01, max_norm=0.5)
+    results = []
+    for partial in (10 ** 9, 0):
+        monkeypatch.setattr(MaxNorm, "PARTIAL", partial)
+        plan = compile(doc, dtype=np.float32, sparse_below=1.01 if seed % 2 else 0.0, use_file=False)
+        rng = np.random.default_rng(seed)
+        x, y = rng.normal(size=(40, plan.input_width)), rng.normal(size=(40, plan.output_width)) * 5
+        train(doc, (x, y), plan=plan)
+        results.append([t.value.copy() for t in trainable_tensors(plan)])
+    for a, b in zip(*results):
+        assert np.array_equal(a.view(np.uint8), b.view(np.uint8))
