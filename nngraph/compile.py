@@ -11,6 +11,7 @@ is ever expanded per connection unless the graph itself is irregular there.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -187,26 +188,27 @@ def _layout(graph: Graph, dtype):
     stages = [Stage(0, inputs)]
     order = np.lexsort((np.arange(graph.n_neurons), node_of, act_rank, level))
     sorted_levels = level[order]
-    bounds = np.searchsorted(sorted_levels, np.arange(1, n_stages + 1))
+    bounds = np.searchsorted(sorted_levels, np.arange(1, n_stages + 1)).tolist()
+    # per node, looked up per stage below (a small genome has a stage per neuron or two: the
+    # per-stage work is a few array lookups, not a pass over the nodes)
+    rate_of = np.array([n.spec.dropout or 0.0 for n in graph.nodes])
+    frozen_of = np.array([not n.spec.trainable for n in graph.nodes])
     for k in range(1, n_stages):
         neurons = order[bounds[k - 1]:bounds[k]]
         col_of[neurons] = np.arange(len(neurons))
-        stage = Stage(k, neurons, bias=np.zeros(len(neurons), dtype=dtype))
         nodes_here = node_of[neurons]
-        cuts = np.flatnonzero(np.diff(nodes_here)) + 1
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(neurons)]):
-            node = graph.nodes[nodes_here[lo]]
-            name, alpha = node.activation
-            last = stage.segments[-1] if stage.segments else None
+        cuts = (np.flatnonzero(nodes_here[1:] != nodes_here[:-1]) + 1).tolist()
+        segments = []
+        for lo, hi, i in zip([0, *cuts], [*cuts, len(neurons)], nodes_here[[0, *cuts]].tolist()):
+            name, alpha = graph.nodes[i].activation
+            last = segments[-1] if segments else None
             if last and last[0] == name and last[1] == alpha and last[3] == lo and name != "softmax":
-                stage.segments[-1] = (name, alpha, last[2], int(hi))
+                segments[-1] = (name, alpha, last[2], hi)
             else:
-                stage.segments.append((name, alpha, int(lo), int(hi)))
-        rates = np.array([graph.nodes[i].spec.dropout or 0.0 for i in nodes_here])
-        stage.dropout = rates if rates.any() else None
-        frozen = np.array([not graph.nodes[i].spec.trainable for i in nodes_here])
-        stage.bias_frozen = frozen if frozen.any() else None
-        stages.append(stage)
+                segments.append((name, alpha, lo, hi))
+        rates, frozen = rate_of[nodes_here], frozen_of[nodes_here]
+        stages.append(Stage(k, neurons, bias=np.zeros(len(neurons), dtype=dtype), segments=segments,
+                            dropout=rates if rates.any() else None, bias_frozen=frozen if frozen.any() else None))
     return stages, col_of
 
 
@@ -215,20 +217,17 @@ def _fill_blocks(graph: Graph, stages, col_of, dtype, threshold):
     level = graph.neuron_level
     rects, pairs = {}, {}
     for ci, c in enumerate(graph.connections):
-        s_nodes, d_nodes = graph.nodes[c.src], graph.nodes[c.dst]
-        sg = np.arange(s_nodes.offset + c.src_lo, s_nodes.offset + c.src_hi)
-        dg = np.arange(d_nodes.offset + c.dst_lo, d_nodes.offset + c.dst_hi)
-        if c.dense and (level[sg] == level[sg[0]]).all() and (level[dg] == level[dg[0]]).all():
-            rects.setdefault((int(level[sg[0]]), int(level[dg[0]])), []).append((ci, col_of[sg], col_of[dg]))
-            continue
+        s0, d0 = graph.nodes[c.src].offset + c.src_lo, graph.nodes[c.dst].offset + c.dst_lo
         if c.dense:
-            r = np.repeat(np.arange(c.m), c.n)
-            q = np.tile(np.arange(c.n), c.m)
-        else:
-            r, q = c.rows, c.cols
-        src, dst = sg[r], dg[q]
+            sg, dg = np.arange(s0, s0 + c.m), np.arange(d0, d0 + c.n)
+            if (level[sg] == level[s0]).all() and (level[dg] == level[d0]).all():
+                rects.setdefault((int(level[s0]), int(level[d0])), []).append((ci, col_of[sg], col_of[dg]))
+                continue
+            src, dst = np.repeat(sg, c.n), np.tile(dg, c.m)
+        else:  # listed connections: their neurons, without a range to gather from
+            src, dst = c.rows + s0, c.cols + d0
         key_s, key_d = level[src], level[dst]
-        width = int(key_s.max()) + 1 if len(r) else 1
+        width = int(key_s.max()) + 1 if len(src) else 1
         for code, sel in _groups(key_d.astype(np.int64) * width + key_s):  # one sort, not a scan per pair
             d_st, s_st = divmod(code, width)
             pairs.setdefault((s_st, d_st), []).append((ci, col_of[src[sel]], col_of[dst[sel]], sel))
@@ -252,7 +251,10 @@ def _fill_blocks(graph: Graph, stages, col_of, dtype, threshold):
 
 def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     width_src, width_dst = stages[s_st].width, stages[d_st].width
-    used = np.unique(np.concatenate([r[1] for r in rects] + [p[1] for p in pairs]))
+    seen = np.zeros(width_src, dtype=bool)  # the source columns read, as np.unique finds them, in one pass
+    for part in rects + pairs:
+        seen[part[1]] = True
+    used = np.flatnonzero(seen)
     nnz = sum(len(r[1]) * len(r[2]) for r in rects) + sum(len(p[1]) for p in pairs)
     # read the whole source stage unless a small part of it is used (a gather costs a copy)
     rows = None if len(used) > 0.5 * width_src else used
@@ -327,7 +329,7 @@ def _aligned_zeros(shape, dtype, align=64) -> np.ndarray:
     one, so a one-sample product's vector loads of each weight row cross cache lines: the
     MNIST MLP's three products at batch 1 take about 12% longer (benchmarks/run.py --only latency)."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = int(math.prod(shape)) * dtype.itemsize
     raw = np.zeros(nbytes + align, dtype=np.uint8)
     start = -raw.ctypes.data % align
     return raw[start:start + nbytes].view(dtype).reshape(shape)

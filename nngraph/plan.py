@@ -266,6 +266,7 @@ class Plan:
             raise NNGraphError(f"parameters are a dict of name -> array (as plan.parameters() gives); found "
                                f"{type(values).__name__}")
         checked = {}
+        big = np.finfo(self.dtype).max
         for key, value in values.items():
             if key not in index:
                 from .spec import suggest
@@ -279,7 +280,6 @@ class Plan:
                 raise NNGraphError(f"'{key}' has shape {value.shape}; expected {tuple(shape)}")
             if not np.isfinite(value).all():
                 raise NNGraphError(f"'{key}' contains NaN or infinite values; parameters are finite numbers")
-            big = np.finfo(self.dtype).max
             if value.size and not (np.abs(value) <= big).all():  # beyond float32: it would silently become inf
                 bad = value.ravel()[int(np.flatnonzero(~(np.abs(value.ravel()) <= big))[0])]
                 raise NNGraphError(f"'{key}' ({self.params_origin}) holds {bad:g}, which {self.dtype} cannot hold "

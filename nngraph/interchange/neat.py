@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..limits import Limits
+from ..limits import Limits, as_limits
 from ..spec import Spec, load, suggest
+from ..spec.columns import ConnectionTable
 from .neat_read import NeatImportError, read
 
 
@@ -77,11 +78,12 @@ def from_neat(source, config=None, *, name: str | None = None, limits: Limits | 
         types, NaN or infinite numbers, colliding ids, connections to missing nodes, cycles,
         custom functions, aggregations that are not weighted sums.
     """
+    limits = as_limits(limits)  # once: the export and the spec are read under the same limits
     source, label, default_name = _export_of(source, config)
     export, columns, where = read(source, limits, label=label)
     net = _Network(export, columns, where)
     spec_name = name or default_name or _spec_name(source)
-    return net.spec(spec_name)
+    return net.spec(spec_name, limits)
 
 
 ACCEPTED = ("a neat-python genome with its config (from_neat(genome, config)), a neat.nn.FeedForwardNetwork, "
@@ -207,10 +209,10 @@ class _Network:
             self._fail(f"connections[{into[0]}].to", f"node {int(dst[into[0]])} is an input; inputs receive data")
         keep = np.flatnonzero(on)
         pairs = src[keep] * (1 << 32) + (dst[keep] - known.min())
-        _, first, counts = np.unique(pairs, return_index=True, return_counts=True)
-        if (counts > 1).any():
-            k = int(keep[first[np.argmax(counts > 1)]])
-            later = keep[np.flatnonzero(pairs == pairs[first[np.argmax(counts > 1)]])[1]]
+        by_pair = np.argsort(pairs, kind="stable")  # a repeat sits right after its first use
+        repeats = np.flatnonzero(pairs[by_pair[1:]] == pairs[by_pair[:-1]])
+        if len(repeats):  # the smallest repeated pair, at its first and second use
+            k, later = int(keep[by_pair[repeats[0]]]), int(keep[by_pair[repeats[0] + 1]])
             self._fail(f"connections[{later}]", f"connection {src[k]} -> {dst[k]} is already given at "
                        f"connections[{k}]")
         self.src, self.dst, self.w, self.conn_index = src[keep], dst[keep], w[keep], keep
@@ -268,7 +270,7 @@ class _Network:
             out.append(("outputs" if len(runs) == 1 else f"outputs_{r}", "output", act, ids))
         return out
 
-    def spec(self, spec_name: str) -> Spec:
+    def spec(self, spec_name: str, limits: Limits) -> Spec:
         groups = self.groups()
         place = {}
         nodes = []
@@ -302,10 +304,12 @@ class _Network:
         perm = np.argsort(pair, kind="stable")
         cuts = np.flatnonzero(np.diff(pair[perm])) + 1
         edge_list = []
+        # As the columns the spec holds them in (what the spec's validator makes of finite [i, j, w]
+        # rows); a weight that folding made infinite goes as rows, so the spec's check names it.
+        table = ConnectionTable if np.isfinite(weights).all() else _rows
         for part in np.split(perm, cuts) if len(perm) else []:
-            rows = list(zip(slot_of[s_at[part]].tolist(), slot_of[d_at[part]].tolist(), weights[part].tolist()))
             edge_list.append({"from": group_names[gs[part[0]]], "to": group_names[gd[part[0]]], "pattern": "sparse",
-                              "connections": rows})
+                              "connections": table(slot_of[s_at[part]], slot_of[d_at[part]], weights[part])})
         reached = self._reached()
         notes = []
         for k in self.outputs:
@@ -318,7 +322,7 @@ class _Network:
                 "description": "Imported from a neat-python export (feedforward); labels are neat node keys."
                 + ("".join(" " + n for n in notes)),
                 "nodes": nodes, "edges": edge_list}
-        return load(data)
+        return load(data, limits=limits)
 
     def _reached(self):
         """Neat keys reachable from an input along enabled connections (breadth first; the
@@ -334,6 +338,10 @@ class _Network:
                     found.add(b)
                     todo.append(b)
         return found
+
+
+def _rows(rows, cols, values) -> list:
+    return list(zip(rows.tolist(), cols.tolist(), values.tolist()))
 
 
 def _members(values, sorted_keys):
