@@ -1,6 +1,8 @@
 """Every --help reads in an 80-column terminal: no line over 80 characters, every command listed
 with its whole first sentence (click's listing cut them with '...'), every option explained, the
-training options of run and train in their natural order, and examples that run as written."""
+training options of run and train in their natural order, examples that run as written, and no
+line broken at a hyphen (click wraps with textwrap, which split `neat-` from `json`)."""
+import re
 import shlex
 import shutil
 
@@ -35,6 +37,17 @@ def test_help_fits_80_columns_and_lists_commands_whole(path):
         for name in group.list_commands(None):
             first = group.get_command(None, name).get_short_help_str(limit=10_000)
             assert first.endswith(".") and first in " ".join(listing.split()), (name, listing)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "nngraph")
+def test_help_lines_never_break_at_a_hyphen(path, width):
+    result = CliRunner().invoke(main, [*path, "--help"], terminal_width=width)
+    lines = result.output.splitlines()
+    split = [(line, after) for line, after in zip(lines, lines[1:])
+             if re.search(r"\w-$", line) and re.match(r"\s*\w", after)]
+    assert not split, split  # were: 'neat-' / 'json', '(two-' / 'input networks)', 'pre-' / 'activation'
+    assert "\u2011" not in result.output  # the stand-in used while wrapping is never shown
 
 
 def _commands(group, path=()):

@@ -90,9 +90,42 @@ def _fail(exc: Exception, code: int = 1):
     sys.exit(code)
 
 
+_NO_BREAK = "\u2011"  # the non-breaking hyphen: textwrap breaks lines after "-", never after it
+
+
+class _Formatter(click.HelpFormatter):
+    """click's help formatter, except that no line breaks at a hyphen: click wraps with textwrap,
+    which splits an option name (``--regions-every``) or a word (``two-input``) across lines. The
+    hyphens are stood in for while lines are wrapped (the stand-in has the same width) and put back
+    in the finished text."""
+
+    def write_usage(self, prog, args="", prefix=None):
+        super().write_usage(prog.replace("-", _NO_BREAK), args.replace("-", _NO_BREAK), prefix)
+
+    def write_text(self, text):
+        super().write_text(text.replace("-", _NO_BREAK))
+
+    def write_dl(self, rows, *args, **kwargs):
+        super().write_dl([(a.replace("-", _NO_BREAK), b.replace("-", _NO_BREAK)) for a, b in rows], *args, **kwargs)
+
+    def getvalue(self):
+        return super().getvalue().replace(_NO_BREAK, "-")
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _Command(click.Command):
+    context_class = _Context
+
+
 class _Listing(click.Group):
     """A group whose help lists each command's first sentence whole, wrapped: click's own listing
     cut it at the terminal's width ('Show the compiled plan: stages, blocks, parameters,...')."""
+
+    context_class = _Context  # its help, and (below) its commands', never breaks at a hyphen
+    command_class = _Command
 
     def _listed(self, name):
         return self.commands[name]
