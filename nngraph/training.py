@@ -60,8 +60,10 @@ def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
 
 def evaluate(plan: Plan, x, y, classes, loss: str | None, batch_size: int = 4096) -> dict:
     """Loss and the task's metrics over a whole set, in batches (see :mod:`nngraph.metrics`)."""
+    if not len(x):  # no test rows (data.test_split 0, or too small to hold one out): nothing to measure
+        return {"n": 0}
     outs = [plan.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-    out = np.concatenate(outs) if outs else np.zeros((0, plan.output_width), plan.dtype)
+    out = np.concatenate(outs)
     classes = task_classes(plan, loss, y, classes)
     t = targets_for(plan, y, classes)
     result = {"n": len(x)}
@@ -260,11 +262,16 @@ class _Run:
         self.t_all = targets_for(plan, data.y_train, data.classes)
         if cfg.loss == "binary_cross_entropy" and len(self.t_all) and (self.t_all.min() < 0 or self.t_all.max() > 1):
             # log(1 - y) of a target above 1 rewards outputs past it: it trained, towards nonsense
-            raise DataError(f"loss binary_cross_entropy needs targets from 0 to 1 (a probability or a class 0/1); "
-                            f"the data's go from {self.t_all.min():g} to {self.t_all.max():g}: for numbers like "
-                            "these use loss mse with a linear output")
+            raise DataError(f"train.loss: binary_cross_entropy needs targets from 0 to 1 (a probability or a class "
+                            f"0/1); the data's go from {self.t_all.min():g} to {self.t_all.max():g}: for numbers "
+                            "like these use loss mse with a linear output")
         n = len(self.x_all)
         self.n_val = int(round(n * cfg.validation_split)) if n >= 10 else 0
+        if self.n_val >= n > 0:  # no row left to train on ended in 'internal error' (a division by no rows)
+            from .data.datasets import keeps_one
+
+            raise DataError(f"train.validation_split: {cfg.validation_split:g} of {n:,} training rows holds out every "
+                            f"row for validation and leaves none to train on; {keeps_one(n):g} keeps one")
         order = self.rng.permutation(n)
         val_idx, self.tr_idx = order[:self.n_val], order[self.n_val:]
         self.x_val, self.y_val = self.x_all[val_idx], data.y_train[val_idx]

@@ -97,3 +97,56 @@ def test_a_diverging_loss_names_the_options_that_can_make_it_diverge():
     assert err.startswith("error: the loss became inf"), err
     assert err.endswith("(with --set train.optimizer.learning_rate=1e30, --set nodes.2.activation=linear, "
                         "--set train.loss=mse)"), err
+
+
+def test_a_validation_split_that_holds_out_every_row_is_named():
+    # 400 moons, 320 left after the test split, 0.999 of them held out: training on none ended in
+    # 'internal error: ZeroDivisionError'
+    err = _err("train", EX["moons_mlp.yaml"], "--no-save", "--epochs", "1", "--set", "train.validation_split=0.999")
+    assert err == ("error: --set train.validation_split=0.999: train.validation_split: 0.999 of 320 training rows "
+                   "holds out every row for validation and leaves none to train on; 0.998 keeps one"), err
+    assert cli("train", EX["moons_mlp.yaml"], "--no-save", "--epochs", "1", "--set",
+               "train.validation_split=0.998")[0] == 0
+
+
+def test_the_fraction_that_keeps_one_row_does_keep_one():
+    from nngraph.data.datasets import keeps_one
+
+    # 0.95 of 10 rounds to all 10 (half to even), so 0.949 is the largest that keeps one
+    assert keeps_one(10) == 0.949 and keeps_one(12) == 0.958 and keeps_one(400) == 0.998
+    for n in range(1, 2001):
+        assert round(n * keeps_one(n)) < n <= round(n * (keeps_one(n) + 0.001)), n
+
+
+def test_a_validation_split_of_every_row_is_refused_in_python_too():
+    import nngraph
+    from nngraph.errors import DataError
+
+    plan = nngraph.compile(EX["moons_mlp.yaml"])
+    x = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(DataError, match=r"^train\.validation_split: 0\.95 of 10 training rows holds out every row "
+                                        r"for validation and leaves none to train on; 0\.949 keeps one$"):
+        plan.fit(x, (x[:, 0] > 0).astype(int), validation_split=0.95, epochs=1)
+
+
+def test_a_loss_whose_targets_the_data_cannot_give_is_named():
+    err = _err("train", EX["fast_food_learn.yaml"], "--no-save", "--epochs", "1", "--set", "nodes.1.activation=sigmoid",
+               "--set", "train.loss=binary_cross_entropy")
+    assert err == ("error: --set train.loss=binary_cross_entropy: train.loss: binary_cross_entropy needs targets from "
+                   "0 to 1 (a probability or a class 0/1); the data's go from 1.75 to 15.25: for numbers like these "
+                   "use loss mse with a linear output"), err
+
+
+@pytest.mark.parametrize("example", ["moons_mlp.yaml", "fast_food_learn.yaml"])
+def test_no_test_rows_is_said_not_an_internal_error(example):
+    # data.test_split: 0 is valid; evaluating the empty test set ended in 'internal error: ValueError'
+    code, out, err = cli("train", EX[example], "--no-save", "--epochs", "1", "--set", "data.test_split=0")
+    assert code == 0, err
+    assert "test: no test samples to evaluate (data.test_split holds none out)" in out, out
+
+
+def test_a_batch_over_the_memory_limit_is_named(monkeypatch):
+    # a batch_size above the rows is the whole data (not an error); one over the batch memory limit is
+    monkeypatch.setenv("NNGRAPH_MAX_BATCH_BYTES", "1000")
+    err = _err("train", EX["moons_mlp.yaml"], "--no-save", "--epochs", "1", "--set", "train.batch_size=100")
+    assert err.startswith("--set train.batch_size=100: train.batch_size: a batch of 100 rows needs 100 x 19 neurons"), err

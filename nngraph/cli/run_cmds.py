@@ -457,6 +457,9 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
 
 def _print_test(test, data, spec, plan=None):
     out = _console()
+    if not test["n"]:
+        out.print("test: no test samples to evaluate (data.test_split holds none out)")
+        return
     if "accuracy" in test:
         out.print(f"test accuracy: {test['accuracy']:.2%} ({test['n']:,} samples)" +
                   (f", loss {test['loss']:.4f}" if "loss" in test else ""))

@@ -349,12 +349,21 @@ def _is_number(v):
         return False
 
 
+def keeps_one(n: int) -> float:
+    """The largest fraction of three decimals that holds out all but at least one of ``n`` rows
+    (``round(n * fraction) < n``, as the splits count them; 0.95 of 10 rows rounds to all 10)."""
+    fraction = math.floor((n - 0.5) / n * 1000) / 1000
+    while fraction > 0 and round(n * fraction) >= n:
+        fraction = round(fraction - 0.001, 3)
+    return fraction
+
+
 def _split(x, y, test_fraction, seed):
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
     if n_test >= len(x) > 0:  # training on no rows ended in 'internal error' (a reshape of nothing)
         raise DataError(f"data.test_split: {test_fraction:g} of {len(x):,} rows holds out every row and leaves "
-                        f"none to train on; {math.floor((len(x) - 0.5) / len(x) * 1000) / 1000:g} keeps one")
+                        f"none to train on; {keeps_one(len(x)):g} keeps one")
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
