@@ -80,8 +80,11 @@ class _Importer:
         self.model, self.where, self.limits = model, where, limits
         self.graph = model.graph
         self.used_names = set()
+        self.next_number = {}  # base -> the next number _hidden_name tries: each name found in O(1)
         self.layers = []
         self.total_weights = 0
+        self.total_neurons = 0
+        self.listed = {}  # id of a weight array -> its list form, made once however many edges share it
 
     def fail(self, node, message):
         label = (f"node '{node.name}' ({node.op_type})" if node.name else
@@ -127,6 +130,10 @@ class _Importer:
 
         consts = {}
         opset = _opset(self.model)
+        newest = _newest_opset()
+        if opset > newest:
+            raise OnnxImportError(f"{self.where}: opset {opset}; the installed onnx knows opsets up to {newest} "
+                                  "(re-export with an opset it knows, or upgrade onnx)")
         if opset < MIN_OPSET:
             raise OnnxImportError(f"{self.where}: opset {opset}; nngraph reads opset {MIN_OPSET} and later "
                                   "(older Gemm and Softmax mean other things; re-export with a newer opset)")
@@ -164,6 +171,7 @@ class _Importer:
                 self.fail(node, f"a {node.op_type} needs {need} input(s) and an output; "
                           f"it has {len(node.input)} and {len(node.output)}")
             attrs = {a.name: a for a in node.attribute}
+            self._known_attributes(node, attrs, opset)
             if node.op_type == "Constant":
                 if "value" not in attrs or attrs["value"].type != AttributeProto.TENSOR:
                     self.fail(node, "only Constant nodes holding a tensor (value) are read")
@@ -190,6 +198,19 @@ class _Importer:
             outputs.append(layer)
         return self._build(name, outputs)
 
+    def _known_attributes(self, node, attrs, opset):
+        """Refuse attributes the operator does not define at this opset: ignoring one would be a guess."""
+        from onnx import defs
+
+        try:
+            allowed = set(defs.get_schema(node.op_type, opset, "").attributes)
+        except defs.SchemaError:
+            self.fail(node, f"ONNX opset {opset} has no {node.op_type} operator")
+        unknown = sorted(set(attrs) - allowed)
+        if unknown:
+            self.fail(node, f"attribute {unknown[0][:100]!r} is not one a {node.op_type} has at opset {opset} "
+                      f"(it has {', '.join(sorted(allowed)) or 'none'})")
+
     def _check_declared(self, info, size, what):
         shape = info.type.tensor_type.shape
         if info.type.tensor_type.HasField("shape") and len(shape.dim) >= 1:
@@ -213,6 +234,10 @@ class _Importer:
         if size > self.limits.max_node_size:
             raise OnnxImportError(f"{self.where}: graph input '{inp.name}' has {size:,} features, over the limit "
                                   f"of {self.limits.max_node_size:,}; {Limits.how_to_raise('max_node_size')}")
+        self.total_neurons += size
+        if self.total_neurons > self.limits.max_neurons:
+            raise OnnxImportError(f"{self.where}: graph input '{inp.name}' brings the neurons to "
+                                  f"{self.total_neurons:,}, {self.limits.over('max_neurons', 'neurons in all')}")
         layer = _Layer(_safe_name(inp.name, self.used_names, "input"), size, "input", inp.name)
         layer.rank = len(dims)
         self.layers.append(layer)
@@ -238,7 +263,8 @@ class _Importer:
                       f"sample (expected [{src.size}, outputs])")
         self.total_weights += W.size
         if self.total_weights > self.limits.max_weights:
-            self.fail(node, f"{self.total_weights:,} weights in all, over the limit of {self.limits.max_weights:,}")
+            self.fail(node, f"{self.total_weights:,} weights in all, {self.limits.over('max_weights', 'weights')}")
+        self._count_neurons(node, W.shape[1])
         layer = _Layer(self._hidden_name("hidden"), W.shape[1], "hidden", node.output[0])
         layer.origin = node.name
         layer.incoming.append((src, W))
@@ -248,11 +274,21 @@ class _Importer:
         return layer
 
     def _hidden_name(self, base):
-        k = 1
+        k = self.next_number.get(base, 1)
         while f"{base}{k}" in self.used_names:
             k += 1
+        self.next_number[base] = k + 1
         self.used_names.add(f"{base}{k}")
         return f"{base}{k}"
+
+    def _count_neurons(self, node, size):
+        """Count a new node's neurons against the limits before anything of its size is made."""
+        if size > self.limits.max_node_size:
+            self.fail(node, f"it makes a node of {size:,} neurons, {self.limits.over('max_node_size', 'neurons')}")
+        self.total_neurons += size
+        if self.total_neurons > self.limits.max_neurons:
+            self.fail(node, f"its {size:,} neurons bring the total to {self.total_neurons:,}, "
+                      f"{self.limits.over('max_neurons', 'neurons in all')}")
 
     def _linear_tail(self, name, values, consumers) -> bool:
         """``name`` is a computed node's value before any activation, read by one operator only."""
@@ -357,6 +393,7 @@ class _Importer:
         layer = self._data(node, values, name)
         if not self._linear_tail(name, values, consumers):
             # its own node, fed one to one with weight 1: f(1 * a + 0) = f(a)
+            self._count_neurons(node, layer.size)
             own = _Layer(self._hidden_name(act[0]), layer.size, "hidden", node.output[0])
             own.origin = node.name
             own.incoming.append((layer, "one_to_one"))
@@ -410,7 +447,9 @@ class _Importer:
                     edges.append({"from": src.name, "to": layer.name, "pattern": "one_to_one",
                                   "weights": [1.0] * layer.size})
                 else:
-                    edges.append({"from": src.name, "to": layer.name, "weights": W.tolist()})
+                    if id(W) not in self.listed:  # one initializer read by many MatMuls is listed once
+                        self.listed[id(W)] = W.tolist()
+                    edges.append({"from": src.name, "to": layer.name, "weights": self.listed[id(W)]})
         spec_name = name or _safe_spec_name(self.graph.name) or "onnx-model"
         try:
             return load({"nngraph": 1, "name": spec_name, "description": f"Imported from ONNX ({self.where}).",
@@ -430,6 +469,12 @@ def _opset(model) -> int:
         if o.domain in ("", "ai.onnx"):
             return o.version
     return 13
+
+
+def _newest_opset() -> int:
+    from onnx import defs
+
+    return defs.onnx_opset_version()
 
 
 def _safe_spec_name(text):

@@ -84,6 +84,12 @@ def tensor_values(t, what, where, limits):
     count = 1
     for d in dims:
         count *= d
+    if any(d > limits.max_weights for d in dims):
+        raise OnnxImportError(f"{where}: {what} '{t.name}' declares dimensions {dims}, one of them "
+                              f"{limits.over('max_weights', 'values')}")
+    if count == 0:
+        raise OnnxImportError(f"{where}: {what} '{t.name}' declares dimensions {dims}, which hold no values; "
+                              "a weight or bias needs at least one")
     if count > limits.max_weights or count * 8 > limits.max_array_bytes:
         raise OnnxImportError(f"{where}: {what} '{t.name}' declares {count:,} values, over the limit of "
                               f"{limits.max_weights:,}; {Limits.how_to_raise('max_weights')}")
