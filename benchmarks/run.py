@@ -838,7 +838,7 @@ TABLES = [
      "alone; the rows between are the imports a command cannot do without."),
     ("Compile time", "Turning a spec into a runnable plan."),
     ("Loading and validating", "Reading a big spec: 100,000 connections written out one by one, against the "
-     "parsers alone. An `edge_file` (CSV or NPZ) is the fastest way to give that many."),
+     "parsers alone."),
     ("Scaling with edges", "Time and memory as irregular graphs grow, each size in a fresh process, against a "
      "hand-written numpy/scipy build of the same graph."),
     ("Drawing (whole command:", "`nngraph draw` as a whole command: load, build, lay out, render."),
