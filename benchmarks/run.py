@@ -961,8 +961,8 @@ def _in_short(sections, goals):
     if not fast and not slow:
         return []
     return ([f"## {SHORT}", "", f"Figures from the tables below, on a {os.cpu_count()}-core machine shared with other "
-             "work. Faster than hand-written code and the common libraries:", ""] + fast
-            + (["", "Slower, or not faster:", ""] + slow if slow else [])
+             "work. What is fast, against hand-written code and the common libraries:", ""] + fast
+            + (["", "What is slower, or not faster:", ""] + slow if slow else [])
             + ["", "Data larger than memory and Dask clusters: [scaling.md](scaling.md).", ""])
 
 
