@@ -111,3 +111,54 @@ def test_checkpoint_folder_through_a_link_out_is_refused(folder, tmp_path_factor
     os.symlink(outside, folder / "ck")
     code, text = run("validate", write(folder, extra=", checkpoint: {directory: ck}"))
     assert code == 1 and "train.checkpoint.directory: 'ck' resolves to a file outside" in text, text
+
+
+def _trained(folder):
+    """s.yaml with trained parameters p.npz beside it, and inputs in.csv."""
+    s = write(folder)
+    code, text = run("train", s)
+    assert code == 0, text
+    (folder / "in.csv").write_text("a,b\n0,1\n1,0\n")
+    return s
+
+
+@pytest.mark.parametrize("args, output, what", [
+    (["export", "s.yaml", "--format", "onnx"], "s.yaml", "the spec itself"),
+    (["export", "s.yaml", "--format", "onnx"], "p.npz", "the parameters file"),
+    (["export", "s.yaml", "--format", "neat-json"], "d.csv", "the data file"),
+    (["run", "s.yaml", "--inputs", "in.csv", "--trace"], "in.csv", "--inputs itself"),
+    (["run", "s.yaml", "--inputs", "in.csv", "--trace"], "d.csv", "the data file"),
+    (["run", "s.yaml", "--inputs", "in.csv"], "p.npz", "the parameters file"),
+    (["run", "s.yaml", "--inputs", "in.csv", "--chunk-rows", "1"], "s.yaml", "the spec itself"),
+    (["draw", "s.yaml", "--format", "svg"], "s.yaml", "the spec itself"),
+])
+def test_outputs_never_replace_the_spec_its_files_or_the_inputs(folder, args, output, what):
+    _trained(folder)
+    kept = unchanged(folder, "s.yaml", "p.npz", "d.csv", "in.csv")
+    code, text = run(*args, "-o", output)
+    assert code != 0, text
+    assert what in text and output in text, text
+    assert unchanged(folder, "s.yaml", "p.npz", "d.csv", "in.csv") == kept
+
+
+def test_import_never_replaces_its_source(folder):
+    genome = folder / "g.json"
+    genome.write_bytes((__import__("pathlib").Path(__file__).parent.parent / "examples" / "neat" /
+                        "moons_genome.json").read_bytes())
+    kept = genome.read_bytes()
+    for output in ("g.json", "g.yaml"):  # g.yaml would put its numbers in g.params.npz, not the source
+        code, text = run("import", "g.json", "-o", output)
+        if output == "g.json":
+            assert code == 2 and "-o g.json: writes g.json, which is the file being imported" in text, text
+        assert genome.read_bytes() == kept
+
+
+def test_sweep_best_parameters_never_replace_the_data(folder):
+    (folder / "s.best.params.npz").write_bytes(b"")
+    np.savez(folder / "s.best.params.npz", x=np.zeros((4, 2)), y=np.zeros(4))
+    (folder / "s.yaml").write_text(CSV_SPEC.format(params="p.npz", extra="").replace(
+        "{source: csv, path: d.csv, target: y}", "{source: npz, path: s.best.params.npz}"))
+    kept = unchanged(folder, "s.best.params.npz")
+    code, text = run("sweep", "s.yaml", "--grid", "train.epochs=1,2")
+    assert code == 2 and "is the data file" in text, text
+    assert unchanged(folder, "s.best.params.npz") == kept

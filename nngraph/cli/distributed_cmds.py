@@ -28,6 +28,9 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
 
     check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"),  # zarr: a folder
                       inputs=inputs)
+    from .run_cmds import refuse_overwrite
+
+    refuse_overwrite(plan.graph, ("--output", output))
     source = open_inputs(inputs, plan.input_width, plan)
     with _progress(source.rows, as_json) as progress, _client(cluster, threads) as client:
         from ..distributed import score_to
@@ -117,6 +120,10 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
             if same_path(csv_file, path):
                 raise click.UsageError(f"--csv {csv_file} is {what}: it would be replaced; name another file")
         check_output_path(csv_file, "--csv")  # before the trials, not after them
+    from .run_cmds import refuse_overwrite
+
+    refuse_overwrite(s, *([("--csv", csv_file)] if csv_file else []),
+                     *([] if no_save else [("the best trial's parameters file", target)]))
     keys = list(parse_grid(grid))
     table = _TrialTable(keys, quiet=as_json)
     with table, _client(cluster, threads) as client:

@@ -38,9 +38,13 @@ def draw(spec, output, fmt, view, max_neurons, highlight, focus, radius, dpi, fo
     from ..draw import render
 
     if output:
+        from .. import load
         from ..io import check_output_path
+        from .run_cmds import refuse_overwrite
 
-        check_output_path(output, "-o")
+        check_output_path(output, "-o", inputs=inputs_file)
+        spec = load(spec)
+        refuse_overwrite(spec, ("-o", output))
     inputs = _one_input(spec, input_pairs, inputs_file, row) if input_pairs or inputs_file else None
     path, notes = render(spec, output=output, fmt=fmt, view=view, max_neurons=max_neurons, highlight=highlight,
                          focus=focus, radius=radius, dpi=dpi, force=force, inputs=inputs)

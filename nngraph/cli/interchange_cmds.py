@@ -19,9 +19,24 @@ def import_cmd(source, output, kind, name):
     from ..io import check_output_path
 
     check_output_path(output, "-o")
+    _refuse_source(source, output)
     spec = import_file(source, kind=kind, name=name)
     for path in save(spec, output):
         click.echo(f"wrote {terminal(path)}")
+
+
+def _refuse_source(source, output):
+    """The spec and the files written beside it (``<stem>.params.npz``, ``<stem>.edges.npz``) may
+    not replace the file being imported."""
+    from pathlib import Path
+
+    from ..writes import same_path
+
+    out = Path(output)
+    for path in (out, out.with_name(out.stem + ".params.npz"), out.with_name(out.stem + ".edges.npz")):
+        if same_path(path, source):
+            raise click.UsageError(f"-o {terminal(output)}: writes {terminal(path)}, which is the file being "
+                                   "imported: it would be replaced; name another output")
 
 
 @main.command(name="export")
@@ -48,7 +63,12 @@ def export_cmd(spec, output, fmt, float64, untrained):
     except NNGraphError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
     check_output_path(output, "-o")
-    plan = compile(spec, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
+    from .. import load
+    from .run_cmds import refuse_overwrite
+
+    loaded = load(spec)
+    refuse_overwrite(loaded, ("-o", output))  # whatever --format says: the spec and its files stay
+    plan = compile(loaded, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
     if plan.params_origin.startswith("initial") and not untrained:
         raise NNGraphError(f"{spec}: has no trained parameters (no parameters file, no literal weights): the export "
                            "would hold initial random weights; train it first (nngraph train), or pass --untrained")

@@ -31,6 +31,11 @@ def regions(spec, output, resolution, xlim, ylim, no_data):
         raise click.BadParameter(f"{output}: write .png, .svg or .pdf", param_hint="-o")
     from ..io import check_output_path
 
+    from .. import load
+    from .run_cmds import refuse_overwrite
+
     check_output_path(output, "-o")
+    spec = load(spec)
+    refuse_overwrite(spec, ("-o", output))
     plot_regions(spec, output, resolution=resolution, xlim=xlim, ylim=ylim, data=not no_data)
     click.echo(f"wrote {output}", err=True)

@@ -221,6 +221,7 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, un
 
     if output_file:
         check_output_path(output_file, "--output", inputs=inputs_file)
+        refuse_overwrite(graph, ("--output", output_file))
     plan = compile_plan(graph, dtype)
     _refuse_untrained(plan, untrained_ok, spec_path)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
@@ -352,7 +353,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
 
         check_output_path(plot, "--plot")
         check_plot_path(plot)
-    _refuse_clashes(graph, target if not no_save else None, ("--plot", plot), ("--log", log_file),
+    _refuse_clashes(graph, target, ("--plot", plot), ("--log", log_file),
                     ("--regions", regions[0]))
     log = None
     if log_file:
@@ -417,6 +418,23 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
                   f"{len(shown)} decision-region frames written to {rich_text(shown[0])} ... {rich_text(shown[-1])}")
     if log_file:
         err.print(f"epoch log written to {rich_text(log_file)}")
+
+
+def refuse_overwrite(spec, *options):
+    """Refuse, before any work, an output option (``(option, path)`` pairs) that names a file the
+    spec reads: the spec itself, its data file, its checkpoint folder or its parameters file.
+    ``spec``: a loaded spec or a built graph."""
+    from types import SimpleNamespace
+
+    from ..errors import NNGraphError
+    from ..params import parameters_path
+
+    graph = spec if hasattr(spec, "spec") else SimpleNamespace(spec=spec)
+    try:
+        params = parameters_path(graph)
+    except NNGraphError:  # refused, located, where it is read
+        params = None
+    _refuse_clashes(graph, params, *options)
 
 
 def _refuse_clashes(graph, target, *options):

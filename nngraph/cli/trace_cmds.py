@@ -16,7 +16,10 @@ def run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json):
     from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
 
     if output_file:
-        check_output_path(output_file, "--output")
+        from .run_cmds import refuse_overwrite
+
+        check_output_path(output_file, "--output", inputs=inputs_file)
+        refuse_overwrite(graph, ("--output", output_file))
     plan = compile(graph, dtype=dtype)
     x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
     t = plan.trace(x)
