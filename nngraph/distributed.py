@@ -517,12 +517,28 @@ def _trial(spec_data, base_dir, overrides, dtype, reuse=None):
         from .params import activation_record
 
         out["activations"] = activation_record(graph)  # what the parameters were trained with
-    except NNGraphError as exc:
-        out["error"] = str(exc)
-    except Exception as exc:  # a trial's failure is reported in its row, not raised
-        out["error"] = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # a trial's failure is reported in its row, not raised; a Ctrl-C stops the sweep
+        if _stopped(exc):
+            raise _interruption(overrides) from None
+        out["error"] = str(exc) if isinstance(exc, NNGraphError) else f"{type(exc).__name__}: {exc}"
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def _stopped(exc) -> bool:
+    """Whether ``exc`` is a Ctrl-C: training's "interrupted during epoch N" (status 130), or any error
+    that came of one. Such a trial did not fail: the user stopped the sweep."""
+    from .errors import interrupted
+
+    return getattr(exc, "exit_code", None) == 130 or interrupted(exc)
+
+
+def _interruption(overrides) -> TrainingError:
+    """The error that ends a sweep on Ctrl-C, status 130: small and picklable (it may come from a worker)."""
+    shown = " ".join(f"{k}={v}" for k, v in overrides.items())
+    error = TrainingError(f"sweep interrupted during the trial {shown}; nothing was written")
+    error.exit_code = 130
+    return error
 
 
 def objective(result: dict) -> tuple[str, float]:
@@ -572,6 +588,8 @@ def sweep(spec, grid: dict, client=None, *, random_k: int | None = None, seed: i
             try:
                 results[i] = dict(fut.result(), trial=i)
             except Exception as exc:  # the worker itself was lost more often than retries allow
+                if _stopped(exc):  # a worker's trial received the Ctrl-C as well
+                    raise
                 results[i] = {"overrides": combos[i], "error": f"{type(exc).__name__}: {exc}", "trial": i}
             if on_result:
                 on_result(results[i])
