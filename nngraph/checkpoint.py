@@ -22,6 +22,7 @@ from .errors import TrainingError
 from .writes import atomic_write
 
 PATTERN = "epoch-*.npz"
+META_BYTES = 8 << 20  # a checkpoint's JSON record: the history's rows (about 200 bytes an epoch) and a few numbers
 
 
 def directory(graph) -> Path:
@@ -56,13 +57,43 @@ def fingerprint(spec, dtype, connections=()) -> str:
     return h.hexdigest()[:16]
 
 
+def owner(spec) -> str | None:
+    """The spec file a run's checkpoints belong to (its real path), or None for a spec not read from a file."""
+    import os
+
+    src = spec.source
+    if src is None or src.name in ("<string>", ""):
+        return None
+    return os.path.realpath(src.name)
+
+
+def _ours(meta: dict, spec_file) -> bool:
+    # a record without the key predates it, a spec not read from a file cannot say: as before
+    return spec_file is None or "spec" not in meta or meta["spec"] == spec_file
+
+
 def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
-    """Write ``epoch-NNNNNN.npz`` atomically into ``folder``; delete all but the ``keep`` newest."""
+    """Write ``epoch-NNNNNN.npz`` atomically into ``folder``; then delete the checkpoints of earlier
+    runs of the same spec file (``meta["spec"]``; another ``meta["run"]``: a new run supersedes
+    them) and all but the ``keep`` newest of this run. Files of another spec, or that cannot be
+    read, are left alone."""
     folder.mkdir(exist_ok=True)  # the folder itself, never the ones above it (checked before training)
     target = folder / f"epoch-{epoch:06d}.npz"
     blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     atomic_write(target, lambda f: np.savez(f, __meta__=blob, **arrays))
-    for old in sorted(folder.glob(PATTERN))[:-keep]:
+    ours = []
+    for path in sorted(folder.glob(PATTERN)):
+        if path == target:
+            ours.append(path)
+            continue
+        other = peek(path, max(META_BYTES, 2 * blob.size))
+        if other is None or not _ours(other, meta["spec"]):
+            continue
+        if other.get("run") != meta["run"]:
+            path.unlink(missing_ok=True)
+        else:
+            ours.append(path)
+    for old in ours[:-keep]:
         old.unlink(missing_ok=True)
     return target
 
@@ -72,7 +103,73 @@ def latest(folder: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def load(path: Path, expected: dict | None = None) -> tuple[dict, dict]:
+def newest_of(folder: Path, spec_file, max_bytes: int = META_BYTES) -> tuple[Path | None, dict | None]:
+    """The newest checkpoint in ``folder`` written by a run of ``spec_file`` and its record, or
+    (None, None). Checkpoints of other spec files (two specs of the same name share a folder by
+    default) are passed over; an unreadable one is refused, named."""
+    for path in sorted(folder.glob(PATTERN), reverse=True) if folder.is_dir() else []:
+        try:
+            meta = read_meta(path, max_bytes)
+        except TrainingError as exc:
+            raise TrainingError(f"{exc}; delete it to resume from an older one") from None
+        if not isinstance(meta, dict):
+            raise TrainingError(f"{path}: not a readable checkpoint (its record is not a JSON object); delete it "
+                                "to resume from an older one")
+        if _ours(meta, spec_file):
+            return path, meta
+    return None, None
+
+
+def foreign(folder: Path, spec_file, max_bytes: int = META_BYTES) -> list:
+    """``(checkpoint, spec file)`` of the checkpoints in ``folder`` written by runs of another spec file."""
+    found = []
+    for path in sorted(folder.glob(PATTERN)) if folder.is_dir() else []:
+        meta = peek(path, max_bytes)
+        if meta is not None and not _ours(meta, spec_file):
+            found.append((path, meta["spec"]))
+    return found
+
+
+def peek(path: Path, max_bytes: int = META_BYTES) -> dict | None:
+    """A checkpoint's JSON record, or None where it cannot be read (damaged, too large)."""
+    try:
+        meta = read_meta(path, max_bytes)
+    except TrainingError:
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+
+
+def meta_bytes(epochs: int) -> int:
+    """The largest record read from a checkpoint of a run of ``epochs`` epochs."""
+    return META_BYTES + 1024 * max(0, int(epochs))
+
+
+def read_meta(path: Path, max_bytes: int = META_BYTES):
+    """A checkpoint's JSON record alone, refused before it is read when it declares more than
+    ``max_bytes``."""
+    import io
+
+    def damaged(why):
+        return TrainingError(f"{path}: not a readable checkpoint ({why})")
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("__meta__.npy")
+            if info.file_size > max_bytes + 4096:
+                raise damaged(f"'__meta__': its record declares {info.file_size:,} bytes, more than the "
+                              f"{max_bytes:,} a checkpoint's record may take")
+            with zf.open(info) as fp:
+                blob = np.load(io.BytesIO(fp.read(max_bytes + 4097)), allow_pickle=False)
+        return json.loads(blob.tobytes().decode())
+    except TrainingError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, RuntimeError, zlib.error, zipfile.BadZipFile) as exc:
+        raise damaged(exc) from None
+
+
+def load(path: Path, expected: dict | None = None, max_meta: int = META_BYTES) -> tuple[dict, dict]:
     """The arrays and the JSON document of a checkpoint (read without pickle).
 
     Each member's header is checked before its data is read (a member declaring more bytes than
@@ -88,6 +185,9 @@ def load(path: Path, expected: dict | None = None) -> tuple[dict, dict]:
             with zipfile.ZipFile(path) as zf:
                 for info in zf.infolist():
                     name = info.filename.removesuffix(".npy")
+                    if name == "__meta__" and info.file_size > max_meta + 4096:
+                        raise damaged(f"'__meta__': its record declares {info.file_size:,} bytes, more than the "
+                                      f"{max_meta:,} a checkpoint's record may take")
                     if name != "__meta__" and name not in expected:
                         raise damaged(f"it holds '{name}', which this run has no place for")
                     if name != "__meta__" and info.file_size > 8 * int(np.prod(expected[name])) + 4096:

@@ -7,6 +7,7 @@ absent, frozen ones stay put), so there is no second model to keep in step.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -166,6 +167,8 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     run = _Run(plan, cfg, data, epochs, callbacks or Callbacks())
     if resume:
         run.resume()
+    elif cfg.checkpoint is not None:
+        run.refuse_foreign()
     getattr(run.callbacks, "begin", lambda plan, epochs: None)(plan, epochs)
     getattr(run.callbacks, "history_start", lambda history, checkpoint: None)(list(run.history), run.last_checkpoint)
     try:
@@ -297,6 +300,7 @@ class _Run:
         if self.bs > batch_rows_allowed(plan, training=True):  # buffers are batch x all stage widths, twice
             raise batch_limit_error(plan, self.bs, training=True, where="train.batch_size")
         self.epoch, self.first, self.last_checkpoint = 0, 1, None
+        self.run_id = os.urandom(8).hex()  # whose checkpoints are whose: a new run supersedes an older one's
         self.stopped = False
         self.started = time.time()
 
@@ -426,7 +430,7 @@ class _Run:
         meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
-                "fingerprint": self.fingerprint(),
+                "fingerprint": self.fingerprint(), "run": self.run_id, "spec": checkpoint.owner(self.plan.spec),
                 "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
         folder = checkpoint.directory(self.plan.graph)
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
@@ -437,17 +441,18 @@ class _Run:
     def resume(self):
         from . import checkpoint
 
-        path = checkpoint.latest(checkpoint.directory(self.plan.graph))
+        cap = checkpoint.meta_bytes(self.epochs)
+        path, first = checkpoint.newest_of(checkpoint.directory(self.plan.graph), checkpoint.owner(self.plan.spec), cap)
         if path is None:
+            self.refuse_foreign()
             getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
             return
+        self._same_spec(path, first)  # before the arrays' shapes: a checkpoint of another spec says so
         expected = {f"param_{i}": t.value.shape for i, t in enumerate(self.tensors)}
         expected.update({f"best_{i}": t.value.shape for i, t in enumerate(self.tensors)})
         expected.update({f"opt_{i}_{k}": s.shape for i, slots in enumerate(self.opt.state) for k, s in enumerate(slots)})
-        arrays, meta = checkpoint.load(path, expected)
-        if meta.get("fingerprint") != self.fingerprint():
-            raise TrainingError(f"{path} was written for a different spec or dtype (only train.epochs may "
-                                "change between a run and its resumption); delete the checkpoints to start over")
+        arrays, meta = checkpoint.load(path, expected, cap)
+        self._same_spec(path, meta)
         try:
             self._restore(arrays, meta)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -455,9 +460,29 @@ class _Run:
                                 f"{type(exc).__name__}: {str(exc)[:200]}); delete it to resume from an older "
                                 "one") from None
         self.last_checkpoint = path
+        self.run_id = meta.get("run")  # the run goes on: its checkpoints stay one run's
         if meta.get("stopped"):
             self.first = self.epochs + 1  # it had stopped early: nothing left to do
         getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])
+
+    def _same_spec(self, path, meta):
+        if meta.get("fingerprint") != self.fingerprint():
+            raise TrainingError(f"{path} was written for a different spec or dtype (only train.epochs may "
+                                "change between a run and its resumption); delete the checkpoints to start over")
+
+    def refuse_foreign(self):
+        """A run that starts afresh refuses a checkpoint folder holding another spec file's
+        checkpoints (two specs of the same name share ``<name>.checkpoints``): its own would be
+        mixed with them, and the next --resume could take theirs."""
+        from . import checkpoint
+
+        folder = checkpoint.directory(self.plan.graph)
+        found = checkpoint.foreign(folder, checkpoint.owner(self.plan.spec), checkpoint.meta_bytes(self.epochs))
+        if found:
+            path, spec_file = found[-1]
+            raise TrainingError(f"train.checkpoint: {folder} holds checkpoints of another spec file ({path.name}, "
+                                f"written for {spec_file}); name a folder of this spec's own with "
+                                "train.checkpoint.directory, or delete them")
 
     def _restore(self, arrays, meta):
         for name, a in arrays.items():

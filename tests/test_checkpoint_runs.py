@@ -1,0 +1,64 @@
+"""A new run never mixes with an older run's checkpoints: it replaces them (its own are not pruned
+as "oldest by name"), --resume continues the newest run, and a spec file never takes or prunes the
+checkpoints of another spec file of the same name."""
+import numpy as np
+import pytest
+
+from nngraph import TrainingError
+from nngraph.training import train
+
+SPEC = """\
+nngraph: 1
+name: n
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 3, activation: tanh}
+  - {name: out, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: h}
+  - {from: h, to: out}
+data: {source: xor}
+train: {loss: binary_cross_entropy, batch_size: 4, epochs: 8, seed: 1, checkpoint: {every: 1, keep: 3}}
+"""
+
+
+def _names(folder):
+    return sorted(p.name for p in folder.glob("epoch-*.npz"))
+
+
+def test_a_new_run_replaces_the_older_runs_checkpoints_and_resume_continues_it(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    folder = tmp_path / "n.checkpoints"
+    train(spec, epochs=8)
+    assert _names(folder) == ["epoch-000006.npz", "epoch-000007.npz", "epoch-000008.npz"]
+    _, newer = train(spec, epochs=3)
+    assert _names(folder) == ["epoch-000001.npz", "epoch-000002.npz", "epoch-000003.npz"]
+    seen = []
+
+    class Resumed:
+        def resumed(self, path, epoch):
+            seen.append(epoch)
+
+        def __getattr__(self, name):
+            return lambda *args: None
+
+    _, history = train(spec, epochs=5, resume=True, callbacks=Resumed())
+    assert seen == [3]
+    assert [r["loss"] for r in history[:3]] == [r["loss"] for r in newer]
+    _, whole = train(spec, epochs=5)  # the same as a run of 5 from the start
+    assert np.allclose([r["loss"] for r in history], [r["loss"] for r in whole], rtol=1e-5)
+
+
+def test_two_spec_files_of_the_same_name_never_share_checkpoints(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(SPEC)
+    b.write_text(SPEC)
+    folder = tmp_path / "n.checkpoints"
+    train(a, epochs=4)
+    kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for resume in (False, True):
+        with pytest.raises(TrainingError, match=r"n.checkpoints holds checkpoints of another spec file "
+                                                r"\(epoch-000004.npz, written for .*a.yaml\); name a folder"):
+            train(b, epochs=2, resume=resume)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept
