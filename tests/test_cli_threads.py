@@ -34,3 +34,14 @@ def test_threads_limit_training(seen, command):
         assert code == 0, err
         assert seen == [1]
         assert current_blas_threads() == 2  # as it was, after the command
+
+
+def test_threads_with_inputs_and_no_output_runs_in_memory(tmp_path):
+    """`--threads` on a run of a small inputs file prints the outputs, as without it; it streams
+    (and then needs --output) only when an output file is given."""
+    spec, inputs = EX["xor.yaml"], tmp_path / "xor_inputs.csv"
+    inputs.write_text("a,b\n0,0\n0,1\n1,0\n1,1\n")
+    plain = cli("run", spec, "--inputs", inputs)
+    limited = cli("run", spec, "--inputs", inputs, "--threads", "1")
+    assert plain[0] == 0 and limited[0] == 0, limited[2]
+    assert limited[1] == plain[1] and "out" in plain[1]

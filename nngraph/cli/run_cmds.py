@@ -98,7 +98,7 @@ def _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, u
                 return run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json)
         from ..stream import wants_streaming
 
-        if inputs_file and (chunk_rows or cluster or threads or wants_streaming(inputs_file, output_file)):
+        if inputs_file and (chunk_rows or cluster or (threads and output_file) or wants_streaming(inputs_file, output_file)):
             plan = compile_plan(graph, dtype)
             _refuse_untrained(plan, untrained, spec)
             return stream_run(plan, inputs_file, output_file, chunk_rows, cluster, as_json, threads)
