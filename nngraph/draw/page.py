@@ -18,7 +18,7 @@ from .emit import scene_to_svg
 from .safe import js, xml
 
 MAX_PAGE_WEIGHTS = 2_000_000  # weights embedded in a page (8 MB of float32) before it is refused
-MAX_FIELDS = 32  # inputs shown as one field and slider each; more get a paste box (and a pad if square)
+MAX_FIELDS = 32  # inputs shown as one field and slider each; more are set from the console (or a pad if square)
 
 
 def _b64(a, dtype) -> str:
