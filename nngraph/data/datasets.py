@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..spec.files import ArrayFileError, UnsafePath, csv_records, read_arrays, read_text, require_regular_file, resolve_inside
+from ..spec.files import ArrayFileError, UnsafePath, array_headers, csv_records, read_arrays, read_text, require_regular_file, resolve_inside
 from .download import default_data_dir
-from .idx import read_idx
+from .idx import idx_header, read_idx
 
 IDX_NAMES = {
     "train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
@@ -81,6 +81,7 @@ def _idx_set(d, spec, name, classes):
     for folder in _folder(d, spec, name):
         files = _find_idx(folder)
         if files:
+            _check_idx_headers(folder, files)
             arrays = {k: _checked_idx(k, p, len(classes)) for k, p in files.items()}
             x_train = arrays["train_x"].reshape(len(arrays["train_x"]), -1).astype(np.float32)
             x_test = arrays["test_x"].reshape(len(arrays["test_x"]), -1).astype(np.float32)
@@ -102,6 +103,25 @@ def _idx_set(d, spec, name, classes):
         raise DataError(f"data.directory: '{d.directory}' ({folder}) {what}; fix the path, or remove "
                         f"'directory' to use the default data folder (nngraph data download {name})")
     return None
+
+
+def _check_idx_headers(folder, files):
+    """Compare what the four headers declare before any data is inflated: as many labels as
+    images, and images whose float32 form fits ``max_array_bytes`` (that limit bounds each file's
+    bytes; the float32 copy of uint8 pixels is four times larger)."""
+    from ..limits import default_limits
+
+    limits = default_limits()
+    heads = {k: idx_header(p) for k, p in files.items()}
+    for split in ("train", "test"):
+        (x_dims, _), (y_dims, _) = heads[f"{split}_x"], heads[f"{split}_y"]
+        if len(x_dims) >= 2 and x_dims[0] and len(y_dims) == 1 and x_dims[0] != y_dims[0]:  # else as read
+            raise DataError(f"{folder}: {files[f'{split}_x'].name} holds {x_dims[0]:,} images but "
+                            f"{files[f'{split}_y'].name} {y_dims[0]:,} labels (as their headers declare)")
+        values = math.prod(x_dims)
+        if values * heads[f"{split}_x"][1].itemsize <= limits.max_array_bytes < values * 4:
+            raise DataError(f"{files[f'{split}_x']}: declares shape {tuple(x_dims)}, {values * 4:,} bytes as float32, "
+                            f"{limits.over('max_array_bytes', 'bytes')}")
 
 
 def _checked_idx(key: str, path: Path, n_classes: int) -> np.ndarray:
@@ -268,12 +288,13 @@ def _file(d, spec):
                               at=lambda i: f"{d.path}:{lines[i]}: column '{d.target}'")
         x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
         return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features)
+    target = d.target or "y"
     try:
+        _check_npz_headers(array_headers(path, d.path), target, d.path)
         z = read_arrays(path, d.path)
     except ArrayFileError as exc:
         raise DataError(str(exc)) from None
     names = set(z)
-    target = d.target or "y"
     if "x" not in names or target not in names:
         raise DataError(f"{d.path}: needs arrays 'x' and '{target}' (and optionally x_test, {target}_test); "
                         f"found {', '.join(sorted(names)) or 'no arrays'}")
@@ -285,6 +306,23 @@ def _file(d, spec):
         return Dataset(x, y, xt, yt, f"{d.path} ({len(x)} train, {len(xt)} test)", classes)
     x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
     return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes)
+
+
+def _check_npz_headers(heads, target, where):
+    """Rows that disagree, and features whose float32 form is over ``max_array_bytes``, refused from
+    the arrays' headers before any of them is inflated."""
+    from ..limits import default_limits
+
+    limits = default_limits()
+    for xname, yname in (("x", target), ("x_test", f"{target}_test")):
+        if xname not in heads or yname not in heads:
+            continue
+        (xs, x_dtype), (ys, _) = heads[xname], heads[yname]
+        if xs and ys and xs[0] != ys[0]:
+            raise DataError(f"{where}: '{xname}' has {xs[0]:,} rows but '{yname}' has {ys[0]:,}")
+        if math.prod(xs) * x_dtype.itemsize <= limits.max_array_bytes < math.prod(xs) * 4:  # more is refused unread
+            raise DataError(f"{where}: '{xname}' declares shape {xs}, {math.prod(xs) * 4:,} bytes as float32, "
+                            f"{limits.over('max_array_bytes', 'bytes')}")
 
 
 def _xy(z, xname, yname, where):

@@ -22,6 +22,29 @@ def _open(path: Path):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
+def idx_header(path) -> tuple[tuple, np.dtype]:
+    """The shape and element type an IDX file (raw or gzip) declares, from its first bytes only."""
+    import zlib
+
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path.name}: not a regular file (a folder, device or pipe); give an IDX file")
+    try:
+        with _open(path) as f:
+            return _header(path, f)
+    except (OSError, EOFError, struct.error, zlib.error) as exc:
+        raise DataError(f"{path.name}: cannot read IDX file ({exc})") from None
+
+
+def _header(path, f):
+    head = f.read(4)
+    if len(head) != 4 or head[:2] != b"\0\0" or head[2] not in _DTYPES:
+        raise DataError(f"{path.name}: not an IDX file (bad magic number)")
+    ndim = head[3]
+    dims = struct.unpack(f">{ndim}I", f.read(4 * ndim))
+    return dims, np.dtype(_DTYPES[head[2]])
+
+
 def read_idx(path, max_bytes: int | None = MAX_BYTES) -> np.ndarray:
     """Read an IDX file (raw or gzip); the header's declared size is checked against ``max_bytes``
     before any data is read, and the data is read in chunks up to exactly that size, so a small
@@ -37,12 +60,7 @@ def read_idx(path, max_bytes: int | None = MAX_BYTES) -> np.ndarray:
         raise DataError(f"{path.name}: not a regular file (a folder, device or pipe); give an IDX file")
     try:
         with _open(path) as f:
-            head = f.read(4)
-            if len(head) != 4 or head[:2] != b"\0\0" or head[2] not in _DTYPES:
-                raise DataError(f"{path.name}: not an IDX file (bad magic number)")
-            ndim = head[3]
-            dims = struct.unpack(f">{ndim}I", f.read(4 * ndim))
-            dtype = np.dtype(_DTYPES[head[2]])
+            dims, dtype = _header(path, f)
             nbytes = int(np.prod(dims, dtype=object)) * dtype.itemsize
             if nbytes > max_bytes:
                 raise DataError(f"{path.name}: declares {nbytes:,} bytes (shape {dims}), over the limit of "

@@ -156,6 +156,38 @@ def read_arrays(path: Path, shown: str | None = None, kinds: dict | None = None,
     return out
 
 
+def array_headers(path: Path, shown: str | None = None) -> dict:
+    """``{name: (shape, dtype)}`` of every array of an ``.npz`` (``''`` for an ``.npy``), from the
+    members' headers alone: what inflating them would cost is known before it is paid."""
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    shown = shown or str(path)
+    out = {}
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as fp:
+                shape, _, dtype = npy_header(fp)
+            return {"": (tuple(shape), dtype)}
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                with zf.open(info) as fp:
+                    try:
+                        shape, _, dtype = npy_header(fp)
+                    except ValueError as exc:
+                        raise ArrayFileError(f"{shown}: array '{name}': not a valid .npy array ({exc})") from None
+                out[name] = (tuple(shape), dtype)
+    except ArrayFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise ArrayFileError(f"{shown}: not a readable {path.suffix or 'array'} file ({exc})") from None
+    except OSError as exc:
+        raise ArrayFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+    return out
+
+
 def read_text(path: Path, shown: str | None = None, max_bytes: int | None = None) -> str:
     """A UTF-8 text file (a BOM is allowed), refused with the byte offset if it is not UTF-8."""
     from ..limits import default_limits
