@@ -157,3 +157,15 @@ def test_an_attribute_the_operator_does_not_have_is_refused_by_node(tmp_path):
     with pytest.raises(OnnxImportError, match=r"node 'fc' \(Gemm\): attribute 'alpah' is not one a Gemm has at opset "
                                               r"13 \(it has alpha, beta, transA, transB\)"):
         from_onnx(_file(tmp_path, _model(nodes, [W, V])))
+
+
+def test_a_neat_key_of_100000_digits_is_refused_where_it_stands(tmp_path):
+    from nngraph.interchange import NeatImportError, from_neat
+
+    path = tmp_path / "g.json"
+    path.write_text('{"format_version": "1.0", "network_type": "feedforward", "metadata": {},\n'
+                    '"topology": {"num_inputs": 1, "num_outputs": 1, "input_keys": [-1], "output_keys": ['
+                    + "9" * 100_000 + ']}, "nodes": [], "connections": []}')
+    with pytest.raises(NeatImportError, match=r"g\.json:2:85: a number of 100,000 digits, more than the 4,300 Python "
+                                              r"reads; node keys fit in 64 bits"):
+        from_neat(path)

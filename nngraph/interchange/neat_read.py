@@ -237,6 +237,23 @@ def _parse_json(text, name):
         raise NeatImportError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise NeatImportError(f"{name}: JSON nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise _long_number(text, name) from None
+
+
+def _long_number(text, name):
+    """The error for a number too long to convert (Python refuses integers of over 4,300 digits)."""
+    import re
+    import sys
+
+    limit = sys.get_int_max_str_digits() or 4300
+    m = re.search(r"[0-9]{%d,}" % (limit + 1), text)
+    if m is None:
+        return NeatImportError(f"{name}: a number too long to read")
+    line = text.count("\n", 0, m.start()) + 1
+    col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    return NeatImportError(f"{name}:{line}:{col}: a number of {m.end() - m.start():,} digits, more than the {limit:,} "
+                           "Python reads; node keys fit in 64 bits")
 
 
 def _colons(value) -> int:
@@ -269,3 +286,5 @@ def _parse_checking_keys(text, name):
         raise NeatImportError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise NeatImportError(f"{name}: JSON nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise _long_number(text, name) from None
