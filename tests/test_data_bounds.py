@@ -84,3 +84,25 @@ def test_npz_features_whose_float32_form_is_over_the_limit_are_refused_unread(tm
     with pytest.raises(DataError, match=re.escape("d.npz: 'x' declares shape (1000, 50), 200,000 bytes as float32, "
                                                   "over the limit of 100,000 bytes")):
         load_data(nngraph.load(tmp_path / "n.yaml"))
+
+
+CSV_SPEC = """\
+nngraph: 1
+name: c
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: out, role: output, size: 3, activation: softmax}
+edges:
+  - {from: x, to: out, init: zeros}
+data: {source: csv, path: d.csv, target: y%s}
+"""
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5"])
+def test_a_target_that_is_not_a_class_is_named_by_row_and_column(tmp_path, value):
+    (tmp_path / "d.csv").write_text(f"a,b,y\n1,2,0\n3,4,{value}\n5,6,1\n7,8,2\n9,9,0\n")
+    (tmp_path / "c.yaml").write_text(CSV_SPEC % "")
+    with pytest.raises(DataError, match="^" + re.escape(f"d.csv:3: column 'y': target {value} is not a class number; "
+                                                        "the network has 3 outputs, so each target is a class from "
+                                                        "0 to 2")):
+        load_data(nngraph.load(tmp_path / "c.yaml"))

@@ -237,7 +237,11 @@ def _table(columns, rows, target, where):
     return x, y, features
 
 
-def _targets(y, where="data", first_row=0, at=None):
+def _outputs(spec) -> int:
+    return sum(n.size for n in spec.nodes if n.role == "output")
+
+
+def _targets(y, where="data", first_row=0, at=None, outputs=None):
     """Whole-number targets are classes; anything else is regression.
 
     The number of classes follows from the largest target, so it is bounded (``Limits.max_classes``)
@@ -260,6 +264,11 @@ def _targets(y, where="data", first_row=0, at=None):
                             f"(whole-number targets are class numbers 0, 1, ...), over the limit of {limit:,}; "
                             f"{Limits.how_to_raise('max_classes')}")
         return y.astype(np.int64), [str(int(c)) for c in range(int(y.max()) + 1)]
+    if outputs is not None and outputs > 1:  # one target column for several outputs: they must be classes
+        bad = np.flatnonzero((y < 0) | (y != np.round(y)))
+        if len(bad):
+            raise DataError(f"{at(int(bad[0]))}: target {y[bad[0]]:g} is not a class number; the network has "
+                            f"{outputs} outputs, so each target is a class from 0 to {outputs - 1}")
     return y.astype(np.float32).reshape(-1, 1), None
 
 
@@ -269,7 +278,7 @@ def _inline(d, spec):
     if not d.rows:
         raise DataError("data.rows: no rows; give at least one example")
     x, y, features = _table(d.columns, d.rows, d.target, "data")
-    y, classes = _targets(y, f"data.rows (target '{d.target}')")
+    y, classes = _targets(y, f"data.rows (target '{d.target}')", outputs=_outputs(spec))
     if len(x) < 10:  # a truth table: train and test on all of it
         return Dataset(x, y, x.copy(), y.copy(), f"{len(x)} inline rows", classes, features)
     x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
@@ -285,7 +294,7 @@ def _file(d, spec):
         header, body, lines = _read_csv_table(path, d.path)
         x, y, features = _table(header, body, d.target, d.path)
         y, classes = _targets(y, f"{d.path} (target '{d.target}')",
-                              at=lambda i: f"{d.path}:{lines[i]}: column '{d.target}'")
+                              at=lambda i: f"{d.path}:{lines[i]}: column '{d.target}'", outputs=_outputs(spec))
         x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
         return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features)
     target = d.target or "y"
@@ -298,9 +307,9 @@ def _file(d, spec):
     if "x" not in names or target not in names:
         raise DataError(f"{d.path}: needs arrays 'x' and '{target}' (and optionally x_test, {target}_test); "
                         f"found {', '.join(sorted(names)) or 'no arrays'}")
-    x, y, classes = _xy(z, "x", target, d.path)
+    x, y, classes = _xy(z, "x", target, d.path, _outputs(spec))
     if "x_test" in names and f"{target}_test" in names:
-        xt, yt, test_classes = _xy(z, "x_test", f"{target}_test", d.path)
+        xt, yt, test_classes = _xy(z, "x_test", f"{target}_test", d.path, _outputs(spec))
         if classes is not None and test_classes is not None and len(test_classes) > len(classes):
             classes = test_classes
         return Dataset(x, y, xt, yt, f"{d.path} ({len(x)} train, {len(xt)} test)", classes)
@@ -325,7 +334,7 @@ def _check_npz_headers(heads, target, where):
                             f"{limits.over('max_array_bytes', 'bytes')}")
 
 
-def _xy(z, xname, yname, where):
+def _xy(z, xname, yname, where, outputs=None):
     """Features and targets from two arrays of an .npz: at least 1-d, one row per example, finite."""
     x, y = z[xname], z[yname]
     if x.ndim == 0 or y.ndim == 0:
@@ -341,7 +350,7 @@ def _xy(z, xname, yname, where):
     bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
     if len(bad):
         raise DataError(f"{where}: '{xname}' row {int(bad[0])} holds a NaN or infinite value")
-    y, classes = _targets(y.reshape(-1), f"{where} (array '{yname}')")
+    y, classes = _targets(y.reshape(-1), f"{where} (array '{yname}')", outputs=outputs)
     return x, y, classes
 
 
