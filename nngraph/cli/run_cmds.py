@@ -238,20 +238,48 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, un
     if y.shape[0] > 50 or y.shape[1] > 20:
         click.echo(f"{y.shape[0]:,} x {y.shape[1]} outputs; write them with --output FILE.npy or .csv", err=True)
         sys.exit(1)
+    _print_outputs(plan, plan.as_input(x), y, names, f"{graph.spec.name} ({plan.params_origin})")
+
+
+def _print_outputs(plan, xin, y, names, title):
+    """The outputs (and up to 8 input columns) as tables that fit the terminal, every number whole
+    (see nngraph.numfmt); a softmax output node gets a column of its predicted class."""
     from rich.table import Table
 
-    table = Table(title=rich_text(f"{graph.spec.name} ({plan.params_origin})"))
-    xin = plan.as_input(x)
-    show_inputs = xin.shape[1] <= 8
-    if show_inputs:
-        for n in plan.input_names():
-            table.add_column(rich_text(n), justify="right", style="dim")
-    for n in names:
-        table.add_column(rich_text(n), justify="right")
-    for i in range(y.shape[0]):
-        cells = ([f"{v:g}" for v in xin[i]] if show_inputs else []) + [f"{v:.6g}" for v in y[i]]
-        table.add_row(*cells)
-    _console().print(table)
+    from ..numfmt import layout
+
+    ins = plan.input_names() if xin.shape[1] <= 8 else []
+    header = list(ins) + list(names)
+    columns = [xin[:, j] for j in range(len(ins))] + [y[:, j] for j in range(y.shape[1])]
+    text = set()
+    predicted = _predicted_classes(plan, y)
+    if predicted is not None:
+        header.append("predicted")
+        columns.append(predicted)
+        text.add(len(columns) - 1)
+    console = _console()
+    turned, tables = layout(header, columns, console.width, text_columns=text, turned_header="name")
+    for k, (head, cells) in enumerate(tables):
+        table = Table(title=rich_text(title) if k == 0 else None)
+        for j, h in enumerate(head):
+            dim = (h in ins and not turned) or (turned and j == 0)
+            table.add_column(rich_text(h), justify="left" if turned and j == 0 else "right", no_wrap=True,
+                             style="dim" if dim else None)
+        for i in range(len(cells[0])):
+            table.add_row(*(rich_text(col[i]) for col in cells))
+        console.print(table)
+
+
+def _predicted_classes(plan, y):
+    """The class each row predicts, by the labels of a single softmax output node (else its index);
+    None for a network that is not such a classifier."""
+    if len(plan.graph.outputs) != 1:
+        return None
+    node = plan.graph.outputs[0]
+    if node.activation[0] != "softmax" or node.size < 2:
+        return None
+    labels = node.spec.labels or [str(i) for i in range(node.size)]
+    return [str(labels[i]) for i in y.argmax(axis=1)]
 
 
 class _RichProgress:
