@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from .errors import NNGraphError, TrainingError
+from .errors import NNGraphError
 from .stream import InputSource, blas_threads, chunk_rows_for, current_blas_threads, ranges, read_ahead
 
 
@@ -505,7 +505,9 @@ def _trial(spec_data, base_dir, overrides, dtype, reuse=None):
         with located_at_options(spec):  # a value the grid set is the grid's mistake, not the spec file's
             graph = build(spec)
         if spec.train is None:
-            raise TrainingError("the spec has no 'train' section")
+            from .trainchecks import no_train_section
+
+            raise no_train_section(graph)
         data = _data_for(spec, reuse)
         plan, history = train(graph, data, dtype=dtype)
         test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)

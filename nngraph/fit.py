@@ -65,7 +65,10 @@ def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, t
 
     spec = train_config(plan.spec, overrides)
     if spec.train is None:
-        raise TrainingError("the spec has no 'train' section: give at least the loss, e.g. plan.fit(X, y, loss='mse')")
+        from .trainchecks import suggested_loss
+
+        raise TrainingError("the spec has no 'train' section: give at least the loss, e.g. "
+                            f"plan.fit(X, y, loss='{suggested_loss(plan.graph)}')")
     data = (X, y) if X_test is None else (X, y, X_test, y_test)
     graph = build(spec)
     _, history = train(graph, data, plan=plan, callbacks=callbacks, resume=resume, threads=threads)

@@ -238,3 +238,30 @@ def check(graph, *, data: bool = True) -> list:
     if errors:
         raise TrainingCheckError(errors, warnings)
     return warnings
+
+
+def suggested_loss(graph) -> str:
+    """The loss that fits the output activations: cross_entropy for one softmax node of two or more
+    neurons, binary_cross_entropy for sigmoid outputs, mse otherwise."""
+    acts = [(n.activation[0], n.size) for n in graph.outputs]
+    if len(acts) == 1 and acts[0][0] == "softmax" and acts[0][1] >= 2:
+        return "cross_entropy"
+    if acts and all(a == "sigmoid" for a, _ in acts):
+        return "binary_cross_entropy"
+    return "mse"
+
+
+def no_train_section(graph) -> TrainingCheckError:
+    """The error for training a spec that has no ``train`` section: located where the section would
+    go (beside ``data``), with a section that fits its outputs to add."""
+    from .errors import Diagnostic
+
+    spec = graph.spec
+    src = spec.source
+    name = src.name if src is not None else "<dict>"
+    near = ("data",) if spec.data is not None else ("nodes",)
+    line, col = src.locate([near], key=True).get(near, (1, 1)) if src is not None else (0, 0)
+    return TrainingCheckError([Diagnostic(
+        name, line, col, "train", "no_train_section",
+        f"the spec has no train section, so there is nothing to train with: add one, e.g. "
+        f"train: {{loss: {suggested_loss(graph)}, epochs: 100}} (loss {suggested_loss(graph)} fits its outputs)")])

@@ -153,7 +153,9 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
                                                     plan=plan, resume=resume))
     cfg = graph.spec.train
     if cfg is None:
-        raise TrainingError("the spec has no 'train' section; add e.g. train: {loss: cross_entropy, epochs: 5}")
+        from .trainchecks import no_train_section
+
+        raise no_train_section(graph)
     from .trainchecks import check
 
     check(graph, data=data is None)

@@ -106,6 +106,10 @@ def _run(spec, inputs_file, input_pairs, output_file, retrain, float64, trace, u
             return _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained, spec)
     if trace:
         raise click.UsageError("--trace shows the neurons for given inputs: add --input NAME=VALUE or --inputs FILE")
+    if retrain and s.train is None:  # nothing to train with: say so rather than run without training
+        from ..trainchecks import no_train_section
+
+        raise no_train_section(graph)
     pfile = parameters_path(graph)
     trained = pfile is not None and pfile.exists()
     if s.train is not None and (retrain or not trained):
@@ -372,6 +376,10 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     from ..training import evaluate, train
 
     spec = graph.spec
+    if spec.train is None:
+        from ..trainchecks import no_train_section
+
+        raise no_train_section(graph)
     err = _console(stderr=True)
     target = parameters_path(graph)  # a bad target is refused before the training, not after it
     if target is not None and not no_save:
@@ -497,7 +505,8 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
         return
     err = _console(stderr=True)
     err.print(f"data: {rich_text(data.description)}")
-    err.print(f"parameters: {rich_text(plan.params_origin)} (use --retrain to train again)")
+    again = " (use --retrain to train again)" if spec.train is not None else ""
+    err.print(f"parameters: {rich_text(plan.params_origin)}{again}")
     _print_test(test, data, spec, plan)
 
 
