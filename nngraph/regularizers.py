@@ -172,7 +172,8 @@ class InProduct:
         if kind == "l1":
             ints = c[0]
             negative_zero = bool(np.signbit(w[w == 0]).any())
-            views = (w.view(ints), g.view(ints), w.view(np.uint32 if ints is np.int32 else np.uint64), negative_zero)
+            views = (w.view(ints), g.view(ints), w.view(np.uint32 if ints is np.int32 else np.uint64), negative_zero,
+                     int(c[1]), int(c[2]))  # Python numbers: numpy's own scalars take longer to dispatch
         self._bound[i] = (w, g, views)
 
     def columns(self, i, w, g, cols) -> None:
@@ -188,7 +189,7 @@ class InProduct:
         g[:, cols] = out
         views = bound[2]
         if views is not None and not views[3] and np.signbit(sub[sub == 0]).any():  # scaling made a -0
-            self._bound[i] = (w, g, views[:3] + (True,))
+            self._bound[i] = (w, g, views[:3] + (True,) + views[4:])
 
     def rows(self, i, lo, hi) -> None:
         """P for rows ``lo:hi`` of taken tensor ``i``, just updated by the optimizer (its hook),
@@ -198,19 +199,20 @@ class InProduct:
         weights' bits read as unsigned integers is 0 exactly when there is one: one fast
         reduction instead of a comparison written out and searched."""
         w, g, views = self._bound[i]
-        kind, c = self.parts[i]
         if views is None:
-            np.multiply(w[lo:hi], c, out=g[lo:hi])
+            np.multiply(w[lo:hi], self.parts[i][1], out=g[lo:hi])
             return
-        ints, sign, bits = c
-        w_ints, g_ints, w_bits, negative_zero = views
+        w_ints, g_ints, w_bits, negative_zero, sign, bits = views
         out = g_ints[lo:hi]
-        np.bitwise_and(w_ints[lo:hi], sign, out=out)
-        np.bitwise_or(out, bits, out=out)
-        if negative_zero or w_bits[lo:hi].min() == 0:
+        _and(w_ints[lo:hi], sign, out=out)
+        _or(out, bits, out=out)
+        if negative_zero or _lowest(w_bits[lo:hi], axis=None) == 0:
             zero = w[lo:hi] == 0
             if zero.any():
                 g[lo:hi][zero] = 0
+
+
+_and, _or, _lowest = np.bitwise_and, np.bitwise_or, np.minimum.reduce  # called per slice: no lookups
 
 
 def _sign_bits(dtype, c: float):

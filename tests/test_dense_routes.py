@@ -101,6 +101,28 @@ def test_gemm_add_against_numpy():
         assert not blas.gemm_add(a[:0], w, np.zeros((0, 6), dtype))
 
 
+def test_gemm_add_finds_each_operand_where_it_starts():
+    """Operands as the training step passes them, some readable only through their own array
+    object: read-only, offset row slices, transposed views; each result equals numpy's."""
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        a = rng.normal(size=(12, 7)).astype(dtype)
+        ro = a.copy()
+        ro.setflags(write=False)
+        b = rng.normal(size=(12, 5)).astype(dtype)
+        big = rng.normal(size=(20, 5)).astype(dtype)
+        for left, right, start in ((ro, b, None), (a[2:], b[2:], None), (a, big[4:16], big[:12].copy())):
+            c = rng.normal(size=(7, 5)).astype(dtype) if start is None else start[:7]
+            expected = left.T @ right + c
+            assert blas.gemm_add(left, right, c, 1.0, trans_a=True)
+            np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+        c = rng.normal(size=(12, 12)).astype(dtype)
+        expected = a @ a.T + 2.0 * c
+        assert blas.gemm_add(a, np.ascontiguousarray(a.T), c, 2.0)
+        np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+
+
 def test_parameters_written_in_place_reach_the_one_call_route(monkeypatch):
     monkeypatch.setattr(runtime, "FUSED_MIN_ROWS", 4)
     plan = compile(_mlp((6, 5, 3), softmax=False), dtype=np.float64, seed=2)
