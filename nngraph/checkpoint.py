@@ -211,3 +211,95 @@ def load(path: Path, expected: dict | None = None, max_meta: int = META_BYTES) -
             if name in arrays and arrays[name].shape != tuple(shape):
                 raise damaged(f"'{name}' has shape {arrays[name].shape}, this run's has {tuple(shape)}")
     return arrays, meta
+
+
+_ROW_NUMBERS = ("loss", "learning_rate", "seconds", "accuracy", "val_loss", "val_accuracy")
+
+
+def check_record(path: Path, meta: dict, *, epochs: int, steps: int, rng_state: dict) -> None:
+    """Refuse a checkpoint's record that training did not write: each field of the type and range
+    training gives it (``epochs``: the run's; ``steps``: optimizer steps an epoch; ``rng_state``: the
+    random generator's state now, whose shape the record's must have), named with the file."""
+
+    def bad(field, why):
+        return TrainingError(f"{path}: not a readable checkpoint (its record's '{field}' {why}); delete it to "
+                             "resume from an older one")
+
+    def whole(field, value, lo, hi):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad(field, f"is {type(value).__name__}, not a whole number")
+        if not lo <= value <= hi:
+            raise bad(field, f"is {value}, outside {lo} to {hi}")
+        return value
+
+    def number(field, value, infinite=False):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise bad(field, f"is {type(value).__name__}, not a number")
+        if not (np.isfinite(value) or infinite and value == np.inf):
+            raise bad(field, f"is {value}, not a finite number")
+
+    def flag(field, value):
+        if not isinstance(value, bool):
+            raise bad(field, f"is {value!r}, not true or false")
+
+    for key in ("epoch", "rng", "opt_t", "schedule", "best_loss", "waited", "stopped", "history", "has_best",
+                "fingerprint"):
+        if key not in meta:
+            raise bad(key, "is missing")
+    if isinstance(meta["epoch"], int) and not isinstance(meta["epoch"], bool) and meta["epoch"] > epochs:
+        raise TrainingError(f"{path}: written after epoch {meta['epoch']}, beyond this run's {epochs} epochs: ask "
+                            "for more (--epochs or train.epochs) to resume from it")
+    epoch = whole("epoch", meta["epoch"], 1, epochs)
+    whole("opt_t", meta["opt_t"], 0, epoch * steps)
+    whole("waited", meta["waited"], 0, epoch)
+    number("best_loss", meta["best_loss"], infinite=True)
+    flag("stopped", meta["stopped"])
+    flag("has_best", meta["has_best"])
+    if meta.get("optimizer_state", 1) not in (1, 2) or isinstance(meta.get("optimizer_state"), bool):
+        raise bad("optimizer_state", f"is {meta['optimizer_state']!r}, not 1 or 2")
+    for key in ("run", "spec"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise bad(key, f"is {type(meta[key]).__name__}, not a string")
+    schedule = meta["schedule"]
+    if not isinstance(schedule, dict) or set(schedule) != {"current", "best", "waited"}:
+        raise bad("schedule", "is not an object of current, best and waited")
+    number("schedule.current", schedule["current"])
+    number("schedule.best", schedule["best"], infinite=True)
+    whole("schedule.waited", schedule["waited"], 0, epoch)
+    _same_shape("rng", meta["rng"], rng_state, bad)
+    history = meta["history"]
+    if not isinstance(history, list) or len(history) != epoch:
+        raise bad("history", f"is not a list of {epoch} epochs' rows")
+    for i, row in enumerate(history):
+        where = f"history[{i}]"
+        if not isinstance(row, dict):
+            raise bad(where, f"is {type(row).__name__}, not an object")
+        whole(f"{where}.epoch", row.get("epoch"), i + 1, i + 1)
+        for key in ("loss", "learning_rate", "seconds"):
+            if key not in row:
+                raise bad(f"{where}.{key}", "is missing")
+        for key, value in row.items():
+            if key == "stopped_early":
+                flag(f"{where}.{key}", value)
+            elif key in _ROW_NUMBERS:
+                number(f"{where}.{key}", value)
+            elif key != "epoch":
+                raise bad(f"{where}.{key}", "is not a field training writes")
+
+
+def _same_shape(field, value, like, bad):
+    """``value`` has the keys and kinds of ``like`` (numpy's bit generator state), its whole numbers
+    from 0 to 2**128 - 1 (a PCG64 state and increment are 128-bit)."""
+    if isinstance(like, dict):
+        if not isinstance(value, dict) or set(value) != set(like):
+            raise bad(field, f"is not an object of {', '.join(sorted(like))}")
+        for key in like:
+            _same_shape(f"{field}.{key}", value[key], like[key], bad)
+    elif isinstance(like, str):
+        if value != like:
+            raise bad(field, f"is {value!r}, not {like!r}")
+    elif isinstance(like, (int, np.integer)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2 ** 128:
+            raise bad(field, f"is {value!r}, not a whole number from 0 to 2**128 - 1")
+    else:
+        raise bad(field, "is of a kind this run's random generator does not have")

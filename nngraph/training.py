@@ -455,6 +455,8 @@ class _Run:
         expected.update({f"opt_{i}_{k}": s.shape for i, slots in enumerate(self.opt.state) for k, s in enumerate(slots)})
         arrays, meta = checkpoint.load(path, expected, cap)
         self._same_spec(path, meta)
+        checkpoint.check_record(path, meta, epochs=self.epochs, steps=-(-len(self.tr_idx) // max(self.bs, 1)),
+                                rng_state=self.rng.bit_generator.state)
         try:
             self._restore(arrays, meta)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

@@ -124,16 +124,42 @@ def _rewrite(path, change):
     (lambda a, m: a.pop("opt_0_1"), r"its record is damaged: KeyError: 'opt_0_1'"),
     (lambda a, m: a.update(param_0=a["param_0"] * np.nan), r"'param_0' holds non-finite values"),
     (lambda a, m: a.update(param_0=a["param_0"] * 1j), r"array 'param_0': has dtype complex128"),
-    (lambda a, m: m.update(epoch="x"), r"'epoch' is str, not int"),
-    (lambda a, m: m.update(rng=None), r"'rng' is NoneType, not dict"),
-    (lambda a, m: m.update(history="zz"), r"'history' is str, not list"),
-    (lambda a, m: m.update(schedule=None), r"its record is damaged"),
+    (lambda a, m: m.update(epoch="x"), r"'epoch' is str, not a whole number"),
+    (lambda a, m: m.update(rng=None), r"'rng' is not an object of bit_generator, has_uint32, state, uinteger"),
+    (lambda a, m: m.update(history="zz"), r"'history' is not a list of 2 epochs' rows"),
+    (lambda a, m: m.update(schedule=None), r"'schedule' is not an object of current, best and waited"),
+    # a hostile record: each field of the type and range training writes, refused by name
+    (lambda a, m: m.update(epoch=-1_000_000_000), r"'epoch' is -1000000000, outside 1 to 12"),
+    (lambda a, m: m.update(opt_t=-5), r"'opt_t' is -5, outside 0 to \d+"),
+    (lambda a, m: m["rng"]["state"].update(state=-1), r"'rng.state.state' is -1, not a whole number from 0"),
+    (lambda a, m: m["rng"].update(bit_generator="MT19937"), r"'rng.bit_generator' is 'MT19937', not 'PCG64'"),
+    (lambda a, m: m.update(history=[1, 2]), r"'history\[0\]' is int, not an object"),
+    (lambda a, m: [r.pop("loss") for r in m["history"]], r"'history\[0\].loss' is missing"),
+    (lambda a, m: m["history"][1].update(loss="nan"), r"'history\[1\].loss' is str, not a number"),
+    (lambda a, m: m.update(stopped="yes"), r"'stopped' is 'yes', not true or false"),
+    (lambda a, m: m.update(best_loss="0.1"), r"'best_loss' is str, not a number"),
+    (lambda a, m: m.update(pad=" " * 9_000_000), r"'__meta__': its record declares [\d,]+ bytes, more than"),
 ])
 def test_a_damaged_checkpoint_of_the_right_spec_is_refused_by_name_not_an_internal_error(tmp_path, change, message):
     path = _spec(tmp_path)
     train(path, dtype=np.float64, epochs=2)
     _rewrite(tmp_path / "ck.checkpoints" / "epoch-000002.npz", change)
     with pytest.raises(TrainingError, match=r"epoch-000002\.npz: not a readable checkpoint \(.*" + message):
+        train(path, dtype=np.float64, resume=True)
+
+
+def test_a_checkpoint_beyond_the_epochs_asked_for_is_refused_saying_so(tmp_path):
+    path = _spec(tmp_path)
+    train(path, dtype=np.float64, epochs=4)
+    with pytest.raises(TrainingError, match=r"epoch-000004\.npz: written after epoch 4, beyond this run's 3 epochs"):
+        train(path, dtype=np.float64, epochs=3, resume=True)
+
+
+def test_a_checkpoint_of_other_sizes_is_another_spec_not_a_damaged_file(tmp_path):
+    path = _spec(tmp_path)
+    train(path, dtype=np.float64, epochs=2)
+    path.write_text(path.read_text().replace("size: 8", "size: 9"))
+    with pytest.raises(TrainingError, match=r"epoch-000002\.npz was written for a different spec or dtype"):
         train(path, dtype=np.float64, resume=True)
 
 
