@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,14 +89,20 @@ def _collector_paused():
 def _parameters_finding(graph, path):
     """The parameters file checked as `run` reads it (shapes, values, the activations it was trained
     with): a spec that only runs gets an error, one that trains a warning (training writes anew)."""
-    from ..errors import Diagnostic, ParameterFileError
-    from ..params import expected_shapes, parameters_path, read_parameters
+    from ..errors import Diagnostic, ParameterFileError, file_error
+    from ..params import expected_shapes, located, parameters_path, read_parameters
 
     try:
-        target = parameters_path(graph)
-        if target is None or not target.is_file():
+        target = parameters_path(graph)  # never a file outside the spec's folder
+        if target is None or not os.path.lexists(target):
             return None
-        read_parameters(target, expected_shapes(graph), graph.spec.parameters, graph=graph)
+        if not target.is_file():  # a FIFO, a device, a dangling link: run refuses it (and a FIFO would block)
+            raise ParameterFileError(located(graph.spec, ("parameters",),
+                                             f"'{graph.spec.parameters}' is not a regular file"))
+        try:
+            read_parameters(target, expected_shapes(graph), graph.spec.parameters, graph=graph)
+        except OSError as exc:  # unreadable: run says so as well
+            raise ParameterFileError(located(graph.spec, ("parameters",), str(file_error(exc, doing="read")))) from None
     except ParameterFileError as exc:
         import re
 
