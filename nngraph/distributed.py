@@ -106,6 +106,11 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"no Dask scheduler answered at {address} within {timeout:g} s ({type(exc).__name__}); "
                                "is it running, and is the address right?") from None
+        except Exception as exc:  # something answered, not in Dask's protocol (an HTTP server's reply read as a
+            # frame length asked for exabytes): what came back, never an internal error
+            what = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise ClusterError(f"no Dask scheduler answered at {address} (what answered does not speak Dask's "
+                               f"protocol: {what}); is the address that of a Dask scheduler?") from None
     try:
         yield client
     finally:
