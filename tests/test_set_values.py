@@ -59,3 +59,18 @@ def test_the_cli_trains_with_a_schedule_given_as_a_mapping(tmp_path):
     assert rates[0] == 0.05 and rates == sorted(rates, reverse=True) and rates[-1] < 0.01
     code, out, err = cli("train", EX["xor_train.yaml"], "--no-save", "--set", "train.optimizer.schedule={name: x}")
     assert code == 1 and "--set train.optimizer.schedule={name: x}: train.optimizer.schedule.name: 'x' is not one of constant, step" in err
+
+
+def test_a_key_set_twice_is_refused_as_grid_refuses_it(tmp_path):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("nngraph: 1\nname: s\nnodes:\n  - {name: x, role: input, size: 2}\n"
+                    "  - {name: out, role: output}\nedges:\n  - {from: x, to: out, init: ones}\n")
+    result = CliRunner().invoke(main, ["run", str(spec), "--input", "x=1,0", "--untrained",
+                                       "--set", "edges.0.init=zeros", "--set", "edges.0.init=ones"])
+    assert result.exit_code == 1, result.output
+    assert ("--set edges.0.init=ones: edges.0.init: set twice (--set edges.0.init=zeros first); give it once"
+            in result.stderr)

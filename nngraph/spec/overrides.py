@@ -131,6 +131,11 @@ def with_overrides(spec: Spec, assignments, option: str = "--set") -> Spec:
             raise SpecError([Diagnostic(label, 0, 0, "", "bad_override", f"a key of {key.count('.') + 1:,} parts; "
                                         f"spec paths are at most {MAX_KEY_PARTS} deep")])
         value = _set_value(label, key, raw.strip())
+        where = format_path(_key_path(key))
+        first = next((shown for path, shown in done if path == where), None)
+        if first is not None:  # the last one would win silently; --grid refuses a key twice as well
+            raise SpecError([Diagnostic(label, 0, 0, key, "bad_override",
+                                        f"set twice ({first} first); give it once")])
         node = data
         parts = key.split(".")
         for i, part in enumerate(parts[:-1]):
