@@ -255,6 +255,8 @@ def check_record(path: Path, meta: dict, *, epochs: int, steps: int, rng_state: 
     number("best_loss", meta["best_loss"], infinite=True)
     flag("stopped", meta["stopped"])
     flag("has_best", meta["has_best"])
+    if "final" in meta:
+        flag("final", meta["final"])
     if meta.get("optimizer_state", 1) not in (1, 2) or isinstance(meta.get("optimizer_state"), bool):
         raise bad("optimizer_state", f"is {meta['optimizer_state']!r}, not 1 or 2")
     for key in ("run", "spec"):

@@ -433,6 +433,7 @@ class _Run:
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
                 "fingerprint": self.fingerprint(), "run": self.run_id, "spec": checkpoint.owner(self.plan.spec),
+                "final": bool(epoch == self.epochs or self.stopped),  # the run's parameters file is written after it
                 "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
         folder = checkpoint.directory(self.plan.graph)
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
@@ -450,6 +451,7 @@ class _Run:
             getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
             return
         self._same_spec(path, first)  # before the arrays' shapes: a checkpoint of another spec says so
+        self._refuse_older(path, first)
         expected = {f"param_{i}": t.value.shape for i, t in enumerate(self.tensors)}
         expected.update({f"best_{i}": t.value.shape for i, t in enumerate(self.tensors)})
         expected.update({f"opt_{i}_{k}": s.shape for i, slots in enumerate(self.opt.state) for k, s in enumerate(slots)})
@@ -468,6 +470,20 @@ class _Run:
         if meta.get("stopped"):
             self.first = self.epochs + 1  # it had stopped early: nothing left to do
         getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])
+
+    def _refuse_older(self, path, meta):
+        """A checkpoint of a run that did not finish (it wrote no parameters file) is older than a
+        parameters file written after it, by another run: resuming would replace those parameters."""
+        from .params import parameters_path
+
+        params = parameters_path(self.plan.graph)
+        if params is None or meta.get("final") is not False or not params.is_file():
+            return
+        if params.stat().st_mtime > path.stat().st_mtime:
+            raise TrainingError(f"{path} is the newest checkpoint, of a run that did not finish, and "
+                                f"{self.plan.spec.parameters} was written after it by another run: resuming would "
+                                "replace those parameters with that older run's; train without --resume, or "
+                                f"move {self.plan.spec.parameters} away to resume anyway")
 
     def _same_spec(self, path, meta):
         if meta.get("fingerprint") != self.fingerprint():

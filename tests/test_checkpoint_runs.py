@@ -62,3 +62,33 @@ def test_two_spec_files_of_the_same_name_never_share_checkpoints(tmp_path):
                                                 r"\(epoch-000004.npz, written for .*a.yaml\); name a folder"):
             train(b, epochs=2, resume=resume)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept
+
+
+def test_resume_never_replaces_parameters_written_after_an_unfinished_run_without_saying_so(tmp_path):
+    import os
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC.replace("data:", "parameters: s.npz\ndata:"))
+
+    class CtrlC:
+        def epoch_end(self, record):
+            if record["epoch"] == 4:
+                raise KeyboardInterrupt
+
+        def __getattr__(self, name):
+            return lambda *args: None
+
+    with pytest.raises(TrainingError, match="interrupted during epoch 4"):
+        train(spec, epochs=8, callbacks=CtrlC())
+    newest = tmp_path / "n.checkpoints" / "epoch-000003.npz"
+    os.utime(newest, (1_000_000_000, 1_000_000_000))
+    plan, _ = train(spec.read_text().replace("checkpoint: {every: 1, keep: 3}", "checkpoint: null"), epochs=2)
+    plan.save(tmp_path / "s.npz")  # another run's parameters, written after the unfinished run's checkpoint
+    kept = (tmp_path / "s.npz").read_bytes()
+    with pytest.raises(TrainingError, match=r"epoch-000003\.npz is the newest checkpoint, of a run that did not "
+                                            r"finish, and s\.npz was written after it by another run"):
+        train(spec, epochs=8, resume=True)
+    assert (tmp_path / "s.npz").read_bytes() == kept
+    (tmp_path / "s.npz").unlink()
+    _, history = train(spec, epochs=8, resume=True)  # without them: resumed after epoch 3
+    assert len(history) == 8
