@@ -63,13 +63,18 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
 
 def spec_files(graph) -> list:
     """``(what, path)`` of the files and folders a spec reads or trains into, which nothing nngraph
-    writes may replace: the spec itself, its data file, its checkpoint folder."""
+    writes may replace: the spec itself, its edge file, its data file, its checkpoint folder."""
     from .spec.files import UnsafePath, resolve_inside
 
     spec, out = graph.spec, []
     src = spec.source
     if src is not None and src.name not in ("<string>", ""):
         out.append(("the spec itself", src.name))
+    if spec.edge_file:
+        try:
+            out.append((f"the edge file ({spec.edge_file})", resolve_inside(spec.base_dir, spec.edge_file)))
+        except UnsafePath:
+            pass  # refused, located, where the edges are read
     d = spec.data
     if d is not None and d.path and d.source in ("csv", "npz"):
         try:

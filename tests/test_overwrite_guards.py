@@ -162,3 +162,15 @@ def test_sweep_best_parameters_never_replace_the_data(folder):
     code, text = run("sweep", "s.yaml", "--grid", "train.epochs=1,2")
     assert code == 2 and "is the data file" in text, text
     assert unchanged(folder, "s.best.params.npz") == kept
+
+
+def test_outputs_never_replace_the_edge_file(folder):
+    (folder / "e.csv").write_text("from,to,weight\nx[0],out[0],0.5\nx[1],out[0],0.25\n")
+    (folder / "s.yaml").write_text("nngraph: 1\nname: e\nnodes:\n  - {name: x, role: input, size: 2}\n"
+                                   "  - {name: out, role: output}\nedge_file: e.csv\n")
+    kept = unchanged(folder, "e.csv")
+    for args in (["export", "s.yaml", "--format", "onnx", "-o", "e.csv"],
+                 ["run", "s.yaml", "--input", "x=1,0", "-o", "e.csv"]):
+        code, text = run(*args)
+        assert code == 2 and "-o e.csv is the edge file (e.csv)" in text.replace("--output", "-o"), text
+    assert unchanged(folder, "e.csv") == kept
