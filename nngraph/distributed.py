@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from .errors import NNGraphError
+from .errors import NNGraphError, TrainingError
 from .stream import InputSource, blas_threads, chunk_rows_for, current_blas_threads, ranges, read_ahead
 
 
