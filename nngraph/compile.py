@@ -197,7 +197,7 @@ def _layout(graph: Graph, dtype):
         neurons = order[bounds[k - 1]:bounds[k]]
         col_of[neurons] = np.arange(len(neurons))
         nodes_here = node_of[neurons]
-        cuts = (np.flatnonzero(nodes_here[1:] != nodes_here[:-1]) + 1).tolist()
+        cuts = ((nodes_here[1:] != nodes_here[:-1]).nonzero()[0] + 1).tolist()
         segments = []
         for lo, hi, i in zip([0, *cuts], [*cuts, len(neurons)], nodes_here[[0, *cuts]].tolist()):
             name, alpha = graph.nodes[i].activation
@@ -254,7 +254,7 @@ def _make_block(graph, stages, s_st, d_st, rects, pairs, dtype, threshold):
     seen = np.zeros(width_src, dtype=bool)  # the source columns read, as np.unique finds them, in one pass
     for part in rects + pairs:
         seen[part[1]] = True
-    used = np.flatnonzero(seen)
+    used = seen.nonzero()[0]
     nnz = sum(len(r[1]) * len(r[2]) for r in rects) + sum(len(p[1]) for p in pairs)
     # read the whole source stage unless a small part of it is used (a gather costs a copy)
     rows = None if len(used) > 0.5 * width_src else used

@@ -278,13 +278,14 @@ class Plan:
                 raise NNGraphError(f"'{key}' is not an array of numbers ({str(exc).split('.')[0]})") from None
             if value.shape != tuple(shape):
                 raise NNGraphError(f"'{key}' has shape {value.shape}; expected {tuple(shape)}")
+            if (np.abs(value) <= big).all():  # finite, and within the dtype (one test: NaN and inf fail it)
+                checked[key] = value
+                continue
             if not np.isfinite(value).all():
                 raise NNGraphError(f"'{key}' contains NaN or infinite values; parameters are finite numbers")
-            if value.size and not (np.abs(value) <= big).all():  # beyond float32: it would silently become inf
-                bad = value.ravel()[int(np.flatnonzero(~(np.abs(value.ravel()) <= big))[0])]
-                raise NNGraphError(f"'{key}' ({self.params_origin}) holds {bad:g}, which {self.dtype} cannot hold "
-                                   f"(at most {big:.3g} in size); run in float64 (--float64)")
-            checked[key] = value
+            bad = value.ravel()[int(np.flatnonzero(~(np.abs(value.ravel()) <= big))[0])]  # float32 would make it inf
+            raise NNGraphError(f"'{key}' ({self.params_origin}) holds {bad:g}, which {self.dtype} cannot hold "
+                               f"(at most {big:.3g} in size); run in float64 (--float64)")
         for key, value in checked.items():
             shape, places = index[key]
             flat = value.ravel()
@@ -422,9 +423,11 @@ def _build_param_index(plan: Plan) -> dict:
 def _groups(keys):
     """(key, positions) for each distinct key, in key order: one sort, not one scan per key
     (a node spread over a million stages would otherwise cost a million full scans)."""
+    if len(keys) and keys[0] == keys[-1] and (keys == keys[0]).all():  # one key, as most nodes' stages: no sort
+        return [(int(keys[0]), np.arange(len(keys)))]
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-    cuts = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    cuts = (sorted_keys[1:] != sorted_keys[:-1]).nonzero()[0] + 1
     return [(int(sorted_keys[lo]), order[lo:hi]) for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(keys)])]
 
 

@@ -193,24 +193,24 @@ class _Network:
 
     def _connections(self, columns, inputs):
         src, dst, w, on = columns
-        bad = np.flatnonzero(~np.isfinite(w))
+        bad = (~np.isfinite(w)).nonzero()[0]
         if len(bad):
             self._fail(f"connections[{bad[0]}].weight", f"{w[bad[0]]} is not a finite number")
         known = np.array(sorted(set(self.nodes) | inputs), dtype=np.int64)
         for arr, field in ((src, "from"), (dst, "to")):
-            miss = np.flatnonzero(~_members(arr, known))
+            miss = (~_members(arr, known)).nonzero()[0]
             if len(miss):
                 k = int(arr[miss[0]])
                 near = known[np.argsort(np.abs(known - k))[:3]].tolist()
                 self._fail(f"connections[{miss[0]}].{field}", f"node {k} is not declared in nodes "
                            f"(nearest ids: {', '.join(map(str, near))})")
-        into = np.flatnonzero(_members(dst, np.array(sorted(inputs), dtype=np.int64)))
+        into = _members(dst, np.array(sorted(inputs), dtype=np.int64)).nonzero()[0]
         if len(into):
             self._fail(f"connections[{into[0]}].to", f"node {int(dst[into[0]])} is an input; inputs receive data")
-        keep = np.flatnonzero(on)
+        keep = on.nonzero()[0]
         pairs = src[keep] * (1 << 32) + (dst[keep] - known.min())
         by_pair = np.argsort(pairs, kind="stable")  # a repeat sits right after its first use
-        repeats = np.flatnonzero(pairs[by_pair[1:]] == pairs[by_pair[:-1]])
+        repeats = (pairs[by_pair[1:]] == pairs[by_pair[:-1]]).nonzero()[0]
         if len(repeats):  # the smallest repeated pair, at its first and second use
             k, later = int(keep[by_pair[repeats[0]]]), int(keep[by_pair[repeats[0] + 1]])
             self._fail(f"connections[{later}]", f"connection {src[k]} -> {dst[k]} is already given at "
@@ -302,7 +302,7 @@ class _Network:
         gs, gd = group_of[s_at], group_of[d_at]
         pair = gs * len(groups) + gd
         perm = np.argsort(pair, kind="stable")
-        cuts = np.flatnonzero(np.diff(pair[perm])) + 1
+        cuts = np.diff(pair[perm]).nonzero()[0] + 1
         edge_list = []
         # As the columns the spec holds them in (what the spec's validator makes of finite [i, j, w]
         # rows); a weight that folding made infinite goes as rows, so the spec's check names it.
