@@ -144,6 +144,27 @@ def test_cycle_reported_neuron_by_neuron_with_locations():
     assert "edges[1] (line 9), edges[2] (line 10), edges[3] (line 11)" in d.message
 
 
+def test_cycle_inside_one_node_names_every_edge():
+    # single-neuron edges between the same two nodes are gathered into one connection; the
+    # message must still name each spec edge of the cycle, the one to remove among them
+    text = NET.replace("  - {from: hidden, to: y}\n", '  - {from: "hidden[0]", to: "hidden[1]", weight: 1}\n'
+                       '  - {from: "hidden[1]", to: "hidden[0]", weight: 1}\n  - {from: hidden, to: y}\n')
+    with pytest.raises(CycleError) as info:
+        build(text)
+    d = info.value.diagnostics[0]
+    assert "hidden[0] -> hidden[1] -> hidden[0]; through edges[1] (line 9), edges[2] (line 10);" in d.message
+
+
+def test_cycle_in_edge_table_names_each_row():
+    text = NET.replace("  - {from: hidden, to: y}\n", "  - {from: hidden, to: y}\nedge_table:\n"
+                       '  - ["hidden[0]", "hidden[1]", 1]\n  - ["hidden[2]", "hidden[3]", 1]\n'
+                       '  - ["hidden[1]", "hidden[0]", 1]\n')
+    with pytest.raises(CycleError) as info:
+        build(text)
+    msg = info.value.diagnostics[0].message
+    assert "hidden[0] -> hidden[1] -> hidden[0]; through edge_table[0] (line 11), edge_table[2] (line 13);" in msg
+
+
 def test_self_loop_on_one_neuron_is_a_cycle():
     with pytest.raises(CycleError, match=r"hidden\[2\] -> hidden\[2\]"):
         build(NET + '  - {from: "hidden[2]", to: "hidden[2]", weight: 1}\n')

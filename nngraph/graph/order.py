@@ -132,23 +132,23 @@ def _neuron_levels(members, incoming, connections, nodes, level, spec, report):
     for i in members:
         if nodes[i].role == "input":
             base[vid(i, np.arange(nodes[i].size))] = 0
-    eu, ev, ek = _member_edges(members, incoming, connections, nodes, level, vid_start, base)
+    eu, ev, ek, ep = _member_edges(members, incoming, connections, nodes, level, vid_start, base)
     depth, done = _peel(nv, eu, ev, base)
     if not done.all():
-        _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report)
+        _report_cycle(members, vid_start, nodes, (eu, ev, ek, ep), done, connections, spec, report)
     for i in members:
         n = nodes[i]
         level[n.offset:n.offset + n.size] = depth[vid(i, np.arange(n.size))]
 
 
 def _member_edges(members, incoming, connections, nodes, level, vid_start, base):
-    """Neuron-level edges (source vertex, target vertex, connection) among ``members``, all
-    connections at once: per connection only a few Python attribute reads, then whole-array numpy
+    """Neuron-level edges (source vertex, target vertex, connection, entry within the connection)
+    among ``members``, all connections at once: per connection only a few Python attribute reads, then whole-array numpy
     (a cycle through 100,000 one-neuron nodes has 100,000 connections). Edges from outside raise
     ``base`` (the earliest level) of their targets instead."""
     ks = [k for i in members for k in incoming[i]]
     if not ks:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return tuple(np.zeros(0, np.int64) for _ in range(4))
     conns = [connections[k] for k in ks]
     pairs = [_expand(c) for c in conns]
     lengths = np.fromiter((len(r) for r, _ in pairs), dtype=np.int64, count=len(pairs))
@@ -171,7 +171,8 @@ def _member_edges(members, incoming, connections, nodes, level, vid_start, base)
     eu = per_pair(vid_start.get(c.src, 0) for c in conns) + \
         per_pair(0 if one_vertex(c.src) else 1 for c in conns) * (per_pair(c.src_lo for c in conns) + rows)
     ek = np.repeat(np.asarray(ks, dtype=np.int64), lengths)
-    return eu[inside], ev[inside], ek[inside]
+    ep = np.arange(len(ek), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return eu[inside], ev[inside], ek[inside], ep[inside]
 
 
 _SCALAR_EDGES = 64  # a frontier with fewer out-edges than this is stepped in plain Python
@@ -241,15 +242,19 @@ def _scalar_steps(frontier, indptr, ev, indeg, depth, done):
 _SHOWN = 12  # neurons of a longer cycle shown in its message (all are kept on the exception)
 
 
-def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec, report):
+def _report_cycle(members, vid_start, nodes, edges, done, connections, spec, report):
     """Name the cycle neuron by neuron, in time linear in the graph: every vertex the peel left has
     a predecessor it also left, so walking back along one such predecessor each must meet itself;
-    vertices map to their nodes by binary search, connections are collected once each."""
+    vertices map to their nodes by binary search, spec edges are collected once each (several
+    single-neuron edges between the same two nodes share one connection, so each entry is traced
+    back to its own edge)."""
+    eu, ev, ek, ep = edges
     stuck = np.flatnonzero(~done[eu] & ~done[ev])
     heads, first = np.unique(ev[stuck], return_index=True)  # the first stuck edge into each vertex
     pred = np.full(len(done), -1, dtype=np.int64)
     via_conn = np.full(len(done), -1, dtype=np.int64)
-    pred[heads], via_conn[heads] = eu[stuck[first]], ek[stuck[first]]
+    via_entry = np.full(len(done), -1, dtype=np.int64)
+    pred[heads], via_conn[heads], via_entry[heads] = eu[stuck[first]], ek[stuck[first]], ep[stuck[first]]
     pred_l, seen, v, walk = pred.tolist(), {}, int(heads[0]), []
     while v not in seen:
         seen[v] = len(walk)
@@ -259,7 +264,7 @@ def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec
     start = ring.index(min(ring))
     ring = ring[start:] + ring[:start]
     cycle = [(u, ring[(i + 1) % len(ring)]) for i, u in enumerate(ring)]
-    conn_of = via_conn.tolist()
+    conn_of, entry_of = via_conn.tolist(), via_entry.tolist()
     order = sorted(members, key=vid_start.__getitem__)
     starts = [vid_start[i] for i in order]
 
@@ -275,7 +280,7 @@ def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec
     if len(names) > _SHOWN:
         shown = names[:_SHOWN - 3] + ["..."] + names[-2:] + names[:1]
     chain = " -> ".join(shown) + (f" ({len(names):,} neurons)" if len(names) > _SHOWN else "")
-    paths = list(dict.fromkeys(connections[conn_of[v]].path for _, v in cycle))
+    paths = list(dict.fromkeys(_entry_path(connections[conn_of[v]], entry_of[v]) for _, v in cycle))
     listed = paths if len(paths) <= _SHOWN else paths[:_SHOWN - 3] + paths[-2:]
     where = spec.source.locate(listed) if spec.source is not None else {p: (0, 0) for p in listed}
     via = [f"{format_path(p)} (line {where[p][0]})" if where[p][0] else format_path(p) for p in listed]
@@ -289,6 +294,14 @@ def _report_cycle(members, vid_start, nodes, eu, ev, ek, done, connections, spec
         exc.cycle_neurons = names
         exc.cycle_connections = sorted({conn_of[v] for _, v in cycle})
         raise
+
+
+def _entry_path(c, entry):
+    """The spec path of one entry of a connection: its own row when the connection gathers
+    rows (single-neuron edges, an edge table), else the connection's edge."""
+    if c.row_paths is None:
+        return c.path
+    return (c.path[0], int(c.row_paths[entry]))
 
 
 def fallback_levels(nodes, connections, n_neurons):
