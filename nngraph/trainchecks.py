@@ -154,6 +154,14 @@ def _data(graph, report, index):
     spec, d = graph.spec, graph.spec.data
     if d is None:
         return
+    columns = _columns(spec, d)
+    if columns is not None and d.target not in columns:
+        from .spec import suggest
+
+        what = f"{d.path} has" if d.source == "csv" else "data.columns has"
+        report.error(("data", "target"), "no_target_column", f"{what} no column '{d.target}'"
+                     f"{suggest(d.target, columns)}; columns: {', '.join(columns)}")
+        return
     shape = _data_shape(spec, d)
     if shape is None:
         return
@@ -184,18 +192,40 @@ def _data_shape(spec, d):
     if d.source == "inline" and d.columns and d.target in d.columns:
         return len(d.columns) - 1, None if spec.train.loss == "mse" else _count(d, d.columns.index(d.target))
     if d.source == "csv" and d.path:
-        try:
-            from .spec.files import require_regular_file, resolve_inside
-
-            path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
-            with open(path, encoding="utf-8") as f:
-                header = [c.strip() for c in f.readline().split(",")]
-        except Exception:  # the loader reports unreadable files, located, when training
-            return None
-        return (len(header) - 1, None) if d.target in header else None
+        header = _columns(spec, d)
+        return (len(header) - 1, None) if header is not None and d.target in header else None
     if d.source == "npz" and d.path:
         return _npz_width(spec, d), None
     return None
+
+
+_HEADER_BYTES = 1 << 16  # a CSV header line longer than this is left to the loader, which reads the file
+
+
+def _columns(spec, d):
+    """The column names of an inline source, or of a CSV source from its first line alone (at most
+    ``_HEADER_BYTES`` read); None when they cannot be known so cheaply (the loader reports an
+    unreadable file, located, when training)."""
+    if d.source == "inline":
+        return list(d.columns) if d.columns else None
+    if d.source != "csv" or not d.path:
+        return None
+    import csv
+
+    from .spec.files import require_regular_file, resolve_inside
+
+    try:
+        path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
+        with open(path, "rb") as f:
+            line = f.readline(_HEADER_BYTES + 1)
+        if len(line) > _HEADER_BYTES or not line.strip():
+            return None
+        text = line.decode("utf-8-sig")
+        header = next(csv.reader([text.rstrip("\r\n")]), [])
+    except Exception:  # missing, unsafe, not UTF-8, a quoted line break: the loader's message says which
+        return None
+    header = [c.strip() for c in header]
+    return header if any(header) else None
 
 
 def _npz_width(spec, d):

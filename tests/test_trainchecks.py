@@ -104,3 +104,45 @@ def test_validate_accepts_an_npz_of_the_right_width(tmp_path):
     np.savez(tmp_path / "data.npz", x=np.zeros((20, 3)), y=np.zeros(20))
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "npz.yaml")])
     assert result.exit_code == 0, result.stderr
+
+
+XOR_CSV = """\
+nngraph: 1
+name: xorcsv
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 2, activation: tanh}
+  - {name: y, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: h, init: normal}
+  - {from: h, to: y, init: normal}
+data: {source: csv, path: d.csv, target: lable}
+train: {loss: binary_cross_entropy, epochs: 2}
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "train"])
+def test_misspelt_csv_target_is_found_from_the_header_and_located(tmp_path, command):
+    (tmp_path / "d.csv").write_text("x1,x2,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    (tmp_path / "s.yaml").write_text(XOR_CSV)
+    args = [command, str(tmp_path / "s.yaml")] + (["--no-save"] if command == "train" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("s.yaml:10:42: data.target: d.csv has no column 'lable' "
+                                          "(did you mean 'label'?); columns: x1, x2, label")
+
+
+def test_csv_header_check_reads_only_a_bounded_first_line(tmp_path):
+    (tmp_path / "d.csv").write_text("x1,x2,label\n" + "not,numbers,here\n" * 3)
+    (tmp_path / "s.yaml").write_text(XOR_CSV.replace("lable", "label"))
+    assert CliRunner().invoke(main, ["validate", str(tmp_path / "s.yaml")]).exit_code == 0  # rows: the loader's
+    (tmp_path / "d.csv").write_text("x" * (1 << 17) + ",label\n0,1\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0 and "no column" not in result.output  # too long to judge from its start
+
+
+def test_inline_target_not_among_columns_is_located(tmp_path):
+    text = XOR_CSV.replace("data: {source: csv, path: d.csv, target: lable}",
+                           "data: {source: inline, columns: [a, b, label], target: lable, rows: [[0, 0, 0]]}")
+    with pytest.raises(SpecError, match=r"data\.target: data\.columns has no column 'lable' \(did you mean 'label'\?\)"):
+        nngraph.train(text)

@@ -373,6 +373,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     from ..data import load_data
     from ..io import check_output_path
     from ..params import check_writable, parameters_path
+    from ..trainchecks import check as check_training
     from ..training import evaluate, train
 
     spec = graph.spec
@@ -401,6 +402,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
             raise click.UsageError(f"--log writes .csv or .jsonl files, not '{Path(log_file).suffix or log_file}'")
         check_output_path(log_file, "--log")
         log = EpochLog(log_file)
+    check_training(graph)  # the spec's data section too, located, before its data is read
     data = load_data(spec)
     if not as_json:
         err.print(f"data: {rich_text(data.description)}")
