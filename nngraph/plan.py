@@ -27,8 +27,15 @@ def _numbers(x, what: str, dtype=None) -> np.ndarray:
     return arr
 
 
+def stage_count(computed: int) -> str:
+    """How every count of stages is said to a user: the stages that compute, after the inputs'
+    stage 0 (``len(plan.stages) - 1``, the network's depth), e.g. "2 stages after the inputs"."""
+    return f"{computed:,} stage{'' if computed == 1 else 's'} after the inputs"
+
+
 class Plan:
-    """A compiled network. Call :meth:`forward`; inspect :attr:`stages`; :meth:`save` parameters."""
+    """A compiled network. Call :meth:`forward`; inspect :attr:`stages` (``stages[0]`` is the
+    inputs, so a network of depth d has d + 1 of them); :meth:`save` parameters."""
 
     #: Parameters holding random initial values that nothing set (see nngraph.params.untrained_parameters).
     untrained: list = []
@@ -366,8 +373,10 @@ class Plan:
         return sum(s.macs for s in self.stages)
 
     def __repr__(self):
-        return (f"Plan({self.spec.name!r}: {len(self.stages) - 1} stages, {self.input_width} inputs -> "
-                f"{self.output_width} outputs, {self.n_parameters:,} parameters, {self.dtype})")
+        return (f"Plan({self.spec.name!r}: {stage_count(len(self.stages) - 1)}, {self.input_width:,} "
+                f"input{'' if self.input_width == 1 else 's'} -> {self.output_width:,} "
+                f"output{'' if self.output_width == 1 else 's'}, {self.n_parameters:,} "
+                f"parameter{'' if self.n_parameters == 1 else 's'}, {self.dtype})")
 
 
 _infer = None  # nngraph.runtime.infer, bound on first use (the runtime sits above this module)

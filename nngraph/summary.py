@@ -76,5 +76,7 @@ def summary_text(plan) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
 
     rule = "-" * len(line(head))
-    title = f"{info['name']}: {len(info['stages']) - 1} stages ({info['dtype']}), parameters: {info['parameters_from']}"
+    from .plan import stage_count
+
+    title = f"{info['name']}: {stage_count(len(info['stages']) - 1)} ({info['dtype']}), parameters: {info['parameters_from']}"
     return "\n".join([title, line(head), rule] + [line(r) for r in rows[:-1]] + [rule, line(rows[-1])])

@@ -157,7 +157,7 @@ def test_run_suggests_inputs_that_work(tmp_path):
 def test_inspect_counts_the_stages_it_shows(tmp_path):
     spec = write(tmp_path, NO_WEIGHTS.replace("to: cost}", "to: cost, weights: [[1], [2], [3]]}"))
     code, out, err = cli("inspect", spec)
-    assert code == 0 and "fast-food: 2 stages, stage 0 the inputs (float32)" in out and "│     1 │" in out
+    assert code == 0 and "fast-food: 1 stage after the inputs (float32)" in out and "│     1 │" in out
 
 
 def test_draw_open_without_a_display_says_where_the_file_is(tmp_path, monkeypatch):

@@ -24,6 +24,7 @@ def validate(specs, as_json):
     """Check specs: syntax, types, references, shapes, limits, files and cycles."""
     with _collector_paused():
         from ..graph import build
+        from ..plan import stage_count
 
     findings, ok = [], True
     for path in specs:
@@ -39,8 +40,9 @@ def validate(specs, as_json):
             if errors:
                 raise SpecError(errors, g.warnings)
             findings += g.warnings
-            summary = f"{terminal(path)}: ok ({len(g.nodes)} nodes, {g.n_neurons:,} neurons, {g.n_weights:,} weights, " \
-                      f"{_plural(int(g.neuron_level.max()), 'stage')})" + _untrained_note(g, path)
+            summary = f"{terminal(path)}: ok ({_plural(len(g.nodes), 'node')}, {_plural(g.n_neurons, 'neuron')}, " \
+                      f"{_plural(g.n_weights, 'weight')}, " \
+                      f"{stage_count(int(g.neuron_level.max()))})" + _untrained_note(g, path)
             if not as_json:
                 for w in g.warnings:
                     click.echo(w.format(), err=True)
@@ -177,7 +179,9 @@ def inspect(spec, as_json, float64, show_all):
         return
     from rich.table import Table
 
-    table = Table(title=f"{rich_text(plan.spec.name)}: {_plural(len(plan.stages), 'stage')}, stage 0 the inputs ({info['dtype']})")
+    from ..plan import stage_count
+
+    table = Table(title=f"{rich_text(plan.spec.name)}: {stage_count(len(plan.stages) - 1)} ({info['dtype']})")
     stages = info["stages"]
     for col in ("stage", "neurons", "computes", "reads", "parameters", "MACs/sample"):
         # a node name too long for its column folds onto the next line: its end tells nodes apart
