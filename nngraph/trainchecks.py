@@ -240,8 +240,10 @@ def _npz_width(spec, d):
     try:
         path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
         with zipfile.ZipFile(path) as z, z.open("x.npy") as f:
-            shape, _, _ = npy_header(f)
+            shape, _, dtype = npy_header(f)
     except Exception:  # damaged, missing or unsafe: the loader's own message says which
+        return None
+    if dtype.kind not in "biuf":  # objects or text: the loader refuses the array itself, which says more
         return None
     return int(np.prod(shape[1:], dtype=np.int64)) if len(shape) >= 1 else None
 

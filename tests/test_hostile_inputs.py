@@ -211,17 +211,17 @@ def test_data_npz_corrupt_deflate_and_huge_header(tmp_path):
     corrupt_npz(tmp_path / "d.npz", x=np.zeros((50, 2)), y=np.zeros(50))
     code, text = run("run", train_spec(tmp_path, data={"source": "npz", "path": "d.npz"}), "--no-save")
     assert code == 1 and "d.npz: not a readable .npz file (Error -3 while decompressing" in text
-    _huge_npz(tmp_path / "d.npz", "x")
+    _huge_npz(tmp_path / "d.npz", "x", width=2)  # as wide as the network: only its size is wrong
     code, text = run("run", train_spec(tmp_path, data={"source": "npz", "path": "d.npz"}), "--no-save")
-    assert code == 1 and "array 'x': declares 800,000,000,000 bytes (shape (100000000000, 1)), over the limit" in text
+    assert code == 1 and "array 'x': declares 1,600,000,000,000 bytes (shape (100000000000, 2)), over the limit" in text
 
 
-def _huge_npz(path, name, dtype="<f8"):
+def _huge_npz(path, name, dtype="<f8", width=1):
     """An .npz whose member's header declares 800 GB while holding 8 bytes."""
     import zipfile
 
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": dtype, "fortran_order": False, "shape": (10**11, 1)})
+    np.lib.format.write_array_header_1_0(header, {"descr": dtype, "fortran_order": False, "shape": (10**11, width)})
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr(name + ".npy", header.getvalue() + b"\0" * 8)
         zf.writestr("y.npy", header.getvalue() + b"\0" * 8)
