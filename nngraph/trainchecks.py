@@ -169,14 +169,14 @@ def _data(graph, report, index):
     n_in = sum(n.size for n in graph.inputs)
     if features is not None and features != n_in:
         what = f"{d.path} has" if d.source in ("csv", "npz") else f"{d.source} data has"
-        report.error(("data", "source"), "data_width", f"{what} {features} features per sample; the network has "
-                     f"{n_in} inputs ({', '.join(f'{n.name} {n.size}' for n in graph.inputs)})")
+        report.error(("data", "source"), "data_width", f"{what} {_count_of(features, 'feature')} per sample; "
+                     f"the network has {_count_of(n_in, 'input')} ({', '.join(f'{n.name} {n.size}' for n in graph.inputs)})")
     n_out = sum(n.size for n in graph.outputs)
     loss = spec.train.loss
     first = graph.outputs[0]
     if classes is not None and loss == "cross_entropy" and n_out != classes:
         report.error(("nodes", index[first.name], "size"), "data_classes",
-                     f"{d.source} data has {classes} classes; the network has {n_out} outputs")
+                     f"{d.source} data has {classes} classes; the network has {_count_of(n_out, 'output')}")
     if classes is not None and loss == "binary_cross_entropy" and classes > 2:
         report.error(("train", "loss"), "data_classes", f"{d.source} data has {classes} classes: use softmax outputs "
                      "and cross_entropy (binary_cross_entropy is for two)")
@@ -251,6 +251,10 @@ def _npz_width(spec, d):
 def _count(d, col):
     values = {r[col] for r in d.rows if len(r) > col}
     return len(values) if values <= {float(i) for i in range(len(values))} and len(values) > 2 else None
+
+
+def _count_of(n, word):
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _hyper(graph, report):

@@ -163,8 +163,9 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     if plan is None:
         plan = compile(graph, dtype=dtype, use_file=False)
     if data.x_train.shape[1] != plan.input_width:
-        raise DataError(f"the data has {data.x_train.shape[1]} features per sample; the network has "
-                        f"{plan.input_width} inputs ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
+        width = data.x_train.shape[1]
+        raise DataError(f"the data has {width} feature{'' if width == 1 else 's'} per sample; the network has "
+                        f"{plan.input_width} input{'' if plan.input_width == 1 else 's'} ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
     epochs = cfg.epochs if epochs is None else epochs
     run = _Run(plan, cfg, data, epochs, callbacks or Callbacks())
     if resume:

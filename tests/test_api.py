@@ -67,7 +67,7 @@ def test_fit_takes_numpy_numbers():
     ((X,), r"\(X, y\) or \(X, y, X_test, y_test\)"),
     ((X, np.array([0, 1, 2.5, 0])), "class indices"),
     ((np.array([["a", "b"]] * 4), Y), "data X must hold finite numbers"),
-    ((X[:, :1], Y), "the data has 1 features per sample; the network has 2 inputs"),
+    ((X[:, :1], Y), "the data has 1 feature per sample; the network has 2 inputs"),
 ])
 def test_bad_arrays_are_refused(data, message):
     with pytest.raises(DataError, match=message):

@@ -33,7 +33,7 @@ def test_validate_lists_every_training_mistake_located(tmp_path):
     expected = [
         "bad.yaml:5:36: nodes[1].activation: cannot train through step (h): its gradient is zero almost everywhere; "
         "use sigmoid or tanh while training (the book's chapter 2 makes the same switch)",
-        "bad.yaml:6:35: nodes[2].size: blobs data has 3 classes; the network has 1 outputs",
+        "bad.yaml:6:35: nodes[2].size: blobs data has 3 classes; the network has 1 output",
         "bad.yaml:6:50: nodes[2].activation: cannot train through sign (y): its gradient is zero almost everywhere; "
         "use sigmoid or tanh while training (the book's chapter 2 makes the same switch)",
         "bad.yaml:6:50: nodes[2].activation: loss cross_entropy needs softmax outputs of two or more neurons; "

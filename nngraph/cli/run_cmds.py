@@ -406,6 +406,8 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     data = load_data(spec)
     if not as_json:
         err.print(f"data: {rich_text(data.description)}")
+        for line in data.warnings:
+            err.print(rich_text(line))
     bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
     bar.varying_rate = spec.train.optimizer.schedule is not None
     frames = _region_frames(regions, data)
@@ -507,6 +509,8 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
         return
     err = _console(stderr=True)
     err.print(f"data: {rich_text(data.description)}")
+    for line in data.warnings:
+        err.print(rich_text(line))
     again = " (use --retrain to train again)" if spec.train is not None else ""
     err.print(f"parameters: {rich_text(plan.params_origin)}{again}")
     _print_test(test, data, spec, plan)
@@ -518,7 +522,7 @@ def _print_test(test, data, spec, plan=None):
         out.print("test: no test samples to evaluate (data.test_split holds none out)")
         return
     if "accuracy" in test:
-        out.print(f"test accuracy: {test['accuracy']:.2%} ({test['n']:,} samples)" +
+        out.print(f"test accuracy: {test['accuracy']:.2%} ({_plural(test['n'], 'sample')})" +
                   (f", loss {test['loss']:.4f}" if "loss" in test else ""))
         out.print(f"macro precision {test['precision']:.3f}, recall {test['recall']:.3f}, F1 {test['f1']:.3f}")
         if plan is not None and test["n"] <= 16 and plan.input_width <= 6:
@@ -538,7 +542,7 @@ def _print_test(test, data, spec, plan=None):
                                                         for j, v in enumerate(cm[i])])
             out.print(t)
     elif "loss" in test:
-        out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({test['n']:,} samples)")
+        out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({_plural(test['n'], 'sample')})")
     if "rmse" in test:
         out.print(f"MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R² {test['r2']:.4f}")
 

@@ -39,6 +39,7 @@ class Dataset:
     classes: list | None = None  # class names when it is a classification set
     feature_names: list | None = None
     notes: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # lines to show before training ("warning: ...", "note: ...")
 
     @property
     def is_classification(self) -> bool:
@@ -220,7 +221,8 @@ def _generated(kind):
             x, y = skd.make_blobs(n, centers=3, cluster_std=noise, random_state=d.seed % 2**32)
         x_train, y_train, x_test, y_test = _split(x.astype(np.float32), y.astype(np.int64), d.test_split, d.seed)
         classes = [str(c) for c in range(int(y.max()) + 1)]
-        return Dataset(x_train, y_train, x_test, y_test, f"{kind} ({n} generated points, noise {noise})", classes)
+        return Dataset(x_train, y_train, x_test, y_test, f"{kind} ({n} generated points, noise {noise})", classes,
+                       warnings=_split_warnings(n, len(x_test), d.test_split, classes))
     return load
 
 
@@ -282,7 +284,8 @@ def _inline(d, spec):
     if len(x) < 10:  # a truth table: train and test on all of it
         return Dataset(x, y, x.copy(), y.copy(), f"{len(x)} inline rows", classes, features)
     x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
-    return Dataset(x_train, y_train, x_test, y_test, f"{len(x)} inline rows", classes, features)
+    return Dataset(x_train, y_train, x_test, y_test, f"{len(x)} inline rows", classes, features,
+                   warnings=_split_warnings(len(x), len(x_test), d.test_split, classes))
 
 
 def _file(d, spec):
@@ -296,7 +299,8 @@ def _file(d, spec):
         y, classes = _targets(y, f"{d.path} (target '{d.target}')",
                               at=lambda i: f"{d.path}:{lines[i]}: column '{d.target}'", outputs=_outputs(spec))
         x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
-        return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features)
+        return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes, features,
+                       warnings=_split_warnings(len(x), len(x_test), d.test_split, classes))
     target = d.target or "y"
     try:
         _check_npz_headers(array_headers(path, d.path), target, d.path)
@@ -314,7 +318,8 @@ def _file(d, spec):
             classes = test_classes
         return Dataset(x, y, xt, yt, f"{d.path} ({len(x)} train, {len(xt)} test)", classes)
     x_train, y_train, x_test, y_test = _split(x, y, d.test_split, d.seed)
-    return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes)
+    return Dataset(x_train, y_train, x_test, y_test, f"{d.path} ({len(x)} rows)", classes,
+                   warnings=_split_warnings(len(x), len(x_test), d.test_split, classes))
 
 
 def _check_npz_headers(heads, target, where):
@@ -413,6 +418,19 @@ def _split(x, y, test_fraction, seed):
                         f"none to train on; {keeps_one(len(x)):g} keeps one")
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
+
+
+_FEW_TEST_ROWS = {True: 10, False: 3}  # classes: each row moves the accuracy by 1/n; regression: R² needs rows
+
+
+def _split_warnings(n_rows, n_test, test_fraction, classes):
+    """What a split of ``n_rows`` rows into ``n_test`` test rows should tell the user, one line each."""
+    if n_test == 0 or n_test >= _FEW_TEST_ROWS[classes is not None] or n_test == n_rows:
+        return []
+    why = f"each one {100 / n_test:.3g}% of the test score" if classes is not None else "too few to measure an error"
+    return [f"warning: data.test_split: {test_fraction:g} of {n_rows:,} row{'' if n_rows == 1 else 's'} holds out "
+            f"{n_test:,} for testing ({why}) and trains on the other {n_rows - n_test:,}; for data this small set "
+            "data.test_split: 0 to train on every row (there are then no test figures)"]
 
 
 def _normalize(ds: Dataset, how: str):
