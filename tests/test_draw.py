@@ -51,7 +51,7 @@ def test_xor_neuron_view(tmp_path, renderer):
     text = ET.tostring(root, encoding="unicode")
     strokes = re.findall(r'stroke="(#[0-9a-f]{6})', text)
     assert "#c0392b" in strokes and "#2166ac" in strokes  # one negative weight, positive ones
-    assert "2 × identity" in text and "2 × step" in text and "drawn: 6 of 6 weights" in text
+    assert "2 inputs" in text and "2 × step" in text and "drawn: 6 of 6 weights" in text
 
 
 def test_wide_layers_collapse(tmp_path, renderer):
@@ -61,7 +61,7 @@ def test_wide_layers_collapse(tmp_path, renderer):
     circles = list(root.iter(SVG + "ellipse")) + list(root.iter(SVG + "circle"))
     assert len(circles) == 11 + 11 + 11 + 10
     assert "⋮ 773 more" in text and text.count("⋮ 245 more") == 2
-    assert "drawn: 352 of 268,800 weights" in text and "784 × identity" in text
+    assert "drawn: 352 of 268,800 weights" in text and "784 inputs" in text
     assert "weights not trained yet (training starts from the spec's init)" in text and "#9e9e9e" in text  # untrained: grey
 
 
@@ -142,9 +142,22 @@ def test_builtin_writer_draws_layer_and_stage_views(tmp_path, monkeypatch):
     out, notes = render(EX["skip_connection.yaml"], tmp_path / "l.svg", view="layer")
     root = _svg(out)
     assert len(_groups(root, "node")) == 3 and len(_groups(root, "edge")) == 3 and "built-in" in notes[0]
-    assert "x: 4 × identity, 0 parameters" in _tips(root)
+    assert "x: 4 inputs, 0 parameters" in _tips(root)
     out, _ = render(EX["skip_connection.yaml"], tmp_path / "s.svg", view="stage")
     assert len(_groups(_svg(out), "edge")) == 3
+
+
+@pytest.mark.parametrize("view", ["layer", "neuron"])
+def test_inputs_are_captioned_as_inputs_not_with_an_activation(tmp_path, renderer, view):
+    # an input node has no activation: its box, its column caption and its hover tip count inputs
+    out, _ = render(EX["perceptron.yaml"], tmp_path / "p.svg", view=view)
+    root = _svg(out)
+    text = ET.tostring(root, encoding="unicode")
+    assert text.count(">1 input<") == 2 and "identity" not in text
+    assert "1 × sign" in text
+    if view == "layer":
+        assert "sleep: 1 input, 0 parameters" in _tips(root)
+        assert "verdict: 1 × sign, 3 parameters" in _tips(root)
 
 
 @needs_dot

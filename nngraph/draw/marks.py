@@ -9,6 +9,15 @@ VALUE_LABELS = 60  # print weights on the connections of networks up to this man
 _WHITE, _BLUE, _RED = np.array([255, 255, 255]), np.array([67, 147, 195]), np.array([214, 96, 77])
 
 
+def size_caption(node, count=None) -> str:
+    """'256 × relu' for a computed node, '784 inputs' or '1 input' for an input (it has no activation);
+    ``count``: how many of the node's neurons (a part of a node), all of them when None."""
+    count = node.size if count is None else count
+    if node.role == "input":
+        return f"{count:,} input{'' if count == 1 else 's'}"
+    return f"{count:,} × {node.activation[0]}"
+
+
 def signal_scale(values) -> float:
     top = float(np.max(np.abs(values))) if np.size(values) else 0.0
     return top if top > 0 and np.isfinite(top) else 1.0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .marks import colour_bar, signal_colour, signal_scale
+from .marks import colour_bar, signal_colour, signal_scale, size_caption
 from .safe import assemble, dot, dot_attrs, fragment
 from .route import fit
 from .scene import Line, Rect, Scene, Text, _fmt
@@ -104,16 +104,16 @@ def layer_graph(graph, dpi=150, highlight=(), signal=None):
     params = _node_params(graph)
     hl = set(highlight)
     for n in graph.nodes:
-        act = "identity" if n.role == "input" else n.activation[0]
+        caption = size_caption(n)
         border = "#e67e22" if n.name in hl else "#333333"
         cells = [] if signal is None else activation_cells(signal[n.offset:n.offset + n.size], scale)
         label = assemble(fragment('<table border="1" cellborder="0" cellspacing="0" cellpadding="4" bgcolor="{}" '
-                                   'color="{}"><tr><td><b>{}</b></td></tr><tr><td>{} × {}</td></tr>'
+                                   'color="{}"><tr><td><b>{}</b></td></tr><tr><td>{}</td></tr>'
                                    '<tr><td><font point-size="9" color="#555555">{} parameters</font></td></tr>',
-                                   FILL[n.role], border, n.name, f"{n.size:,}", act, f"{params[n.index]:,}"),
+                                   FILL[n.role], border, n.name, caption, f"{params[n.index]:,}"),
                          _cells_rows(cells), "</table>")
         g.node(f"n{n.index}", **dot_attrs(dict(
-            label=label, tooltip=f"{n.name}: {n.size} neurons, {act}, {params[n.index]:,} parameters"
+            label=label, tooltip=f"{n.name}: {caption}, {params[n.index]:,} parameters"
             + _cells_tip(cells))))
     cycle = set(graph.cycle.cycle_connections) if graph.cycle is not None else set()
     for k, c in enumerate(graph.connections):
@@ -188,7 +188,7 @@ def overview_scene(graph, view, plan=None, signal=None) -> Scene:
         column = {i: i for i, _, _ in boxes}
     else:
         params = _node_params(graph)
-        boxes = [(n.index, n.name, [f"{n.size:,} × {'identity' if n.role == 'input' else n.activation[0]}",
+        boxes = [(n.index, n.name, [size_caption(n),
                                     f"{params[n.index]:,} parameters"]) for n in graph.nodes]
         links = [(c.src, c.dst, _edge_label(c)) for c in graph.connections]
         column = {n.index: int(np.min(graph.neuron_level[n.offset:n.offset + n.size])) for n in graph.nodes}

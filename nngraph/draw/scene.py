@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .marks import VALUE_LABELS, legend as _legend, signal_colour, signal_scale
+from .marks import VALUE_LABELS, legend as _legend, signal_colour, signal_scale, size_caption
 from .route import Lanes, Router, fit, label_lines
 
 from .shapes import FILL, GREY, NEG, POS, R, ROW, Circle, Line, Rect, Scene, Text  # noqa: F401
@@ -68,9 +68,8 @@ def neuron_scene(graph, values: dict, known: set, *, max_neurons: int = 12, high
         x = col_x[ci]
         for ni, local, rows, hidden, y0 in parts:
             n = nodes[ni]
-            act = "identity" if n.role == "input" else n.activation[0]
             scene.texts.append(Text(x, top + y0 + 8, _part_name(n, local), 10.5, bold=True))
-            scene.texts.append(Text(x, top + y0 + 20, f"{len(local)} × {act}", 9, color="#555555"))
+            scene.texts.append(Text(x, top + y0 + 20, size_caption(n, len(local)), 9, color="#555555"))
             lanes[ci].block(top + y0 - 4, top + y0 + 24)
             y = top + y0 + 22 + ROW / 2 + 4 + (10 if n.spec.labels and n.role == "hidden" else 0)
             labels = n.spec.labels or []
