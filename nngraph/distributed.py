@@ -509,13 +509,13 @@ def _trial(spec_data, base_dir, overrides, dtype, reuse=None):
         spec = with_overrides(_spec_from(spec_data, base_dir), [f"{k}={v}" for k, v in overrides.items()], "--grid")
         with located_at_options(spec):  # a value the grid set is the grid's mistake, not the spec file's
             graph = build(spec)
-        if spec.train is None:
-            from .trainchecks import no_train_section
+            if spec.train is None:
+                from .trainchecks import no_train_section
 
-            raise no_train_section(graph)
-        data = _data_for(spec, reuse)
-        plan, history = train(graph, data, dtype=dtype)
-        test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
+                raise no_train_section(graph)
+            data = _data_for(spec, reuse)
+            plan, history = train(graph, data, dtype=dtype)  # its checks too: train.checkpoint, the data
+            test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
         last = history[-1] if history else {}
         out.update({k: float(v) for k, v in last.items() if k in ("loss", "val_loss", "val_accuracy")})
         out.update({f"test_{k}": float(v) for k, v in test.items() if k in ("loss", "accuracy")})

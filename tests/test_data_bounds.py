@@ -106,3 +106,16 @@ def test_a_target_that_is_not_a_class_is_named_by_row_and_column(tmp_path, value
                                                         "the network has 3 outputs, so each target is a class from "
                                                         "0 to 2")):
         load_data(nngraph.load(tmp_path / "c.yaml"))
+
+
+def test_a_sweep_trial_the_grid_broke_names_the_grid_value(tmp_path):
+    from nngraph import distributed as D
+
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{k},{k + 1},{k % 3}\n" for k in range(10)))
+    (tmp_path / "c.yaml").write_text((CSV_SPEC % "").replace("init: zeros", "init: xavier_uniform") +
+                                     "train: {loss: cross_entropy, optimizer: sgd, epochs: 1}\n")
+    # /zz is refused before anything is written; b is a folder inside tmp_path
+    results = D.sweep(tmp_path / "c.yaml", D.parse_grid(["train.checkpoint.directory=/zz,b"]))
+    assert "error" not in results[1]
+    assert results[0]["error"].startswith("--grid train.checkpoint.directory=/zz: "
+                                          "train.checkpoint.directory: ")
