@@ -169,3 +169,15 @@ def test_a_neat_key_of_100000_digits_is_refused_where_it_stands(tmp_path):
     with pytest.raises(NeatImportError, match=r"g\.json:2:85: a number of 100,000 digits, more than the 4,300 Python "
                                               r"reads; node keys fit in 64 bits"):
         from_neat(path)
+
+
+@pytest.mark.parametrize("command", ["import", "export"])
+def test_a_misspelt_format_names_the_closest_one(tmp_path, command):
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    (tmp_path / "a.yaml").write_text("nngraph: 1\nname: a\nnodes: []\n")
+    result = CliRunner().invoke(main, [command, str(tmp_path / "a.yaml"), "--format", "neat", "-o",
+                                       str(tmp_path / "b.json")])
+    assert result.exit_code == 2 and "(did you mean 'neat-json'?)" in result.output

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
-from . import main, terminal
+from . import Choice, main, terminal
 
 
 @main.command(name="import")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The spec to write (.yaml or .json); many weights go to <name>.params.npz beside it.")
-@click.option("--format", "kind", type=click.Choice(["neat-json", "onnx"]), default=None,
+@click.option("--format", "kind", type=Choice(["neat-json", "onnx"]), default=None,
               help="The file's format (default: from its suffix or content).")
 @click.option("--name", default=None, help="The spec's name (default: from the file).")
 def import_cmd(source, output, kind, name):
@@ -42,7 +42,7 @@ def _refuse_source(source, output):
 @main.command(name="export")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
-@click.option("--format", "fmt", type=click.Choice(["onnx", "neat-json"]), default=None,
+@click.option("--format", "fmt", type=Choice(["onnx", "neat-json"]), default=None,
               help="onnx: the compiled plan as an ONNX graph; neat-json: neat-python's JSON export format "
               "(default: from the extension of -o, .onnx or .json; any other is refused).")
 @click.option("--float64", is_flag=True, help="ONNX in float64 (weights bit for bit) instead of float32.")
