@@ -118,12 +118,22 @@ def connect(address: str | None = None, *, timeout: float = 10.0, memory_limit=N
 
 
 def _close(client, cluster):
+    import logging
+
+    # a worker busy with a trial when Ctrl-C stops the command is killed on purpose: the nanny's
+    # "Worker process still alive after ... seconds, killing" is no news to the user
+    nanny = logging.getLogger("distributed.nanny")
+    level = nanny.level
+    nanny.setLevel(logging.ERROR)  # setLevel, not .level: it clears the loggers' cached answers
     try:
         if client is not None:
             client.close()
     finally:  # the cluster's processes are closed even when the client's connection failed first
-        if cluster is not None:
-            cluster.close()
+        try:
+            if cluster is not None:
+                cluster.close()
+        finally:
+            nanny.setLevel(level)
 
 
 @contextlib.contextmanager

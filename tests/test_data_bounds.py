@@ -119,3 +119,19 @@ def test_a_sweep_trial_the_grid_broke_names_the_grid_value(tmp_path):
     assert "error" not in results[1]
     assert results[0]["error"].startswith("--grid train.checkpoint.directory=/zz: "
                                           "train.checkpoint.directory: ")
+
+
+def test_closing_a_cluster_does_not_print_the_nanny_killing_busy_workers(caplog):
+    import logging
+
+    from nngraph import distributed as D
+
+    class Cluster:
+        def close(self):
+            logging.getLogger("distributed.nanny").warning("Worker process still alive after 4.0 seconds, killing")
+
+    before = logging.getLogger("distributed.nanny").level
+    with caplog.at_level(logging.WARNING):
+        D._close(None, Cluster())
+    assert not [r for r in caplog.records if r.name == "distributed.nanny"]
+    assert logging.getLogger("distributed.nanny").level == before
