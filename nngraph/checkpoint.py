@@ -57,14 +57,16 @@ def fingerprint(spec, dtype, connections=()) -> str:
     return h.hexdigest()[:16]
 
 
-def owner(spec) -> str | None:
-    """The spec file a run's checkpoints belong to (its real path), or None for a spec not read from a file."""
+def owner(spec, folder: Path) -> str | None:
+    """The spec file a run's checkpoints belong to, as a path relative to their ``folder`` (so a
+    project folder moved or copied whole keeps its checkpoints, and no absolute path is written
+    into them), or None for a spec not read from a file."""
     import os
 
     src = spec.source
     if src is None or src.name in ("<string>", ""):
         return None
-    return os.path.realpath(src.name)
+    return Path(os.path.relpath(os.path.realpath(src.name), os.path.realpath(folder))).as_posix()
 
 
 def _ours(meta: dict, spec_file) -> bool:

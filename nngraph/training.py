@@ -433,7 +433,8 @@ class _Run:
         meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
-                "fingerprint": self.fingerprint(), "run": self.run_id, "spec": checkpoint.owner(self.plan.spec),
+                "fingerprint": self.fingerprint(), "run": self.run_id,
+                "spec": checkpoint.owner(self.plan.spec, checkpoint.directory(self.plan.graph)),
                 "final": bool(epoch == self.epochs or self.stopped),  # the run's parameters file is written after it
                 "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
         folder = checkpoint.directory(self.plan.graph)
@@ -446,7 +447,8 @@ class _Run:
         from . import checkpoint
 
         cap = checkpoint.meta_bytes(self.epochs)
-        path, first = checkpoint.newest_of(checkpoint.directory(self.plan.graph), checkpoint.owner(self.plan.spec), cap)
+        folder = checkpoint.directory(self.plan.graph)
+        path, first = checkpoint.newest_of(folder, checkpoint.owner(self.plan.spec, folder), cap)
         if path is None:
             self.refuse_foreign()
             getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
@@ -498,7 +500,7 @@ class _Run:
         from . import checkpoint
 
         folder = checkpoint.directory(self.plan.graph)
-        found = checkpoint.foreign(folder, checkpoint.owner(self.plan.spec), checkpoint.meta_bytes(self.epochs))
+        found = checkpoint.foreign(folder, checkpoint.owner(self.plan.spec, folder), checkpoint.meta_bytes(self.epochs))
         if found:
             path, spec_file = found[-1]
             raise TrainingError(f"train.checkpoint: {folder} holds checkpoints of another spec file ({path.name}, "

@@ -92,3 +92,30 @@ def test_resume_never_replaces_parameters_written_after_an_unfinished_run_withou
     (tmp_path / "s.npz").unlink()
     _, history = train(spec, epochs=8, resume=True)  # without them: resumed after epoch 3
     assert len(history) == 8
+
+
+def test_a_project_folder_moved_whole_still_resumes(tmp_path):
+    """Each checkpoint names its spec file relative to the checkpoint folder, never by an absolute
+    path: the folder moved or copied with its spec resumes as before."""
+    import json
+    import shutil
+
+    first = tmp_path / "a"
+    first.mkdir()
+    (first / "s.yaml").write_text(SPEC.replace("epochs: 8", "epochs: 4"))
+    train(first / "s.yaml", epochs=2)
+    meta = json.loads(np.load(first / "n.checkpoints" / "epoch-000002.npz")["__meta__"].tobytes())
+    assert meta["spec"] == "../s.yaml"
+    moved = tmp_path / "b"
+    shutil.move(first, moved)
+    seen = []
+
+    class Resumed:
+        def resumed(self, path, epoch):
+            seen.append(epoch)
+
+        def __getattr__(self, name):
+            return lambda *args: None
+
+    train(moved / "s.yaml", epochs=4, resume=True, callbacks=Resumed())
+    assert seen == [2]
