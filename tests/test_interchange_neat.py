@@ -1,6 +1,7 @@
 """neat-python genomes in and out, checked against neat-python's own FeedForwardNetwork."""
 import copy
 import json
+import re
 
 import numpy as np
 import pytest
@@ -265,6 +266,56 @@ def test_size_limit_is_checked_before_parsing(tmp_path):
     from_neat(path, limits=Limits(max_document_bytes=size))
     with pytest.raises(NeatImportError, match=f"genome.json: {size:,} bytes, over the limit of {size - 1:,}"):
         from_neat(path, limits=Limits(max_document_bytes=size - 1))
+
+
+def _overflowing():
+    # neat-python computes response * sum(w_i * x_i); folding response into the weight 6 -> 0 overflows
+    data = _handmade()
+    data["nodes"][6]["response"] = 1e308  # output 0
+    data["connections"][4]["weight"] = 1e10  # (6, 0)
+    data["connections"][5]["weight"] = -1e10  # (5, 0), also -inf once folded
+    return data
+
+
+OVERFLOW = (r"connections\[4\]: connection \(6, 0\): weight 10000000000\.0 × node 0's response 1e\+308 is inf in "
+            r"float64 \(1 more connection too\); nngraph folds each node's response into its incoming weights, and "
+            r"a weight must be a finite number$")
+
+
+def test_a_weight_that_folding_the_response_overflows_names_the_genome_connection(tmp_path):
+    import warnings
+
+    path = tmp_path / "genome.json"
+    path.write_text(json.dumps(_overflowing()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning would fail the test
+        with pytest.raises(NeatImportError, match=r"^" + re.escape(str(path)) + ": " + OVERFLOW):
+            from_neat(path)
+        with pytest.raises(NeatImportError, match=r"^<dict>: " + OVERFLOW):
+            from_neat(_overflowing())
+        mean = _overflowing()  # mean aggregation folds response / fan-in: named too
+        mean["nodes"][6]["aggregation"]["name"] = "mean"
+        mean["connections"][4]["weight"] = 1e300
+        mean["connections"][5]["weight"] = 0.5
+        with pytest.raises(NeatImportError, match=r"^<dict>: connections\[4\]: connection \(6, 0\): weight 1e\+300 × "
+                           r"node 0's response 1e\+308 / fan-in \(mean aggregation\) is inf in float64;"):
+            from_neat(mean)
+        fine = _overflowing()  # the largest products that fit are kept
+        fine["connections"][4]["weight"] = fine["connections"][5]["weight"] = 1.5
+        folded = [float(v) for e in from_neat(fine).edges if e.connections is not None for v in e.connections.values]
+        assert folded.count(1.5e308) == 2
+
+
+def test_overflowing_import_on_the_command_line_is_one_located_error(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "genome.json").write_text(json.dumps(_overflowing()))
+    proc = subprocess.run([sys.executable, "-m", "nngraph.cli", "import", "genome.json", "-o", "net.yaml"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert re.fullmatch(r"error: genome\.json: " + OVERFLOW + "\n", proc.stderr), proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["genome.json"]
 
 
 def test_refused_import_on_the_command_line_writes_nothing(tmp_path):

@@ -75,7 +75,8 @@ def from_neat(source, config=None, *, name: str | None = None, limits: Limits | 
     NeatImportError
         For anything else given as ``source`` (naming what is accepted), a genome without its
         config, recurrent networks; and naming the file and the JSON path: unknown keys, wrong
-        types, NaN or infinite numbers, colliding ids, connections to missing nodes, cycles,
+        types, NaN or infinite numbers (also a weight that folding ``response`` into it makes
+        infinite, named by its connection key), colliding ids, connections to missing nodes, cycles,
         custom functions, aggregations that are not weighted sums.
     """
     limits = as_limits(limits)  # once: the export and the spec are read under the same limits
@@ -295,7 +296,9 @@ class _Network:
         mean = np.array([k in self.nodes and self.nodes[k].aggregation.name == "mean" for k in every])
         scale = np.where(mean & (fan_in > 0), scale / np.maximum(fan_in, 1), scale)
         s_at, d_at = lookup(self.src), lookup(self.dst)
-        weights = self.w * scale[d_at]
+        with np.errstate(over="ignore"):  # an overflow is refused below, naming the connection
+            weights = self.w * scale[d_at]
+        self._check_folded(weights)
         group_names = [g[0] for g in groups]
         group_of = np.array([group_names.index(place[k][0]) for k in every])
         slot_of = np.array([place[k][1] for k in every])
@@ -304,12 +307,11 @@ class _Network:
         perm = np.argsort(pair, kind="stable")
         cuts = np.diff(pair[perm]).nonzero()[0] + 1
         edge_list = []
-        # As the columns the spec holds them in (what the spec's validator makes of finite [i, j, w]
-        # rows); a weight that folding made infinite goes as rows, so the spec's check names it.
-        table = ConnectionTable if np.isfinite(weights).all() else _rows
+        # as the columns the spec holds them in (what the spec's validator makes of finite [i, j, w] rows)
         for part in np.split(perm, cuts) if len(perm) else []:
             edge_list.append({"from": group_names[gs[part[0]]], "to": group_names[gd[part[0]]], "pattern": "sparse",
-                              "connections": table(slot_of[s_at[part]], slot_of[d_at[part]], weights[part])})
+                              "connections": ConnectionTable(slot_of[s_at[part]], slot_of[d_at[part]],
+                                                             weights[part])})
         reached = self._reached()
         notes = []
         for k in self.outputs:
@@ -323,6 +325,23 @@ class _Network:
                 + ("".join(" " + n for n in notes)),
                 "nodes": nodes, "edges": edge_list}
         return load(data, limits=limits)
+
+    def _check_folded(self, weights):
+        """Folding ``response`` into a finite weight can overflow: refuse it at the genome's
+        connection (neat-python's key (from, to)), not at the spec it would have made."""
+        bad = (~np.isfinite(weights)).nonzero()[0]
+        if not len(bad):
+            return
+        k = bad[0]
+        a, b = int(self.src[k]), int(self.dst[k])
+        node = self.nodes[b]
+        by = f"response {float(node.response)!r}" + (" / fan-in (mean aggregation)" if node.aggregation.name == "mean"
+                                                      else "")
+        more = f" ({len(bad) - 1} more connection{'s' if len(bad) > 2 else ''} too)" if len(bad) > 1 else ""
+        self._fail(f"connections[{int(self.conn_index[k])}]",
+                   f"connection ({a}, {b}): weight {float(self.w[k])!r} × node {b}'s {by} is {float(weights[k])} "
+                   f"in float64{more}; nngraph folds each node's response into its incoming weights, and a weight "
+                   "must be a finite number")
 
     def _reached(self):
         """Neat keys reachable from an input along enabled connections (breadth first; the
@@ -338,10 +357,6 @@ class _Network:
                     found.add(b)
                     todo.append(b)
         return found
-
-
-def _rows(rows, cols, values) -> list:
-    return list(zip(rows.tolist(), cols.tolist(), values.tolist()))
 
 
 def _members(values, sorted_keys):
