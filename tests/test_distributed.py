@@ -376,6 +376,28 @@ def test_sweep_cli_writes_the_best_parameters_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "xor.best.params.npz", "xor.yaml"]
 
 
+def test_sweep_prints_a_command_that_runs_the_best_network(tmp_path):
+    import shlex
+
+    from click.testing import CliRunner
+
+    from nngraph.cli import main
+
+    spec = tmp_path / "xor.yaml"
+    spec.write_text(XOR)
+    r = CliRunner().invoke(main, ["sweep", str(spec), "--grid", "nodes.1.activation=tanh,sigmoid",
+                                  "--grid", "train.epochs=2,3"])
+    assert r.exit_code == 0, r.output
+    lines = r.stderr.splitlines()
+    at = lines.index(f"its parameters written to {tmp_path / 'xor.best.params.npz'}; use them with:")
+    command = shlex.split(lines[at + 1])
+    assert command[:2] == ["nngraph", "run"] and "parameters=xor.best.params.npz" in command
+    assert "train.epochs" not in lines[at + 1] and "nodes.1.activation=" in lines[at + 1]  # what runs, only
+    ran = CliRunner().invoke(main, command[1:])
+    assert ran.exit_code == 0, ran.output
+    assert "parameters from xor.best.params.npz" in ran.stderr and "test accuracy:" in ran.stdout
+
+
 def test_sweep_table_headers_are_the_keys_shortest_distinct_tails():
     from nngraph.cli.distributed_cmds import short_headers
 

@@ -32,7 +32,7 @@ def test_nine_columns_fit_80_with_whole_headers():
     lines = render(["train.optimizer.learning_rate", "train.epochs"])
     header = next(line for line in lines if line.lstrip().startswith("#"))
     assert header.split() == ["#", "learning_rate", "epochs", "loss", "val_loss", "val_acc", "test_acc", "secs"]
-    assert any(line.split() == ["0", "1", "1", "0.1235", "1.234e-05", "0.95", "1", "1234.6"] for line in lines), lines
+    assert any(line.split() == ["0", "1", "1", "0.1235", "1.234e-05", "95.00%", "100.00%", "1234.6"] for line in lines), lines
     assert any(line.split() == ["11", "10", "10", "failed", "0.5"] for line in lines), lines
     text = " ".join(words(lines))
     assert "learning_rate = train.optimizer.learning_rate; epochs = train.epochs; val_acc = val_accuracy; " \
@@ -45,7 +45,14 @@ def test_more_keys_than_columns_fit_give_a_line_per_trial():
     lines = render(keys)
     tokens = words(lines)
     for value in ("learning_rate=0.01", "epochs=0.01", "batch_size=0.01", "activation=0.01", "loss=0.1235",
-                  "val_loss=1.234e-05", "val_acc=0.95", "test_acc=1", "secs=1234.6"):
+                  "val_loss=1.234e-05", "val_acc=95.00%", "test_acc=100.00%", "secs=1234.6"):
         assert value in tokens, (value, lines)  # never broken inside a value
     assert f"trial 11 failed: {ERROR}" in " ".join(tokens)
     assert not any(re.match(r"\s*#\s", line) for line in lines)  # no table header squeezed in
+
+
+def test_caption_is_left_aligned_and_breaks_only_between_entries():
+    # this grid's caption was centred and broke inside "learning_rate = / train.optimizer.learning_rate"
+    lines = render(["train.optimizer.name", "train.optimizer.learning_rate"])
+    start = lines.index("name = train.optimizer.name; learning_rate = train.optimizer.learning_rate;")
+    assert lines[start + 1] == "val_acc = val_accuracy; test_acc = test_accuracy; secs = seconds"

@@ -151,7 +151,18 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
     sets = " ".join(f"--set {k}={v}" for k, v in top["overrides"].items())
     err.print(f"best: trial {top['trial']} ({metric} {value:.4g}): {rich_text(sets)}")
     if not no_save:
-        err.print(f"its parameters written to {rich_text(str(target))}")
+        err.print(f"its parameters written to {rich_text(str(target))}; use them with:")
+        err.print(rich_text(_use_best(spec, target, top["overrides"])), soft_wrap=True)
+
+
+def _use_best(spec, target, overrides) -> str:
+    """The command that runs the best trial's network: its parameters file (named relative to the
+    spec, as a spec names it) and the options that change the network or its data (training
+    settings do not change what runs)."""
+    import shlex
+
+    sets = [f"parameters={target.name}"] + [f"{k}={v}" for k, v in overrides.items() if not k.startswith("train.")]
+    return "  nngraph run " + " ".join([shlex.quote(str(spec))] + [f"--set {shlex.quote(a)}" for a in sets])
 
 
 def short_headers(keys) -> list:
@@ -186,7 +197,7 @@ class _TrialTable:
         self.console = console or _console()
         named = [f"{h} = {k}" for h, k in zip(self.heads, keys) if h != k]
         named += [f"{h} = {c}" for c, h in self.HEADS.items()]
-        self.caption = "; ".join(named)
+        self.named = named
         widths = [3] + [len(h) for h in self.heads] + list(self.WIDTHS.values())
         self.fits = sum(widths) + 2 * (len(widths) - 1) <= self.console.width
         # a terminal shows rows as trials finish; a pipe or file gets the whole table once, at the end
@@ -206,7 +217,27 @@ class _TrialTable:
             self.live.refresh()
 
     def _cells(self, r):
-        return [(f"{r[c]:.1f}" if c == "seconds" else f"{r[c]:.4g}") if c in r else "" for c in self.COLUMNS]
+        return [self._cell(c, r[c]) if c in r else "" for c in self.COLUMNS]
+
+    @staticmethod
+    def _cell(column, value):
+        if column == "seconds":
+            return f"{value:.1f}"
+        return f"{value:.2%}" if column.endswith("accuracy") else f"{value:.4g}"  # as train prints accuracy
+
+    def _caption(self):
+        """What the short headers stand for, left-aligned, lines broken only between entries."""
+        from rich.text import Text
+
+        lines, line = [], ""
+        for part in self.named:
+            if line and len(line) + 2 + len(part) > self.console.width:
+                lines.append(line + ";")
+                line = part
+            else:
+                line = f"{line}; {part}" if line else part
+        lines.append(line)
+        return Text("\n", style="dim").join(Text(terminal(line), style="dim") for line in lines)
 
     def __rich__(self):
         from rich import box
@@ -222,9 +253,9 @@ class _TrialTable:
                 parts = [f"{h}={r['overrides'].get(k, '')}" for h, k in zip(self.heads, self.keys)]
                 parts += [f"{self.HEADS.get(c, c)}={v}" for c, v in zip(self.COLUMNS, self._cells(r)) if v]
                 lines.append(Text(f"{r['trial']:>3}  ") + rich_text("  ".join(parts)))
-            return Group(*lines, Text(self.caption, style="dim"), *failed)
+            return Group(*lines, self._caption(), *failed)
         # columns two characters apart (a blank rule and one space), as self.fits counts them
-        table = Table(title=title, caption=rich_text(self.caption), box=box.SIMPLE_HEAD, show_edge=False,
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
                       pad_edge=False, padding=(0, 0, 0, 1))
         table.add_column("#", justify="right", no_wrap=True)
         for h in self.heads:
@@ -234,7 +265,7 @@ class _TrialTable:
         for r in self.rows:
             metrics = self._cells(r) if "error" not in r else ["failed"] + self._cells(r)[1:]
             table.add_row(str(r["trial"]), *[rich_text(str(r["overrides"].get(k, ""))) for k in self.keys], *metrics)
-        return Group(table, *failed)
+        return Group(table, self._caption(), *failed)
 
     def __exit__(self, *exc):
         if self.live:
