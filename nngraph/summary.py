@@ -80,3 +80,34 @@ def summary_text(plan) -> str:
 
     title = f"{info['name']}: {stage_count(len(info['stages']) - 1)} ({info['dtype']}), parameters: {info['parameters_from']}"
     return "\n".join([title, line(head), rule] + [line(r) for r in rows[:-1]] + [rule, line(rows[-1])])
+
+
+SMALL_NETWORK = 20  # parameters: a network this small has its learned values printed after training
+
+
+def learned_values(plan, limit: int = SMALL_NETWORK) -> list | None:
+    """Each weight and bias of a small network, named by the neurons it joins (input labels where
+    the spec gives them): ``("burgers -> cost", 3.5, True)``, ``("bias of cost", 0.0, False)``
+    (the last item: whether training moves it). None for a network of more than ``limit``
+    parameters, whose values are too many to read this way."""
+    if plan.n_parameters > limit:
+        return None
+    graph, values = plan.graph, plan.parameters()
+
+    def neuron(node, i):
+        labels = node.spec.labels
+        return str(labels[i]) if labels else node.name if node.size == 1 else f"{node.name}[{i}]"
+
+    out = []
+    for c in graph.connections:
+        src, dst, v = graph.nodes[c.src], graph.nodes[c.dst], values[c.key].reshape(-1)
+        pairs = ((r, q) for r in range(c.m) for q in range(c.n)) if c.dense else zip(c.rows.tolist(), c.cols.tolist())
+        out += [(f"{neuron(src, c.src_lo + r)} -> {neuron(dst, c.dst_lo + q)}", float(w), c.trainable)
+                for (r, q), w in zip(pairs, v)]
+    from .params import bias_key
+
+    for node in graph.nodes:
+        if node.role != "input":
+            out += [(f"bias of {neuron(node, i)}", float(b), node.spec.trainable)
+                    for i, b in enumerate(values[bias_key(node.name)].reshape(-1))]
+    return out

@@ -444,6 +444,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         click.echo(json.dumps(result, indent=2, default=float))
         return
     _print_test(test, data, spec, plan)
+    _print_learned(plan)
     if "parameters" in result:
         err.print(f"parameters written to {rich_text(result['parameters'])}")
     elif no_save:
@@ -545,6 +546,21 @@ def _print_test(test, data, spec, plan=None):
         out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({_plural(test['n'], 'sample')})")
     if "rmse" in test:
         out.print(f"MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R² {test['r2']:.4f}")
+
+
+def _print_learned(plan):
+    """A small network's learned weights and biases, by the neurons they join (the fast-food
+    example's three weights are the prices it learned)."""
+    from ..summary import learned_values
+
+    values = learned_values(plan)
+    if not values:
+        return
+    out = _console()
+    width = max(len(name) for name, _, _ in values)
+    out.print("learned weights and biases:")
+    for name, value, trained in values:
+        out.print(rich_text(f"  {name:<{width}}  {value:.6g}{'' if trained else '  (not trained)'}"))
 
 
 def _print_predictions(plan, data, out):
