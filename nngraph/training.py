@@ -55,7 +55,9 @@ def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
         return t
     t = np.asarray(y, dtype=plan.dtype).reshape(len(y), -1)
     if t.shape[1] != plan.output_width:
-        raise DataError(f"targets have {t.shape[1]} columns; the network has {plan.output_width} outputs")
+        cols, outs = t.shape[1], plan.output_width
+        raise DataError(f"targets have {cols} column{'' if cols == 1 else 's'}; the network has {outs} "
+                        f"output{'' if outs == 1 else 's'}")
     return t
 
 

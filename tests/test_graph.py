@@ -271,3 +271,10 @@ def test_strong_components_match_networkx():
     # a long chain: no recursion limit
     comps = strong_components(100_000, [[i + 1] for i in range(99_999)] + [[]])
     assert comps[0] == [0] and comps[-1] == [99_999]
+
+
+def test_weights_shape_message_counts_one_column_in_the_singular():
+    d = one("nngraph: 1\nname: n\nnodes: [{name: x, role: input, size: 2}, {name: y, role: output}]\n"
+            "edges: [{from: x, to: y, weights: [[1, 2, 3]]}]\n")
+    assert d.path == "edges[0].weights" and d.message == ("weights must be a matrix of 2 rows (from x) by 1 column "
+                                                          "(to y); found 1 x 3")

@@ -26,7 +26,7 @@ def _csv_spec(folder):
 
 @pytest.mark.parametrize("sets, expected", [
     # the data no longer fits the network the options made
-    (["nodes.2.size=2"], "error: targets have 1 columns; the network has 2 outputs (with --set nodes.2.size=2)"),
+    (["nodes.2.size=2"], "error: targets have 1 column; the network has 2 outputs (with --set nodes.2.size=2)"),
     (["train.epochs=2", "data.source=digits"],  # found before the data is read, as validate finds it
      "train.loss: digits data has 10 classes: use softmax outputs and cross_entropy (binary_cross_entropy is for "
      "two) (with --set train.epochs=2, --set data.source=digits)"),

@@ -216,8 +216,8 @@ def _resolve_edge(edge, path, key, src, dst, report):
                 rows = {len(r) for r in w if isinstance(r, list)}
                 if len(rows) > 1:
                     found = f"rows of lengths {sorted(rows)}"
-                report.error(path + ("weights",), "weights_shape", f"weights must be a matrix of {m} rows "
-                             f"(from {edge.from_}) by {n} columns (to {edge.to}); found {found}")
+                report.error(path + ("weights",), "weights_shape", f"weights must be a matrix of {m} row{'' if m == 1 else 's'} "
+                             f"(from {edge.from_}) by {n} column{'' if n == 1 else 's'} (to {edge.to}); found {found}")
                 return None
             conn.values = np.array(w, dtype=np.float64)
         return conn
