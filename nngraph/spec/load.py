@@ -350,6 +350,27 @@ _ALL_FIELDS = {n for m in (models.Spec, models.Node, models.Edge, models.Data, m
                            models.EarlyStopping, models.Activation, models.Initializer) for n in _field_names(m)}
 
 
+# Keys users bring from Keras, PyTorch and scikit-learn, and the spec's own name for each: suggested
+# when the key is not valid where it stands and its counterpart is (never accepted in its place).
+KEY_ALIASES = {
+    "lr": "learning_rate", "learningrate": "learning_rate", "eta": "learning_rate", "step_size": "learning_rate",
+    "mu": "momentum", "momentum_rate": "momentum",
+    "beta_1": "beta1", "beta_2": "beta2", "eps": "epsilon", "alpha": "rho",
+    "weight_decay": "l2", "l2_reg": "l2", "l2_regularization": "l2", "kernel_regularizer": "l2",
+    "l1_reg": "l1", "l1_regularization": "l1",
+    "clipnorm": "clip_norm", "max_grad_norm": "clip_norm", "gradient_clip_val": "clip_norm", "clip_grad_norm": "clip_norm",
+    "maxnorm": "max_norm", "max_norm_constraint": "max_norm", "kernel_constraint": "max_norm",
+    "batch": "batch_size", "batchsize": "batch_size", "minibatch": "batch_size", "mini_batch_size": "batch_size",
+    "epoch": "epochs", "n_epochs": "epochs", "num_epochs": "epochs", "max_epochs": "epochs", "nb_epoch": "epochs",
+    "max_iter": "epochs", "optim": "optimizer", "opt": "optimizer", "solver": "optimizer",
+    "criterion": "loss", "loss_fn": "loss", "objective": "loss", "random_state": "seed", "random_seed": "seed",
+    "val_split": "validation_split", "validation_fraction": "validation_split", "valid_split": "validation_split",
+    "test_size": "test_split", "test_fraction": "test_split",
+    "units": "size", "neurons": "size", "n_neurons": "size", "width": "size", "rate": "dropout",
+    "dropout_rate": "dropout", "p": "dropout",
+}
+
+
 def suggest(word: str, choices) -> str:
     """`` (did you mean 'x'?)`` or ``""``; case does not count (``Relu`` suggests ``relu``)."""
     word = str(word)
@@ -377,7 +398,9 @@ def _message(err, path, value, data) -> tuple[str, str]:
         if key == "max_norm" and path[0] == "edges":  # the norm is over all of a neuron's connections
             return "unknown_key", ("an edge takes no max_norm: it bounds each neuron's incoming weights over all "
                                    "its connections; set max_norm on the node the edge leads to")
-        return "unknown_key", f"unknown key '{key}'{suggest(key, valid)}; valid keys: {', '.join(valid)}"
+        alias = KEY_ALIASES.get(str(key).lower())
+        hint = f" (did you mean '{alias}'?)" if alias in valid else suggest(key, valid)
+        return "unknown_key", f"unknown key '{key}'{hint}; valid keys: {', '.join(valid)}"
     if kind == "missing":
         return "missing", f"required key '{err['loc'][-1]}' is missing"
     if kind == "literal_error":
