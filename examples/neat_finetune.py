@@ -5,9 +5,13 @@ exported with ``neat.export.export_network_json``. Nothing is evolved here: the 
 imported as it is (its topology, weights and neat-python's own activations), its weights are
 trained with Adam, and the result is written as a spec, its parameters and an ONNX model.
 
-    python examples/neat_finetune.py OUTPUT_FOLDER
+    python examples/neat_finetune.py [OUTPUT_FOLDER]
+
+Without a folder it writes into a new temporary one (not into the folder it is run from, which
+is usually the repository), and says where.
 """
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -45,5 +49,12 @@ def main(out: Path) -> dict:
     return {"before": accuracy(before), "after": accuracy(plan), "plan": plan, "x": data.x_test}
 
 
+def output_folder(args) -> Path:
+    """The folder named on the command line, else a new temporary folder."""
+    return Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="moons_neat-"))
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("moons_neat"))
+    folder = output_folder(sys.argv[1:])
+    print(f"writing into {folder}")
+    main(folder)

@@ -316,6 +316,22 @@ def test_export_command_writes_a_checked_model(tmp_path):
     np.testing.assert_allclose(_run_onnx(plan, model, x), plan.forward(x), rtol=1e-5, atol=1e-6)
 
 
+def test_the_neat_example_writes_into_a_new_temporary_folder_by_default(tmp_path, monkeypatch):
+    """Run without a folder, the example wrote moons_neat/ into the clone it was run from."""
+    import importlib.util
+    import tempfile
+
+    from helpers import ROOT
+
+    module_spec = importlib.util.spec_from_file_location("neat_finetune", ROOT / "examples" / "neat_finetune.py")
+    example = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(example)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first, second = example.output_folder([]), example.output_folder([])
+    assert first.parent == tmp_path and first.is_dir() and first != second and first.name.startswith("moons_neat-")
+    assert str(example.output_folder(["out"])) == "out"
+
+
 def test_the_neat_example_trains_further_and_exports_onnx(tmp_path, monkeypatch):
     """examples/neat_finetune.py, run as written: backprop improves the evolved genome on held-out data."""
     import importlib.util
