@@ -42,15 +42,28 @@ def text(s) -> str:
     return plain(s).replace("$", r"\$")
 
 
+MARKED_EPOCHS = 40  # up to this many epochs each gets a marker; beyond, the markers run into a blob
+
+
 def plot_history(history: list, path, title: str = "") -> None:
+    fig = history_figure(history, title)
+    from .writes import atomic_write
+
+    fmt = check_plot_path(path)
+    atomic_write(path, lambda f: fig.savefig(f, dpi=120, format=fmt))
+
+
+def history_figure(history: list, title: str = ""):
+    """The training curves of ``history`` as a matplotlib figure (what ``plot_history`` writes)."""
     epochs = [r["epoch"] for r in history]
+    marker = "o" if len(epochs) <= MARKED_EPOCHS else None
     has_acc = any("val_accuracy" in r for r in history)
     fig = _figure("--plot", figsize=(10 if has_acc else 5.5, 4))
     axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)
     ax = axes[0][0]
-    ax.plot(epochs, [r["loss"] for r in history], marker="o", label="training loss")
+    ax.plot(epochs, [r["loss"] for r in history], marker=marker, label="training loss")
     if any("val_loss" in r for r in history):
-        ax.plot(epochs, [r.get("val_loss") for r in history], marker="o", label="validation loss")
+        ax.plot(epochs, [r.get("val_loss") for r in history], marker=marker, label="validation loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     rates = [r.get("learning_rate") for r in history]
@@ -63,16 +76,13 @@ def plot_history(history: list, path, title: str = "") -> None:
     ax.grid(alpha=0.3)
     if has_acc:
         ax = axes[0][1]
-        ax.plot(epochs, [100 * r.get("val_accuracy", float("nan")) for r in history], marker="o", color="C2")
+        ax.plot(epochs, [100 * r.get("val_accuracy", float("nan")) for r in history], marker=marker, color="C2")
         ax.set_xlabel("epoch")
         ax.set_ylabel("validation accuracy (%)")
         ax.grid(alpha=0.3)
     fig.suptitle(text(title))
     fig.tight_layout()
-    from .writes import atomic_write
-
-    fmt = check_plot_path(path)
-    atomic_write(path, lambda f: fig.savefig(f, dpi=120, format=fmt))
+    return fig
 
 
 # -- decision regions of a two-input network -------------------------------------------------------
