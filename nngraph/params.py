@@ -227,20 +227,49 @@ def suggested_parameters_file(spec) -> str:
     return f"parameters: {Path(stem).name.rsplit('.', 1)[0]}.params.npz"
 
 
+def untrained_advice(graph: Graph, spec_path) -> str:
+    """What to do about weights that nothing set: the same advice from run, export and validate.
+    Training only helps a spec with data, a train section and a parameters file to keep its result;
+    a spec whose values live in a parameters file that is missing (copied without it) needs the file."""
+    spec = graph.spec
+    if spec.train is not None and spec.data is not None and spec.parameters is not None:
+        return f"train it first (nngraph train {spec_path}, which writes {spec.parameters})"
+    if spec.train is not None and spec.data is not None:
+        return (f"the spec names no parameters file, so training keeps nothing: add "
+                f"'{suggested_parameters_file(spec)}' to {spec_path}, then train it (nngraph train {spec_path})")
+    path = parameters_path(graph) if spec.parameters is not None else None
+    if path is not None and not path.exists():
+        return (f"its parameters file '{spec.parameters}' is missing: put it beside {spec_path} (a spec copied "
+                "without it has no weights)")
+    return "give the weights in the spec (weight, weights, or init to start from random ones on purpose)"
+
+
 def _why_not_trained(spec, path) -> str:
     if spec.parameters is None:
         return f"the spec names no parameters file to keep trained values (add {suggested_parameters_file(spec)})"
     if path is None or not path.exists():
-        return f"the parameters file '{spec.parameters}' does not exist (not trained yet)"
+        return f"the parameters file '{spec.parameters}' does not exist" + (" (not trained yet)" if spec.train else "")
     return f"the parameters file '{spec.parameters}' holds no values for it (retrain)"
+
+
+def _drawn_words(graph: Graph, keys: list) -> str:
+    """``random weights`` when an initializer draws every one of ``keys``; else the constant
+    initializers named (``weights (zeros)``, ``weights (zeros; some random)``): zeros are not random."""
+    inits = {c.key: c.init for c in graph.connections}
+    inits.update({bias_key(n.name): n.spec.bias for n in graph.nodes if n.role != "input"})
+    names = [getattr(inits.get(k), "name", None) for k in keys]
+    constant = sorted({n for n in names if n in ("zeros", "ones", "constant")})
+    if not constant:
+        return "random weights"
+    return f"weights ({', '.join(constant)}{'; some random' if len(constant) < len(set(names)) else ''})"
 
 
 def _origin(graph: Graph, in_file: set, untrained: list) -> str:
     from_init = [c for c in graph.connections if c.values is None and c.key not in in_file]
     if untrained:
-        word = "initial (untrained) random weights"
+        word = f"initial (untrained) {_drawn_words(graph, [u.key for u in untrained])}"
     elif from_init:
-        word = "initial random weights from the spec's initializers"
+        word = f"initial {_drawn_words(graph, [c.key for c in from_init])} from the spec's initializers"
     else:
         word = "weights from the spec"
     if in_file:

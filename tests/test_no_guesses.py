@@ -59,12 +59,13 @@ def test_a_spec_to_be_trained_refuses_inputs_until_trained_then_runs(tmp_path):
     spec = write(tmp_path, XOR_TRAIN)
     code, out, err = cli("validate", spec)
     assert code == 0 and "warning" not in err  # an init on a spec with data and train: to be trained
-    assert f"not trained yet: 9 parameters in 2 arrays at random initial values (`nngraph train {spec}` writes p.npz)" in out
+    assert (f"not trained yet: 9 parameters in 2 arrays at random initial values (train it first (nngraph train "
+            f"{spec}, which writes p.npz))") in out
     code, out, err = cli("run", spec, "--input", "x=1,0")
     assert code == 1
     assert f"{spec}:8:5: edges[0]: init: he_normal is where training starts, and the parameters file 'p.npz' " \
            "does not exist (not trained yet)" in err
-    assert f"train it first (nngraph train {spec})" in err
+    assert f"train it first (nngraph train {spec}, which writes p.npz)" in err
     code, out, err = cli("run", spec, "--json")  # the main job: no parameters, data declared -> trains
     assert code == 0 and (tmp_path / "p.npz").exists()
     code, out, err = cli("validate", spec)

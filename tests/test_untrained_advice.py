@@ -23,8 +23,9 @@ def test_validate_counts_numbers_and_says_random_only_when_drawn():
     code, out, err = cli("validate", spec)
     assert code == 0
     assert ("not trained yet: 7,840 parameters in 1 array at initial values (the spec names no parameters file, so "
-            f"training keeps nothing: add `parameters: mnist_logistic.params.npz`, then `nngraph train {spec}`)") in out
+            f"training keeps nothing: add 'parameters: mnist_logistic.params.npz' to {spec}, then train it "
+            f"(nngraph train {spec}))") in out
     code, out, err = cli("validate", EX["moons_mlp.yaml"])
     assert code == 0 and "not trained yet: 64 parameters in 3 arrays at initial values, some random (" in out
     code, out, err = cli("validate", EX["xor_train.yaml"])
-    assert code == 0 and "at random initial values (`nngraph train" in out
+    assert code == 0 and "at random initial values (train it first (nngraph train" in out

@@ -173,16 +173,9 @@ def _refuse_untrained(plan, untrained_ok, spec_path):
     name = src.name if src is not None else str(spec_path)
     shown = plan.untrained[:10]
     pos = src.locate([u.path for u in shown]) if src is not None else {}
-    from ..params import suggested_parameters_file, untrained_words
+    from ..params import untrained_advice, untrained_words
 
-    spec = plan.spec
-    if spec.train is not None and spec.data is not None and spec.parameters is not None:
-        remedy = f"train it first (nngraph train {spec_path})"
-    elif spec.train is not None and spec.data is not None:  # training would keep nothing to run with
-        remedy = (f"the spec names no parameters file, so training keeps nothing: add "
-                  f"'{suggested_parameters_file(spec)}' to {spec_path}, then train it (nngraph train {spec_path})")
-    else:
-        remedy = "give the weights in the spec (weight, weights, or init to start from random ones on purpose)"
+    remedy = untrained_advice(plan.graph, spec_path)
     count, kind = untrained_words(plan.graph, plan.untrained)
     diags = [Diagnostic(name, 0, 0, "", "untrained",
                         f"refusing to run on untrained weights ({count} never set): "

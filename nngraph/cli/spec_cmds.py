@@ -122,19 +122,12 @@ def _parameters_finding(graph, path):
 def _untrained_note(graph, path) -> str:
     """``; not trained yet: ...`` when running would meet weights that nothing set."""
     from ..graph.build import stored_parameter_names
-    from ..params import parameters_path, suggested_parameters_file, untrained_parameters, untrained_words
+    from ..params import parameters_path, untrained_advice, untrained_parameters, untrained_words
 
     untrained = untrained_parameters(graph, stored_parameter_names(graph.spec) or set(), parameters_path(graph))
     if not untrained:
         return ""
-    spec = graph.spec
-    if spec.train is not None and spec.data is not None and spec.parameters is not None:
-        how = f"`nngraph train {terminal(path)}` writes {terminal(spec.parameters)}"
-    elif spec.train is not None and spec.data is not None:
-        how = (f"the spec names no parameters file, so training keeps nothing: add "
-               f"`{terminal(suggested_parameters_file(spec))}`, then `nngraph train {terminal(path)}`")
-    else:
-        how = "`nngraph run` refuses them without --untrained"
+    how = terminal(untrained_advice(graph, path))
     count, kind = untrained_words(graph, untrained)
     return f"; not trained yet: {count} at {kind} ({how})"
 

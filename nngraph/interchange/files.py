@@ -65,7 +65,6 @@ def save(spec: Spec, path, *, inline_weights: int = INLINE_WEIGHTS, values: dict
         if any(k in edge for k in ("weight", "weights", "connections")):
             edge.pop("weight", None)
             edge.pop("weights", None)
-            edge["init"] = "zeros"
     npz = path.with_name(path.stem + ".params.npz")
     data["parameters"] = npz.name
     moved = load(data)

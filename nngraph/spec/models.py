@@ -272,8 +272,6 @@ class Edge(Model):
                        else {len(c) for c in self.connections})
             if len(lengths) > 1:
                 raise ValueError("connections must be all [i, j, w] or all [i, j]")
-            if lengths == {2} and self.init is None:
-                raise ValueError("connections given as [i, j] need an init for their weights")
             if lengths == {3} and self.init is not None:
                 raise ValueError("connections given as [i, j, w] already have weights; remove init")
         return self
