@@ -58,3 +58,19 @@ def test_titles_call_zeros_zeros(tmp_path):
 def _zeros(tmp_path, width):
     np.save(tmp_path / "x.npy", np.zeros((1, width), dtype="float32"))
     return tmp_path / "x.npy"
+
+
+@pytest.mark.parametrize("name", ["moons_mlp.yaml", "xor_train.yaml"])
+def test_export_run_and_validate_give_the_same_advice(tmp_path, name):
+    spec = EX[name]
+    width = compile(load(spec)).input_width
+    _, _, run_err = cli("run", spec, "--inputs", _zeros(tmp_path, width))
+    _, val_out, _ = cli("validate", spec)
+    code, _, exp_err = cli("export", spec, "-o", tmp_path / "m.onnx")
+    assert code == 1 and not (tmp_path / "m.onnx").exists()
+    stem = name.rsplit(".", 1)[0]
+    advice = (f"the spec names no parameters file, so training keeps nothing: add 'parameters: {stem}.params.npz' "
+              f"to {spec}, then train it (nngraph train {spec})" if name == "moons_mlp.yaml" else
+              f"train it first (nngraph train {spec}, which writes")
+    for text in (run_err, val_out, exp_err):
+        assert advice in text, text

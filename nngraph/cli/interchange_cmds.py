@@ -70,6 +70,8 @@ def export_cmd(spec, output, fmt, float64, untrained):
     refuse_overwrite(loaded, ("-o", output))  # whatever --format says: the spec and its files stay
     plan = compile(loaded, dtype=np.float64 if float64 or fmt == "neat-json" else np.float32)
     if plan.params_origin.startswith("initial") and not untrained:
-        raise NNGraphError(f"{spec}: has no trained parameters (no parameters file, no literal weights): the export "
-                           "would hold initial random weights; train it first (nngraph train), or pass --untrained")
+        from ..params import untrained_advice
+
+        raise NNGraphError(f"{spec}: has no trained parameters ({plan.params_origin}): the export would hold them; "
+                           f"{untrained_advice(plan.graph, spec)}, or pass --untrained")
     click.echo(f"wrote {terminal(export_file(plan, output, format=fmt))}")
