@@ -22,8 +22,8 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
     from ..stream import open_inputs
 
     if not output:
-        raise click.UsageError("streaming inputs (a folder, glob, zarr array or a file over 256 MB) need --output FILE "
-                               "(.npy, .csv or .zarr)")
+        raise click.UsageError(f"{_why_streamed(cluster, chunk_rows)}, so the run needs --output FILE (.npy, .csv "
+                               "or .zarr) to write the outputs to")
     from ..io import check_output_path
 
     check_output_path(output, "--output", folder_ok=str(output).lower().endswith(".zarr"),  # zarr: a folder
@@ -41,6 +41,14 @@ def stream_run(plan, inputs, output, chunk_rows, cluster, as_json, threads=None)
     else:
         click.echo(f"wrote {summary['rows']:,} x {plan.output_width} outputs to {terminal(summary['output'])} "
                    f"({summary['rows_per_s']:,.0f} rows/s)", err=True)
+
+
+def _why_streamed(cluster, chunk_rows) -> str:
+    """Why this run streams its inputs: the options that ask for it, else the inputs themselves."""
+    named = [o for o, v in (("--cluster", cluster), ("--chunk-rows", chunk_rows)) if v]  # --threads: only with --output
+    if named:
+        return f"{' and '.join(named)} make{'s' if len(named) == 1 else ''} this run stream its inputs chunk by chunk"
+    return "streaming inputs (a folder, glob, zarr array, or a file over 256 MB) are scored chunk by chunk"
 
 
 def _client(cluster, threads=None):
