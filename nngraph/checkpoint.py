@@ -41,11 +41,7 @@ def fingerprint(spec, dtype, connections=()) -> str:
     """What must not change between a checkpoint and its resumption: the spec (less the number of
     epochs and the checkpoint settings), the dtype, and the connections read from edge files
     (``connections``: the graph's; the spec names such a file, it does not hold its rows)."""
-    doc = spec.model_dump(mode="json", by_alias=True)
-    doc["train"].pop("epochs", None)
-    doc["train"].pop("checkpoint", None)
-    doc.pop("parameters", None)
-    text = json.dumps([doc, str(np.dtype(dtype))], sort_keys=True)
+    text = json.dumps([_covered(spec), str(np.dtype(dtype))], sort_keys=True)
     h = hashlib.sha256(text.encode())
     for c in connections:
         if not c.path or c.path[0] != "edge_file":
@@ -72,6 +68,44 @@ def owner(spec, folder: Path) -> str | None:
 def _ours(meta: dict, spec_file) -> bool:
     # a record without the key predates it, a spec not read from a file cannot say: as before
     return spec_file is None or "spec" not in meta or meta["spec"] == spec_file
+
+
+def _covered(spec) -> dict:
+    """The spec as the fingerprint sees it: all but the epochs, the checkpoint settings and the file name."""
+    doc = spec.model_dump(mode="json", by_alias=True)
+    doc["train"].pop("epochs", None)
+    doc["train"].pop("checkpoint", None)
+    doc.pop("parameters", None)
+    return doc
+
+
+_SHOWN = 120  # longer values (weights, inline rows, whole node lists) are compared by a hash of their JSON
+
+
+def described(spec, dtype) -> dict:
+    """What the fingerprint covers as flat keys (``train.batch_size`` -> ``32``), to name what changed
+    when a checkpoint does not fit: short values as JSON text, long ones as a hash."""
+    flat = {"dtype": json.dumps(str(np.dtype(dtype)))}
+
+    def walk(prefix, value):
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+            return
+        text = json.dumps(value, sort_keys=True)
+        flat[prefix] = text if len(text) <= _SHOWN else "#" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    walk("", _covered(spec))
+    return flat
+
+
+def differences(then: dict, now: dict) -> list[str]:
+    """``train.batch_size: 32 in the checkpoint, 16 in the spec``, one per differing key."""
+    def show(v):
+        return "not set" if v is None else "(a long value)" if v.startswith("#") else v
+
+    return [f"{k}: {show(then.get(k))} in the checkpoint, {show(now.get(k))} in the spec"
+            for k in sorted(set(then) | set(now)) if then.get(k) != now.get(k)]
 
 
 def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:

@@ -186,11 +186,22 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         where = (f"the last checkpoint is {last}; continue with --resume" if last else
                  "no checkpoint was written (add train.checkpoint: {every: 1} to keep one)" if cfg.checkpoint is None
                  else f"no checkpoint was written yet (the first comes after epoch {cfg.checkpoint.every})")
-        error = TrainingError(f"interrupted during epoch {run.epoch}; {where}")
+        error = TrainingError(f"{_interrupted_when(run)}; {where}")
         error.plan, error.history, error.exit_code = plan, run.history, 130
         raise error from None
     run.finish()
     return plan, run.history
+
+
+def _interrupted_when(run) -> str:
+    """``interrupted during epoch 696 (epochs 1 to 695 complete)``: complete are the epochs whose
+    weights the run keeps; an interruption between two epochs (while a checkpoint is written) is after
+    the last of them, one before its weights were kept (in an epoch's callbacks) is during it."""
+    done = run.kept
+    complete = f"epochs 1 to {done} complete" if done > 1 else "epoch 1 complete" if done == 1 else "no epoch complete"
+    if run.epoch > done:
+        return f"interrupted during epoch {run.epoch} ({complete})"
+    return f"interrupted after epoch {done}, before the next began ({complete})"
 
 
 def _with_threads(threads: int, fn):
@@ -305,6 +316,7 @@ class _Run:
         if self.bs > batch_rows_allowed(plan, training=True):  # buffers are batch x all stage widths, twice
             raise batch_limit_error(plan, self.bs, training=True, where="train.batch_size")
         self.epoch, self.first, self.last_checkpoint = 0, 1, None
+        self.kept = 0  # the last epoch whose weights are kept (restore_last_good goes back to them)
         self.run_id = os.urandom(8).hex()  # whose checkpoints are whose: a new run supersedes an older one's
         self.stopped = False
         self.started = time.time()
@@ -339,6 +351,7 @@ class _Run:
             self.callbacks.epoch_end(record)
             for t, v in zip(self.tensors, self.last_good):
                 v[...] = t.value
+            self.kept = epoch
             self.schedule.observe(epoch, record.get("val_loss"))
             self.stopped = self.early_stop(record)
             ck = self.cfg.checkpoint
@@ -438,6 +451,7 @@ class _Run:
                 "fingerprint": self.fingerprint(), "run": self.run_id,
                 "spec": checkpoint.owner(self.plan.spec, checkpoint.directory(self.plan.graph)),
                 "final": bool(epoch == self.epochs or self.stopped),  # the run's parameters file is written after it
+                "covers": checkpoint.described(self.plan.spec, self.plan.dtype),  # to name what changed
                 "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
         folder = checkpoint.directory(self.plan.graph)
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
@@ -492,8 +506,16 @@ class _Run:
 
     def _same_spec(self, path, meta):
         if meta.get("fingerprint") != self.fingerprint():
-            raise TrainingError(f"{path} was written for a different spec or dtype (only train.epochs may "
-                                "change between a run and its resumption); delete the checkpoints to start over")
+            from . import checkpoint
+
+            covers = meta.get("covers")  # what differs, for checkpoints that record it
+            changed = (checkpoint.differences(covers, checkpoint.described(self.plan.spec, self.plan.dtype))
+                       if isinstance(covers, dict) else [])
+            what = (f" ({'; '.join(changed[:5])}{'; ...' if len(changed) > 5 else ''})" if changed else
+                    " (the rows of its edge file)" if isinstance(covers, dict) else "")
+            raise TrainingError(f"{path} was written for a different spec or dtype{what}; only train.epochs may "
+                                "change between a run and its resumption: undo the change, or delete the checkpoints "
+                                "to start over")
 
     def refuse_foreign(self):
         """A run that starts afresh refuses a checkpoint folder holding another spec file's
@@ -534,6 +556,7 @@ class _Run:
         self.best_loss, self.waited, self.history = meta["best_loss"], meta["waited"], meta["history"]
         self.last_good = [t.value.copy() for t in self.tensors]
         self.epoch = self.first = meta["epoch"] + 1
+        self.kept = meta["epoch"]
 
 
 def _step(run, xb, tb) -> float:

@@ -1,6 +1,7 @@
 """Checkpoints: resuming gives bit for bit the weights of an uninterrupted run, even after kill -9."""
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -207,7 +208,8 @@ def test_kill_9_then_resume_is_bit_for_bit(tmp_path):
         if proc.returncode == 0:
             continue  # it finished first: nothing to resume in this trial
         if sig == signal.SIGINT:
-            assert proc.returncode == 130 and "interrupted during epoch" in err and "--resume" in err, err
+            assert proc.returncode == 130 and re.search(r"interrupted (during|after) epoch \d+", err), err
+            assert "--resume" in err, err
         done = max(int(p.stem.split("-")[1]) for p in folder.glob("epoch-*.npz"))
         assert done < 40
         (tmp_path / "ck.npz").unlink(missing_ok=True)
@@ -220,3 +222,23 @@ def test_kill_9_then_resume_is_bit_for_bit(tmp_path):
         assert _same(expected, got), trial
         resumed += 1
     assert resumed >= 2  # most trials really were cut short
+
+
+def test_resume_names_what_changed_since_the_checkpoint(tmp_path):
+    path = _spec(tmp_path)
+    train(path, dtype=np.float64, epochs=2)
+    last = tmp_path / "ck.checkpoints" / "epoch-000002.npz"
+    changed = nngraph.load(path.read_text().replace("batch_size: 8", "batch_size: 16").replace("seed: 3", "seed: 4"))
+    changed._base_dir = tmp_path
+    with pytest.raises(TrainingError) as info:
+        train(changed, dtype=np.float64, resume=True)
+    assert str(info.value) == (
+        f"{last} was written for a different spec or dtype (train.batch_size: 8 in the checkpoint, 16 in the spec; "
+        "train.seed: 3 in the checkpoint, 4 in the spec); only train.epochs may change between a run and its "
+        "resumption: undo the change, or delete the checkpoints to start over")
+    with pytest.raises(TrainingError, match=r'\(dtype: "float64" in the checkpoint, "float32" in the spec\)'):
+        train(path, dtype=np.float32, resume=True)
+    wider = nngraph.load(path.read_text().replace("activation: tanh", "activation: relu"))
+    wider._base_dir = tmp_path
+    with pytest.raises(TrainingError, match=r"\(nodes: \(a long value\) in the checkpoint, \(a long value\) in the"):
+        train(wider, dtype=np.float64, resume=True)

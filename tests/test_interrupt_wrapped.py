@@ -63,7 +63,9 @@ def test_an_interrupt_inside_the_training_loop_names_the_last_checkpoint(tmp_pat
     code, _, err = cli("train", _spec(tmp_path), "--epochs", 5)
     assert code == 130, err
     last = tmp_path / "ck.checkpoints" / "epoch-000002.npz"
-    assert f"interrupted during epoch 3; the last checkpoint is {last}; continue with --resume" in err, err
+    # epoch 3 had ended (the interrupt came while its checkpoint was written): not "during epoch 3"
+    assert (f"interrupted after epoch 3, before the next began (epochs 1 to 3 complete); the last checkpoint is "
+            f"{last}; continue with --resume") in err, err
     assert "the parameters file was not written" in err and not (tmp_path / "ck.npz").exists()
     assert "internal error" not in err
 
