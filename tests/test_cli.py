@@ -94,9 +94,9 @@ def test_run_inputs_file_and_output_file(tmp_path):
 
 def test_run_missing_input_names_it():
     code, _, err = run("run", EX["perceptron.yaml"], "--input", "sleep=7")
-    assert code == 1 and err.strip() == "error: missing --input for study"
+    assert code == 2 and err.strip().endswith("\nError: missing --input for study")  # a usage error, as docs/cli.md says
     code, _, err = run("run", EX["perceptron.yaml"], "--input", "slep=7", "--input", "study=1")
-    assert code == 1 and "did you mean 'sleep'?" in err
+    assert code == 2 and "did you mean 'sleep'?" in err
 
 
 def test_run_without_data_or_inputs_is_a_usage_error():

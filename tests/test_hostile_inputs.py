@@ -323,7 +323,7 @@ def test_pickled_inputs_file_never_runs(tmp_path):
 
 def test_non_finite_input_value(tmp_path):
     code, text = run("run", spec(tmp_path), "--input", "x=1e999,1")
-    assert code == 1 and "--input x=1e999,1: inputs must be finite numbers" in text
+    assert code == 2 and "--input x=1e999,1: inputs must be finite numbers" in text
 
 
 # -- several files in validate ---------------------------------------------------------------------
@@ -410,7 +410,7 @@ def test_command_line_inputs_read_numbers_as_the_csv_readers_do_and_each_input_o
     path.write_text(json.dumps({**BASE, "nodes": [{"name": "x", "role": "input", "size": 2, "labels": ["a", "b"]},
                                                   BASE["nodes"][1]]}))
     code, text = run("run", path, *args)
-    assert code == 1
+    assert code == 2  # a usage error of --input
     assert re.search(message, text), text
 
 

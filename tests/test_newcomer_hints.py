@@ -35,7 +35,7 @@ def test_yaml_slips_say_what_to_change(tmp_path, text, message):
 
 def test_an_input_given_by_some_of_its_labels_names_the_missing_ones():
     code, _, err = cli("run", EX["xor.yaml"], "--input", "a=1")
-    assert code == 1 and err.strip() == "error: missing --input for b", err
+    assert code == 2 and err.strip().endswith("\nError: missing --input for b"), err  # a usage error
 
 
 def test_a_download_on_a_machine_offline_says_so(tmp_path, monkeypatch):

@@ -125,7 +125,7 @@ def test_non_finite_input_values_are_refused_as_files_refuse_them(tmp_path, valu
     if "," not in value:
         value = f"{value},1,1"
     code, out, err = cli("run", spec, "--input", f"meal={value}")
-    assert code == 1 and f"error: --input meal={value}: inputs must be finite numbers" in err
+    assert code == 2 and f"Error: --input meal={value}: inputs must be finite numbers" in err  # an option's usage error
 
 
 @pytest.mark.parametrize("epochs", [0, -5, 10**23, True, 2.5])

@@ -120,7 +120,7 @@ def test_draw_inputs_row_and_bad_inputs(tmp_path):
     result = CliRunner().invoke(main, ["draw", str(EX["xor.yaml"]), "--inputs", str(rows), "--row", "2"])
     assert result.exit_code == 2 and "has 2 rows" in result.output
     result = CliRunner().invoke(main, ["draw", str(EX["perceptron.yaml"]), "--input", "slep=7", "-o", str(out)])
-    assert result.exit_code == 1 and "did you mean 'sleep'" in result.output
+    assert result.exit_code == 2 and "did you mean 'sleep'" in result.output  # a usage error, as --row's
     result = CliRunner().invoke(main, ["draw", str(EX["xor.yaml"]), "--input", "x=1,0", "--view", "layer",
                                        "-o", str(out)])
     assert result.exit_code == 0 and "cells: each neuron" in out.read_text()  # every view colours

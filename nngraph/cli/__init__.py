@@ -250,6 +250,19 @@ class Choice(click.Choice):
             raise
 
 
+def input_options(pairs, plan):
+    """``--input NAME=VALUE`` options as input values; a bad one (an unknown name, not a number, a
+    wrong count, given twice, one missing) is a usage error of the option, exit code 2."""
+    from ..errors import DataError
+    from ..io import parse_input_args
+    from ..text import terminal
+
+    try:
+        return parse_input_args(pairs, plan)
+    except DataError as exc:
+        raise click.UsageError(terminal(str(exc))) from None
+
+
 def _plural(n, word):
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 

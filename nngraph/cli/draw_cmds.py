@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import Choice, main, _console, _fail, _plural, terminal  # noqa: F401  (shared by the command modules)
+from . import Choice, main, _console, _fail, _plural, input_options, terminal  # noqa: F401  (shared by the command modules)
 
 
 # -- draw ----------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def _open(path):
 
 def _one_input(spec, input_pairs, inputs_file, row):
     from ..compile import compile
-    from ..io import parse_input_args, read_inputs
+    from ..io import read_inputs
 
     plan = compile(spec, dtype="float64")
     if inputs_file:
@@ -83,4 +83,4 @@ def _one_input(spec, input_pairs, inputs_file, row):
         if row >= len(x):
             raise click.BadParameter(f"{inputs_file} has {len(x):,} rows (0 to {len(x) - 1:,})", param_hint="--row")
         return x[row:row + 1]
-    return parse_input_args(input_pairs, plan)
+    return input_options(input_pairs, plan)

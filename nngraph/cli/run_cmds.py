@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import main, _at_options, _console, _fail, _plural, rich_text, terminal  # noqa: F401  (shared by the command modules)
+from . import main, _at_options, _console, _fail, _plural, input_options, rich_text, terminal  # noqa: F401  (shared by the command modules)
 from .distributed_cmds import cluster_option, stream_run
 
 
@@ -214,14 +214,14 @@ def train(spec, float64, resume, threads, epochs, sets, plot, regions, regions_e
 
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained_ok=False, spec_path=None):
-    from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
+    from ..io import check_output_path, read_inputs, write_outputs
 
     if output_file:
         check_output_path(output_file, "--output", inputs=inputs_file)
         refuse_overwrite(graph, ("--output", output_file))
     plan = compile_plan(graph, dtype)
     _refuse_untrained(plan, untrained_ok, spec_path)
-    x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
+    x = read_inputs(inputs_file, plan) if inputs_file else input_options(input_pairs, plan)
     y = plan.forward(x)
     names = plan.output_names()
     if output_file:

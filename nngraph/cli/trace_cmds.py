@@ -6,14 +6,14 @@ import sys
 
 import click
 
-from . import _console, rich_text, terminal
+from . import _console, input_options, rich_text, terminal
 
 MAX_SHOWN = 400  # table cells (samples × neurons) printed before asking for --output
 
 
 def run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json):
     from ..compile import compile
-    from ..io import check_output_path, parse_input_args, read_inputs, write_outputs
+    from ..io import check_output_path, read_inputs, write_outputs
 
     if output_file:
         from .run_cmds import refuse_overwrite
@@ -21,7 +21,7 @@ def run_traced(graph, inputs_file, input_pairs, output_file, dtype, as_json):
         check_output_path(output_file, "--output", inputs=inputs_file)
         refuse_overwrite(graph, ("--output", output_file))
     plan = compile(graph, dtype=dtype)
-    x = read_inputs(inputs_file, plan) if inputs_file else parse_input_args(input_pairs, plan)
+    x = read_inputs(inputs_file, plan) if inputs_file else input_options(input_pairs, plan)
     t = plan.trace(x)
     neurons = t.neurons()
     names = [name for _, name, _ in neurons]
