@@ -14,6 +14,7 @@ import numpy as np
 from .errors import DataError, FileAccessError, similar_file
 from .shards import NOT_FINITE, cell_error, csv_float, input_member
 from .spec.files import ArrayFileError, csv_records, read_arrays, read_text
+from .text import plural
 from .writes import atomic_write
 
 
@@ -210,7 +211,7 @@ def parse_input_args(pairs, plan) -> dict:
         if name in values:
             if len(nums) != len(values[name]):
                 raise DataError(f"--input {name}: {len(nums)} value{'' if len(nums) == 1 else 's'} for a node of "
-                                f"{len(values[name])} neurons")
+                                f"{plural(len(values[name]), 'neuron')}")
             values[name] = nums
         elif name in by_label:
             node, i = by_label[name]

@@ -9,6 +9,7 @@ import numpy as np
 from .errors import DataError, NNGraphError
 from .graph import Graph
 from .params import bias_key, expected_shapes
+from .text import plural
 
 
 def _numbers(x, what: str, dtype=None) -> np.ndarray:
@@ -47,7 +48,9 @@ class Plan:
         self.dtype = np.dtype(dtype)
         self.col_of = col_of  # column of each global neuron within its stage
         self.stage_of = graph.neuron_level
-        self.params_origin = params_origin
+        self.params_origin = params_origin  # in words: "parameters from net.params.npz", "weights from the spec", ...
+        # the parameters file the values came from (as the spec names it, or as plan.load was given), else None
+        self.params_file = graph.spec.parameters if params_origin.startswith("parameters from ") else None
         self.inputs = [(n.name, n.size) for n in graph.inputs]
         self.outputs = [(n.name, n.size) for n in graph.outputs]
         self.input_width = sum(s for _, s in self.inputs)
@@ -130,7 +133,7 @@ class Plan:
                 if v.ndim != 2:
                     raise DataError(f"input '{name}' has shape {v.shape}; give (batch, {size}) values")
                 if v.shape[1] != size:
-                    raise DataError(f"input '{name}' has {v.shape[1]} values per sample; it has {size} neurons")
+                    raise DataError(f"input '{name}' has {plural(v.shape[1], 'value')} per sample; it has {plural(size, 'neuron')}")
                 if parts and len(v) != len(parts[0]):
                     first = self.inputs[0][0]
                     raise DataError(f"input '{name}' has {len(v)} samples but '{first}' has {len(parts[0])}; "
@@ -336,6 +339,7 @@ class Plan:
         missing = len(expected_shapes(self.graph)) - len(found)
         rest = "initial (untrained) random weights" if self.untrained else "as they were"
         self.params_origin = f"parameters from {path}" + (f"; the rest: {rest}" if missing else "")
+        self.params_file = str(path)
 
     # -- training (Keras-like; see nngraph.training) ---------------------------------------
     def fit(self, X, y, X_test=None, y_test=None, **train_keys) -> list:

@@ -49,7 +49,8 @@ def plan_summary(plan) -> dict:
                        "parameters": sum(b["nonzeros"] for b in blocks) + n_bias, "macs": st.macs})
     return {"name": plan.spec.name, "dtype": str(plan.dtype), "inputs": plan.input_width,
             "outputs": plan.output_width, "neurons": int(plan.graph.n_neurons),
-            "parameters": plan.n_parameters, "macs": plan.macs, "parameters_from": plan.params_origin,
+            "parameters": plan.n_parameters, "macs": plan.macs, "parameters_from": plan.params_file,
+            "parameters_description": plan.params_origin,
             "stages": stages}
 
 
@@ -78,7 +79,7 @@ def summary_text(plan) -> str:
     rule = "-" * len(line(head))
     from .plan import stage_count
 
-    title = f"{info['name']}: {stage_count(len(info['stages']) - 1)} ({info['dtype']}), parameters: {info['parameters_from']}"
+    title = f"{info['name']}: {stage_count(len(info['stages']) - 1)} ({info['dtype']}), {info['parameters_description']}"
     return "\n".join([title, line(head), rule] + [line(r) for r in rows[:-1]] + [rule, line(rows[-1])])
 
 

@@ -43,3 +43,8 @@ def rich_text(s, lines: bool = False) -> str:
     text = terminal(s, lines)
     # rich.markup.escape doubles a final backslash so it cannot escape markup that follows
     return escape(text)
+
+
+def plural(n, word: str) -> str:
+    """``1 output``, ``2 outputs``, ``1,234 parameters``: a count with its noun in agreement."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

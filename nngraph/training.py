@@ -18,6 +18,7 @@ from .compile import Plan, compile
 from . import metrics
 from .optimizers import Optimizer
 from .errors import DataError, TrainingError, interrupted
+from .text import plural
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
 from .regularizers import InProduct, add_penalties, clip_by_norm, coefficients
@@ -49,7 +50,7 @@ def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
     if classes is not None and plan.output_width > 1:
         n_cls = plan.output_width
         if y.max() >= n_cls:
-            raise DataError(f"the data has classes up to {int(y.max())} but the network has {n_cls} outputs")
+            raise DataError(f"the data has classes up to {int(y.max())} but the network has {plural(n_cls, 'output')}")
         t = np.zeros((len(y), n_cls), dtype=plan.dtype)
         t[np.arange(len(y)), y.astype(np.int64)] = 1
         return t
@@ -426,7 +427,7 @@ class _Run:
         if self.best is not None:
             for t, v in zip(self.tensors, self.best):
                 t.value[...] = v
-        self.plan.params_origin = "trained"
+        self.plan.params_origin, self.plan.params_file = "trained", None
         self.plan.untrained = []
 
     # -- checkpoints ---------------------------------------------------------------------------

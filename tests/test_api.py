@@ -116,7 +116,7 @@ def test_summary_is_the_inspect_table():
     plan = compile(EX["xor_train.yaml"], use_file=False)
     text = plan.summary()
     lines = text.splitlines()
-    assert lines[0].startswith("xor-trained: 2 stages after the inputs (float32), parameters: initial")
+    assert lines[0].startswith("xor-trained: 2 stages after the inputs (float32), initial")
     assert lines[1].split() == ["stage", "neurons", "computes", "reads", "parameters", "MACs/sample"]
     assert "hidden (4, tanh)" in text and "stage 0: dense 2x4" in text
     assert lines[-1].split() == ["total", "7", "17", "12"]

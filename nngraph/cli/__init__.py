@@ -264,5 +264,7 @@ def input_options(pairs, plan):
 
 
 def _plural(n, word):
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    from ..text import plural
+
+    return plural(n, word)
 

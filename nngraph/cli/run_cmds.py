@@ -506,7 +506,7 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
     for line in data.warnings:
         err.print(rich_text(line))
     again = " (use --retrain to train again)" if spec.train is not None else ""
-    err.print(f"parameters: {rich_text(plan.params_origin)}{again}")
+    err.print(f"{rich_text(plan.params_origin)}{again}")
     _print_test(test, data, spec, plan)
 
 
@@ -573,7 +573,7 @@ def _print_predictions(plan, data, out):
     for n in plan.output_names():
         t.add_column(rich_text(n), justify="right")
     t.add_column("predicted", justify="right")
-    t.add_column("")
+    t.add_column("correct", justify="center")
     for i in range(len(y)):
         ok = int(pred[i]) == truth[i]
         t.add_row(*[f"{v:g}" for v in data.x_test[i]], str(truth[i]), *[f"{v:.4f}" for v in y[i]],

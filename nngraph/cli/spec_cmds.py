@@ -195,7 +195,7 @@ def inspect(spec, as_json, float64, show_all):
     table.add_row("total", f"{info['neurons']:,}", "", "", f"{info['parameters']:,}", f"{info['macs']:,}",
                   style="bold")
     _console().print(table)
-    _console().print(f"parameters: {rich_text(plan.params_origin)}")
+    _console().print(rich_text(plan.params_origin))
 
 
 

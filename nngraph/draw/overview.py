@@ -7,6 +7,7 @@ from .marks import colour_bar, signal_colour, signal_scale, size_caption
 from .safe import assemble, dot, dot_attrs, fragment
 from .route import fit
 from .scene import Line, Rect, Scene, Text, _fmt
+from ..text import plural
 
 FILL = {"input": "#eef2f7", "hidden": "#ffffff", "output": "#fff4d6"}
 LEGEND = {
@@ -113,13 +114,13 @@ def layer_graph(graph, dpi=150, highlight=(), signal=None):
                                    FILL[n.role], border, n.name, caption, f"{params[n.index]:,}"),
                          _cells_rows(cells), "</table>")
         g.node(f"n{n.index}", **dot_attrs(dict(
-            label=label, tooltip=f"{n.name}: {caption}, {params[n.index]:,} parameters"
+            label=label, tooltip=f"{n.name}: {caption}, {plural(params[n.index], 'parameter')}"
             + _cells_tip(cells))))
     cycle = set(graph.cycle.cycle_connections) if graph.cycle is not None else set()
     for k, c in enumerate(graph.connections):
         label = _edge_label(c)
         ends = _ref(graph, c, True) + ("→" + _ref(graph, c, False) if _ref(graph, c, False) else "")
-        attrs = {"label": f"{ends} {label}".strip(), "tooltip": f"{c.key}: {c.count:,} weights"}
+        attrs = {"label": f"{ends} {label}".strip(), "tooltip": f"{c.key}: {plural(c.count, 'weight')}"}
         if k in cycle:
             attrs.update(color="#d62728", penwidth="2.5", fontcolor="#d62728")
         g.edge(f"n{c.src}", f"n{c.dst}", **dot_attrs(attrs))
@@ -152,7 +153,7 @@ def stage_graph(plan, dpi=150, signal=None):
                                    + '<tr><td><font point-size="9" color="#555555">{}</font></td></tr>',
                                    title, *texts, width),
                          _cells_rows(cells), "</table>")
-        g.node(f"s{st.index}", **dot_attrs(dict(label=label, tooltip=f"stage {st.index}: {st.width} neurons"
+        g.node(f"s{st.index}", **dot_attrs(dict(label=label, tooltip=f"stage {st.index}: {plural(st.width, 'neuron')}"
                                                 + _cells_tip(cells))))
     for st in plan.stages[1:]:
         for b in st.blocks:
@@ -188,8 +189,7 @@ def overview_scene(graph, view, plan=None, signal=None) -> Scene:
         column = {i: i for i, _, _ in boxes}
     else:
         params = _node_params(graph)
-        boxes = [(n.index, n.name, [size_caption(n),
-                                    f"{params[n.index]:,} parameters"]) for n in graph.nodes]
+        boxes = [(n.index, n.name, [size_caption(n), plural(params[n.index], 'parameter')]) for n in graph.nodes]
         links = [(c.src, c.dst, _edge_label(c)) for c in graph.connections]
         column = {n.index: int(np.min(graph.neuron_level[n.offset:n.offset + n.size])) for n in graph.nodes}
         neurons = {n.index: np.arange(n.offset, n.offset + n.size) for n in graph.nodes}

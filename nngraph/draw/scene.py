@@ -15,7 +15,9 @@ from .shapes import FILL, GREY, NEG, POS, R, ROW, Circle, Line, Rect, Scene, Tex
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.1e}"
+    if v == 0:
+        return "0"  # -0.0 too: the sign of a zero means nothing to a reader
+    return f"{v:.3g}" if abs(v) >= 1e-3 else f"{v:.1e}"
 
 
 def drawn_locals(size: int, limit: int) -> tuple[list, int]:
