@@ -12,6 +12,7 @@ import os
 
 from .activations import NOT_DIFFERENTIABLE
 from .errors import SpecError, TrainingError
+from .text import plural as _count_of
 
 # built-in sources: (features, classes); None classes: a 0/1 target for one sigmoid output
 BUILTIN = {"mnist": (784, 10), "fashion_mnist": (784, 10), "digits": (64, 10), "xor": (2, None), "and": (2, None),
@@ -251,10 +252,6 @@ def _npz_width(spec, d):
 def _count(d, col):
     values = {r[col] for r in d.rows if len(r) > col}
     return len(values) if values <= {float(i) for i in range(len(values))} and len(values) > 2 else None
-
-
-def _count_of(n, word):
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _hyper(graph, report):
