@@ -22,6 +22,19 @@ train: {loss: binary_cross_entropy, batch_size: 4, epochs: 8, seed: 1, checkpoin
 """
 
 
+
+class _Resumed:
+    """Callbacks noting the epoch a run resumed after."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def resumed(self, path, epoch):
+        self.seen.append(epoch)
+
+    def __getattr__(self, name):
+        return lambda *args: None
+
 def _names(folder):
     return sorted(p.name for p in folder.glob("epoch-*.npz"))
 
@@ -35,15 +48,7 @@ def test_a_new_run_replaces_the_older_runs_checkpoints_and_resume_continues_it(t
     _, newer = train(spec, epochs=3)
     assert _names(folder) == ["epoch-000001.npz", "epoch-000002.npz", "epoch-000003.npz"]
     seen = []
-
-    class Resumed:
-        def resumed(self, path, epoch):
-            seen.append(epoch)
-
-        def __getattr__(self, name):
-            return lambda *args: None
-
-    _, history = train(spec, epochs=5, resume=True, callbacks=Resumed())
+    _, history = train(spec, epochs=5, resume=True, callbacks=_Resumed(seen))
     assert seen == [3]
     assert [r["loss"] for r in history[:3]] == [r["loss"] for r in newer]
     _, whole = train(spec, epochs=5)  # the same as a run of 5 from the start
@@ -109,13 +114,5 @@ def test_a_project_folder_moved_whole_still_resumes(tmp_path):
     moved = tmp_path / "b"
     shutil.move(first, moved)
     seen = []
-
-    class Resumed:
-        def resumed(self, path, epoch):
-            seen.append(epoch)
-
-        def __getattr__(self, name):
-            return lambda *args: None
-
-    train(moved / "s.yaml", epochs=4, resume=True, callbacks=Resumed())
+    train(moved / "s.yaml", epochs=4, resume=True, callbacks=_Resumed(seen))
     assert seen == [2]

@@ -5,6 +5,7 @@ import csv
 import errno
 import io
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,22 @@ def _checked_array(fp, shown: str, available: int, max_bytes: int, kinds: str) -
     return np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
+@contextmanager
+def _array_file_errors(path: Path, shown: str):
+    """A damaged or unreadable array file as one :class:`ArrayFileError` naming it."""
+    import zipfile
+    import zlib
+
+    try:
+        yield
+    except ArrayFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise ArrayFileError(f"{shown}: not a readable {path.suffix or 'array'} file ({exc})") from None
+    except OSError as exc:
+        raise ArrayFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+
+
 def read_arrays(path: Path, shown: str | None = None, kinds: dict | None = None, max_bytes: int | None = None) -> dict:
     """Every array of an ``.npz`` (or the one array of an ``.npy``, named ``''``) as a dict, safely.
 
@@ -125,7 +142,6 @@ def read_arrays(path: Path, shown: str | None = None, kinds: dict | None = None,
         With the file (and array) name and what is wrong.
     """
     import zipfile
-    import zlib
 
     from ..limits import default_limits
 
@@ -134,7 +150,7 @@ def read_arrays(path: Path, shown: str | None = None, kinds: dict | None = None,
     max_bytes = default_limits().max_array_bytes if max_bytes is None else max_bytes
     kinds = kinds or {}
     out = {}
-    try:
+    with _array_file_errors(path, shown):
         if path.suffix.lower() == ".npy":
             with open(path, "rb") as fp:
                 out[""] = _checked_array(fp, shown, os.fstat(fp.fileno()).st_size, max_bytes, kinds.get("", "fiub"))
@@ -147,12 +163,6 @@ def read_arrays(path: Path, shown: str | None = None, kinds: dict | None = None,
                 with zf.open(info) as fp:
                     out[name] = _checked_array(fp, f"{shown}: array '{name}'", info.file_size, max_bytes,
                                                kinds.get(name, "fiub"))
-    except ArrayFileError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        raise ArrayFileError(f"{shown}: not a readable {path.suffix or 'array'} file ({exc})") from None
-    except OSError as exc:
-        raise ArrayFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
     return out
 
 
@@ -160,12 +170,11 @@ def array_headers(path: Path, shown: str | None = None) -> dict:
     """``{name: (shape, dtype)}`` of every array of an ``.npz`` (``''`` for an ``.npy``), from the
     members' headers alone: what inflating them would cost is known before it is paid."""
     import zipfile
-    import zlib
 
     path = Path(path)
     shown = shown or str(path)
     out = {}
-    try:
+    with _array_file_errors(path, shown):
         if path.suffix.lower() == ".npy":
             with open(path, "rb") as fp:
                 shape, _, dtype = npy_header(fp)
@@ -179,12 +188,6 @@ def array_headers(path: Path, shown: str | None = None) -> dict:
                     except ValueError as exc:
                         raise ArrayFileError(f"{shown}: array '{name}': not a valid .npy array ({exc})") from None
                 out[name] = (tuple(shape), dtype)
-    except ArrayFileError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        raise ArrayFileError(f"{shown}: not a readable {path.suffix or 'array'} file ({exc})") from None
-    except OSError as exc:
-        raise ArrayFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
     return out
 
 
