@@ -88,6 +88,21 @@ data: {source: xor}
 train: {loss: binary_cross_entropy, optimizer: {name: adam, learning_rate: 0.05}, batch_size: 4, epochs: 2}
 """
 
+# the xor network reading its rows from d.csv beside it (columns x1, x2, label)
+XOR_CSV = """\
+nngraph: 1
+name: xorcsv
+nodes:
+  - {name: x, role: input, size: 2}
+  - {name: h, size: 2, activation: tanh}
+  - {name: y, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: h, init: normal}
+  - {from: h, to: y, init: normal}
+data: {source: csv, path: d.csv, target: label}
+train: {loss: binary_cross_entropy, epochs: 3}
+"""
+
 # six inputs, a skip connection: the network the streaming and cluster tests score
 SMALL_SCORER = spec_text("""
     nngraph: 1

@@ -3,19 +3,7 @@ from click.testing import CliRunner
 
 from nngraph.cli import main
 
-XOR = """\
-nngraph: 1
-name: xorcsv
-nodes:
-  - {name: x, role: input, size: 2}
-  - {name: h, size: 2, activation: tanh}
-  - {name: y, role: output, activation: sigmoid}
-edges:
-  - {from: x, to: h, init: normal}
-  - {from: h, to: y, init: normal}
-data: {source: csv, path: d.csv, target: label}
-train: {loss: binary_cross_entropy, epochs: 3}
-"""
+from helpers import XOR_CSV as XOR
 
 
 def _train(tmp_path, spec, rows):

@@ -6,6 +6,8 @@ from nngraph import SpecError, TrainingError
 from nngraph.cli import main
 from click.testing import CliRunner
 
+import helpers
+
 BAD = """\
 nngraph: 1
 name: bad
@@ -106,19 +108,7 @@ def test_validate_accepts_an_npz_of_the_right_width(tmp_path):
     assert result.exit_code == 0, result.stderr
 
 
-XOR_CSV = """\
-nngraph: 1
-name: xorcsv
-nodes:
-  - {name: x, role: input, size: 2}
-  - {name: h, size: 2, activation: tanh}
-  - {name: y, role: output, activation: sigmoid}
-edges:
-  - {from: x, to: h, init: normal}
-  - {from: h, to: y, init: normal}
-data: {source: csv, path: d.csv, target: lable}
-train: {loss: binary_cross_entropy, epochs: 2}
-"""
+XOR_CSV = helpers.XOR_CSV.replace("target: label", "target: lable")  # misspelt on purpose
 
 
 @pytest.mark.parametrize("command", ["validate", "train"])
