@@ -1,6 +1,7 @@
 """What regularizers, a schedule and checkpoints cost per training epoch, as same-run ratios.
 
     python benchmarks/train_features.py [--rounds 7] [--epochs 2] [--threads 1 2] [--data mnist] [--breakdown]
+                                        [--route numpy]
 
 The 784-256-128-10 ReLU MLP (Adam, batch 128, float32) on Fashion-MNIST where its IDX files are
 installed (see benchmarks/train_compare.py), else on MNIST as nngraph loads it offline (the full
@@ -20,6 +21,11 @@ time is the steadier figure (a neighbour's load stretches wall time, not it). Fi
 median over rounds of each configuration's seconds per epoch, and the median over rounds of
 its ratio to base in the same round, with their min-max; the 1-minute load average before and
 after.
+
+The training step's update is nngraph's compiled one where it is built (Adam's step in one
+pass, with the L1 or L2 gradient and max-norm's sums of squares taken in it); ``--route numpy``
+measures numpy's passes instead (the route of an install without a C compiler). Each line says
+which route it measured.
 
 --breakdown also prints where a step's time goes (:func:`parts`): each configuration's steps,
 in blocks interleaved between configurations, timed part by part by the thread's CPU time.
@@ -134,9 +140,10 @@ def parts(data, threads, blocks=16, block=20, configs=("base", "l1", "max_norm",
     training), then its steps run in blocks of ``block``, the configurations taking turns; the
     first step of a block is untimed (its caches as in training). Parts, by the thread's CPU
     time: forward (the stages), loss (value and output gradient), backward (every gradient,
-    the products with the L1 addend included), update (the optimizer), l1 fill (the next
-    step's L1 gradient, written in the optimizer's hook, or in full at an epoch's start), max-norm (deciding, summing squares in
-    the hook, scaling), rest (the step's Python between them: slicing the batch, buffers)."""
+    the products with the L1 addend included), update (the optimizer; by the compiled route,
+    with the penalty and max-norm's sums of squares it takes in its pass), l1 fill (numpy's
+    route: the next step's L1 gradient, written in the optimizer's hook, or in full at an
+    epoch's start), max-norm (deciding, summing squares in the hook, scaling), rest (the step's Python between them: slicing the batch, buffers)."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
@@ -225,7 +232,18 @@ def main():
                     help="default: fashion_mnist where its files are installed, else mnist")
     ap.add_argument("--breakdown", action="store_true",
                     help="also time l1, max_norm and the schedule alone, and each part of a step")
+    ap.add_argument("--route", choices=["compiled", "numpy"], default="compiled",
+                    help="the training step's update: nngraph's compiled one (where built) or numpy's passes")
     args = ap.parse_args()
+    import nngraph.optimizers
+    import nngraph.regularizers
+
+    if args.route == "numpy":
+        nngraph.optimizers.kernels = nngraph.regularizers.kernels = None
+    route = "compiled" if nngraph.optimizers.kernels is not None else "numpy"
+    if route != args.route:
+        print("the compiled update is not built (no C compiler at install?): measuring numpy's route",
+              file=sys.stderr)
     data = load(args.data)
     print(f"data: {data.description}", file=sys.stderr)
     for threads in args.threads:
@@ -236,7 +254,8 @@ def main():
             med = {c: statistics.median(t[k] for t in v) for c, v in times.items()}
             spread = {c: [round(min(t[k] for t in v), 3), round(max(t[k] for t in v), 3)] for c, v in times.items()}
             rel = {c: ratios(times, c, k) for c in times if c != "base"}
-            print(json.dumps({"threads": threads, "clock": clock, "data": data.description, "rounds": args.rounds,
+            print(json.dumps({"threads": threads, "clock": clock, "route": route, "data": data.description,
+                              "rounds": args.rounds,
                               "seconds_per_epoch": med, "min_max": spread,
                               **{f"{c}/base": round(statistics.median(r), 3) for c, r in rel.items()},
                               "ratio_min_max": {c: [round(min(r), 3), round(max(r), 3)] for c, r in rel.items()},
@@ -244,7 +263,7 @@ def main():
         if args.breakdown:
             before = os.getloadavg()[0]
             split, steps = parts(data, threads)
-            print(json.dumps({"threads": threads, "clock": "thread cpu", "us_per_step": {
+            print(json.dumps({"threads": threads, "clock": "thread cpu", "route": route, "us_per_step": {
                 c: {"step": round(statistics.median(steps[c])), "min_max": [round(min(steps[c])), round(max(steps[c]))],
                     **{p: round(v) for p, v in split[c].items()}} for c in split},
                 "load_average": [round(before, 2), round(os.getloadavg()[0], 2)]}))

@@ -5,6 +5,11 @@ import math
 
 import numpy as np
 
+try:  # the compiled update (nngraph/_kernels.c); where it was not built, the numpy route below
+    from . import _kernels as kernels
+except ImportError:
+    kernels = None
+
 
 class Optimizer:
     """Updates parameter arrays in place from their gradients (book ch. 4: SGD ... Adam).
@@ -18,6 +23,9 @@ class Optimizer:
     Adam keeps its moments unnormalised, ``M = b1 M + g`` and ``V = b2 V + g^2`` (the book's
     ``m = (1 - b1) M`` and ``v = (1 - b2) V``), and folds the constant factors and the bias
     corrections into two numbers per step: ten passes over the parameters instead of twelve.
+    Where nngraph's compiled module is built (:mod:`nngraph._kernels`), Adam's step is one pass
+    instead, with the same results bit for bit, and it can take a penalty's gradient and
+    max-norm's sums of squares in the same pass (``fused`` in :meth:`step`).
 
     Decaying state (momentum's velocity, RMSProp's average, Adam's moments) of a weight whose
     gradient stays 0, e.g. one into a ReLU unit that no longer fires, shrinks geometrically into
@@ -39,6 +47,13 @@ class Optimizer:
         self.scratch = [np.empty_like(p) for p in params]
         self.flush_every = self._flush_interval()
         self._small = None
+        self.kernel = kernels if config.name == "adam" and kernels is not None else None
+
+    @property
+    def fuses(self) -> bool:
+        """Whether :meth:`step` takes ``fused`` work: a penalty's gradient and max-norm's sums of
+        squares in the update's own pass (Adam, with the compiled module)."""
+        return self.kernel is not None
 
     def _slots(self):
         return {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}[self.c.name]
@@ -94,7 +109,7 @@ class Optimizer:
 
     CHUNK = 32768  # numbers per slice of a parameter updated in one go (see step)
 
-    def step(self, grads: list, after=None):
+    def step(self, grads: list, after=None, fused=None):
         """Update every parameter from its gradient, in place.
 
         A large parameter is updated in slices of whole rows, about :attr:`CHUNK` numbers each
@@ -107,7 +122,14 @@ class Optimizer:
         ``after(i, lo, hi)``, when given, is called once rows ``lo:hi`` of parameter ``i`` are
         updated, while they are still in cache (the L1 gradient of the next step and max-norm's
         norms are taken there, see :mod:`nngraph.training`); the slice's gradient rows are no
-        longer needed then and may be overwritten."""
+        longer needed then and may be overwritten.
+
+        ``fused`` (only where :attr:`fuses`): ``{i: (mode, c, sums)}`` for 2-D parameters whose
+        extra work the compiled update does in its own pass, instead of ``after``: ``mode`` 1
+        adds ``c * sign(w)`` (0 at w = 0) to the gradient as it is read, 2 adds ``c * w``, 0
+        nothing (from the weights before the step); ``sums``, when not None, a float64 array
+        with one number per column, gets each slice's column sums of squares of the updated
+        weights added, as :meth:`nngraph.regularizers.MaxNorm.take` adds them."""
         self.t += 1
         self.lr = float(self.lr)  # a numpy scalar would make float32 passes compute in float64
         if self.flush_every and self.t % self.flush_every == 0:
@@ -116,6 +138,8 @@ class Optimizer:
         for i, (p, g, s, tmp) in enumerate(zip(self.params, grads, self.state, self.scratch)):
             n = p.shape[0] if p.ndim else 1
             rows = max(1, self.CHUNK // max(p.size // max(n, 1), 1))
+            if self.kernel is not None and self._compiled(i, p, g, s, n, rows, k, fused, after):
+                continue
             if p.ndim == 0 or rows >= n:
                 update(p, g, s, tmp, k)
                 if after is not None:
@@ -126,6 +150,27 @@ class Optimizer:
                 update(p[lo:hi], g[lo:hi], [x[lo:hi] for x in s], tmp[lo:hi], k)
                 if after is not None:
                     after(i, lo, hi)
+
+    def _compiled(self, i, p, g, s, n, rows, k, fused, after) -> bool:
+        """Adam's step on parameter ``i`` by the compiled module, slice by slice as :meth:`step`
+        takes them, with its ``fused`` work; False (nothing done) where the arrays are not
+        plain C-ordered float arrays of one type, which the numpy route then takes."""
+        if p.ndim not in (1, 2) or p.size == 0 or p.dtype not in (np.float32, np.float64) or not all(
+                a.dtype == p.dtype and a.flags.c_contiguous for a in (p, g, *s)):
+            return False
+        mode, c, sums = fused.get(i, (0, 0.0, None)) if fused else (0, 0.0, None)
+        call = None if fused and i in fused else after
+        eps, scale = k
+        c1 = self.c
+        m, v = s
+        adam = self.kernel.adam
+        for lo in range(0, n, rows):
+            hi = min(lo + rows, n)
+            adam(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p.shape[1] if p.ndim == 2 else hi - lo,
+                 c1.beta1, c1.beta2, eps, scale, mode, c, sums)
+            if call is not None:
+                call(i, lo, hi)
+        return True
 
     def step_bound_next(self) -> float | None:
         """:meth:`step_bound` of the coming step (its rate and count), known before it is taken."""

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
+try:  # the compiled one-pass fill and sums of squares (nngraph/_kernels.c); else numpy's passes
+    from . import _kernels as kernels
+except ImportError:
+    kernels = None
+
 
 def coefficients(plan, tensors, key: str, default: float) -> list:
     """Each tensor's ``l1`` or ``l2`` coefficient (``key``): an edge's own value, else the value of
@@ -102,6 +107,32 @@ def add_penalties(tensors, grads, l1, l2, scratch=None) -> None:
             g += tmp
 
 
+def in_update(tensors, l1, l2, clip: bool) -> tuple[dict, list, list]:
+    """The penalties the optimizer's compiled update adds to the gradient in its own pass (see
+    :meth:`nngraph.optimizers.Optimizer.step`, ``fused``): ``{tensor index: (mode, c)}``, mode
+    1 for ``c * sign(w)`` (L1), 2 for ``c * w`` (L2), one per tensor, then the ``l1`` and ``l2``
+    left for the other routes (:class:`InProduct`, :func:`add_penalties`).
+
+    Taken: uniform coefficients of dense weight tensors without frozen entries (whose gradient
+    is masked after the penalty is added), L1 before L2 when a tensor has both. None when the
+    gradient is clipped: clipping scales the whole gradient, penalty included, before the step."""
+    n = len(tensors)
+    l1s, l2s = list(_per_tensor(l1, n)), list(_per_tensor(l2, n))
+    taken = {}
+    if clip:
+        return taken, l1s, l2s
+    for i, t in enumerate(tensors):
+        if not t.weight or t.keep is not None or t.value.ndim != 2:
+            continue
+        for mode, cs in ((1, l1s), (2, l2s)):
+            c = cs[i]
+            if not isinstance(c, np.ndarray) and c:
+                taken[i] = (mode, float(c))
+                cs[i] = 0.0
+                break
+    return taken, l1s, l2s
+
+
 class InProduct:
     """The L1 or L2 gradient of the dense weight tensors, added inside the weight-gradient product
     (``backward``'s ``addends``) instead of in passes of their own: the gradient buffer is filled
@@ -118,15 +149,15 @@ class InProduct:
     cache (:meth:`rows`, called from the optimizer's hook), for the next step's product.
 
     Only uniform coefficients (one number for the tensor) are taken here; per-entry coefficients,
-    sparse blocks and whatever is left (a tensor's L2 beside its L1) stay with :func:`add_penalties`
-    (:attr:`rest`)."""
+    sparse blocks, the tensors in ``skip`` and whatever is left (a tensor's L2 beside its L1)
+    stay with :func:`add_penalties` (:attr:`rest`)."""
 
-    def __init__(self, tensors, l1, l2, enabled: bool = True):
+    def __init__(self, tensors, l1, l2, enabled: bool = True, skip=()):
         n = len(tensors)
         l1s, l2s = list(_per_tensor(l1, n)), list(_per_tensor(l2, n))
         self.parts = {}  # tensor index -> ("l1", the bits of l1 as the tensor's type) or ("l2", l2)
         for i, t in enumerate(tensors):
-            if not enabled or not t.weight or t.value.ndim != 2 or t.value.dtype not in (np.float32, np.float64):
+            if not enabled or i in skip or not t.weight or t.value.ndim != 2 or t.value.dtype not in (np.float32, np.float64):
                 continue
             c1, c2 = l1s[i], l2s[i]
             if not isinstance(c1, np.ndarray) and c1:
@@ -199,6 +230,11 @@ class InProduct:
         weights' bits read as unsigned integers is 0 exactly when there is one: one fast
         reduction instead of a comparison written out and searched."""
         w, g, views = self._bound[i]
+        if kernels is not None and w.flags.c_contiguous and g.flags.c_contiguous:  # one pass, the same numbers
+            kind, c = self.parts[i]
+            kernels.after(w[lo:hi], g[lo:hi], w.shape[1], 1 if kind == "l1" else 2,
+                          float(c[3]) if kind == "l1" else c, None)
+            return
         if views is None:
             np.multiply(w[lo:hi], self.parts[i][1], out=g[lo:hi])
             return
@@ -217,9 +253,9 @@ _and, _or, _lowest = np.bitwise_and, np.bitwise_or, np.minimum.reduce  # called 
 
 def _sign_bits(dtype, c: float):
     """What :func:`_signed` needs for ``c`` (> 0) in arrays of float ``dtype``: the integer type
-    of its width, the sign bit alone, and the bits of ``c`` rounded to ``dtype``."""
+    of its width, the sign bit alone, the bits of ``c`` rounded to ``dtype``, and ``c``."""
     ints = np.int32 if np.dtype(dtype) == np.float32 else np.int64
-    return ints, ints(np.iinfo(ints).min), np.array(c, dtype=dtype).view(ints)[()]
+    return ints, ints(np.iinfo(ints).min), np.array(c, dtype=dtype).view(ints)[()], c
 
 
 def _signed(w, bits, out) -> None:
@@ -227,7 +263,7 @@ def _signed(w, bits, out) -> None:
     (integer operations run at memory speed where np.sign does not: half the time of
     sign-then-multiply), then the entries where w is zero set to 0 (they are rare: one fast
     check finds whether there are any)."""
-    ints, sign, c = bits
+    ints, sign, c, _ = bits
     o = out.view(ints)
     np.bitwise_and(w.view(ints), sign, out=o)
     np.bitwise_or(o, c, out=o)
@@ -373,6 +409,14 @@ class MaxNorm:
             self._sums[k].fill(0)
         return bool(self._due)
 
+    def sums_for(self, i):
+        """The sums of squares that rows of dense tensor ``i`` are added to, when its stage is due
+        (see :meth:`take`); None when not due, not bounded, or sparse."""
+        where = self._where.get(i)
+        if where is None or where[0] not in self._due or where[1][1]:
+            return None
+        return self._sums[where[0]]
+
     def take(self, i, lo, hi) -> None:
         """Add rows ``lo:hi`` of tensor ``i`` to its stage's sums of squares, when the stage is due."""
         where = self._where.get(i)
@@ -380,6 +424,10 @@ class MaxNorm:
             return
         k, (t, sparse, rows) = where
         n = len(self._sums[k])
+        w = t.value
+        if kernels is not None and not sparse and n > 1 and w.flags.c_contiguous:  # one pass, the same sums
+            kernels.after(w[lo:hi], w[lo:hi], n, 0, 0.0, self._sums[k])
+            return
         self._sums[k] += self._squares(t.value[lo:hi], sparse, None if rows is None else rows[lo:hi], n)
 
     PARTIAL = 4  # scale only the neurons over their bound when at most 1/PARTIAL of a stage's are

@@ -21,7 +21,7 @@ from .errors import DataError, TrainingError, interrupted
 from .text import plural
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
-from .regularizers import InProduct, add_penalties, clip_by_norm, coefficients
+from .regularizers import InProduct, add_penalties, clip_by_norm, coefficients, in_update
 from .runtime import _buffers, run_stage
 from .writes import record
 
@@ -304,8 +304,12 @@ class _Run:
         self.max_norm = max_norm if max_norm else None
         self.l1 = coefficients(plan, self.tensors, "l1", cfg.l1)  # per tensor: nodes and edges override
         self.l2 = coefficients(plan, self.tensors, "l2", cfg.l2)
-        # uniform penalties of dense weights are added inside the weight-gradient product
-        self.in_product = InProduct(self.tensors, self.l1, self.l2, gemm_available(plan.dtype))
+        # uniform penalties of dense weights are added in the optimizer's compiled update where it
+        # has one (Adam), else inside the weight-gradient product
+        taken, l1, l2 = in_update(self.tensors, self.l1, self.l2, bool(cfg.clip_norm)) \
+            if self.opt.fuses else ({}, self.l1, self.l2)
+        self.in_update = {i: (mode, c, None) for i, (mode, c) in taken.items()}  # the optimizer's `fused`
+        self.in_product = InProduct(self.tensors, l1, l2, gemm_available(plan.dtype), skip=taken)
         self.l1_rest, self.l2_rest = self.in_product.rest
         self.penalized = any(isinstance(c, np.ndarray) or c for c in self.l1_rest + self.l2_rest)
         self.fused = _fused_segments(plan, cfg.loss)
@@ -589,7 +593,7 @@ def _step(run, xb, tb) -> float:
     # the product (in_product) and, when due, max-norm's sums of squares
     in_product, max_norm = run.in_product, run.max_norm
     norms_due = max_norm is not None and max_norm.due(run.opt.step_bound_next())
-    run.opt.step(grads, run.after_update if in_product or norms_due else None)
+    run.opt.step(grads, run.after_update if in_product or norms_due else None, _in_update(run, norms_due))
     if in_product:
         in_product.ready = True
     if norms_due:
@@ -597,6 +601,20 @@ def _step(run, xb, tb) -> float:
             if i in in_product.parts:
                 in_product.columns(i, tensors[i].value, run.work.grads[i], cols)
     return loss, out
+
+
+def _in_update(run, norms_due: bool):
+    """The work the optimizer's compiled update does in its own pass (its ``fused``): each
+    taken penalty (see :func:`~nngraph.regularizers.in_update`) and, when max-norm's norms are
+    due, the sums of squares of the dense tensors whose slices need nothing else."""
+    if not norms_due or not run.opt.fuses:
+        return run.in_update
+    fused = dict(run.in_update)
+    for i in range(len(run.tensors)):
+        sums = run.max_norm.sums_for(i)
+        if sums is not None and i not in run.in_product.parts:  # (whose P the hook writes)
+            fused[i] = run.in_update.get(i, (0, 0.0, None))[:2] + (sums,)
+    return fused
 
 
 def _predicted(out: np.ndarray) -> np.ndarray:

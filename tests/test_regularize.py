@@ -203,30 +203,41 @@ def test_penalties_inside_the_product_equal_penalties_added_after(seed, dtype, p
     """Uniform L1/L2 of dense weights are added inside the weight-gradient product (one BLAS call
     with a prefilled buffer); the weights come out as with the penalties added in passes of
     their own, up to rounding (the order of two additions), over dense and sparse blocks, with
-    node overrides and a weight exactly 0 (sign 0) in the mix."""
+    node overrides and a weight exactly 0 (sign 0) in the mix; with and without Adam's
+    compiled update (which takes penalties only of tensors without masked entries)."""
+    import nngraph.optimizers as optimizers
     import nngraph.training as training
     from nngraph.backprop import gemm_available
 
     reachable = gemm_available(dtype)  # numpy's own BLAS; without it every penalty is added after
+    compiled = optimizers.kernels
     doc = random_spec(seed, literal=False)
     doc["nodes"][-1]["l1"] = 0.003  # a node override: its own coefficient, still uniform per tensor
     doc["train"] = {"loss": "mse", "optimizer": {"name": "adam", "learning_rate": 0.01}, "batch_size": 8,
                     "epochs": 2, "validation_split": 0, "seed": seed, **pen}
     rng = np.random.default_rng(seed)
-    results, fused, real = [], [], training.InProduct
-    for available in (True, False):
-        monkeypatch.setattr(training, "gemm_available", lambda dt, a=available: a)
+    results, in_product, in_update = [], [], []
+    real_product, real_update = training.InProduct, training.in_update
+    for route in ("update", "product", "after"):
+        monkeypatch.setattr(optimizers, "kernels", compiled if route == "update" else None)
+        monkeypatch.setattr(training, "gemm_available", lambda dt, a=route != "after": a)
         plan = compile(doc, dtype=dtype, sparse_below=0.9 if seed % 2 else 0.0, use_file=False)
         first = trainable_tensors(plan)[0].value
         first.reshape(-1)[0] = 0.0
         x, y = rng.normal(size=(24, plan.input_width)), rng.normal(size=(24, plan.output_width))
-        seen = []
-        monkeypatch.setattr(training, "InProduct", lambda *a: seen.append(real(*a)) or seen[-1])
+        seen, taken = [], []
+        monkeypatch.setattr(training, "InProduct", lambda *a, **k: seen.append(real_product(*a, **k)) or seen[-1])
+        monkeypatch.setattr(training, "in_update", lambda *a: taken.append(real_update(*a)) or taken[-1])
         train(doc, (x, y), plan=plan)
-        fused.append(len(seen[0].parts))
+        in_product.append(len(seen[0].parts))
+        in_update.append(len(taken[0][0]) if taken else 0)
         results.append([t.value.copy() for t in trainable_tensors(plan)])
         rng = np.random.default_rng(seed)
-    assert (fused[0] > 0) == reachable and fused[1] == 0  # the product took some penalties, the other run none
+    # tensors with absent or frozen entries (whose gradient is masked after the penalty's is
+    # added) are left by the compiled update to the product; it takes the others
+    assert in_update[1:] == [0, 0] and (compiled is not None or in_update[0] == 0)
+    assert (in_product[1] > 0) == reachable and in_product[2] == 0
     tol = 1e-12 if dtype == np.float64 else 1e-5
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)

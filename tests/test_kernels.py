@@ -1,0 +1,200 @@
+"""The compiled update (nngraph/_kernels.c) against nngraph's numpy route: Adam's step in one
+pass with a penalty's gradient read in and max-norm's sums of squares taken, the one-pass L1/L2
+fill and sums, bit for bit; its refusals of arrays it cannot take; and training by either route.
+
+Where the module is not built (no C compiler at install), these tests are skipped, except in CI
+(.ci/run sets NNGRAPH_REQUIRE_KERNELS), which must build it."""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nngraph
+import nngraph.optimizers as optimizers
+import nngraph.regularizers as regularizers
+import nngraph.training as training
+from nngraph.optimizers import Optimizer
+from nngraph.regularizers import _scaled_sign
+from nngraph.spec.models import Optimizer as OptimizerConfig
+
+KERNELS = optimizers.kernels
+pytestmark = pytest.mark.skipif(KERNELS is None and not os.environ.get("NNGRAPH_REQUIRE_KERNELS"),
+                                reason="nngraph._kernels was not built (no C compiler at install)")
+
+
+def test_the_module_is_built():
+    assert KERNELS is not None, "nngraph._kernels was not built: is a C compiler installed?"
+    assert regularizers.kernels is KERNELS
+
+
+def _awkward(rng, dtype, shape, finite=True):
+    """Ordinary numbers with +0, -0, subnormals and the smallest normal mixed in (and infinities
+    and NaN where ``finite`` is False)."""
+    info = np.finfo(dtype)
+    w = rng.normal(size=shape).astype(dtype)
+    special = [0.0, -0.0, info.smallest_subnormal, -info.smallest_subnormal, -info.smallest_normal, 1e-30]
+    if not finite:
+        special += [np.inf, -np.inf, np.nan]
+    flat = w.reshape(-1)
+    at = rng.choice(flat.size, size=min(flat.size, len(special)), replace=False)
+    flat[at] = np.array(special[:len(at)], dtype=dtype)
+    return w
+
+
+def _bits(a):
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+def _penalty(w, mode, c):
+    out = np.empty_like(w)
+    if mode == 1:
+        _scaled_sign(w, c, out)
+    else:
+        np.multiply(w, c, out=out)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from([np.float32, np.float64]), rows=st.integers(1, 9), cols=st.integers(1, 12),
+       mode=st.sampled_from([0, 1, 2]), squares=st.booleans(), chunk=st.sampled_from([1, 7, 32768]),
+       seed=st.integers(0, 2**31 - 1))
+def test_adam_pass_equals_numpy_steps_bit_for_bit(dtype, rows, cols, mode, squares, chunk, seed):
+    """Three steps of Adam by the compiled pass (penalty read in, sums taken, slices of
+    ``chunk`` numbers) and by numpy's passes with the penalty added to the gradient first: the
+    same weights, moments and sums, bit for bit (the sums of a one-column tensor are summed in
+    order by the pass, pairwise by numpy's einsum: equal to rounding)."""
+    rng = np.random.default_rng(seed)
+    config = OptimizerConfig(name="adam", learning_rate=0.01)
+    w0 = _awkward(rng, dtype, (rows, cols))
+    grads = [_awkward(rng, dtype, (rows, cols)) for _ in range(3)]
+    c = float(rng.choice([1e-4, 0.05, 3.0]))
+    fast, slow = Optimizer(config, [w0.copy()]), Optimizer(config, [w0.copy()])
+    assert fast.fuses
+    slow.kernel = None
+    fast.CHUNK = slow.CHUNK = chunk
+    for g in grads:
+        sums = np.full(cols, 0.25) if squares else None
+        fast.step([g.copy()], fused={0: (mode, c, sums)})
+        want = g + _penalty(slow.params[0], mode, c) if mode else g.copy()
+        seen = []
+        slow.step([want], lambda i, lo, hi: seen.append(np.einsum("ij,ij->j", slow.params[0][lo:hi],
+                                                                  slow.params[0][lo:hi])))
+        assert np.array_equal(_bits(fast.params[0]), _bits(slow.params[0]))
+        for a, b in zip(fast.state[0], slow.state[0]):
+            assert np.array_equal(_bits(a), _bits(b))
+        if squares:
+            expected = np.full(cols, 0.25)
+            for part in seen:
+                expected += part
+            if cols > 1:
+                assert np.array_equal(sums, expected)
+            else:
+                np.testing.assert_allclose(sums, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_one_pass_fill_and_squares_equal_numpy(dtype, mode):
+    """The fill the product's route writes after each slice (L1: c * sign(w), 0 at +-0, +-c at
+    subnormals and infinities, NaN's sign; L2: c * w) and max-norm's sums, in one pass."""
+    rng = np.random.default_rng(3)
+    w = _awkward(rng, dtype, (11, 6), finite=False)
+    w[~np.isfinite(w)] = 1.5 if mode == 0 else w[~np.isfinite(w)]  # squares of inf/NaN: not compared
+    g = np.full_like(w, 9.0)
+    sums = np.zeros(6)
+    KERNELS.after(w, g, 6, mode, 0.125, sums)
+    if mode:
+        assert np.array_equal(_bits(g), _bits(_penalty(w, mode, 0.125)))
+    else:
+        assert (g == 9.0).all()  # mode 0 writes nothing
+        assert np.array_equal(sums, np.einsum("ij,ij->j", w, w).astype(np.float64))
+
+
+def test_refusals_are_errors_not_crashes():
+    a, b = np.zeros((4, 3)), np.zeros((4, 3))
+    m, v = np.zeros((4, 3)), np.zeros((4, 3))
+    adam = KERNELS.adam
+    good = (a, b, m, v, 3, 0.9, 0.999, 1e-8, 1e-3, 1, 0.1, None)
+    adam(*good)
+    cases = [
+        ((a, b.astype(np.float32), m, v) + good[4:], TypeError),  # mixed types
+        ((a, np.zeros((4, 2)), m, v) + good[4:], ValueError),  # lengths differ
+        ((a, a, m, v) + good[4:], ValueError),  # the same array twice
+        ((a[:, :2], b, m, v) + good[4:], (BufferError, ValueError)),  # not contiguous
+        ((a, b, m, v, 5) + good[5:], ValueError),  # columns do not divide the length
+        ((a, b, m, v, 0) + good[5:], ValueError),
+        (good[:9] + (7, 0.1, None), ValueError),  # no such mode
+        (good[:11] + (np.zeros(2),), ValueError),  # sums not one per column
+        (good[:11] + (np.zeros(3, np.float32),), ValueError),
+        (good[:5], TypeError),  # too few arguments
+        ((a.astype(np.int64), b, m, v) + good[4:], TypeError),
+    ]
+    for args, error in cases:
+        with pytest.raises(error):
+            adam(*args)
+    overlapping = np.zeros(24)
+    with pytest.raises(ValueError, match="overlap"):
+        adam(overlapping[:12], overlapping[6:18], m.reshape(-1), v.reshape(-1), 3, *good[5:])
+    KERNELS.after(a, a, 3, 0, 0.0, np.zeros(3))  # sums only: the weights may be the gradient's place
+
+
+MLP = """\
+nngraph: 1
+name: dense
+nodes:
+  - {name: x, role: input, size: 6}
+  - {name: h, size: 16, activation: relu}
+  - {name: y, role: output, size: 3, activation: softmax}
+edges:
+  - {from: x, to: h}
+  - {from: h, to: y}
+train: {loss: cross_entropy, optimizer: {name: OPT, learning_rate: 0.05}, batch_size: 8, epochs: 3,
+        validation_split: 0, seed: 4EXTRA}
+"""
+
+
+def _fit(extra, opt, dtype, route, monkeypatch):
+    """Train the dense net by ``route``: "compiled" (Adam's pass and the one-pass fill) or "numpy"."""
+    monkeypatch.setattr(optimizers, "kernels", KERNELS if route == "compiled" else None)
+    monkeypatch.setattr(regularizers, "kernels", KERNELS if route == "compiled" else None)
+    taken = []
+    real = training.in_update
+    monkeypatch.setattr(training, "in_update", lambda *a: taken.append(real(*a)) or taken[-1])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int) + (x[:, 2] > 1)
+    spec = nngraph.load(MLP.replace("OPT", opt).replace("EXTRA", extra))
+    plan, _ = training.train(spec, (x, y), dtype=dtype)
+    weights = [t.value.copy() for t in training.trainable_tensors(plan)]
+    return weights, (taken[0][0] if taken else {})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("extra, opt", [
+    (", max_norm: 0.9", "adam"),  # sums of squares in the pass; nothing added to the gradient
+    ("", "adam"),
+    (", l1: 0.01, max_norm: 0.9", "sgd"),  # the one-pass fill beside numpy's SGD
+    (", l1: 0.01, l2: 0.02, max_norm: 1.2", "momentum"),
+])
+def test_training_by_either_route_gives_the_same_weights(extra, opt, dtype, monkeypatch):
+    fast, _ = _fit(extra, opt, dtype, "compiled", monkeypatch)
+    slow, _ = _fit(extra, opt, dtype, "numpy", monkeypatch)
+    for a, b in zip(fast, slow):
+        assert np.array_equal(_bits(a), _bits(b))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("extra", [", l1: 0.01", ", l2: 0.03", ", l1: 0.01, l2: 0.03, max_norm: 0.9"])
+def test_penalties_read_into_adams_pass_match_the_products_route(extra, dtype, monkeypatch):
+    """With Adam, the compiled pass adds the penalty's gradient as it reads the gradient; the
+    numpy route adds it inside the weight-gradient product. The two differ only in the order of
+    one addition."""
+    fast, taken = _fit(extra, "adam", dtype, "compiled", monkeypatch)
+    assert sorted(taken) == [0, 2] and {mode for mode, _ in taken.values()} == {1 if "l1" in extra else 2}
+    slow, none = _fit(extra, "adam", dtype, "numpy", monkeypatch)
+    assert none == {}
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
