@@ -75,27 +75,38 @@ def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, t
     return history
 
 
-def _classes(plan, y):
-    loss = plan.spec.train.loss if plan.spec.train is not None else None
-    if loss in ("cross_entropy", "binary_cross_entropy"):
-        return [str(i) for i in range(max(plan.output_width, 2))], loss
-    return None, loss
+def _loss(plan):
+    return plan.spec.train.loss if plan.spec.train is not None else None
+
+
+def _rows(plan, X, name="X"):
+    """``X`` checked as fit checks it; a dict of input names or labels as ``plan.forward`` takes it."""
+    from .samples import inputs
+
+    return inputs(plan.as_input(X) if isinstance(X, dict) else X, name, plan.spec)
 
 
 def evaluate_arrays(plan, X, y) -> dict:
-    """Loss (when the spec has a train section) and metrics of the plan on arrays."""
+    """Loss (when the spec has a train section) and metrics of the plan on arrays, checked as
+    :meth:`Plan.fit` checks them (:mod:`nngraph.samples`)."""
+    from .samples import targets
     from .training import evaluate
 
-    classes, loss = _classes(plan, y)
-    y = np.asarray(y)
-    if classes is not None:
-        y = y.astype(np.int64)
-    return evaluate(plan, plan.as_input(X), y, classes, loss)
+    loss = _loss(plan)
+    x = _rows(plan, X)
+    t, classes = targets(y, "y", len(x), plan.spec, loss)
+    return evaluate(plan, x, t, classes, loss)
 
 
 def predict(plan, X) -> np.ndarray:
-    out = plan.forward(X)
-    classes, _ = _classes(plan, None)
-    if classes is None:
+    """Classes for a classifier (its output labels where declared, else indices), else the outputs."""
+    from .samples import CLASS_LOSSES, class_labels, inputs
+
+    x = plan.as_input(X)
+    inputs(x, "X", plan.spec, empty_ok=True)  # finite, or refused naming the row and column
+    out = plan.forward(x)
+    if _loss(plan) not in CLASS_LOSSES:
         return out
-    return out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(np.int64)
+    index = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(np.int64)
+    labels = class_labels(plan.spec)
+    return index if labels is None else np.array(labels)[index]

@@ -218,8 +218,10 @@ def _with_threads(threads: int, fn):
 
 
 def as_dataset(spec, data):
-    """A :class:`~nngraph.data.Dataset` from ``None`` (the spec's data), a Dataset, or arrays."""
+    """A :class:`~nngraph.data.Dataset` from ``None`` (the spec's data), a Dataset, or arrays
+    (checked by :func:`nngraph.samples.dataset`, as ``plan.evaluate`` checks its arrays)."""
     from .data import Dataset, load_data
+    from .samples import dataset
 
     if data is None:
         return load_data(spec)
@@ -227,39 +229,7 @@ def as_dataset(spec, data):
         return data
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
         raise DataError("data must be a Dataset, (X, y) or (X, y, X_test, y_test)")
-    arrays = [np.asarray(a) for a in data]
-    for name, a in zip(("X", "y", "X_test", "y_test"), arrays):
-        if a.dtype.kind not in "biuf" or not np.all(np.isfinite(a)):
-            raise DataError(f"data {name} must hold finite numbers")
-        if a.ndim == 0:
-            raise DataError(f"data {name} is a single number; give one row per sample")
-    width = sum(n.size for n in spec.nodes if n.role == "input")
-    outputs = sum(n.size for n in spec.nodes if n.role == "output")
-    for name, a in zip(("X", "X_test"), arrays[::2]):
-        if a.ndim == 1 and width != 1 and len(a):
-            raise DataError(f"data {name} has shape {a.shape}; the network reads {width} inputs per sample, so "
-                            f"give one row per sample, shape (samples, {width})")
-    x, y = arrays[0], arrays[1]
-    if not len(x):
-        raise DataError("data X holds no samples")
-    xt, yt = (arrays[2], arrays[3]) if len(arrays) == 4 else (x[:0], y[:0])
-    x, xt = (a.reshape(len(a), int(np.prod(a.shape[1:], dtype=np.int64))) if a.ndim != 2 else a for a in (x, xt))
-    if len(x) != len(y) or len(xt) != len(yt):
-        raise DataError(f"X and y differ in length ({len(x)} and {len(y)}, test {len(xt)} and {len(yt)})")
-    classes = None
-    if spec.train is not None and spec.train.loss != "mse" and y.ndim == 1:
-        if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)) or (len(y) and y.min() < 0) or \
-                (len(yt) and yt.min() < 0) or yt.dtype.kind == "f" and not np.array_equal(yt, np.round(yt)):
-            raise DataError("y must hold class indices 0, 1, ... for a classification loss")
-        # compared before any conversion: a uint64 of 2**64 - 1 would become -1 as an int64
-        top = max(int(y.max(initial=0)), int(yt.max(initial=0)))
-        k = 2 if outputs == 1 else outputs  # one sigmoid output: classes 0 and 1
-        if top >= k:
-            raise DataError(f"y holds class {top}, but the network's {outputs} output neuron"
-                            f"{'s' if outputs != 1 else ''} give{'' if outputs != 1 else 's'} classes 0 to {k - 1}")
-        y, yt = y.astype(np.int64), yt.astype(np.int64)
-        classes = [str(i) for i in range(max(top + 1, 2))]
-    return Dataset(x, y, xt, yt, f"arrays: {len(x):,} training and {len(xt):,} test samples", classes=classes)
+    return dataset(spec, data)
 
 
 class _Run:
