@@ -101,12 +101,13 @@ def evaluate_arrays(plan, X, y) -> dict:
 def predict(plan, X) -> np.ndarray:
     """Classes for a classifier (its output labels where declared, else indices), else the outputs."""
     from .samples import CLASS_LOSSES, class_labels, inputs
+    from .training import _predicted
 
     x = plan.as_input(X)
     inputs(x, "X", plan.spec, empty_ok=True)  # finite, or refused naming the row and column
     out = plan.forward(x)
     if _loss(plan) not in CLASS_LOSSES:
         return out
-    index = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(np.int64)
+    index = _predicted(out)
     labels = class_labels(plan.spec)
     return index if labels is None else np.array(labels)[index]

@@ -423,7 +423,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         result["regions"] = [str(p) for p in frames.close()]  # each recorded as it was written
     with _blas_threads(threads):
         test = evaluate(plan, data.x_test, data.y_test, data.classes, spec.train.loss)
-    result["test"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
+    result["test"] = _json_test(test, spec)
     if plot:  # before the parameters: a plot that fails leaves the old parameters in place
         from ..plot import plot_history
 
@@ -498,7 +498,7 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
     test = evaluate(plan, data.x_test, data.y_test, data.classes, loss)
     if as_json:
         click.echo(json.dumps({"spec": spec.name, "data": data.description, "parameters": plan.params_origin,
-                               "test": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}},
+                               "test": _json_test(test, spec)},
                               indent=2))
         return
     err = _console(stderr=True)
@@ -525,7 +525,7 @@ def _print_test(test, data, spec, plan=None):
         if cm.shape[0] <= 12:
             from rich.table import Table
 
-            names = data.classes if data.classes and len(data.classes) == cm.shape[0] else [str(i) for i in range(cm.shape[0])]
+            names = _class_names(spec, data, cm.shape[0])
             short = all(len(n) <= 3 for n in names)
             t = Table(title="confusion matrix (rows: true, columns: predicted)")
             t.add_column("")
@@ -539,6 +539,28 @@ def _print_test(test, data, spec, plan=None):
         out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({_plural(test['n'], 'sample')})")
     if "rmse" in test:
         out.print(f"MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R² {test['r2']:.4f}")
+
+
+def _class_names(spec, data, n: int) -> list[str]:
+    """The names of ``n`` classes: the labels the outputs declare, else the data's, else numbers."""
+    from ..samples import class_labels
+
+    for names in (class_labels(spec), data.classes):
+        if names and len(names) == n:
+            return [str(c) for c in names]
+    return [str(i) for i in range(n)]
+
+
+def _json_test(test: dict, spec) -> dict:
+    """The test metrics as JSON, with the class names where the outputs declare labels (the
+    confusion matrix's rows and columns are in their order)."""
+    from ..samples import class_labels
+
+    out = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in test.items()}
+    labels = class_labels(spec)
+    if "confusion" in out and labels and len(labels) == len(out["confusion"]):
+        out["classes"] = labels
+    return out
 
 
 def _print_learned(plan):
@@ -566,6 +588,7 @@ def _print_predictions(plan, data, out):
     y = plan.forward(data.x_test)
     pred = _predicted(y)
     truth = np.asarray(data.y_test).reshape(-1).astype(np.int64)
+    names = _class_names(plan.spec, data, max(plan.output_width, 2, int(truth.max(initial=0)) + 1))
     t = Table(title="predictions on the test set")
     for n in plan.input_names():
         t.add_column(rich_text(n), justify="right", style="dim")
@@ -576,8 +599,8 @@ def _print_predictions(plan, data, out):
     t.add_column("correct", justify="center")
     for i in range(len(y)):
         ok = int(pred[i]) == truth[i]
-        t.add_row(*[f"{v:g}" for v in data.x_test[i]], str(truth[i]), *[f"{v:.4f}" for v in y[i]],
-                  str(int(pred[i])), "[green]✓[/green]" if ok else "[red]✗[/red]")
+        t.add_row(*[f"{v:g}" for v in data.x_test[i]], rich_text(names[truth[i]]), *[f"{v:.4f}" for v in y[i]],
+                  rich_text(names[int(pred[i])]), "[green]✓[/green]" if ok else "[red]✗[/red]")
     out.print(t)
 
 
