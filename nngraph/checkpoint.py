@@ -32,7 +32,7 @@ def directory(graph) -> Path:
     cfg = graph.spec.train.checkpoint
     name = (cfg.directory if cfg is not None and cfg.directory else None) or f"{graph.spec.name}.checkpoints"
     try:
-        return resolve_inside(graph.spec.base_dir, name)
+        return resolve_inside(graph.spec.base_dir, name, "folder")
     except UnsafePath as exc:
         raise TrainingError(f"train.checkpoint.directory: {exc}") from None
 

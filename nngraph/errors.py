@@ -149,6 +149,18 @@ class TrainingError(NNGraphError):
     """Training cannot start or had to stop (for example on a non-finite loss)."""
 
 
+class TrainingInterrupted(TrainingError, KeyboardInterrupt):
+    """Training stopped by Ctrl-C (SIGINT). It is a :class:`KeyboardInterrupt` (``except
+    KeyboardInterrupt`` catches it, as it would a Ctrl-C anywhere) and a :class:`TrainingError`
+    (``except NNGraphError`` too) that keeps what the run had done: ``history`` (the finished
+    epochs), ``plan`` (with the parameters of the last finished epoch), ``checkpoint`` (the path of
+    the newest checkpoint, or None) and ``exit_code`` 130."""
+
+    def __init__(self, message, plan=None, history=(), checkpoint=None):
+        super().__init__(message)
+        self.plan, self.history, self.checkpoint, self.exit_code = plan, list(history), checkpoint, 130
+
+
 class DrawError(NNGraphError):
     """A diagram cannot be produced as asked."""
 

@@ -17,7 +17,7 @@ from .backprop import (Tensor, Workspace, _fused_segments, backward, gemm_availa
 from .compile import Plan, compile
 from . import metrics
 from .optimizers import Optimizer
-from .errors import DataError, TrainingError, interrupted
+from .errors import DataError, TrainingError, TrainingInterrupted, interrupted
 from .text import plural
 from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
@@ -43,6 +43,13 @@ class Callbacks:
     def history_start(self, history: list, checkpoint):
         """Before the first epoch: the history a resumed run continues (read from ``checkpoint``),
         or an empty list."""
+
+    def note(self, message: str):
+        """Something the user should know while training goes on (a rate cut to almost nothing)."""
+
+    def restored(self, epoch: int, val_loss: float):
+        """After the last epoch, when early stopping's ``restore_best`` put back the weights of an
+        earlier epoch (``epoch``, whose validation loss ``val_loss`` was the best)."""
 
 
 def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
@@ -127,7 +134,8 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     threads : int, optional
         Limit the BLAS threads while training (needs threadpoolctl; refused without it).
     resume : bool
-        Continue from the newest checkpoint of ``train.checkpoint`` (from the start if there is none).
+        Continue from the newest checkpoint of ``train.checkpoint`` (from the start if there is none
+        yet); refused for a spec without ``train.checkpoint``, which writes none.
 
     Returns
     -------
@@ -141,7 +149,10 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     TrainingError
         No train section, an untrainable activation, a loss that does not fit the outputs, a
         non-finite loss (the message names epoch and step; the plan keeps the last good values),
-        or an interruption (Ctrl-C: the message names the last checkpoint).
+        or ``resume`` for a spec that writes no checkpoints.
+    TrainingInterrupted
+        Ctrl-C (a :class:`KeyboardInterrupt` and a TrainingError): the message names the last
+        checkpoint; ``.history`` holds the finished epochs, ``.checkpoint`` the newest checkpoint.
     """
     _check_epochs(epochs)
 
@@ -159,6 +170,8 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         from .trainchecks import no_train_section
 
         raise no_train_section(graph)
+    if resume:
+        check_resumable(cfg)
     from .trainchecks import check
 
     check(graph, data=data is None)
@@ -187,11 +200,19 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         where = (f"the last checkpoint is {last}; continue with --resume" if last else
                  "no checkpoint was written (add train.checkpoint: {every: 1} to keep one)" if cfg.checkpoint is None
                  else f"no checkpoint was written yet (the first comes after epoch {cfg.checkpoint.every})")
-        error = TrainingError(f"{_interrupted_when(run)}; {where}")
-        error.plan, error.history, error.exit_code = plan, run.history, 130
-        raise error from None
+        # the history of the epochs whose weights the plan holds (not one interrupted in its callbacks)
+        raise TrainingInterrupted(f"{_interrupted_when(run)}; {where}", plan, run.history[:run.kept], last) from None
     run.finish()
     return plan, run.history
+
+
+def check_resumable(cfg) -> None:
+    """Refuse to resume a spec that writes no checkpoints: it would start afresh, and keep none
+    this time either."""
+    if cfg.checkpoint is None:
+        raise TrainingError("resume: the spec writes no checkpoints (it has no train.checkpoint), so there is "
+                            "none to resume from; add train.checkpoint: {every: 1} to write one every epoch, "
+                            "then train without resuming")
 
 
 def _interrupted_when(run) -> str:
@@ -230,6 +251,9 @@ def as_dataset(spec, data):
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
         raise DataError("data must be a Dataset, (X, y) or (X, y, X_test, y_test)")
     return dataset(spec, data)
+
+
+NEGLIGIBLE_RATE = 1e-4  # of the starting rate: a plateau schedule that cuts below it is noted (once)
 
 
 class _Run:
@@ -323,12 +347,19 @@ class _Run:
             self.epoch = epoch
             record = self.one_epoch(epoch)
             self.history.append(record)
+            stopped = self.early_stop(record)  # before the callbacks: the epoch's record says it stopped
             self.callbacks.epoch_end(record)
             for t, v in zip(self.tensors, self.last_good):
                 v[...] = t.value
             self.kept = epoch
+            before = self.schedule.current
             self.schedule.observe(epoch, record.get("val_loss"))
-            self.stopped = self.early_stop(record)
+            if self.schedule.current < NEGLIGIBLE_RATE * self.schedule.base <= before:
+                getattr(self.callbacks, "note", lambda message: None)(
+                    f"after epoch {epoch} the plateau schedule has cut the learning rate to "
+                    f"{self.schedule.current:.3g}, {self.schedule.current / self.schedule.base:.0e} of its start: "
+                    "training has all but stopped; set train.optimizer.schedule.min_rate, or early_stopping")
+            self.stopped = stopped
             ck = self.cfg.checkpoint
             if ck is not None and (epoch % ck.every == 0 or epoch == self.epochs or self.stopped):
                 self.write_checkpoint(epoch)
@@ -401,6 +432,9 @@ class _Run:
         if self.best is not None:
             for t, v in zip(self.tensors, self.best):
                 t.value[...] = v
+            best = next((r for r in self.history if r.get("val_loss") == self.best_loss), None)
+            if best is not None and self.history and best is not self.history[-1]:
+                getattr(self.callbacks, "restored", lambda epoch, loss: None)(best["epoch"], best["val_loss"])
         self.plan.params_origin, self.plan.params_file = "trained", None
         self.plan.untrained = []
 

@@ -110,7 +110,7 @@ def test_checkpoint_folder_through_a_link_out_is_refused(folder, tmp_path_factor
     outside = tmp_path_factory.mktemp("outside")
     os.symlink(outside, folder / "ck")
     code, text = run("validate", write(folder, extra=", checkpoint: {directory: ck}"))
-    assert code == 1 and "train.checkpoint.directory: 'ck' resolves to a file outside" in text, text
+    assert code == 1 and "train.checkpoint.directory: 'ck' resolves to a folder outside" in text, text
 
 
 def _trained(folder):

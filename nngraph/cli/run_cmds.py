@@ -293,6 +293,8 @@ class _RichProgress:
                                  TimeElapsedColumn(), console=self.console, transient=True, disable=quiet)
         self.task = None
         self.varying_rate, self.last_checkpoint = False, None
+        self.patience, self.restored_best = None, None  # early stopping's, and what it put back
+        self.notes = []
 
     def epoch_start(self, epoch, steps):
         if self.task is None:
@@ -317,6 +319,20 @@ class _RichProgress:
             parts.append(f"lr {r['learning_rate']:.3g}")
         parts.append(f"{r['seconds']:.2f}s")
         self.progress.console.print("  ".join(parts))
+        if r.get("stopped_early") and r["epoch"] < self.epochs:  # (at the last epoch, training ended anyway)
+            self.progress.console.print(f"stopped early after epoch {r['epoch']}: the validation loss did not improve "
+                                        f"for {_plural(self.patience, 'epoch')} (train.early_stopping.patience)")
+
+    def note(self, message):
+        self.notes.append(message)
+        if not self.quiet:
+            self.progress.console.print(f"note: {rich_text(message)}")
+
+    def restored(self, epoch, val_loss):
+        self.restored_best = {"epoch": epoch, "val_loss": val_loss}
+        if not self.quiet:
+            self.progress.console.print(f"restored the weights of epoch {epoch}, the best validation loss "
+                                        f"{val_loss:.4f} (train.early_stopping.restore_best)")
 
     def _shown(self, r):
         """At most ~20 epoch lines: every N-th epoch, the last one, and an early stop."""
@@ -367,13 +383,15 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     from ..io import check_output_path
     from ..params import check_writable, parameters_path
     from ..trainchecks import check as check_training
-    from ..training import evaluate, train
+    from ..training import check_resumable, evaluate, train
 
     spec = graph.spec
     if spec.train is None:
         from ..trainchecks import no_train_section
 
         raise no_train_section(graph)
+    if resume:
+        check_resumable(spec.train)
     err = _console(stderr=True)
     target = parameters_path(graph)  # a bad target is refused before the training, not after it
     if target is not None and not no_save:
@@ -395,7 +413,10 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
             raise click.UsageError(f"--log writes .csv or .jsonl files, not '{Path(log_file).suffix or log_file}'")
         check_output_path(log_file, "--log")
         log = EpochLog(log_file)
-    check_training(graph)  # the spec's data section too, located, before its data is read
+    warnings = graph.warnings + check_training(graph)  # the data section too, located, before its data is read
+    if not as_json:
+        for w in warnings:  # as validate prints them
+            click.echo(w.format(), err=True)
     data = load_data(spec)
     if not as_json:
         err.print(f"data: {rich_text(data.description)}")
@@ -403,6 +424,8 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
             err.print(rich_text(line))
     bar = _RichProgress(epochs or spec.train.epochs, quiet=as_json)
     bar.varying_rate = spec.train.optimizer.schedule is not None
+    if spec.train.early_stopping is not None:
+        bar.patience = spec.train.early_stopping.patience
     frames = _region_frames(regions, data)
     try:
         plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames, log), dtype=dtype, resume=resume,
@@ -419,6 +442,12 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
         if log is not None:
             log.close()
     result = {"spec": spec.name, "data": data.description, "history": history}
+    if warnings:
+        result["warnings"] = [w.as_dict() for w in warnings]
+    if bar.restored_best is not None:
+        result["restored_best"] = bar.restored_best
+    if bar.notes:
+        result["notes"] = bar.notes
     if frames is not None:
         result["regions"] = [str(p) for p in frames.close()]  # each recorded as it was written
     with _blas_threads(threads):

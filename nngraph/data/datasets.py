@@ -62,7 +62,7 @@ def load_data(spec, *, data=None) -> Dataset:
 def _folder(d, spec, name) -> list:
     if d.directory is not None:
         try:
-            return [resolve_inside(spec.base_dir, d.directory)]
+            return [resolve_inside(spec.base_dir, d.directory, "folder")]
         except UnsafePath as exc:
             raise DataError(f"data.directory: {exc}") from None
     return [default_data_dir() / name, default_data_dir()] + SYSTEM_DIRS.get(name, [])

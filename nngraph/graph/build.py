@@ -152,7 +152,7 @@ def check_files(spec: Spec, report: Report):
         if name is None:
             continue
         try:
-            resolve_inside(spec.base_dir, name)
+            resolve_inside(spec.base_dir, name, "folder" if path[-1] == "directory" else "file")
         except UnsafePath as exc:
             report.error(path, "unsafe_path", str(exc))
 

@@ -15,12 +15,12 @@ class UnsafePath(ValueError):
     """Why a referenced path was refused."""
 
 
-def resolve_inside(base_dir, name: str) -> Path:
+def resolve_inside(base_dir, name: str, kind: str = "file") -> Path:
     """Resolve ``name`` relative to ``base_dir`` and require the result to stay inside it.
 
     Refuses absolute paths, ``..`` escapes, symlinks that lead out, and anything that is not a
     regular file (devices, FIFOs, folders). A spec loaded from text has the current folder as
-    its ``base_dir``.
+    its ``base_dir``. ``kind``: what the name is for, as messages call it ("file", "folder").
 
     Raises
     ------
@@ -37,16 +37,16 @@ def resolve_inside(base_dir, name: str) -> Path:
                          "name a file in plain text") from None
     raw = Path(name)
     if raw.is_absolute() or name.startswith(("~", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafePath(f"'{name}' is an absolute path; name a file relative to the spec's folder")
+        raise UnsafePath(f"'{name}' is an absolute path; name a {kind} relative to the spec's folder")
     if ".." in raw.parts:
-        raise UnsafePath(f"'{name}' leaves the spec's folder ('..'); keep referenced files beside the spec")
+        raise UnsafePath(f"'{name}' leaves the spec's folder ('..'); keep referenced {kind}s beside the spec")
     try:
         target = (base / raw).resolve()
     except (RuntimeError, OSError) as exc:  # a symlink loop: RuntimeError before Python 3.13
         why = "a loop of symbolic links" if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP else exc
         raise UnsafePath(f"'{name}' cannot be resolved ({why})") from None
     if target != base and base not in target.parents:
-        raise UnsafePath(f"'{name}' resolves to a file outside the spec's folder (through a symbolic link)")
+        raise UnsafePath(f"'{name}' resolves to a {kind} outside the spec's folder (through a symbolic link)")
     return target
 
 

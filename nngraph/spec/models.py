@@ -277,6 +277,12 @@ class Edge(Model):
         return self
 
 
+# the keys of each schedule besides name and warmup (any schedule's); a key of another one is refused
+SCHEDULE_KEYS = {"step": ("step_size", "gamma"), "exponential": ("gamma",), "cosine": ("period", "min_rate"),
+                 "plateau": ("factor", "patience", "min_delta", "min_rate")}
+EXPONENTIAL_GAMMA = 0.95
+
+
 class Schedule(Model):
     """How the learning rate changes from epoch to epoch (book ch. 4)."""
 
@@ -287,18 +293,37 @@ class Schedule(Model):
     warmup: Annotated[int, Field(ge=0, le=1_000_000)] = Field(0, description="Epochs of linear warm-up "
                                                               "(rate * epoch / warmup) before the schedule starts.")
     step_size: Annotated[int, Field(ge=1, le=1_000_000)] = Field(10, description="step: epochs between decays.")
-    gamma: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(0.5, description="step, exponential: decay factor.")
+    gamma: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        0.5, description="step: decay factor every step_size epochs (default 0.5); exponential: decay factor each "
+        "epoch (default 0.95: 0.5 would halve the rate every epoch, a thousandth of it by epoch 11).")
     period: Optional[Annotated[int, Field(ge=1, le=1_000_000)]] = Field(None, description="cosine: epochs from the "
                                                                         "full rate to min_rate (default: all epochs after warm-up).")
     min_rate: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="cosine, plateau: lowest rate.")
     factor: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(0.1, description="plateau: decay factor.")
-    patience: Annotated[int, Field(ge=1)] = Field(3, description="plateau: epochs without improvement before a decay.")
+    patience: Annotated[int, Field(ge=1)] = Field(10, description="plateau: epochs without improvement before a "
+                                                  "decay (10, as Keras and PyTorch).")
     min_delta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="plateau: smallest improvement.")
 
     @model_validator(mode="before")
     @classmethod
     def _accept_string(cls, value):
-        return _named(value)
+        value = _named(value)
+        if isinstance(value, dict) and value.get("name") == "exponential" and "gamma" not in value:
+            value = {**value, "gamma": EXPONENTIAL_GAMMA}
+        return value
+
+    @field_validator("step_size", "gamma", "period", "min_rate", "factor", "patience", "min_delta")
+    @classmethod
+    def _belongs_to_schedule(cls, value, info):
+        """A key of another schedule (step_size on an exponential one) would be ignored: refused."""
+        name = info.data.get("name")
+        owners = [n for n, keys in SCHEDULE_KEYS.items() if info.field_name in keys]
+        if name is not None and name not in owners:
+            raise PydanticCustomError(
+                "schedule_key", "{key} is a key of schedule{s} {owners}, not of {name}: remove it{hint}",
+                {"key": info.field_name, "s": "s" if len(owners) > 1 else "", "owners": " and ".join(owners), "name": name,
+                 "hint": f", or choose name: {owners[0]}" if len(owners) == 1 else ""})
+        return value
 
 
 class Optimizer(Model):

@@ -1,0 +1,228 @@
+"""Training says what it did: where early stopping stopped and whose weights it kept, the spec's
+warnings, a rate cut to nothing; defaults that do no harm; a Ctrl-C that is a KeyboardInterrupt."""
+import json
+import math
+import os
+import re
+import signal
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import nngraph
+from nngraph import TrainingError, TrainingInterrupted
+from nngraph.cli import main
+from nngraph.compile import compile
+from nngraph.schedules import Schedule
+from nngraph.training import train
+
+from helpers import EX, ROOT, diagnostics_of
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+class Hooks:
+    """Training callbacks that keep what they were told."""
+
+    def __init__(self, interrupt_at=None):
+        self.records, self.notes, self.restored_best, self.interrupt_at = [], [], None, interrupt_at
+
+    def epoch_end(self, record):
+        self.records.append(dict(record))
+        if record["epoch"] == self.interrupt_at:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C: Python raises KeyboardInterrupt at once
+
+    def note(self, message):
+        self.notes.append(message)
+
+    def restored(self, epoch, val_loss):
+        self.restored_best = (epoch, val_loss)
+
+    def __getattr__(self, name):
+        return lambda *args: None
+
+
+# -- early stopping -----------------------------------------------------------------------------
+
+
+def test_early_stop_shows_its_epoch_and_why_and_the_epoch_whose_weights_it_restored():
+    code, out, err = run("train", EX["moons_mlp.yaml"], "--no-save", "--set", "train.early_stopping.patience=3")
+    assert code == 0, err
+    lines = err.splitlines()
+    stop = next(i for i, line in enumerate(lines) if line.startswith("stopped early"))
+    epoch = int(re.match(r"stopped early after epoch (\d+): the validation loss did not improve for 3 epochs "
+                         r"\(train\.early_stopping\.patience\)$", lines[stop])[1])
+    assert lines[stop - 1].startswith(f"epoch {epoch:>3}  loss ")  # the epoch line of the stop, just above
+    best = epoch - 3
+    assert re.fullmatch(rf"restored the weights of epoch {best}, the best validation loss 0\.\d{{4}} "
+                        r"\(train\.early_stopping\.restore_best\)", lines[stop + 1])
+
+
+def test_the_callbacks_see_the_stop_in_the_record_of_its_epoch():
+    hooks = Hooks()
+    _, history = train(EX["moons_mlp.yaml"], callbacks=hooks, epochs=60)  # no early stopping in the example
+    assert "stopped_early" not in history[-1] and hooks.restored_best is None
+    spec = nngraph.load(EX["moons_mlp.yaml"])
+    spec = spec.model_copy(update={"train": spec.train.model_copy(update={"early_stopping": {"patience": 3}})})
+    hooks = Hooks()
+    _, history = train(spec, callbacks=hooks)
+    assert hooks.records[-1].get("stopped_early") is True and len(history) < 100
+    assert [r.get("stopped_early", False) for r in hooks.records] == [False] * (len(history) - 1) + [True]
+
+
+def test_restore_best_names_the_best_epoch_also_when_every_epoch_ran():
+    code, out, err = run("train", EX["moons_mlp.yaml"], "--no-save", "--set", "train.early_stopping.patience=10",
+                         "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    history = result["history"]
+    best = min(history, key=lambda r: r["val_loss"])
+    assert len(history) == 100 and best["epoch"] < 100
+    assert result["restored_best"] == {"epoch": best["epoch"], "val_loss": best["val_loss"]}
+    code, _, err = run("train", EX["moons_mlp.yaml"], "--no-save", "--set", "train.early_stopping.patience=10")
+    assert f"restored the weights of epoch {best['epoch']}, the best validation loss {best['val_loss']:.4f}" in err
+    assert "stopped early" not in err  # all 100 epochs ran: it stopped at the end, not early
+
+
+def test_the_restored_weights_are_those_of_the_epoch_named():
+    spec = nngraph.load(EX["moons_mlp.yaml"])
+    spec = spec.model_copy(update={"train": spec.train.model_copy(update={"early_stopping": {"patience": 5}})})
+    hooks = Hooks()
+    plan, history = train(spec, callbacks=hooks, epochs=40)
+    epoch, loss = hooks.restored_best
+    assert loss == min(r["val_loss"] for r in history) == history[epoch - 1]["val_loss"]
+    again, _ = train(spec, epochs=epoch)  # the same seed, stopped at that epoch: the same weights
+    for name, value in plan.parameters().items():
+        np.testing.assert_array_equal(value, again.parameters()[name])
+
+
+# -- schedules ----------------------------------------------------------------------------------
+
+
+def _schedule(text, epochs=100):
+    spec = nngraph.load(EX["moons_mlp.yaml"].read_text().replace(
+        "learning_rate: 0.5}", f"learning_rate: 0.5, schedule: {text}}}"))
+    return Schedule(spec.train.optimizer.schedule, 0.1, epochs)
+
+
+def test_exponential_decays_gently_by_default_and_step_keeps_its_gamma():
+    s = _schedule("{name: exponential}")
+    assert s.c.gamma == 0.95
+    np.testing.assert_allclose([s.rate(e) for e in (1, 2, 3, 11)], [0.1, 0.095, 0.09025, 0.1 * 0.95 ** 10])
+    assert _schedule("{name: step}").c.gamma == 0.5 and _schedule("{name: exponential, gamma: 0.5}").c.gamma == 0.5
+
+
+def test_plateau_waits_ten_epochs_by_default_as_keras_and_pytorch():
+    s = _schedule("plateau")
+    rates = []
+    for epoch in range(1, 13):
+        rates.append(s.rate(epoch))
+        s.observe(epoch, 1.0)  # never better than the first
+    assert rates[:11] == [0.1] * 11 and rates[11] == pytest.approx(0.01)  # cut after the 10 epochs after epoch 1
+
+
+def test_keys_of_another_schedule_are_refused_where_they_are(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(EX["moons_mlp.yaml"].read_text().replace(
+        "learning_rate: 0.5}", "learning_rate: 0.5, schedule: {name: exponential, step_size: 3, period: 4, "
+                               "min_delta: 3, min_rate: 0.1}}"))
+    found = [(d.path, d.message) for d in diagnostics_of(nngraph.load, path)]
+    assert found == [
+        ("train.optimizer.schedule.step_size", "step_size is a key of schedule step, not of exponential: remove it, or "
+                                               "choose name: step"),
+        ("train.optimizer.schedule.period", "period is a key of schedule cosine, not of exponential: remove it, or "
+                                            "choose name: cosine"),
+        ("train.optimizer.schedule.min_delta", "min_delta is a key of schedule plateau, not of exponential: remove "
+                                               "it, or choose name: plateau"),
+        ("train.optimizer.schedule.min_rate", "min_rate is a key of schedules cosine and plateau, not of "
+                                              "exponential: remove it")]
+    code, _, err = run("validate", path)
+    assert code == 1 and re.search(r"s\.yaml:13:\d+: train\.optimizer\.schedule\.step_size: step_size is a key", err)
+    for name, keys in {"constant": "gamma: 0.9", "cosine": "factor: 0.5", "plateau": "period: 3"}.items():
+        with pytest.raises(nngraph.SpecError, match=f"not of {name}: remove it"):
+            _schedule(f"{{name: {name}, {keys}}}")
+    for good in ("{name: step, step_size: 2, gamma: 0.3, warmup: 2}", "{name: cosine, period: 4, min_rate: 0.01}",
+                 "{name: plateau, factor: 0.5, patience: 2, min_delta: 0.01, min_rate: 0.001}"):
+        _schedule(good)
+
+
+def test_a_rate_cut_to_almost_nothing_is_noted_once():
+    text = EX["moons_mlp.yaml"].read_text().replace("learning_rate: 0.5}", "learning_rate: 0.5, schedule: "
+                                                   "{name: plateau, patience: 3}}")
+    hooks = Hooks()
+    _, history = train(text, callbacks=hooks)
+    rates = [r["learning_rate"] for r in history]
+    cut = next(i for i, r in enumerate(rates) if r < 1e-4 * 0.5)  # the first epoch at the cut rate
+    assert len(hooks.notes) == 1 and hooks.notes[0].startswith(
+        f"after epoch {cut} the plateau schedule has cut the learning rate to {rates[cut]:.3g}, 1e-05 of its start: "
+        "training has all but stopped")
+    hooks = Hooks()
+    train(EX["moons_mlp.yaml"].read_text().replace("learning_rate: 0.5}", "learning_rate: 0.5, schedule: plateau}"),
+          callbacks=hooks)
+    assert hooks.notes == []  # the default patience never gets there on this net
+
+
+# -- the spec's warnings --------------------------------------------------------------------------
+
+
+def test_train_prints_the_warnings_validate_prints_once_before_training(tmp_path):
+    path = tmp_path / "w.yaml"
+    path.write_text(EX["moons_mlp.yaml"].read_text().replace("{from: x, to: hidden, init: xavier_uniform}",
+                                                             "{from: x, to: hidden}").replace(
+        "learning_rate: 0.5}", "learning_rate: 0.5, schedule: {name: cosine, warmup: 100}}"))
+    _, _, validated = run("validate", path)
+    warnings = [line for line in validated.splitlines() if ": warning: " in line]
+    assert len(warnings) == 2 and "edges[0]: no weights given" in validated and "warm-up of 100 epochs" in validated
+    code, out, err = run("train", path, "--no-save", "--epochs", "2")
+    assert code == 0, err
+    assert err.splitlines()[:3] == warnings + [err.splitlines()[2]] and err.splitlines()[2].startswith("data: ")
+    assert all(err.count(w) == 1 for w in warnings)
+    code, out, err = run("train", path, "--no-save", "--epochs", "2", "--json")
+    assert code == 0 and [w["path"] for w in json.loads(out)["warnings"]] == [
+        "edges[0]", "train.optimizer.schedule.warmup"]
+
+
+def test_the_regularizer_example_of_the_training_page_is_clean(tmp_path):
+    text = (ROOT / "docs" / "training.md").read_text()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("nodes:")]
+    assert blocks
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"doc{i}.yaml"
+        path.write_text(f"nngraph: 1\nname: doc{i}\n{block}")
+        code, out, err = run("validate", path)
+        assert code == 0 and err == "", err
+
+
+# -- resume and Ctrl-C ----------------------------------------------------------------------------
+
+
+def test_resume_without_checkpoints_is_refused_before_training():
+    hooks = Hooks()
+    with pytest.raises(TrainingError, match=r"^resume: the spec writes no checkpoints \(it has no train\.checkpoint\), "
+                                            r"so there is none to resume from; add train\.checkpoint: \{every: 1\}"):
+        train(EX["xor_train.yaml"], resume=True, callbacks=hooks)
+    assert hooks.records == []
+    code, out, err = run("train", EX["xor_train.yaml"], "--no-save", "--resume")
+    assert code == 1 and err.startswith("error: resume: the spec writes no checkpoints") and "data:" not in err
+
+
+def test_ctrl_c_in_python_is_a_keyboard_interrupt_that_keeps_the_history_and_the_checkpoint(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(EX["moons_mlp.yaml"].read_text().replace("epochs: 100, seed: 1}", "epochs: 100, seed: 1, checkpoint: {every: 2}}"))
+    with pytest.raises(KeyboardInterrupt) as info:
+        train(path, callbacks=Hooks(interrupt_at=5))
+    stop = info.value
+    assert isinstance(stop, TrainingInterrupted) and isinstance(stop, TrainingError) and stop.exit_code == 130
+    assert [r["epoch"] for r in stop.history] == [1, 2, 3, 4]  # epoch 5 was interrupted in its callbacks
+    assert stop.checkpoint == tmp_path / "moons-mlp.checkpoints" / "epoch-000004.npz" and stop.checkpoint.is_file()
+    assert str(stop).startswith("interrupted during epoch 5 (epochs 1 to 4 complete); the last checkpoint is ")
+    plan = compile(nngraph.load(EX["moons_mlp.yaml"]), use_file=False)
+    data = nngraph.data.load_data(plan.spec)
+    with pytest.raises(TrainingInterrupted) as info:
+        plan.fit(data.x_train, data.y_train, epochs=50, callbacks=Hooks(interrupt_at=3))
+    assert len(info.value.history) == 2 and info.value.checkpoint is None and info.value.plan is plan
+    assert math.isfinite(info.value.history[-1]["loss"])
