@@ -1,7 +1,7 @@
-/* The training step's update in one pass over each slice of a parameter, where numpy makes
- * ten: Adam's step, with a penalty's gradient added to the gradient as it is read (L1:
- * l1 * sign(w), 0 at w = 0; L2: l2 * w; from the weight before the step) and, when max-norm
- * needs them, the column sums of squares of the updated weights.
+/* The training step's update in one pass over each slice of a parameter, where numpy makes up
+ * to ten (Adam): each optimizer's step, with a penalty's gradient added to the gradient as it is
+ * read (L1: l1 * sign(w), 0 at w = 0; L2: l2 * w; from the weight before the step) and, when
+ * max-norm needs them, the column sums of squares of the updated weights.
  *
  * Its results equal those of the same operations in numpy, bit for bit: each operation is done
  * in the same order on the same type and rounded as numpy rounds it (IEEE addition,
@@ -10,9 +10,9 @@
  * which would round once where numpy rounds twice. nngraph's numpy code stays the route where
  * this module is not built; tests compare the two.
  *
- * The step is bound by the divider (a square root and a division per number): with the AVX2
- * instructions, where the processor has them, the penalty and the squares ride along in the
- * same time; the plain x86-64 version is kept for processors without. */
+ * The adaptive methods' step is bound by the divider (a square root and a division per number):
+ * with the AVX2 instructions, where the processor has them, the penalty and the squares ride
+ * along in the same time; the plain x86-64 version is kept for processors without. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
@@ -36,58 +36,72 @@ enum { FILL_NONE = 0, FILL_L1 = 1, FILL_L2 = 2 };
 #define FILL(T, COPYSIGN, mode, c, w) \
     ((mode) == FILL_L1 ? ((w) == 0 ? (T)0 : COPYSIGN((c), (w))) : (w) * (c))
 
+/* One step of each optimizer on one number: w, the weight (updated in place), gi, its gradient
+ * (penalty included), s0[i] and s1[i], its state, k0-k3, the step's constants (see step()).
+ * Each line is numpy's route (nngraph/optimizers.py) operation for operation. */
+#define SGD(T, SQRT) { T d = gi * k0; w = w - d; }
+#define MOMENTUM(T, SQRT) { T vi = s0[i] * k0; T d = gi * k1; vi = vi - d; s0[i] = vi; w = w + vi; }
+#define NESTEROV(T, SQRT)                                                                          \
+    { T vi = s0[i]; T d = vi * k0; w = w - d; vi = vi * k0; d = gi * k1; vi = vi - d; s0[i] = vi;  \
+      d = vi * k2; w = w + d; }
+#define ADAGRAD(T, SQRT)                                                                           \
+    { T sq = gi * gi; T a = s0[i] + sq; s0[i] = a;                                                 \
+      T d = SQRT(a); d = d + k1; d = gi / d; d = d * k0; w = w - d; }
+#define RMSPROP(T, SQRT)                                                                           \
+    { T sq = gi * gi; T a = s0[i] * k0; sq = sq * k1; a = a + sq; s0[i] = a;                       \
+      T d = SQRT(a); d = d + k3; d = gi / d; d = d * k2; w = w - d; }
+#define ADAM(T, SQRT)                                                                              \
+    { T mi = s0[i] * k0; mi = mi + gi; s0[i] = mi; T sq = gi * gi; T vi = s1[i] * k1; vi = vi + sq; \
+      s1[i] = vi; T d = SQRT(vi); d = d + k2; d = mi / d; d = d * k3; w = w - d; }
+
 /* Rows of `cols` numbers each. part (cols, the weights' type) += the column sums of squares of
  * the updated weights, row by row (as numpy's einsum "ij,ij->j" sums them for two columns or
- * more). Each loop is written once and compiled for every mode, with and without sums: a test
- * inside the loop would keep the compiler from vectorising it. */
-#define DEFINE(T, SUF, SQRT, COPYSIGN)                                                              \
-INLINE void                                                                                         \
-adam_body_##SUF(T *restrict p, T *restrict g, T *restrict m, T *restrict v, Py_ssize_t rows,        \
-                Py_ssize_t cols, T b1, T b2, T eps, T scale, const int mode, T c, T *restrict part,  \
-                const int sums)                                                                     \
+ * more). Each loop is written once and compiled for every optimizer and mode, with and without
+ * sums: a test inside the loop would keep the compiler from vectorising it. */
+#define KIND(T, SUF, SQRT, COPYSIGN, NAME, BODY)                                                    \
+INLINE void NAME##_body_##SUF(T *restrict p, const T *restrict g, T *restrict s0, T *restrict s1,   \
+                              Py_ssize_t rows, Py_ssize_t cols, T k0, T k1, T k2, T k3,             \
+                              const int mode, T c, T *restrict part, const int sums)                \
 {                                                                                                   \
-    for (Py_ssize_t r = 0; r < rows; r++) {                                                         \
-        T *restrict pr = p + r * cols, *restrict gr = g + r * cols;                                 \
-        T *restrict mr = m + r * cols, *restrict vr = v + r * cols;                                 \
+    for (Py_ssize_t r = 0; r < rows; r++)                                                           \
         for (Py_ssize_t j = 0; j < cols; j++) {                                                     \
-            T w = pr[j], gi = gr[j];                                                                \
+            Py_ssize_t i = r * cols + j;                                                            \
+            T w = p[i], gi = g[i];                                                                  \
             if (mode != FILL_NONE) gi = gi + FILL(T, COPYSIGN, mode, c, w);                         \
-            T mi = mr[j] * b1; mi = mi + gi; mr[j] = mi;                                            \
-            T sq = gi * gi;                                                                         \
-            T vi = vr[j] * b2; vi = vi + sq; vr[j] = vi;                                            \
-            T d = SQRT(vi); d = d + eps; d = mi / d; d = d * scale;                                 \
-            w = w - d; pr[j] = w;                                                                   \
+            BODY(T, SQRT)                                                                           \
+            p[i] = w;                                                                               \
             if (sums) { T s = w * w; part[j] = part[j] + s; }                                       \
         }                                                                                           \
-    }                                                                                               \
 }                                                                                                   \
-INLINE void                                                                                         \
-after_body_##SUF(const T *restrict p, T *restrict g, Py_ssize_t rows, Py_ssize_t cols,             \
-                 const int mode, T c, T *restrict part, const int sums)                             \
-{                                                                                                   \
-    for (Py_ssize_t r = 0; r < rows; r++) {                                                         \
-        const T *restrict pr = p + r * cols;                                                        \
-        T *restrict gr = g + r * cols;                                                              \
-        for (Py_ssize_t j = 0; j < cols; j++) {                                                     \
-            T w = pr[j];                                                                            \
-            if (mode != FILL_NONE) gr[j] = FILL(T, COPYSIGN, mode, c, w);                           \
-            if (sums) { T s = w * w; part[j] = part[j] + s; }                                       \
-        }                                                                                           \
-    }                                                                                               \
-}                                                                                                   \
-VERSIONS static void adam_##SUF(T *p, T *g, T *m, T *v, Py_ssize_t rows, Py_ssize_t cols, T b1, T b2, T eps, \
-                       T scale, int mode, T c, T *part)                                             \
+VERSIONS static void NAME##_##SUF(T *p, const T *g, T *s0, T *s1, Py_ssize_t rows, Py_ssize_t cols, \
+                                  T k0, T k1, T k2, T k3, int mode, T c, T *part)                   \
 {                                                                                                   \
     switch (mode * 2 + (part != NULL)) {                                                            \
-    case 0: adam_body_##SUF(p, g, m, v, rows, cols, b1, b2, eps, scale, FILL_NONE, c, part, 0); break; \
-    case 1: adam_body_##SUF(p, g, m, v, rows, cols, b1, b2, eps, scale, FILL_NONE, c, part, 1); break; \
-    case 2: adam_body_##SUF(p, g, m, v, rows, cols, b1, b2, eps, scale, FILL_L1, c, part, 0); break; \
-    case 3: adam_body_##SUF(p, g, m, v, rows, cols, b1, b2, eps, scale, FILL_L1, c, part, 1); break; \
-    case 4: adam_body_##SUF(p, g, m, v, rows, cols, b1, b2, eps, scale, FILL_L2, c, part, 0); break; \
-    default: adam_body_##SUF(p, g, m, v, rows, cols, b1, b2, eps, scale, FILL_L2, c, part, 1); break; \
+    case 0: NAME##_body_##SUF(p, g, s0, s1, rows, cols, k0, k1, k2, k3, FILL_NONE, c, part, 0); break; \
+    case 1: NAME##_body_##SUF(p, g, s0, s1, rows, cols, k0, k1, k2, k3, FILL_NONE, c, part, 1); break; \
+    case 2: NAME##_body_##SUF(p, g, s0, s1, rows, cols, k0, k1, k2, k3, FILL_L1, c, part, 0); break; \
+    case 3: NAME##_body_##SUF(p, g, s0, s1, rows, cols, k0, k1, k2, k3, FILL_L1, c, part, 1); break; \
+    case 4: NAME##_body_##SUF(p, g, s0, s1, rows, cols, k0, k1, k2, k3, FILL_L2, c, part, 0); break; \
+    default: NAME##_body_##SUF(p, g, s0, s1, rows, cols, k0, k1, k2, k3, FILL_L2, c, part, 1); break; \
     }                                                                                               \
+}
+
+/* The product's route (see nngraph/regularizers.py, InProduct): g = P of the updated weights and
+ * the sums of squares, in one pass. */
+#define AFTER(T, SUF, COPYSIGN)                                                                     \
+INLINE void after_body_##SUF(const T *restrict p, T *restrict g, Py_ssize_t rows, Py_ssize_t cols, \
+                             const int mode, T c, T *restrict part, const int sums)                 \
+{                                                                                                   \
+    for (Py_ssize_t r = 0; r < rows; r++)                                                           \
+        for (Py_ssize_t j = 0; j < cols; j++) {                                                     \
+            Py_ssize_t i = r * cols + j;                                                            \
+            T w = p[i];                                                                             \
+            if (mode != FILL_NONE) g[i] = FILL(T, COPYSIGN, mode, c, w);                            \
+            if (sums) { T s = w * w; part[j] = part[j] + s; }                                       \
+        }                                                                                           \
 }                                                                                                   \
-VERSIONS static void after_##SUF(const T *p, T *g, Py_ssize_t rows, Py_ssize_t cols, int mode, T c, T *part) \
+VERSIONS static void after_##SUF(const T *p, T *g, Py_ssize_t rows, Py_ssize_t cols, int mode, T c, \
+                                 T *part)                                                           \
 {                                                                                                   \
     switch (mode * 2 + (part != NULL)) {                                                            \
     case 0: break;                                                                                  \
@@ -98,6 +112,18 @@ VERSIONS static void after_##SUF(const T *p, T *g, Py_ssize_t rows, Py_ssize_t c
     default: after_body_##SUF(p, g, rows, cols, FILL_L2, c, part, 1); break;                        \
     }                                                                                               \
 }
+
+#define DEFINE(T, SUF, SQRT, COPYSIGN)                                                              \
+    KIND(T, SUF, SQRT, COPYSIGN, sgd, SGD)                                                          \
+    KIND(T, SUF, SQRT, COPYSIGN, momentum, MOMENTUM)                                                \
+    KIND(T, SUF, SQRT, COPYSIGN, nesterov, NESTEROV)                                                \
+    KIND(T, SUF, SQRT, COPYSIGN, adagrad, ADAGRAD)                                                  \
+    KIND(T, SUF, SQRT, COPYSIGN, rmsprop, RMSPROP)                                                  \
+    KIND(T, SUF, SQRT, COPYSIGN, adam, ADAM)                                                        \
+    AFTER(T, SUF, COPYSIGN)                                                                         \
+    typedef void (*step_##SUF)(T *, const T *, T *, T *, Py_ssize_t, Py_ssize_t, T, T, T, T, int, T, T *); \
+    static const step_##SUF steps_##SUF[] = {sgd_##SUF, momentum_##SUF, nesterov_##SUF,             \
+                                            adagrad_##SUF, rmsprop_##SUF, adam_##SUF};
 
 DEFINE(double, d, sqrt, copysign)
 DEFINE(float, f, sqrtf, copysignf)
@@ -180,34 +206,31 @@ static int take_sums(PyObject *o, Py_buffer *s, Py_ssize_t cols)
     return 1;
 }
 
-static PyObject *run(PyObject *const *args, Py_ssize_t nargs, int adam)
+/* The optimizers, in the order of the step functions above, and how many state arrays each keeps. */
+static const char *const KINDS[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
+static const int SLOTS[] = {0, 1, 1, 1, 1, 2};
+
+static int number(PyObject *o, double *out)
 {
-    /* adam(p, g, m, v, cols, b1, b2, eps, scale, mode, c, sums)
-     * after(p, g, cols, mode, c, sums) */
-    int arrays = adam ? 4 : 2;
-    if (nargs != (adam ? 12 : 6)) {
-        PyErr_SetString(PyExc_TypeError, adam ? "adam takes 12 arguments" : "after takes 6 arguments");
-        return NULL;
-    }
-    int width = width_of(args[0]);
+    *out = PyFloat_AsDouble(o);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* The arrays, the columns, the mode and c and the sums of step() and after(); then the work. */
+static PyObject *run(PyObject *const *arrays, int count, int distinct, PyObject *cols_obj, PyObject *mode_obj,
+                     PyObject *c_obj, PyObject *sums_obj, int kind, const double *k)
+{
+    int width = width_of(arrays[0]);
     if (width < 0)
         return NULL;
-    Py_ssize_t cols = PyLong_AsSsize_t(args[arrays]);
+    Py_ssize_t cols = PyLong_AsSsize_t(cols_obj);
     if (cols == -1 && PyErr_Occurred())
         return NULL;
-    double k[4] = {0, 0, 0, 0};
-    if (adam)
-        for (int i = 0; i < 4; i++) {
-            k[i] = PyFloat_AsDouble(args[5 + i]);
-            if (k[i] == -1.0 && PyErr_Occurred())
-                return NULL;
-        }
-    int at = adam ? 9 : 3;
-    long mode = PyLong_AsLong(args[at]);
+    long mode = PyLong_AsLong(mode_obj);
     if (mode == -1 && PyErr_Occurred())
         return NULL;
-    double c = PyFloat_AsDouble(args[at + 1]);
-    if (c == -1.0 && PyErr_Occurred())
+    double c;
+    if (number(c_obj, &c) < 0)
         return NULL;
     if (mode < FILL_NONE || mode > FILL_L2) {
         PyErr_SetString(PyExc_ValueError, "mode: 0, 1 or 2");
@@ -215,8 +238,7 @@ static PyObject *run(PyObject *const *args, Py_ssize_t nargs, int adam)
     }
     Buffers bs;
     Py_ssize_t n = 0;
-    /* after() with mode 0 only reads p: g may be p itself */
-    if (take(&bs, (PyObject **)args, arrays, width, &n, adam || mode != FILL_NONE) < 0)
+    if (take(&bs, (PyObject **)arrays, count, width, &n, distinct || mode != FILL_NONE) < 0)
         return NULL;
     if (cols <= 0 || n % cols) {
         release(&bs);
@@ -224,7 +246,7 @@ static PyObject *run(PyObject *const *args, Py_ssize_t nargs, int adam)
         return NULL;
     }
     Py_buffer sb;
-    int has_sums = take_sums(args[at + 2], &sb, cols);
+    int has_sums = take_sums(sums_obj, &sb, cols);
     if (has_sums < 0) {
         release(&bs);
         return NULL;
@@ -239,20 +261,19 @@ static PyObject *run(PyObject *const *args, Py_ssize_t nargs, int adam)
         }
     }
     Py_ssize_t rows = n / cols;
+    void *s0 = count > 2 ? bs.b[2].buf : NULL, *s1 = count > 3 ? bs.b[3].buf : NULL;
     Py_BEGIN_ALLOW_THREADS
     if (width == 8) {
-        double *P = bs.b[0].buf, *G = bs.b[1].buf;
-        if (adam)
-            adam_d(P, G, bs.b[2].buf, bs.b[3].buf, rows, cols, k[0], k[1], k[2], k[3], (int)mode, c, part);
+        if (kind >= 0)
+            steps_d[kind](bs.b[0].buf, bs.b[1].buf, s0, s1, rows, cols, k[0], k[1], k[2], k[3], (int)mode, c, part);
         else
-            after_d(P, G, rows, cols, (int)mode, c, part);
+            after_d(bs.b[0].buf, bs.b[1].buf, rows, cols, (int)mode, c, part);
     } else {
-        float *P = bs.b[0].buf, *G = bs.b[1].buf;
-        if (adam)
-            adam_f(P, G, bs.b[2].buf, bs.b[3].buf, rows, cols, (float)k[0], (float)k[1], (float)k[2],
-                   (float)k[3], (int)mode, (float)c, part);
+        if (kind >= 0)
+            steps_f[kind](bs.b[0].buf, bs.b[1].buf, s0, s1, rows, cols, (float)k[0], (float)k[1], (float)k[2],
+                          (float)k[3], (int)mode, (float)c, part);
         else
-            after_f(P, G, rows, cols, (int)mode, (float)c, part);
+            after_f(bs.b[0].buf, bs.b[1].buf, rows, cols, (int)mode, (float)c, part);
     }
     if (has_sums) {
         double *s = sb.buf;
@@ -270,20 +291,56 @@ static PyObject *run(PyObject *const *args, Py_ssize_t nargs, int adam)
     Py_RETURN_NONE;
 }
 
-static PyObject *adam(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* step(kind, p, g, state, cols, k, mode, c, sums): state a tuple of the optimizer's arrays, k a
+ * tuple of its step's numbers (see nngraph/optimizers.py, Optimizer._compiled). */
+static PyObject *step(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return run(args, nargs, 1);
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "step takes 9 arguments");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    if (!name)
+        return NULL;
+    int kind = -1;
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(name, KINDS[i]))
+            kind = i;
+    if (kind < 0) {
+        PyErr_Format(PyExc_ValueError, "no optimizer %R", args[0]);
+        return NULL;
+    }
+    if (!PyTuple_Check(args[3]) || PyTuple_GET_SIZE(args[3]) != SLOTS[kind] || !PyTuple_Check(args[5]) ||
+        PyTuple_GET_SIZE(args[5]) > 4) {
+        PyErr_Format(PyExc_TypeError, "%s keeps %d state arrays and takes up to 4 numbers", name, SLOTS[kind]);
+        return NULL;
+    }
+    PyObject *arrays[4] = {args[1], args[2], NULL, NULL};
+    for (int i = 0; i < SLOTS[kind]; i++)
+        arrays[2 + i] = PyTuple_GET_ITEM(args[3], i);
+    double k[4] = {0, 0, 0, 0};
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args[5]); i++)
+        if (number(PyTuple_GET_ITEM(args[5], i), &k[i]) < 0)
+            return NULL;
+    return run(arrays, 2 + SLOTS[kind], 1, args[4], args[6], args[7], args[8], kind, k);
 }
 
+/* after(p, g, cols, mode, c, sums) */
 static PyObject *after(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return run(args, nargs, 0);
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "after takes 6 arguments");
+        return NULL;
+    }
+    /* with mode 0 only p is read: g may be p itself */
+    return run(args, 2, 0, args[2], args[3], args[4], args[5], -1, NULL);
 }
 
 static PyMethodDef methods[] = {
-    {"adam", (PyCFunction)(void (*)(void))adam, METH_FASTCALL,
-     "adam(p, g, m, v, cols, beta1, beta2, eps, scale, mode, c, sums): Adam's step on one slice, "
-     "then g = P (mode 1: c*sign(p), 2: c*p) and sums += the column sums of p*p (sums not None)."},
+    {"step", (PyCFunction)(void (*)(void))step, METH_FASTCALL,
+     "step(kind, p, g, state, cols, k, mode, c, sums): one optimizer step on a slice of rows of cols "
+     "numbers, the gradient read as g + P (mode 1: c*sign(p), 2: c*p, 0: g), and sums += the column sums "
+     "of the updated p*p (sums not None)."},
     {"after", (PyCFunction)(void (*)(void))after, METH_FASTCALL,
      "after(p, g, cols, mode, c, sums): g = P and sums += the column sums of p*p, in one pass."},
     {NULL, NULL, 0, NULL},

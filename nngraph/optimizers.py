@@ -23,7 +23,7 @@ class Optimizer:
     Adam keeps its moments unnormalised, ``M = b1 M + g`` and ``V = b2 V + g^2`` (the book's
     ``m = (1 - b1) M`` and ``v = (1 - b2) V``), and folds the constant factors and the bias
     corrections into two numbers per step: ten passes over the parameters instead of twelve.
-    Where nngraph's compiled module is built (:mod:`nngraph._kernels`), Adam's step is one pass
+    Where nngraph's compiled module is built (:mod:`nngraph._kernels`), each step is one pass
     instead, with the same results bit for bit, and it can take a penalty's gradient and
     max-norm's sums of squares in the same pass (``fused`` in :meth:`step`).
 
@@ -47,12 +47,12 @@ class Optimizer:
         self.scratch = [np.empty_like(p) for p in params]
         self.flush_every = self._flush_interval()
         self._small = None
-        self.kernel = kernels if config.name == "adam" and kernels is not None else None
+        self.kernel = kernels
 
     @property
     def fuses(self) -> bool:
         """Whether :meth:`step` takes ``fused`` work: a penalty's gradient and max-norm's sums of
-        squares in the update's own pass (Adam, with the compiled module)."""
+        squares in the update's own pass (with the compiled module)."""
         return self.kernel is not None
 
     def _slots(self):
@@ -125,7 +125,7 @@ class Optimizer:
         longer needed then and may be overwritten.
 
         ``fused`` (only where :attr:`fuses`): ``{i: (mode, c, sums)}`` for 2-D parameters whose
-        extra work the compiled update does in its own pass, instead of ``after``: ``mode`` 1
+        extra work the compiled step does in its own pass, instead of ``after``: ``mode`` 1
         adds ``c * sign(w)`` (0 at w = 0) to the gradient as it is read, 2 adds ``c * w``, 0
         nothing (from the weights before the step); ``sums``, when not None, a float64 array
         with one number per column, gets each slice's column sums of squares of the updated
@@ -152,7 +152,7 @@ class Optimizer:
                     after(i, lo, hi)
 
     def _compiled(self, i, p, g, s, n, rows, k, fused, after) -> bool:
-        """Adam's step on parameter ``i`` by the compiled module, slice by slice as :meth:`step`
+        """The step on parameter ``i`` by the compiled module, slice by slice as :meth:`step`
         takes them, with its ``fused`` work; False (nothing done) where the arrays are not
         plain C-ordered float arrays of one type, which the numpy route then takes."""
         if p.ndim not in (1, 2) or p.size == 0 or p.dtype not in (np.float32, np.float64) or not all(
@@ -160,17 +160,30 @@ class Optimizer:
             return False
         mode, c, sums = fused.get(i, (0, 0.0, None)) if fused else (0, 0.0, None)
         call = None if fused and i in fused else after
-        eps, scale = k
-        c1 = self.c
-        m, v = s
-        adam = self.kernel.adam
+        name, numbers, step = self.c.name, self._numbers(k), self.kernel.step
         for lo in range(0, n, rows):
             hi = min(lo + rows, n)
-            adam(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p.shape[1] if p.ndim == 2 else hi - lo,
-                 c1.beta1, c1.beta2, eps, scale, mode, c, sums)
+            step(name, p[lo:hi], g[lo:hi], tuple(x[lo:hi] for x in s), p.shape[1] if p.ndim == 2 else hi - lo,
+                 numbers, mode, c, sums)
             if call is not None:
                 call(i, lo, hi)
         return True
+
+    def _numbers(self, k) -> tuple:
+        """The compiled step's numbers, as numpy's route uses them (Python floats, rounded to the
+        parameters' type where they meet them): see the step functions below."""
+        c, lr = self.c, self.lr
+        if c.name == "sgd":
+            return (lr,)
+        if c.name == "momentum":
+            return (c.momentum, lr)
+        if c.name == "nesterov":
+            return (c.momentum, lr, 1 + c.momentum)
+        if c.name == "adagrad":
+            return (lr, c.epsilon)
+        if c.name == "rmsprop":
+            return (c.rho, 1 - c.rho, lr, c.epsilon)
+        return (c.beta1, c.beta2) + k  # adam: its folded epsilon and scale
 
     def step_bound_next(self) -> float | None:
         """:meth:`step_bound` of the coming step (its rate and count), known before it is taken."""

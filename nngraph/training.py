@@ -298,8 +298,8 @@ class _Run:
         self.max_norm = max_norm if max_norm else None
         self.l1 = coefficients(plan, self.tensors, "l1", cfg.l1)  # per tensor: nodes and edges override
         self.l2 = coefficients(plan, self.tensors, "l2", cfg.l2)
-        # uniform penalties of dense weights are added in the optimizer's compiled update where it
-        # has one (Adam), else inside the weight-gradient product
+        # uniform penalties of dense weights are added in the optimizer's compiled step where it
+        # is built, else inside the weight-gradient product
         taken, l1, l2 = in_update(self.tensors, self.l1, self.l2, bool(cfg.clip_norm)) \
             if self.opt.fuses else ({}, self.l1, self.l2)
         self.in_update = {i: (mode, c, None) for i, (mode, c) in taken.items()}  # the optimizer's `fused`

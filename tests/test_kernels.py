@@ -56,21 +56,30 @@ def _penalty(w, mode, c):
     return out
 
 
-@settings(max_examples=60, deadline=None)
-@given(dtype=st.sampled_from([np.float32, np.float64]), rows=st.integers(1, 9), cols=st.integers(1, 12),
-       mode=st.sampled_from([0, 1, 2]), squares=st.booleans(), chunk=st.sampled_from([1, 7, 32768]),
-       seed=st.integers(0, 2**31 - 1))
-def test_adam_pass_equals_numpy_steps_bit_for_bit(dtype, rows, cols, mode, squares, chunk, seed):
-    """Three steps of Adam by the compiled pass (penalty read in, sums taken, slices of
-    ``chunk`` numbers) and by numpy's passes with the penalty added to the gradient first: the
-    same weights, moments and sums, bit for bit (the sums of a one-column tensor are summed in
-    order by the pass, pairwise by numpy's einsum: equal to rounding)."""
+OPTIMIZERS = {"sgd": {}, "momentum": {"momentum": 0.9}, "nesterov": {"momentum": 0.8},
+              "adagrad": {"epsilon": 1e-7}, "rmsprop": {"rho": 0.9}, "adam": {}}
+
+
+@settings(max_examples=120, deadline=None)
+@given(name=st.sampled_from(sorted(OPTIMIZERS)), dtype=st.sampled_from([np.float32, np.float64]),
+       rows=st.integers(1, 9), cols=st.integers(1, 12), mode=st.sampled_from([0, 1, 2]),
+       squares=st.booleans(), chunk=st.sampled_from([1, 7, 32768]), seed=st.integers(0, 2**31 - 1))
+def test_compiled_step_equals_numpy_steps_bit_for_bit(name, dtype, rows, cols, mode, squares, chunk, seed):
+    """Three steps of each optimizer by the compiled pass (penalty read in, sums taken, slices
+    of ``chunk`` numbers) and by numpy's passes with the penalty added to the gradient first:
+    the same weights, state and sums, bit for bit (the sums of a one-column tensor are summed
+    in order by the pass, pairwise by numpy's einsum: equal to rounding)."""
     rng = np.random.default_rng(seed)
-    config = OptimizerConfig(name="adam", learning_rate=0.01)
+    config = OptimizerConfig(name=name, learning_rate=0.01, **OPTIMIZERS[name])
     w0 = _awkward(rng, dtype, (rows, cols))
     grads = [_awkward(rng, dtype, (rows, cols)) for _ in range(3)]
     c = float(rng.choice([1e-4, 0.05, 3.0]))
     fast, slow = Optimizer(config, [w0.copy()]), Optimizer(config, [w0.copy()])
+    for opt in (fast, slow):  # a state that is not all zeros from the first step
+        for x in opt.state[0]:
+            x[...] = np.abs(_awkward(rng, dtype, (rows, cols))) if name != "momentum" else x + 0.5
+    for a, b in zip(fast.state[0], slow.state[0]):
+        b[...] = a
     assert fast.fuses
     slow.kernel = None
     fast.CHUNK = slow.CHUNK = chunk
@@ -115,28 +124,36 @@ def test_one_pass_fill_and_squares_equal_numpy(dtype, mode):
 def test_refusals_are_errors_not_crashes():
     a, b = np.zeros((4, 3)), np.zeros((4, 3))
     m, v = np.zeros((4, 3)), np.zeros((4, 3))
-    adam = KERNELS.adam
-    good = (a, b, m, v, 3, 0.9, 0.999, 1e-8, 1e-3, 1, 0.1, None)
-    adam(*good)
+    step = KERNELS.step
+    k = (0.9, 0.999, 1e-8, 1e-3)
+    good = ("adam", a, b, (m, v), 3, k, 1, 0.1, None)
+    step(*good)
+    step("sgd", a, b, (), 3, (0.1,), 0, 0.0, np.zeros(3))
     cases = [
-        ((a, b.astype(np.float32), m, v) + good[4:], TypeError),  # mixed types
-        ((a, np.zeros((4, 2)), m, v) + good[4:], ValueError),  # lengths differ
-        ((a, a, m, v) + good[4:], ValueError),  # the same array twice
-        ((a[:, :2], b, m, v) + good[4:], (BufferError, ValueError)),  # not contiguous
-        ((a, b, m, v, 5) + good[5:], ValueError),  # columns do not divide the length
-        ((a, b, m, v, 0) + good[5:], ValueError),
-        (good[:9] + (7, 0.1, None), ValueError),  # no such mode
-        (good[:11] + (np.zeros(2),), ValueError),  # sums not one per column
-        (good[:11] + (np.zeros(3, np.float32),), ValueError),
+        (("adam", a, b.astype(np.float32), (m, v)) + good[4:], TypeError),  # mixed types
+        (("adam", a, np.zeros((4, 2)), (m, v)) + good[4:], ValueError),  # lengths differ
+        (("adam", a, a, (m, v)) + good[4:], ValueError),  # the same array twice
+        (("adam", a, b, (m, a)) + good[4:], ValueError),
+        (("adam", a[:, :2], b, (m, v)) + good[4:], (BufferError, ValueError)),  # not contiguous
+        (good[:4] + (5,) + good[5:], ValueError),  # columns do not divide the length
+        (good[:4] + (0,) + good[5:], ValueError),
+        (good[:6] + (7, 0.1, None), ValueError),  # no such mode
+        (good[:8] + (np.zeros(2),), ValueError),  # sums not one per column
+        (good[:8] + (np.zeros(3, np.float32),), ValueError),
         (good[:5], TypeError),  # too few arguments
-        ((a.astype(np.int64), b, m, v) + good[4:], TypeError),
+        (("adam", a.astype(np.int64), b, (m, v)) + good[4:], TypeError),
+        (("adamw",) + good[1:], ValueError),  # no such optimizer
+        (("adam", a, b, (m,)) + good[4:], TypeError),  # adam keeps two state arrays
+        (("sgd", a, b, (m,)) + good[4:], TypeError),
+        (good[:5] + ((1, 2, 3, 4, 5),) + good[6:], TypeError),  # up to four numbers
+        (good[:5] + (("x",),) + good[6:], TypeError),
     ]
     for args, error in cases:
         with pytest.raises(error):
-            adam(*args)
+            step(*args)
     overlapping = np.zeros(24)
     with pytest.raises(ValueError, match="overlap"):
-        adam(overlapping[:12], overlapping[6:18], m.reshape(-1), v.reshape(-1), 3, *good[5:])
+        step("adam", overlapping[:12], overlapping[6:18], (m.reshape(-1), v.reshape(-1)), 3, k, 1, 0.1, None)
     KERNELS.after(a, a, 3, 0, 0.0, np.zeros(3))  # sums only: the weights may be the gradient's place
 
 
@@ -172,28 +189,28 @@ def _fit(extra, opt, dtype, route, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("extra, opt", [
-    (", max_norm: 0.9", "adam"),  # sums of squares in the pass; nothing added to the gradient
-    ("", "adam"),
-    (", l1: 0.01, max_norm: 0.9", "sgd"),  # the one-pass fill beside numpy's SGD
-    (", l1: 0.01, l2: 0.02, max_norm: 1.2", "momentum"),
-])
-def test_training_by_either_route_gives_the_same_weights(extra, opt, dtype, monkeypatch):
-    fast, _ = _fit(extra, opt, dtype, "compiled", monkeypatch)
-    slow, _ = _fit(extra, opt, dtype, "numpy", monkeypatch)
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_training_by_either_route_gives_the_same_weights(opt, dtype, monkeypatch):
+    """Without penalties, the compiled step (max-norm's squares taken in it) and numpy's passes
+    train the same weights, bit for bit."""
+    fast, _ = _fit(", max_norm: 0.9", opt, dtype, "compiled", monkeypatch)
+    slow, _ = _fit(", max_norm: 0.9", opt, dtype, "numpy", monkeypatch)
     for a, b in zip(fast, slow):
         assert np.array_equal(_bits(a), _bits(b))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("extra", [", l1: 0.01", ", l2: 0.03", ", l1: 0.01, l2: 0.03, max_norm: 0.9"])
-def test_penalties_read_into_adams_pass_match_the_products_route(extra, dtype, monkeypatch):
-    """With Adam, the compiled pass adds the penalty's gradient as it reads the gradient; the
-    numpy route adds it inside the weight-gradient product. The two differ only in the order of
-    one addition."""
-    fast, taken = _fit(extra, "adam", dtype, "compiled", monkeypatch)
+@pytest.mark.parametrize("extra, opt", [
+    (", l1: 0.01", "adam"), (", l2: 0.03", "adam"), (", l1: 0.01, l2: 0.03, max_norm: 0.9", "adam"),
+    (", l1: 0.01, max_norm: 0.9", "sgd"), (", l1: 0.01, l2: 0.02, max_norm: 1.2", "momentum"),
+    (", l2: 0.02", "rmsprop"),
+])
+def test_penalties_read_into_the_step_match_the_products_route(extra, opt, dtype, monkeypatch):
+    """The compiled step adds the penalty's gradient as it reads the gradient; numpy's route adds
+    it inside the weight-gradient product. The two differ only in the order of one addition."""
+    fast, taken = _fit(extra, opt, dtype, "compiled", monkeypatch)
     assert sorted(taken) == [0, 2] and {mode for mode, _ in taken.values()} == {1 if "l1" in extra else 2}
-    slow, none = _fit(extra, "adam", dtype, "numpy", monkeypatch)
+    slow, none = _fit(extra, opt, dtype, "numpy", monkeypatch)
     assert none == {}
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(fast, slow):
