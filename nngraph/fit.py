@@ -15,7 +15,8 @@ def train_config(spec, overrides: dict):
     """The spec with ``overrides`` applied to its ``train`` section, validated like a loaded spec."""
     import json
 
-    from .spec import load
+    from .spec import Source, load
+    from .spec.overrides import OverriddenSource
 
     if not overrides:
         return spec
@@ -33,6 +34,11 @@ def train_config(spec, overrides: dict):
     except SpecError as exc:
         raise SpecError([_as_typed(d, overrides) for d in exc.diagnostics]) from None
     edited._base_dir = spec.base_dir
+    # what the graph's and training's checks find later is located at the keyword that set it, or
+    # in the spec's own file (not in the JSON text made here), as for --set
+    src = getattr(spec.source, "base", None) or spec.source or Source(None, "<python>", "json")
+    edited._source = OverriddenSource(src.text, src.name, src.format, src.data, base=src, overrides=tuple(
+        getattr(spec.source, "overrides", ())) + tuple((f"train.{k}", f"fit({k}=...)") for k in overrides))
     return edited
 
 
@@ -61,6 +67,7 @@ def _as_typed(d: Diagnostic, overrides: dict) -> Diagnostic:
 
 def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, threads=None, **overrides) -> list:
     from .graph import build
+    from .spec import located_at_options
     from .training import train
 
     spec = train_config(plan.spec, overrides)
@@ -69,9 +76,11 @@ def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, t
 
         raise TrainingError("the spec has no 'train' section: give at least the loss, e.g. "
                             f"plan.fit(X, y, loss='{suggested_loss(plan.graph)}')")
+    X, X_test = (plan.as_input(x) if isinstance(x, dict) else x for x in (X, X_test))  # inputs by name, as forward
     data = (X, y) if X_test is None else (X, y, X_test, y_test)
-    graph = build(spec)
-    _, history = train(graph, data, plan=plan, callbacks=callbacks, resume=resume, threads=threads)
+    with located_at_options(spec):
+        graph = build(spec)
+        _, history = train(graph, data, plan=plan, callbacks=callbacks, resume=resume, threads=threads)
     return history
 
 

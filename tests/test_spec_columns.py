@@ -102,7 +102,7 @@ def test_column_held_edges_read_as_the_models_they_stand_for():
     assert spec.model_dump(mode="json", by_alias=True) == reference.model_dump(mode="json", by_alias=True)
     assert spec == reference and nngraph.load(nngraph.dump(spec)) == spec
     assert pickle.loads(pickle.dumps(spec)) == spec
-    more = spec.model_copy(update={"edges": spec.edges + [Edge.model_validate({"from": "x[2]", "to": "y[1]", "weight": 1})]})
+    more = spec.model_copy(update={"edges": spec.edges + [Edge.model_validate({"from": "x[1]", "to": "y[1]", "weight": 1})]})
     assert len(more.edges) == 4 and more.edges[3].weight == 1.0
     with pytest.raises(IndexError):
         spec.edges[3]

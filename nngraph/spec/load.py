@@ -314,9 +314,9 @@ def _real_path(loc, data):
     return tuple(path), node
 
 
-def _models_at(path) -> list[type[BaseModel]]:
-    """The model classes that can sit at ``path`` in a Spec (for valid-key suggestions)."""
-    current: list = [Spec]
+def _models_at(path, root=None) -> list[type[BaseModel]]:
+    """The model classes that can sit at ``path`` in a Spec, or in ``root`` (for valid-key suggestions)."""
+    current: list = [root or Spec]
     for part in path:
         nxt = []
         for tp in current:
@@ -384,7 +384,7 @@ def suggest(word: str, choices) -> str:
     return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
-def _message(err, path, value, data) -> tuple[str, str]:
+def _message(err, path, value, data, root=None) -> tuple[str, str]:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind in ("too_long", "too_short", "missing") and len(path) >= 2 and path[-2] in ("connections", "edge_table"):
@@ -394,7 +394,7 @@ def _message(err, path, value, data) -> tuple[str, str]:
         return "lone_surrogate", models.lone_surrogate(value)  # names are refused by pydantic before our check
     if kind == "extra_forbidden":
         key = path[-1]
-        valid = sorted({k for m in _models_at(path[:-1]) for k in _field_names(m)})
+        valid = sorted({k for m in _models_at(path[:-1], root) for k in _field_names(m)})
         if key == "max_norm" and path[0] == "edges":  # the norm is over all of a neuron's connections
             return "unknown_key", ("an edge takes no max_norm: it bounds each neuron's incoming weights over all "
                                    "its connections; set max_norm on the node the edge leads to")
@@ -439,7 +439,9 @@ def _short(value) -> str:
 _MAX_SHOWN = 100  # problems composed and located per round; a spec with thousands gets a count
 
 
-def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
+def _diagnostics(exc: ValidationError, data, src: Source, root=None) -> list[Diagnostic]:
+    """One diagnostic per problem of ``data`` (a spec, or with ``root`` a part of one: a Train, a
+    Node, ...), located in ``src``, with the valid keys and choices."""
     found = []
     seen = set()
     errors = exc.errors(include_url=False)
@@ -452,7 +454,7 @@ def _diagnostics(exc: ValidationError, data, src: Source) -> list[Diagnostic]:
                     "fix those first")
             break
         path, value = _real_path(err["loc"], data)
-        code, message = _message(err, path, value if value is not None else err.get("input"), data)
+        code, message = _message(err, path, value if value is not None else err.get("input"), data, root)
         if (path, message) in seen:
             continue
         seen.add((path, message))

@@ -83,23 +83,28 @@ class Model(BaseModel):
                               validate_default=False)
 
     def model_copy(self, *, update=None, deep: bool = False):
-        """A copy; with ``update`` the result is validated like a loaded spec (a SpecError names
-        each bad value by its path), so editing a spec in Python cannot make an invalid one."""
+        """A copy; with ``update`` the result is validated as a spec file is (the same messages and
+        did-you-mean, located at the key of ``update``), and a whole spec also as ``nngraph validate``
+        checks one (references, sizes, cycles): editing in Python cannot make an invalid spec."""
         if not update:
             return super().model_copy(deep=deep)
-        from pydantic import ValidationError
+        from .overrides import copied_with
 
-        from ..errors import Diagnostic, SpecError
+        return copied_with(self, update)
 
-        data = {**{k: getattr(self, k) for k in self.model_fields_set}, **update}
-        try:
-            new = type(self).model_validate(data)
-        except ValidationError as exc:
-            raise SpecError([Diagnostic("<python>", 0, 0, ".".join(str(p) for p in e["loc"]), e["type"], e["msg"])
-                             for e in exc.errors()]) from None
-        for name in (self.__pydantic_private__ or {}):
-            setattr(new, name, getattr(self, name))
-        return new
+    def __setattr__(self, name, value):
+        if name in type(self).model_fields:
+            from .overrides import frozen_error
+
+            raise frozen_error(self, name, value)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if name in type(self).model_fields:
+            from .overrides import frozen_error
+
+            raise frozen_error(self, name, None)
+        super().__delattr__(name)
 
 
 def _named(value: Any) -> Any:

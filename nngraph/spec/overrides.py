@@ -158,10 +158,16 @@ def with_overrides(spec: Spec, assignments, option: str = "--set") -> Spec:
             raise SpecError([Diagnostic(label, 0, 0, key, "bad_override",
                                         f"'{'.'.join(parts[:-1])}' is {_kind(node)}, not a mapping: it has no '{last}'")])
         done.append((format_path(_key_path(key)), label))
-    base = getattr(spec.source, "base", None) or spec.source
-    overrides = tuple(getattr(spec.source, "overrides", ())) + tuple(done)
+    return _revalidated(spec, data, done, option)
+
+
+def _revalidated(spec: Spec, data: dict, done, option: str, base=None) -> Spec:
+    """``data`` (``spec`` dumped, then edited at the spec paths ``done`` names, each with the label
+    its errors are located at) validated as a spec; the copy remembers the labels."""
     from .load import validate_data
 
+    base = base or getattr(spec.source, "base", None) or spec.source
+    overrides = tuple(getattr(spec.source, "overrides", ())) + tuple(done)
     try:
         out = validate_data(data, Source(json.dumps(data), option, "json"), spec.base_dir)
     except SpecError as exc:  # positions in generated text mean nothing to the user: the option's
@@ -170,6 +176,99 @@ def with_overrides(spec: Spec, assignments, option: str = "--set") -> Spec:
     if base is not None:
         out._source = OverriddenSource(base.text, base.name, base.format, base.data, overrides=overrides, base=base)
     return out
+
+
+# -- editing in Python: model_copy(update=...) and frozen attributes ------------------------------
+
+def _plain(value):
+    """A value given in Python as the JSON value a spec file would hold (models dumped as a file
+    writes them, numpy numbers and arrays as numbers and lists)."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True, mode="json")
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and type(value).__module__ == "numpy":
+        return value.tolist()
+    return value
+
+
+def _update_label(key) -> str:
+    shown = repr(key) if len(repr(key)) <= SHOWN_KEY else repr(key)[:SHOWN_KEY - 3] + "..."
+    return f"model_copy(update={{{shown}: ...}})"
+
+
+def copied_with(model, update) -> object:
+    """``model.model_copy(update=...)``: the edited copy validated as a spec file is, with the same
+    messages (the valid keys, did-you-mean), each located at the key of ``update`` that caused it.
+    A whole spec is also checked as ``nngraph validate`` checks one (references, sizes, cycles);
+    a part of one (a Node, the Train section) when it is put into a spec."""
+    from pydantic import ValidationError
+
+    if not isinstance(update, dict):
+        raise SpecError([Diagnostic("model_copy(update=...)", 0, 0, "", "wrong_type",
+                                    f"update is a dict of key -> new value; found {type(update).__name__}")])
+    fields = type(model).model_fields
+    keys = {k: (fields[k].alias or k) if k in fields else k for k in update}
+    data = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    for k, v in update.items():
+        data.pop(k, None)
+        data[keys[k]] = _plain(v)
+    done = [(format_path((keys[k],)), _update_label(k)) for k in update]
+    if isinstance(model, Spec):
+        out = _revalidated(model, data, done, _update_label(next(iter(update))),
+                           base=None if model.source is not None else Source(None, "<python>", "json", data=data))
+        from ..graph import build  # the whole network's checks, as a file gets them from validate
+
+        with located_at_options(out):
+            build(out)
+        return out
+    from .load import _diagnostics
+
+    try:
+        new = type(model).model_validate(data)
+    except ValidationError as exc:
+        found = _diagnostics(exc, data, Source(None, "<python>", "json", data=data), root=type(model))
+        raise SpecError([Diagnostic(_option_for(d.path, done) or ", ".join(label for _, label in done), 0, 0,
+                                    d.path, d.code, d.message, d.severity) for d in found]) from None
+    for name, value in (model.__pydantic_private__ or {}).items():
+        setattr(new, name, value)
+    return new
+
+
+# how a part of a spec is reached from the spec, to show the edit that replaces a frozen value
+_PLACES = {"Spec": "", "Train": "train", "Data": "data", "Optimizer": "train.optimizer",
+           "EarlyStopping": "train.early_stopping", "Node": "nodes.N", "Edge": "edges.N"}
+
+
+def frozen_error(model, name: str, value) -> NNGraphError:
+    """What assigning ``model.name = value`` says: a spec is frozen, and how to make an edited copy."""
+    kind = type(model).__name__
+    place = _PLACES.get(kind)
+    try:
+        plain = _plain(value)
+        shown, text = repr(plain), plain if isinstance(plain, str) else json.dumps(plain)
+    except (TypeError, ValueError):
+        shown = text = "VALUE"
+    shown, text = (v if len(v) <= SHOWN_VALUE else "VALUE" for v in (shown, text))
+    one = f"{{{name!r}: {shown}}}"
+    if place == "":
+        how = f"spec.model_copy(update={one})"
+    elif place in ("train", "data"):
+        how = f"spec.model_copy(update={{'{place}': spec.{place}.model_copy(update={one})}})"
+    else:
+        how = f"{kind.lower()}.model_copy(update={one}), put in the spec with spec.model_copy(update=...)"
+    sets = f", or nngraph.spec.with_overrides(spec, [{(place + '.' if place else '') + name + '=' + text!r}])" \
+        if place is not None else ""
+    return FrozenSpecError(f"{kind} is frozen: '{name}' cannot be assigned (a validated spec never changes, so it "
+                           f"stays valid). Make an edited copy, validated as a spec file is: {how}{sets}")
+
+
+class FrozenSpecError(NNGraphError, AttributeError):
+    """An attribute of a validated (frozen) spec was assigned or deleted."""
 
 
 def _covers(a: str, b: str) -> bool:
