@@ -90,6 +90,19 @@ class Plan:
         state["_param_index"] = None
         return state
 
+    def __copy__(self):
+        """``copy.copy(plan)``: a plan with its own parameters, as a Keras or PyTorch user expects of
+        a copy (fitting it leaves this one as it was). The compiled stages, which hold the weights
+        and biases, are copied; the spec and graph, which never change, are shared."""
+        import copy
+
+        new = object.__new__(type(self))
+        state = self.__getstate__()
+        state["stages"] = copy.deepcopy(self.stages)
+        state["untrained"] = list(self.untrained)
+        new.__setstate__(state)
+        return new
+
     def __setstate__(self, state):
         if "threads" in state:  # pickled before threads was checked on assignment
             state["_threads"] = state.pop("threads")

@@ -193,3 +193,16 @@ def test_binary_cross_entropy_refuses_targets_outside_0_to_1():
     with pytest.raises(DataError, match=r"^y row 1, column 0: 1.5 is outside 0 to 1: binary_cross_entropy needs targets from 0 to 1"):
         nngraph.train(spec, data=(X, y.reshape(-1, 1)), epochs=1)
     nngraph.train(spec, data=(X, np.array([[0.0], [0.75], [1.0], [0.25]])), epochs=1)  # probabilities are fine
+
+
+def test_a_shallow_copy_of_a_plan_trains_alone():
+    # copy.copy shared the weight arrays: fitting the copy changed the original
+    plan = compile(EX["xor_train.yaml"], use_file=False)
+    before = plan.forward(X).copy()
+    twin = copy.copy(plan)
+    assert np.array_equal(twin.forward(X), before) and twin.spec is plan.spec
+    twin.fit(X, Y, epochs=5, optimizer={"name": "sgd", "learning_rate": 1.0})
+    assert not np.array_equal(twin.forward(X), before)
+    assert np.array_equal(plan.forward(X), before)  # the original kept its weights
+    assert all(np.array_equal(v, compile(EX["xor_train.yaml"], use_file=False).parameters()[k])
+               for k, v in plan.parameters().items())
