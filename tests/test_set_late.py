@@ -125,7 +125,7 @@ def test_a_validation_split_of_every_row_is_refused_in_python_too():
 
     plan = nngraph.compile(EX["moons_mlp.yaml"])
     x = np.random.default_rng(0).normal(size=(10, 2))
-    with pytest.raises(DataError, match=r"^train\.validation_split: 0\.95 of 10 training rows holds out every row "
+    with pytest.raises(DataError, match=r"^fit\(validation_split=\.\.\.\): train\.validation_split: 0\.95 of 10 training rows holds out every row "
                                         r"for validation and leaves none to train on; 0\.949 keeps one$"):
         plan.fit(x, (x[:, 0] > 0).astype(int), validation_split=0.95, epochs=1)
 
