@@ -87,3 +87,15 @@ def test_cli_keeps_numbers_without_labels(tmp_path):
     assert code == 0 and "classes" not in json.loads(out)["test"]
     code, out, _ = cli("train", str(path), "--no-save", "--epochs", "2")
     assert "red " not in out and "│ 0 │ 1 │ 0 │ 0 │" in out
+
+
+def test_run_json_gives_the_predicted_labels_as_the_table_does(tmp_path):
+    path = tmp_path / "tri.yaml"
+    path.write_text(_spec(["red", "green", "blue"]))
+    code, out, err = cli("run", str(path), "--untrained", "--json", "--input", "p=0", "--input", "q=1")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["outputs"] == ["red", "green", "blue"]
+    assert result["predicted"] == [result["outputs"][int(np.argmax(result["values"][0]))]]
+    code, table, _ = cli("run", str(path), "--untrained", "--input", "p=0", "--input", "q=1")
+    assert result["predicted"][0] in table.splitlines()[-2]

@@ -230,7 +230,9 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, un
         click.echo(f"wrote {y.shape[0]:,} x {y.shape[1]} outputs to {terminal(output_file)}", err=True)
         return
     if as_json:
-        click.echo(json.dumps({"outputs": names, "values": y.tolist()}))
+        predicted = _predicted_classes(plan, y)  # the table's predicted column: a label (or index) per row
+        click.echo(json.dumps({"outputs": names, "values": y.tolist(),
+                               **({"predicted": predicted} if predicted is not None else {})}))
         return
     if y.shape[0] > 50 or y.shape[1] > 20:
         click.echo(f"{y.shape[0]:,} x {y.shape[1]} outputs; write them with --output FILE.npy or .csv", err=True)
