@@ -26,7 +26,8 @@ class EpochLog:
         self.path = Path(path)
         self.jsonl = self.path.suffix.lower() == ".jsonl"
         if self.path.suffix.lower() not in SUFFIXES:
-            raise TrainingError(f"--log writes .csv or .jsonl files, not '{self.path.suffix or path}'")
+            raise TrainingError(f"--log {path}: an epoch log is written as .csv or .jsonl, not "
+                                f"{self.path.suffix or 'a file without a suffix'}")
         self.file, self.columns, self.writer, self.rows = None, None, None, 0
 
     # -- callbacks ------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ class EpochLog:
         else:
             if self.columns is None:
                 self.columns = list(rows[0])
-            writer = csv.DictWriter(out, self.columns, extrasaction="ignore")
+            writer = csv.DictWriter(out, self.columns, extrasaction="ignore", lineterminator="\n")
             if header:
                 writer.writeheader()
             writer.writerows(rows)

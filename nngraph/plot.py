@@ -67,12 +67,16 @@ def history_figure(history: list, title: str = ""):
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     rates = [r.get("learning_rate") for r in history]
+    handles, labels = ax.get_legend_handles_labels()
     if len(set(rates)) > 1:  # a schedule: its rate on a second axis
         twin = ax.twinx()
         twin.plot(epochs, rates, color="C7", linestyle="--", label="learning rate")
         twin.set_ylabel("learning rate")
-        twin.legend(loc="upper center")
-    ax.legend()
+        ax.set_zorder(twin.get_zorder() + 1)  # the losses' axes (and the one legend) above the rate's line
+        ax.patch.set_visible(False)
+        more = twin.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    ax.legend(handles, labels)  # one legend for the curves of both axes: two of them overlapped
     ax.grid(alpha=0.3)
     if has_acc:
         ax = axes[0][1]

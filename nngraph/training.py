@@ -385,9 +385,10 @@ class _Run:
                 correct += int(np.count_nonzero(_predicted(out) == self.labels[sel]))
             if not np.isfinite(loss):
                 self.restore_last_good()
+                kept = f"the parameters of epoch {self.kept}" if self.kept else "the initial parameters"
+                last = (f"; the last checkpoint is {self.last_checkpoint}" if self.last_checkpoint is not None else "")
                 error = TrainingError(f"the loss became {loss} at epoch {epoch}, step {step + 1}; training stopped "
-                                      "and the parameters of the last good epoch were kept (nothing was written); "
-                                      "lower the learning rate")
+                                      f"and {kept}, the last good ones, were kept{last}; lower the learning rate")
                 error.plan, error.history = self.plan, self.history
                 raise error
             total += loss * len(sel)

@@ -123,7 +123,7 @@ def test_failed_run_does_not_touch_a_good_parameters_file(tmp_path):
     assert run("train", spec)[0] == 0
     good = (tmp_path / "fast_food_learn.params.npz").read_bytes()
     code, _, err = run("train", spec, "--set", "train.optimizer.learning_rate=1e10")
-    assert code == 1 and "at epoch 1, step" in err and "nothing was written" in err
+    assert code == 1 and "at epoch 1, step" in err and "the parameters file was not written" in err
     assert (tmp_path / "fast_food_learn.params.npz").read_bytes() == good
 
 

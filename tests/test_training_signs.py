@@ -226,3 +226,58 @@ def test_ctrl_c_in_python_is_a_keyboard_interrupt_that_keeps_the_history_and_the
         plan.fit(data.x_train, data.y_train, epochs=50, callbacks=Hooks(interrupt_at=3))
     assert len(info.value.history) == 2 and info.value.checkpoint is None and info.value.plan is plan
     assert math.isfinite(info.value.history[-1]["loss"])
+
+
+# -- what is said and written -----------------------------------------------------------------------
+
+
+def test_a_diverging_run_says_what_it_wrote_and_what_it_kept(tmp_path):
+    log = tmp_path / "div.csv"
+    code, _, err = run("train", EX["fast_food_learn.yaml"], "--no-save", "--set", "train.optimizer.learning_rate=1",
+                       "--log", log)
+    assert code == 1 and "nothing was written" not in err
+    assert re.search(r"error: the loss became (inf|nan) at epoch 3, step \d+; training stopped and the parameters of "
+                     rf"epoch 2, the last good ones, were kept; lower the learning rate; the epoch log {re.escape(str(log))} "
+                     r"holds epochs 1 to 2; the parameters file was not written", err), err
+    assert log.read_bytes().count(b"\n") == 3 and b"\r" not in log.read_bytes()  # the header and two epochs
+
+
+def test_an_unsafe_checkpoint_folder_is_called_a_folder(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(EX["moons_mlp.yaml"].read_text().replace(
+        "epochs: 100, seed: 1}", f"epochs: 100, seed: 1, checkpoint: {{directory: {tmp_path / 'ck'}}}}}"))
+    code, _, err = run("validate", path)
+    assert code == 1 and f"train.checkpoint.directory: '{tmp_path / 'ck'}' is an absolute path; name a folder " \
+                         "relative to the spec's folder" in err
+
+
+def test_a_key_in_another_section_says_where_it_belongs(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(EX["moons_mlp.yaml"].read_text().replace(
+        "seed: 1}\ntrain: {", "seed: 1, checkpoint: {every: 1}}\ntrain: {momentum: 0.9, patience: 2, "))
+    found = {d.path: d.message for d in diagnostics_of(nngraph.load, path)}
+    assert found["data.checkpoint"].startswith("unknown key 'checkpoint' (it belongs in train); valid keys: ")
+    assert found["train.momentum"].startswith("unknown key 'momentum' (it belongs in train.optimizer); ")
+    assert found["train.patience"].startswith("unknown key 'patience' (it belongs in train.optimizer.schedule or in "
+                                              "train.early_stopping); ")
+
+
+def test_scheduled_rates_are_the_decimal_numbers_they_stand_for():
+    s = _schedule("{name: step, step_size: 1, gamma: 0.1}")
+    assert [repr(s.rate(e)) for e in (1, 2, 3)] == ["0.1", "0.01", "0.001"]  # not 0.010000000000000002
+    s = _schedule("{name: plateau, patience: 1}")
+    s.observe(1, 1.0), s.observe(2, 1.0)
+    assert repr(s.rate(3)) == "0.01"
+    np.testing.assert_allclose([_schedule("{name: cosine, warmup: 3}").rate(e) for e in (1, 2)], [0.1 / 3, 0.2 / 3],
+                               rtol=1e-14)
+
+
+def test_the_rate_shares_one_legend_with_the_losses():
+    pytest.importorskip("matplotlib")
+    from nngraph.plot import history_figure
+
+    history = [{"epoch": e, "loss": 1 / e, "val_loss": 1.2 / e, "learning_rate": 0.1 / e} for e in range(1, 6)]
+    fig = history_figure(history)
+    legends = [a.get_legend() for a in fig.axes if a.get_legend() is not None]
+    assert [[t.get_text() for t in g.get_texts()] for g in legends] == [
+        ["training loss", "validation loss", "learning rate"]]

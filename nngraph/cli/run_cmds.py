@@ -407,14 +407,10 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
                     ("--regions", regions[0]))
     log = None
     if log_file:
-        from pathlib import Path
+        from ..epochlog import EpochLog
 
-        from ..epochlog import SUFFIXES, EpochLog
-
-        if Path(log_file).suffix.lower() not in SUFFIXES:
-            raise click.UsageError(f"--log writes .csv or .jsonl files, not '{Path(log_file).suffix or log_file}'")
         check_output_path(log_file, "--log")
-        log = EpochLog(log_file)
+        log = EpochLog(log_file)  # a wrong suffix is refused as --plot's and --regions' are
     warnings = graph.warnings + check_training(graph)  # the data section too, located, before its data is read
     if not as_json:
         for w in warnings:  # as validate prints them
@@ -435,7 +431,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     except BaseException as exc:
         if frames is not None:
             frames.close(write=False)
-        if getattr(exc, "exit_code", None) == 130:  # Ctrl-C: say what is left, and what is not
+        if getattr(exc, "history", None) is not None:  # Ctrl-C, a diverging loss: say what is left, and what is not
             left = [log.describe()] if log is not None and log.rows else []
             exc.args = (f"{exc}; {'; '.join(left + ['the parameters file was not written'])}",)
         raise

@@ -314,6 +314,22 @@ def _real_path(loc, data):
     return tuple(path), node
 
 
+# the sections a key can belong to, for a key written in the wrong one (checkpoint under data)
+_SECTIONS = (("train", models.Train), ("train.optimizer", models.Optimizer),
+             ("train.optimizer.schedule", models.Schedule), ("train.early_stopping", models.EarlyStopping),
+             ("train.checkpoint", models.Checkpoint), ("data", models.Data))
+
+
+def _elsewhere(key) -> str:
+    """`` (it belongs in train)`` for a key of one or two other sections (not ``name``: every one has it)."""
+    if key == "name":
+        return ""
+    homes = [f"in {section}" for section, model in _SECTIONS if key in _field_names(model)]
+    if key in _field_names(Spec):
+        homes.append("at the top level of the spec")
+    return f" (it belongs {' or '.join(homes)})" if 0 < len(homes) <= 2 else ""
+
+
 def _models_at(path, root=None) -> list[type[BaseModel]]:
     """The model classes that can sit at ``path`` in a Spec, or in ``root`` (for valid-key suggestions)."""
     current: list = [root or Spec]
@@ -399,7 +415,7 @@ def _message(err, path, value, data, root=None) -> tuple[str, str]:
             return "unknown_key", ("an edge takes no max_norm: it bounds each neuron's incoming weights over all "
                                    "its connections; set max_norm on the node the edge leads to")
         alias = KEY_ALIASES.get(str(key).lower())
-        hint = f" (did you mean '{alias}'?)" if alias in valid else suggest(key, valid)
+        hint = f" (did you mean '{alias}'?)" if alias in valid else suggest(key, valid) or _elsewhere(key)
         return "unknown_key", f"unknown key '{key}'{hint}; valid keys: {', '.join(valid)}"
     if kind == "missing":
         return "missing", f"required key '{err['loc'][-1]}' is missing"
