@@ -273,7 +273,6 @@ def test_scheduled_rates_are_the_decimal_numbers_they_stand_for():
 
 
 def test_the_rate_shares_one_legend_with_the_losses():
-    pytest.importorskip("matplotlib")
     from nngraph.plot import history_figure
 
     history = [{"epoch": e, "loss": 1 / e, "val_loss": 1.2 / e, "learning_rate": 0.1 / e} for e in range(1, 6)]
