@@ -117,9 +117,9 @@ def targets(y, name: str, rows: int, spec, loss: str | None, *, x_name: str = "X
     """``y`` checked against ``rows`` samples and the spec's outputs: ``(targets, classes)``.
 
     For a classification loss (or class labels given as strings), a 1-d ``y`` holds classes: whole
-    numbers 0 .. k-1 or the outputs' labels; the result is int64 indices and the class names (the
-    labels, else ``"0"``, ``"1"``, ...). Otherwise, and for 2-d ``y`` (one-hot rows, probabilities),
-    finite numbers, one column per output neuron; classes are then None."""
+    numbers 0 .. k-1 or the outputs' labels, or one-hot rows; the result is int64 indices and the
+    class names (the labels, else ``"0"``, ``"1"``, ...). Otherwise, and for other 2-d ``y``
+    (probabilities), finite numbers, one column per output neuron; classes are then None."""
     outs = _nodes(spec, "output")
     width = sum(n.size for n in outs)
     labels = class_labels(spec)
@@ -147,6 +147,8 @@ def targets(y, name: str, rows: int, spec, loss: str | None, *, x_name: str = "X
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         pos = tuple(int(i[0]) for i in np.nonzero(~np.isfinite(arr)))
         raise DataError(f"{name} {_row_col(pos)}: {arr[pos]} is not a finite number; targets must be finite numbers")
+    if classify and arr.ndim == 2 and arr.shape[1] == width > 1 and _one_hot(arr):
+        arr = arr.argmax(axis=1)  # one-hot rows (Keras's categorical targets) are the classes they mark
     if classify and arr.ndim == 1:
         return _class_indices(arr, name, k, width, valid), labels or [str(i) for i in range(max(int(arr.max(initial=0)) + 1, 2))]
     if arr.ndim == 1 and width != 1:
@@ -162,6 +164,10 @@ def targets(y, name: str, rows: int, spec, loss: str | None, *, x_name: str = "X
                         "targets from 0 to 1 (a probability or a class 0/1); for numbers like these use loss mse "
                         "with a linear output")
     return arr, None
+
+
+def _one_hot(arr: np.ndarray) -> bool:
+    return bool(len(arr)) and bool(((arr == 0) | (arr == 1)).all()) and bool((arr.sum(axis=1) == 1).all())
 
 
 def _classes_named(arr, name, labels, outs, valid) -> np.ndarray:

@@ -99,3 +99,14 @@ def test_run_json_gives_the_predicted_labels_as_the_table_does(tmp_path):
     assert result["predicted"] == [result["outputs"][int(np.argmax(result["values"][0]))]]
     code, table, _ = cli("run", str(path), "--untrained", "--input", "p=0", "--input", "q=1")
     assert result["predicted"][0] in table.splitlines()[-2]
+
+
+def test_one_hot_rows_are_the_classes_they_mark():
+    plan = compile(nngraph.load(_spec(["red", "green", "blue"])), use_file=False)
+    one_hot = np.eye(3)[IDX]
+    scored = plan.evaluate(X, one_hot)
+    assert "accuracy" in scored and "rmse" not in scored  # a classifier's metrics, not a regression's
+    named = plan.evaluate(X, COLOURS[IDX])
+    assert np.array_equal(scored.pop("confusion"), named.pop("confusion")) and scored == named
+    assert "accuracy" in plan.fit(X, one_hot, epochs=1)[-1]
+    assert "rmse" in plan.evaluate(X, np.full((12, 3), 1 / 3))  # probabilities stay targets
