@@ -22,8 +22,8 @@ median over rounds of each configuration's seconds per epoch, and the median ove
 its ratio to base in the same round, with their min-max; the 1-minute load average before and
 after.
 
-The training step's update is nngraph's compiled one where it is built (Adam's step in one
-pass, with the L1 or L2 gradient and max-norm's sums of squares taken in it); ``--route numpy``
+The training step's update is nngraph's compiled one where it is built (the optimizer's step
+in one pass, with the L1 or L2 gradient and max-norm's sums of squares taken in it); ``--route numpy``
 measures numpy's passes instead (the route of an install without a C compiler). Each line says
 which route it measured.
 

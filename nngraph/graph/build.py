@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import CycleError, LimitError, SpecError
 from ..limits import Limits, as_limits
-from ..spec import Spec, load
+from ..spec import Spec, load, located_at_options
 from ..spec.files import UnsafePath, resolve_inside
 from .edges import check_duplicates, resolve_edge_table, resolve_edges
 from .model import Graph, NodeInfo, Report
@@ -51,6 +51,14 @@ def build(spec, *, limits: Limits | None = None, allow_cycles: bool = False) -> 
     >>> g.n_neurons, g.n_weights
     (3, 2)
     """
+    if isinstance(spec, Spec) and getattr(spec.source, "overrides", ()):
+        # an edited copy (model_copy, --set, a fit keyword): its errors located at the edits
+        with located_at_options(spec):
+            return _build(spec, limits, allow_cycles)
+    return _build(spec, limits, allow_cycles)
+
+
+def _build(spec, limits, allow_cycles) -> Graph:
     from .order import fallback_levels, order_neurons  # acyclicity proof and depth
 
     limits = as_limits(limits)

@@ -203,9 +203,10 @@ def _update_label(key) -> str:
 
 def copied_with(model, update) -> object:
     """``model.model_copy(update=...)``: the edited copy validated as a spec file is, with the same
-    messages (the valid keys, did-you-mean), each located at the key of ``update`` that caused it.
-    A whole spec is also checked as ``nngraph validate`` checks one (references, sizes, cycles);
-    a part of one (a Node, the Train section) when it is put into a spec."""
+    messages (the valid keys, did-you-mean), each located at the key of ``update`` that caused it;
+    a part of a spec (a Node, the Train section) against its own kind's keys. As for a loaded
+    file, the network's checks (references, sizes, cycles) come when the copy is built,
+    compiled or validated, located at the edit."""
     from pydantic import ValidationError
 
     if not isinstance(update, dict):
@@ -219,13 +220,11 @@ def copied_with(model, update) -> object:
         data[keys[k]] = _plain(v)
     done = [(format_path((keys[k],)), _update_label(k)) for k in update]
     if isinstance(model, Spec):
-        out = _revalidated(model, data, done, _update_label(next(iter(update))),
-                           base=None if model.source is not None else Source(None, "<python>", "json", data=data))
-        from ..graph import build  # the whole network's checks, as a file gets them from validate
-
-        with located_at_options(out):
-            build(out)
-        return out
+        # The network's checks (references, sizes, cycles) are the graph step's, run by build,
+        # compile and validate on this copy as on a loaded file, located at the edit (its
+        # options); calling them from here would make the spec step reach up the pipeline.
+        return _revalidated(model, data, done, _update_label(next(iter(update))),
+                            base=None if model.source is not None else Source(None, "<python>", "json", data=data))
     from .load import _diagnostics
 
     try:
@@ -348,17 +347,20 @@ def located_at_options(spec):
     2 outputs (with --set nodes.2.size=2)``."""
     try:
         yield
-    except SpecError as exc:
+    except NNGraphError as exc:
+        if getattr(exc, "at_options", False):  # located already, by an inner block (build's own)
+            raise
         src = getattr(spec, "source", None)
         overrides = getattr(src, "overrides", ())
-        if overrides:
+        if not overrides:
+            raise
+        exc.at_options = True
+        if isinstance(exc, SpecError):
             exc.diagnostics = sorted((_at_option(d, overrides, src.base) if d.file == src.name else d
                                       for d in exc.diagnostics), key=_position)
             exc.args = ("\n".join(d.format() for d in exc.diagnostics),)
-        raise
-    except NNGraphError as exc:
-        overrides = getattr(getattr(spec, "source", None), "overrides", ())
-        message = _named_at_options(exc, overrides) if overrides else None
-        if message is not None:
-            exc.args = (message,)
+        else:
+            message = _named_at_options(exc, overrides)
+            if message is not None:
+                exc.args = (message,)
         raise
