@@ -76,6 +76,12 @@ def fit(plan, X, y, X_test=None, y_test=None, *, callbacks=None, resume=False, t
 
         raise TrainingError("the spec has no 'train' section: give at least the loss, e.g. "
                             f"plan.fit(X, y, loss='{suggested_loss(plan.graph)}')")
+    if (X_test is None) != (y_test is None):
+        from .errors import DataError
+
+        given, missing = ("X_test", "y_test") if y_test is None else ("y_test", "X_test")
+        raise DataError(f"fit: {given} is given without {missing}; a test set needs both "
+                        "(plan.fit(X, y, X_test, y_test)), or leave both out")
     X, X_test = (plan.as_input(x) if isinstance(x, dict) else x for x in (X, X_test))  # inputs by name, as forward
     data = (X, y) if X_test is None else (X, y, X_test, y_test)
     with located_at_options(spec):

@@ -70,9 +70,9 @@ class Plan:
 
     @threads.setter
     def threads(self, value: int) -> None:
-        if type(value) is not int or not 1 <= value <= 64:
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 1 <= value <= 64:
             raise NNGraphError(f"plan.threads must be a whole number from 1 to 64, not {value!r}")
-        self._threads = value
+        self._threads = int(value)
 
     @property
     def _buffers(self) -> dict:

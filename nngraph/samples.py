@@ -123,7 +123,7 @@ def targets(y, name: str, rows: int, spec, loss: str | None, *, x_name: str = "X
     outs = _nodes(spec, "output")
     width = sum(n.size for n in outs)
     labels = class_labels(spec)
-    arr = _array(y, name, "one target per row of X")
+    arr = _array(y, name, f"one target per row of {x_name}")
     if arr.ndim == 0:
         raise DataError(f"{name} is a single number; give one target per row of {x_name}")
     if len(arr) != rows:

@@ -443,8 +443,9 @@ def blas_threads(threads: int | None):
     if threads is None:
         yield
         return
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
         raise NNGraphError(f"threads must be a whole number of at least 1, not {threads!r}")
+    threads = int(threads)
     with _controller().limit(limits=threads, user_api="blas"):
         yield
 

@@ -54,6 +54,7 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
             if getattr(edge, key):
                 report.warning(("edges", i, key), "frozen_penalty", f"{key} on a frozen edge (trainable: false) "
                                "changes nothing: its weights never move")
+    _schedule_floor(cfg, report)
     if data:
         _data(graph, report, index)
         _hyper(graph, report)
@@ -268,6 +269,23 @@ def _hyper(graph, report):
         report.error(("train", "early_stopping" if cfg.early_stopping else "optimizer"), "no_validation",
                      f"the {d.source} truth table has 4 rows, too few to hold out a validation set, which "
                      "early stopping and the plateau schedule watch")
+
+
+def _schedule_floor(cfg, report):
+    """A schedule lowers the rate: a ``min_rate`` above the optimizer's ``learning_rate`` would make
+    cosine climb to it and plateau jump up to it at its first 'reduction'."""
+    sched, rate = cfg.optimizer.schedule, cfg.optimizer.learning_rate
+    floor = getattr(sched, "min_rate", None) if sched is not None else None
+    if sched is None or sched.name not in ("cosine", "plateau") or not floor:
+        return
+    where = ("train", "optimizer", "schedule", "min_rate")
+    if floor > rate:
+        report.error(where, "min_rate_above_rate", f"min_rate {floor:g} is above the learning rate {rate:g}: the "
+                     f"{sched.name} schedule would raise the rate to {floor:g} instead of lowering it; give a "
+                     f"min_rate below {rate:g} (e.g. {rate / 100:g}) or raise learning_rate")
+    elif floor == rate:
+        report.warning(where, "min_rate_is_rate", f"min_rate {floor:g} equals the learning rate: the {sched.name} "
+                       "schedule never changes the rate")
 
 
 def check(graph, *, data: bool = True) -> list:

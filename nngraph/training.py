@@ -52,6 +52,16 @@ class Callbacks:
         earlier epoch (``epoch``, whose validation loss ``val_loss`` was the best)."""
 
 
+class _Hooks(Callbacks):
+    """The methods a callbacks object has; those it lacks do nothing (every method is optional)."""
+
+    def __init__(self, callbacks):
+        for name in ("begin", "epoch_start", "step", "epoch_end", "history_start"):
+            hook = getattr(callbacks, name, None)
+            if callable(hook):
+                setattr(self, name, hook)
+
+
 def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
     """Targets shaped like the output: one-hot rows for class indices with several outputs."""
     if classes is not None and plan.output_width > 1:
@@ -183,13 +193,13 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         raise DataError(f"the data has {width} feature{'' if width == 1 else 's'} per sample; the network has "
                         f"{plan.input_width} input{'' if plan.input_width == 1 else 's'} ({', '.join(f'{n} {s}' for n, s in plan.inputs)})")
     epochs = cfg.epochs if epochs is None else epochs
-    run = _Run(plan, cfg, data, epochs, callbacks or Callbacks())
+    run = _Run(plan, cfg, data, epochs, _Hooks(callbacks))
     if resume:
         run.resume()
     elif cfg.checkpoint is not None:
         run.refuse_foreign()
-    getattr(run.callbacks, "begin", lambda plan, epochs: None)(plan, epochs)
-    getattr(run.callbacks, "history_start", lambda history, checkpoint: None)(list(run.history), run.last_checkpoint)
+    run.callbacks.begin(plan, epochs)
+    run.callbacks.history_start(list(run.history), run.last_checkpoint)
     try:
         run.loop()
     except BaseException as exc:  # Ctrl-C, also when a library it arrived in wrapped it in its own error
@@ -227,8 +237,9 @@ def _interrupted_when(run) -> str:
 
 
 def _with_threads(threads: int, fn):
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
         raise TrainingError(f"threads must be a whole number of at least 1, not {threads!r}")
+    threads = int(threads)  # a numpy integer is taken as epochs= takes it
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

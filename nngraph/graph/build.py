@@ -124,6 +124,11 @@ def check_nodes(spec: Spec, report: Report, limits: Limits) -> list:
                 if getattr(node, attr) is not None:
                     report.error(path + (attr,), "input_" + attr, f"input nodes take no {attr}: no weights lead "
                                  f"into them; put '{attr}' on the node the weights lead to, or on the edge")
+        if node.role == "output" and node.dropout:  # zeroed predictions: the loss would be of a damaged output
+            report.error(path + ("dropout",), "output_dropout", "output nodes take no dropout: while training it "
+                         "would zero the network's own predictions and scale up the rest, so the loss would be "
+                         "measured on a damaged output (and the network trained toward the wrong values); "
+                         "remove 'dropout' here and put it on a hidden node")
         if sized and isinstance(node.bias, list) and len(node.bias) != node.size:
             report.error(path + ("bias",), "bias_length", f"bias has {len(node.bias)} values for a node of "
                          f"size {node.size}; give {node.size} numbers, or one number for all")

@@ -1,0 +1,108 @@
+"""Training mistakes a hostile or careless user makes: each refused (or warned of) before training,
+located, in nngraph's own words, never a traceback nor a silently useless run."""
+import numpy as np
+import pytest
+
+import nngraph
+from nngraph import DataError, SpecError
+from nngraph.compile import compile
+
+import helpers
+from helpers import write_spec  # noqa: F401  (fixture)
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+Y = np.array([0, 1, 1, 0])
+
+
+def _xor(text=helpers.XOR_TRAIN):
+    spec = nngraph.load(text)
+    return spec, compile(spec, use_file=False)
+
+
+def test_dropout_on_an_output_is_refused_located(write_spec):
+    path = write_spec("""
+        nngraph: 1
+        name: v
+        nodes:
+          - {name: x, role: input, size: 2}
+          - {name: h, size: 4, activation: tanh, dropout: 0.5}
+          - {name: out, role: output, activation: sigmoid, dropout: 0.5}
+        edges:
+          - {from: x, to: h, init: xavier_uniform}
+          - {from: h, to: out, init: xavier_uniform}
+    """)
+    d = helpers.only_diagnostic(nngraph.build, str(path))
+    assert (d.line, d.column, d.path, d.code) == (6, 61, "nodes[2].dropout", "output_dropout")
+    assert d.message.startswith("output nodes take no dropout: while training it would zero the network's own "
+                                "predictions")
+    assert "put it on a hidden node" in d.message
+
+
+@pytest.mark.parametrize("schedule", ["{name: cosine, min_rate: 5}", "{name: plateau, min_rate: 1, patience: 1}"])
+def test_a_schedule_that_would_raise_the_rate_is_refused(write_spec, schedule):
+    path = write_spec(helpers.XOR_TRAIN.replace("learning_rate: 0.05}", "learning_rate: 0.01, schedule: "
+                                                f"{schedule}}}").replace("source: xor", "source: moons"))
+    code, _, err = helpers.cli("validate", path)
+    assert code == 1
+    name = schedule.split(",")[0][7:]
+    floor = schedule.split("min_rate: ")[1].split(",")[0].rstrip("}")
+    assert err.strip().endswith(f"train.optimizer.schedule.min_rate: min_rate {floor} is above the learning rate 0.01: "
+                                f"the {name} schedule would raise the rate to {floor} instead of lowering it; give a "
+                                "min_rate below 0.01 (e.g. 0.0001) or raise learning_rate")
+    assert ":12:" in err  # the train line
+    # and in Python, whose data comes in code (the data checks are left out, this one is not)
+    spec, plan = _xor()
+    with pytest.raises(SpecError, match="min_rate 5 is above the learning rate 0.05"):
+        plan.fit(X, Y, epochs=2, optimizer={"name": "adam", "learning_rate": 0.05,
+                                            "schedule": {"name": "cosine", "min_rate": 5}})
+
+
+def test_a_schedule_whose_floor_is_its_rate_is_a_warning(write_spec):
+    path = write_spec(helpers.XOR_TRAIN.replace("learning_rate: 0.05}", "learning_rate: 0.05, schedule: "
+                                                "{name: cosine, min_rate: 0.05}}"))
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0 and "warning: train.optimizer.schedule.min_rate: min_rate 0.05 equals the learning rate: the " \
+                         "cosine schedule never changes the rate" in err
+
+
+def test_callbacks_need_only_the_methods_they_use():
+    seen = []
+
+    class OnlyEnd:
+        def epoch_end(self, record):
+            seen.append(record["epoch"])
+
+    nngraph.train(helpers.XOR_TRAIN, epochs=3, callbacks=OnlyEnd())
+    assert seen == [1, 2, 3]
+    nngraph.train(helpers.XOR_TRAIN, epochs=1, callbacks=object())  # none at all: nothing is called
+
+
+def test_numpy_integers_are_taken_for_threads_as_for_epochs():
+    pytest.importorskip("threadpoolctl")
+    _, history = nngraph.train(helpers.XOR_TRAIN, data=(X, Y), epochs=np.int64(2), threads=np.int64(1))
+    assert len(history) == 2
+    plan = compile(nngraph.load(helpers.XOR_TRAIN), use_file=False)
+    plan.threads = np.int32(2)
+    assert plan.threads == 2 and type(plan.threads) is int
+    with pytest.raises(nngraph.TrainingError, match="threads must be a whole number of at least 1, not np.int64"):
+        nngraph.train(helpers.XOR_TRAIN, data=(X, Y), threads=np.int64(0))
+
+
+def test_fit_with_a_test_x_but_no_test_y_says_so():
+    _, plan = _xor()
+    with pytest.raises(DataError, match=r"^fit: X_test is given without y_test; a test set needs both "
+                                        r"\(plan.fit\(X, y, X_test, y_test\)\), or leave both out$"):
+        plan.fit(X, Y, X)
+    with pytest.raises(DataError, match="^fit: y_test is given without X_test"):
+        plan.fit(X, Y, y_test=Y)
+
+
+def test_fit_takes_inputs_by_label_as_forward_does():
+    spec, plan = _xor(helpers.XOR_TRAIN.replace("size: 2}", "size: 2, labels: [a, b]}"))
+    by_label = {"a": X[:, 0], "b": X[:, 1]}
+    twin = compile(spec, use_file=False)
+    got = plan.fit(by_label, Y, epochs=3, seed=1)
+    want = twin.fit(X, Y, epochs=3, seed=1)
+    assert [r["loss"] for r in got] == [r["loss"] for r in want]
+    with pytest.raises(DataError, match="'c' is not an input node"):
+        plan.fit({"c": X[:, 0]}, Y, epochs=1)
