@@ -16,7 +16,7 @@ The pipeline, one module per step (imports flow one way)::
 __version__ = "0.1.0"
 
 _ERRORS = ("CycleError", "DataError", "Diagnostic", "DrawError", "LimitError", "NNGraphError", "ParameterFileError",
-           "SpecError", "TrainingError", "TrainingInterrupted")
+           "SpecError", "TrainingError", "TrainingInterrupted", "TrainingWarning")
 
 
 def __getattr__(name):
@@ -50,5 +50,6 @@ def __dir__():
 
 
 __all__ = ["load", "dump", "build", "Spec", "Limits", "NNGraphError", "SpecError", "CycleError", "LimitError",
-           "ParameterFileError", "DataError", "TrainingError", "TrainingInterrupted", "DrawError", "Diagnostic",
+           "ParameterFileError", "DataError", "TrainingError", "TrainingInterrupted", "TrainingWarning",
+           "DrawError", "Diagnostic",
            "compile", "train", "draw", "__version__"]

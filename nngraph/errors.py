@@ -161,6 +161,10 @@ class TrainingInterrupted(TrainingError, KeyboardInterrupt):
         self.plan, self.history, self.checkpoint, self.exit_code = plan, list(history), checkpoint, 130
 
 
+class TrainingWarning(UserWarning):
+    """Training will run, but not as the spec asks (a validation set too small to hold a row)."""
+
+
 class DrawError(NNGraphError):
     """A diagram cannot be produced as asked."""
 

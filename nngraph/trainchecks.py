@@ -58,6 +58,9 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
     if data:
         _data(graph, report, index)
         _hyper(graph, report)
+        rows = _training_rows(graph.spec)
+        if rows is not None:
+            no_validation(graph, rows, report)
     _checkpoint_folder(graph, report)
     _parameters_target(graph, report)
     return report.errors(), report.warnings()
@@ -269,6 +272,106 @@ def _hyper(graph, report):
         report.error(("train", "early_stopping" if cfg.early_stopping else "optimizer"), "no_validation",
                      f"the {d.source} truth table has 4 rows, too few to hold out a validation set, which "
                      "early stopping and the plateau schedule watch")
+
+
+MIN_VALIDATION_ROWS = 10  # below this many training rows none is held out for validation
+_SPLIT_DEFAULT = 0.1
+
+
+def validation_rows(n: int, split: float) -> int:
+    """How many of ``n`` training rows ``validation_split`` holds out."""
+    return int(round(n * split)) if n >= MIN_VALIDATION_ROWS else 0
+
+
+def no_validation(graph, n: int, report=None):
+    """A warning when ``train.validation_split`` asks for a validation set that ``n`` training rows
+    cannot give, while something watches it (early stopping, the plateau schedule) or the fraction
+    was chosen (not the default): added to ``report``, or returned as a located Diagnostic."""
+    from .graph.model import Report
+
+    cfg, d = graph.spec.train, graph.spec.data
+    split = cfg.validation_split
+    if split == 0 or validation_rows(n, split):
+        return None
+    sched = cfg.optimizer.schedule
+    watchers = [w for w, on in (("early stopping", cfg.early_stopping is not None),
+                                ("the plateau schedule", sched is not None and sched.name == "plateau")) if on]
+    if not watchers and split == _SPLIT_DEFAULT:
+        return None
+    if watchers and report is not None and d is not None and d.source in ("xor", "and", "or"):
+        return None  # an error already (no_validation)
+    why = f"no row is held out for validation (that takes at least {MIN_VALIDATION_ROWS} training rows)" \
+        if n < MIN_VALIDATION_ROWS else "rounds to no row held out for validation"
+    effect = (f"{' and '.join(watchers)} will not act: {'they watch' if len(watchers) > 1 else 'it watches'} the "
+              "validation loss") if watchers else "no validation loss is measured"
+    fix = "give more rows, or set validation_split: 0" + (f" and remove {' and '.join(watchers)}" if watchers else "")
+    own = report or Report(graph.spec)
+    own.warning(("train", "validation_split"), "no_validation_rows", f"{split:g} of {_count_of(n, 'training row')}"
+                f"{':' if n < MIN_VALIDATION_ROWS else ''} {why}, so {effect}; {fix}")
+    return None if report is not None else own.warnings()[0]
+
+
+def _training_rows(spec):
+    """How many rows training gets from the spec's data source (after its test split), when that
+    is known cheaply (inline rows, generated sets, a CSV file of at most ``_HEADER_BYTES``, an npz
+    file's .npy header); else None."""
+    d = spec.data
+    if d is None:
+        return None
+    if d.source in ("xor", "and", "or"):
+        return 4
+    if d.source == "inline" and d.rows is not None:
+        n = len(d.rows)
+        return n if n < MIN_VALIDATION_ROWS else n - int(round(n * d.test_split))  # as the loader splits them
+    if d.source in ("moons", "circles", "blobs"):
+        n = d.samples or 500
+    elif d.source == "csv" and d.path:
+        n = _csv_rows(spec, d)
+    elif d.source == "npz" and d.path:
+        n, split = _npz_rows(spec, d)
+        if not split:
+            return n
+    else:
+        return None
+    return None if n is None else n - int(round(n * d.test_split))
+
+
+def _csv_rows(spec, d):
+    """Data rows of a CSV source of at most ``_HEADER_BYTES`` (a small file is where too few rows
+    are); None for a larger or unreadable one."""
+    import csv
+    import io
+
+    from .spec.files import require_regular_file, resolve_inside
+
+    try:
+        path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
+        with open(path, "rb") as f:
+            raw = f.read(_HEADER_BYTES + 1)
+        if len(raw) > _HEADER_BYTES:
+            return None
+        rows = [r for r in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) if any(c.strip() for c in r)]
+    except Exception:  # the loader's message says what is wrong with it
+        return None
+    return max(len(rows) - 1, 0)
+
+
+def _npz_rows(spec, d):
+    """(rows of the array 'x', whether the test split applies) from the .npy header; (None, True)
+    when the file cannot tell."""
+    import zipfile
+
+    from .spec.files import npy_header, require_regular_file, resolve_inside
+
+    target = d.target or "y"
+    try:
+        path = require_regular_file(resolve_inside(spec.base_dir, d.path), d.path)
+        with zipfile.ZipFile(path) as z, z.open("x.npy") as f:
+            shape, _, _ = npy_header(f)
+            own_test = {"x_test.npy", f"{target}_test.npy"} <= set(z.namelist())
+    except Exception:
+        return None, True
+    return (int(shape[0]) if len(shape) else None), not own_test
 
 
 def _schedule_floor(cfg, report):

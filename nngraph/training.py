@@ -23,6 +23,7 @@ from .graph import Graph, build
 from .limits import batch_limit_error, batch_rows_allowed
 from .regularizers import InProduct, add_penalties, clip_by_norm, coefficients, in_update
 from .runtime import _buffers, run_stage
+from .trainchecks import validation_rows
 from .writes import record
 
 # -- the training loop -------------------------------------------------------------------------
@@ -56,7 +57,7 @@ class _Hooks(Callbacks):
     """The methods a callbacks object has; those it lacks do nothing (every method is optional)."""
 
     def __init__(self, callbacks):
-        for name in ("begin", "epoch_start", "step", "epoch_end", "history_start"):
+        for name in (n for n in vars(Callbacks) if not n.startswith("_")):
             hook = getattr(callbacks, name, None)
             if callable(hook):
                 setattr(self, name, hook)
@@ -185,7 +186,12 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     from .trainchecks import check
 
     check(graph, data=data is None)
+    from .data import Dataset
+
+    given = data
     data = as_dataset(graph.spec, data)
+    if not isinstance(given, Dataset):  # (a Dataset is the CLI's, whose spec data validate has counted)
+        _warn_no_validation(graph, len(data.x_train))
     if plan is None:
         plan = compile(graph, dtype=dtype, use_file=False)
     if data.x_train.shape[1] != plan.input_width:
@@ -214,6 +220,19 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         raise TrainingInterrupted(f"{_interrupted_when(run)}; {where}", plan, run.history[:run.kept], last) from None
     run.finish()
     return plan, run.history
+
+
+def _warn_no_validation(graph, n):
+    """Say (a :class:`~nngraph.errors.TrainingWarning`) when the training rows are too few for the
+    validation set the spec asks for."""
+    import warnings
+
+    from .errors import TrainingWarning
+    from .trainchecks import no_validation
+
+    found = no_validation(graph, n)
+    if found is not None:
+        warnings.warn(TrainingWarning(found.format()), stacklevel=3)
 
 
 def check_resumable(cfg) -> None:
@@ -291,7 +310,7 @@ class _Run:
                             f"0/1); the data's go from {self.t_all.min():g} to {self.t_all.max():g}: for numbers "
                             "like these use loss mse with a linear output")
         n = len(self.x_all)
-        self.n_val = int(round(n * cfg.validation_split)) if n >= 10 else 0
+        self.n_val = validation_rows(n, cfg.validation_split)
         if self.n_val >= n > 0:  # no row left to train on ended in 'internal error' (a division by no rows)
             from .data.datasets import keeps_one
 

@@ -1,5 +1,7 @@
 """Training mistakes a hostile or careless user makes: each refused (or warned of) before training,
 located, in nngraph's own words, never a traceback nor a silently useless run."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,52 @@ def test_fit_takes_inputs_by_label_as_forward_does():
     assert [r["loss"] for r in got] == [r["loss"] for r in want]
     with pytest.raises(DataError, match="'c' is not an input node"):
         plan.fit({"c": X[:, 0]}, Y, epochs=1)
+
+
+TINY = """\
+nngraph: 1
+name: tiny
+nodes:
+  - {name: x, role: input, size: 1}
+  - {name: out, role: output, activation: sigmoid}
+edges:
+  - {from: x, to: out, init: xavier_uniform}
+data: {source: inline, columns: [x, y], target: y, test_split: 0, rows: [[0,0],[1,1],[2,1],[3,1],[-1,0],[-2,0],[-3,0],[0.5,1],[-0.5,0]]}
+train: {loss: binary_cross_entropy, epochs: 3, validation_split: 0.3, early_stopping: {patience: 2}, optimizer: {name: sgd, learning_rate: 0.1, schedule: {name: plateau, patience: 1}}}
+"""
+NO_VALIDATION = ("train.validation_split: 0.3 of 9 training rows: no row is held out for validation (that takes at "
+                 "least 10 training rows), so early stopping and the plateau schedule will not act: they watch the "
+                 "validation loss; give more rows, or set validation_split: 0 and remove early stopping and the "
+                 "plateau schedule")
+
+
+def test_too_few_rows_for_validation_is_said_by_validate_and_train(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0 and f"tiny.yaml:9:66: warning: {NO_VALIDATION}" in err
+    code, _, err = helpers.cli("train", path, "--no-save")
+    assert code == 0 and err.count(NO_VALIDATION) == 1
+    with pytest.warns(nngraph.TrainingWarning, match="tiny.yaml:9:66: warning: train.validation_split: 0.3 of 9"):
+        nngraph.train(str(path))
+    # arrays given in code are counted when given; a fraction that rounds to no row is said too
+    x = np.linspace(-1, 1, 40).reshape(-1, 1)
+    with pytest.warns(nngraph.TrainingWarning, match=r"0.01 of 40 training rows rounds to no row held out for "
+                                                     r"validation, so early stopping will not act"):
+        nngraph.train(TINY.replace("0.3", "0.01").replace(", schedule: {name: plateau, patience: 1}", ""),
+                      data=(x, (x[:, 0] > 0).astype(int)))
+
+
+def test_too_few_rows_counted_in_a_small_csv_and_never_for_the_default_fraction(tmp_path):
+    (tmp_path / "d.csv").write_text("x1,x2,label\n" + "0,0,0\n0,1,1\n1,0,1\n1,1,0\n" * 2)
+    path = tmp_path / "net.yaml"
+    path.write_text(helpers.XOR_CSV.replace("epochs: 3}", "epochs: 3, early_stopping: {patience: 1}}"))
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0 and "0.1 of 6 training rows: no row is held out for validation" in err  # 8 rows, 2 to test
+    path.write_text(helpers.XOR_CSV)  # the default fraction and nothing watching it: nothing to say
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0 and "validation" not in err
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nngraph.TrainingWarning)
+        nngraph.train(helpers.XOR_TRAIN, data=(X, Y))  # 4 rows, the default fraction
+
