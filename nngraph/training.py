@@ -54,13 +54,20 @@ class Callbacks:
 
 
 class _Hooks(Callbacks):
-    """The methods a callbacks object has; those it lacks do nothing (every method is optional)."""
+    """The methods a callbacks object has; those of :class:`Callbacks` it lacks do nothing (every
+    method is optional); any other hook is looked up on it."""
 
     def __init__(self, callbacks):
+        self._given = callbacks
         for name in (n for n in vars(Callbacks) if not n.startswith("_")):
             hook = getattr(callbacks, name, None)
             if callable(hook):
                 setattr(self, name, hook)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.__dict__["_given"], name)
 
 
 def targets_for(plan: Plan, y: np.ndarray, classes) -> np.ndarray:
