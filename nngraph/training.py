@@ -290,7 +290,10 @@ def as_dataset(spec, data):
     return dataset(spec, data)
 
 
-NEGLIGIBLE_RATE = 1e-4  # of the starting rate: a plateau schedule that cuts below it is noted (once)
+NEGLIGIBLE_RATE = 1e-4  # of the starting rate: a decaying schedule that goes below it is noted (once)
+# what to change, by schedule (cosine ends at its min_rate by design: not noted)
+RATE_ADVICE = {"step": "raise gamma or step_size", "exponential": "raise gamma (at 0.95 the rate halves in 14 epochs)",
+               "plateau": "set train.optimizer.schedule.min_rate, or early_stopping"}
 
 
 class _Run:
@@ -389,19 +392,25 @@ class _Run:
             for t, v in zip(self.tensors, self.last_good):
                 v[...] = t.value
             self.kept = epoch
-            before = self.schedule.current
             self.schedule.observe(epoch, record.get("val_loss"))
-            if self.schedule.current < NEGLIGIBLE_RATE * self.schedule.base <= before:
-                getattr(self.callbacks, "note", lambda message: None)(
-                    f"after epoch {epoch} the plateau schedule has cut the learning rate to "
-                    f"{self.schedule.current:.3g}, {self.schedule.current / self.schedule.base:.0e} of its start: "
-                    "training has all but stopped; set train.optimizer.schedule.min_rate, or early_stopping")
+            self.note_negligible_rate(epoch, record["learning_rate"])
             self.stopped = stopped
             ck = self.cfg.checkpoint
             if ck is not None and (epoch % ck.every == 0 or epoch == self.epochs or self.stopped):
                 self.write_checkpoint(epoch)
             if self.stopped:
                 break
+
+    def note_negligible_rate(self, epoch, rate):
+        """Say when the schedule takes the next epoch's rate below NEGLIGIBLE_RATE of its start."""
+        c, s = self.cfg.optimizer.schedule, self.schedule
+        if c is None or c.name not in RATE_ADVICE or epoch >= self.epochs:
+            return
+        following = s.rate(epoch + 1)
+        if following < NEGLIGIBLE_RATE * s.base <= rate:
+            getattr(self.callbacks, "note", lambda message: None)(
+                f"from epoch {epoch + 1} the {c.name} schedule's learning rate is {following:.3g}, "
+                f"{following / s.base:.0e} of its start: training has all but stopped; {RATE_ADVICE[c.name]}")
 
     def one_epoch(self, epoch):
         start = time.perf_counter()

@@ -157,13 +157,23 @@ def test_a_rate_cut_to_almost_nothing_is_noted_once():
     _, history = train(text, callbacks=hooks)
     rates = [r["learning_rate"] for r in history]
     cut = next(i for i, r in enumerate(rates) if r < 1e-4 * 0.5)  # the first epoch at the cut rate
-    assert len(hooks.notes) == 1 and hooks.notes[0].startswith(
-        f"after epoch {cut} the plateau schedule has cut the learning rate to {rates[cut]:.3g}, 1e-05 of its start: "
-        "training has all but stopped")
+    assert hooks.notes == [f"from epoch {cut + 1} the plateau schedule's learning rate is {rates[cut]:.3g}, 1e-05 of "
+                           "its start: training has all but stopped; set train.optimizer.schedule.min_rate, or "
+                           "early_stopping"]
     hooks = Hooks()
     train(EX["moons_mlp.yaml"].read_text().replace("learning_rate: 0.5}", "learning_rate: 0.5, schedule: plateau}"),
           callbacks=hooks)
     assert hooks.notes == []  # the default patience never gets there on this net
+    hooks = Hooks()
+    code, out, err = run("train", EX["moons_mlp.yaml"], "--no-save", "--epochs", "20", "--set",
+                         "train.optimizer.schedule={name: exponential, gamma: 0.5}", "--json")
+    assert code == 0 and json.loads(out)["notes"] == [  # 0.5 ** 14 < 1e-4 <= 0.5 ** 13
+        "from epoch 15 the exponential schedule's learning rate is 3.05e-05, 6e-05 of its start: training has all "
+        "but stopped; raise gamma (at 0.95 the rate halves in 14 epochs)"]
+    for gentle in ("{name: exponential}", "{name: cosine}", "{name: step, gamma: 0.1, step_size: 5}"):
+        code, out, err = run("train", EX["moons_mlp.yaml"], "--no-save", "--epochs", "20", "--set",
+                             f"train.optimizer.schedule={gentle}", "--json")
+        assert code == 0 and "notes" not in json.loads(out), gentle
 
 
 # -- the spec's warnings --------------------------------------------------------------------------
