@@ -89,3 +89,12 @@ def layout(header: list[str], columns: list, width: int, text_columns=(), turned
         current.append(j)
     groups.append(current)
     return False, [([header[k] for k in g], [cells[k] for k in g]) for g in groups]
+
+
+def loss(x: float) -> str:
+    """A loss as training's lines print it: four decimals, or three significant digits when it is
+    below 0.001, so that a small loss never reads as a 0.0000 it has not reached."""
+    x = float(x)
+    if x != 0 and math.isfinite(x) and abs(x) < 1e-3:
+        return f"{x:.3g}"
+    return f"{x:.4f}"

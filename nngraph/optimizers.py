@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 try:  # the compiled update (nngraph/_kernels.c); where it was not built, the numpy route below
     from . import _kernels as kernels
 except ImportError:
+    kernels = None
+KERNELS_API = 2  # the version of nngraph/_kernels.c's functions this module calls
+if kernels is not None and getattr(kernels, "API", None) != KERNELS_API:
+    warnings.warn("nngraph's compiled update was built from an older source and is not used (training takes "
+                  "numpy's route, with the same results, slower): rebuild it with pip install -e .",
+                  RuntimeWarning, stacklevel=2)
     kernels = None
 
 

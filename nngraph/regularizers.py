@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the compiled one-pass fill and sums of squares (nngraph/_kernels.c); else numpy's passes
-    from . import _kernels as kernels
-except ImportError:
-    kernels = None
+from .optimizers import kernels  # the compiled one-pass fill and sums of squares; None: numpy's passes
 
 
 def coefficients(plan, tensors, key: str, default: float) -> list:

@@ -215,3 +215,19 @@ def test_penalties_read_into_the_step_match_the_products_route(extra, opt, dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(fast, slow):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_a_module_built_from_an_older_source_is_left_alone():
+    """An editable install not rebuilt after the C source changed keeps an old module: it is not
+    called (its functions may take other arguments), and the user is told how to rebuild it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, types, warnings\n"
+            "sys.modules['nngraph._kernels'] = types.ModuleType('nngraph._kernels')  # no API number\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            "    warnings.simplefilter('always')\n"
+            "    import nngraph.optimizers as o, nngraph.regularizers as r\n"
+            "print(o.kernels, r.kernels, [str(w.message) for w in seen])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("None None [") and "rebuild it with pip install -e ." in out

@@ -117,3 +117,10 @@ def test_too_wide_for_turning_splits_into_groups_that_each_fit():
     assert [h for head, _ in tables for h in head] == header
     for head, cells in tables:
         assert sum(max(len(c) for c in [h] + col) + 3 for h, col in zip(head, cells)) + 1 <= 40
+
+
+def test_a_small_loss_never_reads_as_zero():
+    from nngraph.numfmt import loss
+
+    assert [loss(x) for x in (42.11713, 0.0944, 0.001, 0.000718, 2.8e-05, 0.0, float("nan"), float("inf"))] == \
+        ["42.1171", "0.0944", "0.0010", "0.000718", "2.8e-05", "0.0000", "nan", "inf"]

@@ -24,8 +24,8 @@ def _floor(command, result):
     last, ten = history[-1], [r["loss"] for r in history[-10:]]
     if "sigmoid_neuron" in command:
         return test["accuracy"] == 1.0
-    if "fast_food_learn" in command:  # prints 'loss 0.0000' from epoch 60: below 0.00005, not zero
-        return (test["r2"] >= 0.99 and history[49]["loss"] >= 5e-5 and all(r["loss"] < 5e-5 for r in history[59:])
+    if "fast_food_learn" in command:  # 'loss 0.000718' at epoch 40, 'loss 2.8e-05' at 60, about 1e-12 at 200
+        return (test["r2"] >= 0.99 and 1e-4 <= history[39]["loss"] < 1e-3 and all(r["loss"] < 1e-4 for r in history[59:])
                 and 0 < last["loss"] < 1e-10)
     if "mnist_logistic" in command:
         return test["accuracy"] >= 0.85

@@ -291,7 +291,7 @@ class _RichProgress:
         self.quiet = quiet
         self.console = _console(stderr=True)
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[of]}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+                                 MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                                  TimeElapsedColumn(), console=self.console, transient=True, disable=quiet)
         self.task = None
         self.varying_rate, self.last_checkpoint = False, None
@@ -301,20 +301,24 @@ class _RichProgress:
     def epoch_start(self, epoch, steps):
         if self.task is None:
             self.progress.start()
-            self.task = self.progress.add_task("train", total=steps, epoch=epoch, of=self.epochs, loss=float("nan"))
-        self.progress.reset(self.task, total=steps, epoch=epoch, of=self.epochs, loss=float("nan"))
+            self.task = self.progress.add_task("train", total=steps, epoch=epoch, of=self.epochs, loss="…")
+        self.progress.reset(self.task, total=steps, epoch=epoch, of=self.epochs, loss="…")
 
     def step(self, epoch, step, loss):
-        self.progress.update(self.task, completed=step, loss=loss)
+        from ..numfmt import loss as shown
+
+        self.progress.update(self.task, completed=step, loss=shown(loss))
 
     def epoch_end(self, r):
         if self.quiet or not self._shown(r):
             return
-        parts = [f"epoch {r['epoch']:>3}", f"loss {r['loss']:.4f}"]
+        from ..numfmt import loss as shown
+
+        parts = [f"epoch {r['epoch']:>3}", f"loss {shown(r['loss'])}"]
         if "accuracy" in r:
             parts.append(f"acc {r['accuracy']:.2%}")
         if "val_loss" in r:
-            parts.append(f"val_loss {r['val_loss']:.4f}")
+            parts.append(f"val_loss {shown(r['val_loss'])}")
         if "val_accuracy" in r:
             parts.append(f"val_acc {r['val_accuracy']:.2%}")
         if self.varying_rate:
@@ -334,7 +338,7 @@ class _RichProgress:
         self.restored_best = {"epoch": epoch, "val_loss": val_loss}
         if not self.quiet:
             self.progress.console.print(f"restored the weights of epoch {epoch}, the best validation loss "
-                                        f"{val_loss:.4f} (train.early_stopping.restore_best)")
+                                        f"{_loss_text(val_loss)} (train.early_stopping.restore_best)")
 
     def _shown(self, r):
         """At most ~20 epoch lines: every N-th epoch, the last one, and an early stop."""
@@ -544,7 +548,7 @@ def _print_test(test, data, spec, plan=None):
         return
     if "accuracy" in test:
         out.print(f"test accuracy: {test['accuracy']:.2%} ({_plural(test['n'], 'sample')})" +
-                  (f", loss {test['loss']:.4f}" if "loss" in test else ""))
+                  (f", loss {_loss_text(test['loss'])}" if "loss" in test else ""))
         out.print(f"macro precision {test['precision']:.3f}, recall {test['recall']:.3f}, F1 {test['f1']:.3f}")
         if plan is not None and test["n"] <= 16 and plan.input_width <= 6:
             _print_predictions(plan, data, out)
@@ -637,3 +641,9 @@ def _record(path):
     from ..writes import record
 
     record(path)
+
+
+def _loss_text(x) -> str:
+    from ..numfmt import loss
+
+    return loss(x)
