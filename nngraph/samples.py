@@ -210,6 +210,27 @@ def _class_indices(arr, name, k, width, valid) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def within(ds, spec, dtype):
+    """Refuse a value of a dataset's arrays beyond the largest number of ``dtype`` (1e300 in
+    float32): cast for training it would be inf, and the loss nan. Named by array, row and column."""
+    info = np.finfo(dtype)
+    if info.bits == 64:
+        return
+    names = _column_names(_nodes(spec, "input"))
+    for name, arr in (("X", ds.x_train), ("y", ds.y_train), ("X_test", ds.x_test), ("y_test", ds.y_test)):
+        arr = np.asarray(arr)
+        if arr.dtype.kind != "f" or arr.dtype.itemsize <= info.bits // 8 or not arr.size:
+            continue
+        big = np.argwhere(np.abs(arr) > info.max)
+        if len(big):
+            pos = tuple(int(i) for i in big[0])
+            col = f" ({names[pos[1]]})" if name.startswith("X") and len(pos) > 1 and pos[1] < len(names) else ""
+            raise DataError(f"{name} {_row_col(pos)}{col}: {arr[pos]:g} is too large for {info.dtype} (at most about "
+                            f"{float(info.max):.1e}), the precision the network trains in: it would become inf; scale "
+                            f"the {'inputs' if name.startswith('X') else 'targets'} down, or train in float64 "
+                            "(dtype=np.float64)")
+
+
 def dataset(spec, data):
     """A :class:`~nngraph.data.Dataset` from ``(X, y)`` or ``(X, y, X_test, y_test)``, checked."""
     from .data import Dataset

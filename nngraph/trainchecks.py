@@ -23,9 +23,10 @@ class TrainingCheckError(SpecError, TrainingError):
     """The spec cannot be trained as it stands; ``diagnostics`` lists every reason."""
 
 
-def findings(graph, *, data: bool = True) -> tuple[list, list]:
+def findings(graph, *, data: bool = True, dtype=None) -> tuple[list, list]:
     """(errors, warnings) as :class:`~nngraph.errors.Diagnostic` lists; empty without a train section.
-    ``data=False``: leave out the checks of the spec's data section (data given in code)."""
+    ``data=False``: leave out the checks of the spec's data section (data given in code). ``dtype``:
+    the precision training will use (default float32, as ``nngraph train`` without --float64)."""
     from .graph.model import Report
 
     spec, cfg = graph.spec, graph.spec.train
@@ -55,6 +56,7 @@ def findings(graph, *, data: bool = True) -> tuple[list, list]:
                 report.warning(("edges", i, key), "frozen_penalty", f"{key} on a frozen edge (trainable: false) "
                                "changes nothing: its weights never move")
     _schedule_floor(cfg, report)
+    _precision(graph, report, dtype)
     if data:
         _data(graph, report, index)
         _hyper(graph, report)
@@ -374,6 +376,42 @@ def _npz_rows(spec, d):
     return (int(shape[0]) if len(shape) else None), not own_test
 
 
+def _precision(graph, report, dtype):
+    """Numbers that the training precision cannot hold: an optimizer ``epsilon`` that is 0 (or all
+    but 0) in it, so a weight whose gradient is 0 gets 0/0 = nan; an ``l1``/``l2`` whose gradient,
+    squared by the adaptive optimizers, overflows. The loss would become nan, and "lower the
+    learning rate" would not help."""
+    import numpy as np
+
+    try:
+        kind = np.dtype(dtype or "float32")
+        info = np.finfo(kind)
+    except (TypeError, ValueError):  # compile refuses the dtype itself, saying which are valid
+        return
+    name, f64 = kind.name, np.finfo(np.float64)
+    in64 = ", or train in float64 (nngraph train --float64; in Python dtype=np.float64)"
+    opt = graph.spec.train.optimizer
+    if opt.name in ("adagrad", "rmsprop", "adam") and opt.epsilon < info.tiny:
+        report.error(("train", "optimizer", "epsilon"), "epsilon_underflow",
+                     f"epsilon {opt.epsilon:g} is below the smallest normal {name} number ({info.tiny:.1e}): in {name} "
+                     f"it is 0 or all but 0, so {opt.name} would divide 0 by 0 for a weight whose gradient is 0 and "
+                     f"the loss would become nan; use 1e-8 (the default) or more"
+                     + (in64 if name == "float32" and opt.epsilon >= f64.tiny else ""))
+    top = float(np.sqrt(info.max))  # the gradient l2 * w (l1 * sign(w)) is squared by AdaGrad, RMSProp, Adam
+    spec = graph.spec
+    places = [(("train",), spec.train)] + [(("nodes", i), n) for i, n in enumerate(spec.nodes)] + \
+        [(("edges", i), e) for i, e in enumerate(spec.edges)]
+    for path, part in places:
+        for key in ("l1", "l2"):
+            value = getattr(part, key, None)
+            if value is not None and value > top:
+                report.error(path + (key,), "penalty_overflow",
+                             f"{key} {value:g} overflows {name}: its gradient ({key} times a weight) squared is beyond "
+                             f"{name}'s largest number ({info.max:.1e}), so the loss would become nan; penalties "
+                             "are small numbers (1e-4 to 1e-2 as a rule)"
+                             + (in64 if name == "float32" and value <= float(np.sqrt(f64.max)) else ""))
+
+
 def _schedule_floor(cfg, report):
     """A schedule lowers the rate: a ``min_rate`` above the optimizer's ``learning_rate`` would make
     cosine climb to it and plateau jump up to it at its first 'reduction'."""
@@ -391,9 +429,9 @@ def _schedule_floor(cfg, report):
                        "schedule never changes the rate")
 
 
-def check(graph, *, data: bool = True) -> list:
+def check(graph, *, data: bool = True, dtype=None) -> list:
     """Raise :class:`TrainingCheckError` listing every error; return the warnings."""
-    errors, warnings = findings(graph, data=data)
+    errors, warnings = findings(graph, data=data, dtype=dtype)
     if errors:
         raise TrainingCheckError(errors, warnings)
     return warnings

@@ -192,12 +192,15 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         check_resumable(cfg)
     from .trainchecks import check
 
-    check(graph, data=data is None)
+    check(graph, data=data is None, dtype=dtype)
     from .data import Dataset
 
     given = data
     data = as_dataset(graph.spec, data)
     if not isinstance(given, Dataset):  # (a Dataset is the CLI's, whose spec data validate has counted)
+        from .samples import within
+
+        within(data, graph.spec, plan.dtype if plan is not None else dtype)
         _warn_no_validation(graph, len(data.x_train))
     if plan is None:
         plan = compile(graph, dtype=dtype, use_file=False)

@@ -157,3 +157,64 @@ def test_too_few_rows_counted_in_a_small_csv_and_never_for_the_default_fraction(
         warnings.simplefilter("error", nngraph.TrainingWarning)
         nngraph.train(helpers.XOR_TRAIN, data=(X, Y))  # 4 rows, the default fraction
 
+
+
+EPS = helpers.XOR_TRAIN.replace("learning_rate: 0.05}", "learning_rate: 0.05, epsilon: 1e-50}")
+
+
+def test_an_epsilon_that_is_zero_in_float32_is_refused_with_the_float64_way_out(tmp_path):
+    path = tmp_path / "e.yaml"
+    path.write_text(EPS)
+    code, _, err = helpers.cli("validate", path)
+    assert code == 1
+    assert err.strip().endswith(
+        "e.yaml:12:91: train.optimizer.epsilon: epsilon 1e-50 is below the smallest normal float32 number (1.2e-38): "
+        "in float32 it is 0 or all but 0, so adam would divide 0 by 0 for a weight whose gradient is 0 and the loss "
+        "would become nan; use 1e-8 (the default) or more, or train in float64 (nngraph train --float64; in Python "
+        "dtype=np.float64)")
+    code, _, err = helpers.cli("train", path, "--no-save")
+    assert code == 1 and "epsilon 1e-50 is below the smallest normal float32 number" in err
+    code, _, err = helpers.cli("train", path, "--no-save", "--float64")  # where it is a number: trains
+    assert code == 0, err
+    with pytest.raises(SpecError, match="epsilon 1e-50 is below"):
+        nngraph.train(EPS, data=(X, Y))
+    nngraph.train(EPS, data=(X, Y), dtype=np.float64)
+    with pytest.raises(SpecError, match=r"epsilon 1e-310 is below the smallest normal float64 number \(2.2e-308\)"
+                                        r".*or more$"):
+        nngraph.train(EPS.replace("1e-50", "1e-310"), dtype=np.float64)
+
+
+def test_a_penalty_that_overflows_is_refused_located(write_spec):
+    path = write_spec(helpers.XOR_TRAIN.replace("epochs: 2}", "epochs: 2, l2: 1e308}").replace(
+        "{from: x, to: h, init: he_normal}", "{from: x, to: h, init: he_normal, l1: 1e30}"))
+    found = helpers.diagnostics_of(nngraph.train, str(path))
+    assert [(d.path, d.code) for d in found] == [("edges[0].l1", "penalty_overflow"), ("train.l2", "penalty_overflow")]
+    assert found[1].message == ("l2 1e+308 overflows float32: its gradient (l2 times a weight) squared is beyond "
+                                "float32's largest number (3.4e+38), so the loss would become nan; penalties are "
+                                "small numbers (1e-4 to 1e-2 as a rule)")
+    assert found[0].message.endswith("or train in float64 (nngraph train --float64; in Python dtype=np.float64)")
+    nngraph.train(helpers.XOR_TRAIN.replace("epochs: 2}", "epochs: 2, l2: 1e3}"))  # large, but a number: trains
+
+
+def test_values_too_large_for_float32_are_refused_where_they_are(tmp_path):
+    with pytest.raises(DataError, match=r"^X row 1, column 1 \(x\[1\]\): 1e\+300 is too large for float32 \(at most "
+                                        r"about 3.4e\+38\), the precision the network trains in: it would become inf; "
+                                        r"scale the inputs down, or train in float64 \(dtype=np.float64\)$"):
+        nngraph.train(helpers.XOR_TRAIN, data=(X * 1e300, Y))
+    nngraph.train(helpers.XOR_TRAIN, data=(X * 1e300, Y), dtype=np.float64, epochs=1)  # in float64 it is a number
+    (tmp_path / "d.csv").write_text("x1,x2,label\n0,0,0\n0,1,1\n1,1e39,1\n1,1,0\n")
+    path = tmp_path / "net.yaml"
+    path.write_text(helpers.XOR_CSV)
+    message = ("d.csv:4: column 'x2': 1e+39 is too large for float32 (at most about 3.4e38), the precision nngraph "
+               "keeps data in (it would become inf); scale the column down")
+    with pytest.raises(DataError) as info:
+        nngraph.train(str(path))
+    assert str(info.value) == message
+    code, _, err = helpers.cli("train", path, "--no-save")
+    assert code == 1 and message in err and "RuntimeWarning" not in err
+    with pytest.raises(DataError, match=r"^data.rows\[2\]: column 'b': -1e\+39 is too large for float32"):
+        nngraph.train(TINY.replace("columns: [x, y]", "columns: [b, y]").replace("[2,1]", "[-1e39,1]"))
+    np.savez(tmp_path / "d.npz", x=X * 1e300, y=Y)
+    path.write_text(helpers.XOR_CSV.replace("source: csv, path: d.csv, target: label", "source: npz, path: d.npz"))
+    with pytest.raises(DataError, match=r"^d.npz: 'x' row 1, column 1: 1e\+300 is too large for float32"):
+        nngraph.train(str(path))

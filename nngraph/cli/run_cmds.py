@@ -415,7 +415,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
 
         check_output_path(log_file, "--log")
         log = EpochLog(log_file)  # a wrong suffix is refused as --plot's and --regions' are
-    warnings = graph.warnings + check_training(graph)  # the data section too, located, before its data is read
+    warnings = graph.warnings + check_training(graph, dtype=dtype)  # the data section too, located, before its data is read
     if not as_json:
         for w in warnings:  # as validate prints them
             click.echo(w.format(), err=True)

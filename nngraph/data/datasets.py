@@ -246,6 +246,20 @@ def _table(columns, rows, target, where):
     return x, y, features
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+TOO_LARGE = ("is too large for float32 (at most about 3.4e38), the precision nngraph keeps data in (it would become "
+             "inf); scale the column down")
+
+
+def _too_large(arr):
+    """The index of the first value beyond float32's range (it would be inf once cast), or None."""
+    if arr.dtype.kind != "f" or arr.dtype.itemsize <= 4 or not arr.size:
+        return None
+    with np.errstate(invalid="ignore"):
+        big = np.argwhere(np.abs(arr) > _FLOAT32_MAX)
+    return tuple(int(i) for i in big[0]) if len(big) else None
+
+
 def _outputs(spec) -> int:
     return sum(n.size for n in spec.nodes if n.role == "output")
 
@@ -265,6 +279,9 @@ def _targets(y, where="data", first_row=0, at=None, outputs=None):
     bad = np.flatnonzero(~np.isfinite(y))
     if len(bad):
         raise DataError(f"{at(int(bad[0]))}: target {y[bad[0]]} is not a finite number")
+    big = _too_large(y)
+    if big is not None:
+        raise DataError(f"{at(big[0])}: target {y[big]:g} {TOO_LARGE.replace('the column', 'the targets')}")
     if np.all(y == np.round(y)) and y.min() >= 0 and len(np.unique(y)) <= 1000:
         limit = default_limits().max_classes
         top = int(np.argmax(y))
@@ -286,6 +303,9 @@ def _inline(d, spec):
         raise DataError(f"data.rows: every row needs {len(d.columns)} values (columns: {', '.join(d.columns)})")
     if not d.rows:
         raise DataError("data.rows: no rows; give at least one example")
+    big = _too_large(np.asarray(d.rows, dtype=np.float64))
+    if big is not None:
+        raise DataError(f"data.rows[{big[0]}]: column '{d.columns[big[1]]}': {d.rows[big[0]][big[1]]:g} {TOO_LARGE}")
     x, y, features = _table(d.columns, d.rows, d.target, "data")
     y, classes = _targets(y, f"data.rows (target '{d.target}')", outputs=_outputs(spec))
     if len(x) < 10:  # a truth table: train and test on all of it
@@ -358,7 +378,11 @@ def _xy(z, xname, yname, where, outputs=None):
         raise DataError(f"{where}: '{xname}' has no rows")
     if y.ndim > 1 and y.shape[1:] != (1,) * (y.ndim - 1):
         raise DataError(f"{where}: '{yname}' has shape {y.shape}; targets are one number per example")
-    x = x.reshape(len(x), -1).astype(np.float32)
+    x = x.reshape(len(x), -1)
+    big = _too_large(x)
+    if big is not None:
+        raise DataError(f"{where}: '{xname}' row {big[0]}, column {big[1]}: {x[big]:g} {TOO_LARGE}")
+    x = x.astype(np.float32)
     bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
     if len(bad):
         raise DataError(f"{where}: '{xname}' row {int(bad[0])} holds a NaN or infinite value")
@@ -397,6 +421,9 @@ def _read_csv_table(path, shown):
     if len(bad):
         row, k = int(bad[0][0]), int(bad[0][1])
         raise DataError(f"{shown}:{lines[row]}: column '{header[k]}': {arr[row, k]} is not a finite number")
+    big = _too_large(arr)
+    if big is not None:
+        raise DataError(f"{shown}:{lines[big[0]]}: column '{header[big[1]]}': {arr[big]:g} {TOO_LARGE}")
     return header, arr, lines
 
 
