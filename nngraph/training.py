@@ -91,19 +91,31 @@ def evaluate(plan: Plan, x, y, classes, loss: str | None, batch_size: int = 4096
     """Loss and the task's metrics over a whole set, in batches (see :mod:`nngraph.metrics`)."""
     if not len(x):  # no test rows (data.test_split 0, or too small to hold one out): nothing to measure
         return {"n": 0}
-    outs = [plan.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an inf loss is said by the caller
+        outs = [plan.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
     out = np.concatenate(outs)
     classes = task_classes(plan, loss, y, classes)
     t = targets_for(plan, y, classes)
     result = {"n": len(x)}
     if loss:
-        result["loss"] = loss_value(loss, out, t)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result["loss"] = loss_value(loss, out, t)
     if classes is not None:
         truth = y.astype(np.int64).reshape(-1)
         result.update(metrics.classification(truth, _predicted(out), max(plan.output_width, 2)))
     elif len(x):
         result.update(metrics.regression(out, t))
     return result
+
+
+def overflow_note(what: str, value, x, dtype) -> str:
+    """Why ``what`` (a loss over the rows ``x``) is ``value`` (inf or nan), in nngraph's words."""
+    dtype = np.dtype(dtype)
+    with np.errstate(invalid="ignore"):
+        top = float(np.nanmax(np.abs(x))) if np.size(x) else 0.0
+    return (f"{what} is {value}: the network's values overflow {dtype.name} (whose largest number is about "
+            f"{float(np.finfo(dtype).max):.1e}) for some rows (the largest input is {top:g}); scale the data down"
+            + (", or train in float64 (--float64; in Python dtype=np.float64)" if dtype == np.float32 else ""))
 
 
 def _check_epochs(epochs):
@@ -362,6 +374,7 @@ class _Run:
         self.run_id = os.urandom(8).hex()  # whose checkpoints are whose: a new run supersedes an older one's
         self.stopped = False
         self.started = time.time()
+        self.said_overflow = False
 
     def after_update(self, i, lo, hi):
         """The optimizer's hook: rows lo:hi of tensor i are updated (see :func:`_step`)."""
@@ -449,10 +462,26 @@ class _Run:
         if self.n_val:
             ev = evaluate(self.plan, self.x_val, self.y_val, self.classes, self.cfg.loss)
             record["val_loss"] = ev["loss"]
+            if not np.isfinite(ev["loss"]) and not self.said_overflow:
+                self.said_overflow = True
+                self.say(overflow_note(f"after epoch {epoch} the validation loss", ev["loss"], self.x_val,
+                                       self.plan.dtype))
             if "accuracy" in ev:
                 record["val_accuracy"] = ev["accuracy"]
         record["seconds"] = time.perf_counter() - start
         return record
+
+    def say(self, message):
+        """A note for the user while training goes on: to the callbacks' ``note``, else a
+        :class:`~nngraph.errors.TrainingWarning`."""
+        if callable(getattr(self.callbacks._given, "note", None)):
+            self.callbacks.note(message)
+        else:
+            import warnings
+
+            from .errors import TrainingWarning
+
+            warnings.warn(TrainingWarning(message), stacklevel=2)
 
     def early_stop(self, record) -> bool:
         es = self.cfg.early_stopping

@@ -218,3 +218,77 @@ def test_values_too_large_for_float32_are_refused_where_they_are(tmp_path):
     path.write_text(helpers.XOR_CSV.replace("source: csv, path: d.csv, target: label", "source: npz, path: d.npz"))
     with pytest.raises(DataError, match=r"^d.npz: 'x' row 1, column 1: 1e\+300 is too large for float32"):
         nngraph.train(str(path))
+
+
+HUGE = """\
+nngraph: 1
+name: huge
+nodes:
+  - {name: x, role: input}
+  - {name: h, activation: relu}
+  - {name: out, role: output}
+edges:
+  - {from: x, to: h, weight: 1e20}
+  - {from: h, to: out, weight: 1e20}
+"""
+
+
+def test_numpy_floating_point_warnings_are_said_in_nngraphs_words(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE)
+    code, out, err = helpers.cli("run", path, "--input", "x=1e10")
+    assert code == 0 and "inf" in out
+    assert "RuntimeWarning" not in err and "encountered" not in err
+    assert err.strip() == ("warning: some numbers overflowed while computing (they became inf): values beyond the "
+                           "precision's range (about 3.4e38 in float32) came up; scale the inputs down, or use "
+                           "--float64 where the command takes it")
+
+
+REGRESSION = """\
+nngraph: 1
+name: reg
+nodes:
+  - {name: x, role: input}
+  - {name: out, role: output}
+edges:
+  - {from: x, to: out, init: zeros}
+data: {source: inline, columns: [x, y], target: y, test_split: TEST, rows: ROWS}
+train: {loss: mse, epochs: 2, validation_split: 0.5, seed: 3, optimizer: {name: sgd, learning_rate: 0.01}}
+"""
+
+
+def test_a_validation_loss_that_overflows_is_said_once_with_its_cause(tmp_path):
+    rows = [[i / 10, i / 5] for i in range(30)]
+    rows[2] = [1e30, 5.0]  # a float32 number, whose square is not
+    path = tmp_path / "reg.yaml"
+    path.write_text(REGRESSION.replace("TEST", "0").replace("ROWS", str(rows)))
+    code, _, err = helpers.cli("train", path, "--no-save")
+    assert code == 0 and "RuntimeWarning" not in err
+    note = ("the validation loss is inf: the network's values overflow float32 (whose largest number is about "
+            "3.4e+38) for some rows (the largest input is 1e+30); scale the data down, or train in float64 "
+            "(--float64; in Python dtype=np.float64)")
+    assert err.count(note) == 1 and "note: after epoch 1 the validation loss is inf" in err
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        _, history = nngraph.train(str(path))
+    assert [str(w.message) for w in seen] == [f"after epoch 1 {note}"]
+    assert seen[0].category is nngraph.TrainingWarning and history[-1]["val_loss"] == np.inf
+
+
+def test_r2_of_a_single_test_row_is_undefined_and_says_why(tmp_path):
+    rows = [[i / 10, i / 5] for i in range(12)]
+    path = tmp_path / "reg.yaml"
+    path.write_text(REGRESSION.replace("TEST", "0.05").replace("ROWS", str(rows)).replace("0.5, seed", "0, seed"))
+    why = ("R² is undefined for a single sample: it compares the errors with the spread of the targets around their "
+           "mean, and one target has none")
+    code, out, _ = helpers.cli("train", path, "--no-save")
+    assert code == 0 and f"R² undefined ({why})" in out
+    code, out, _ = helpers.cli("train", path, "--no-save", "--json")
+    import json
+
+    test = json.loads(out)["test"]
+    assert test["n"] == 1 and test["r2"] is None and test["r2_undefined"] == why
+    from nngraph import metrics
+
+    two = metrics.regression(np.array([[1.0], [2.0]]), np.array([[1.5], [2.5]]))
+    assert two["r2"] == 0.0 and "r2_undefined" not in two  # two samples: defined, 1 - 0.5 / 0.5

@@ -169,7 +169,8 @@ class _Group(_Listing):
         reset()
         _OVERRIDDEN["spec"] = None
         try:
-            return super().invoke(ctx)
+            with _float_warnings_said():
+                return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except BaseException as exc:  # Ctrl-C, also wrapped by a library it arrived in, is no error
@@ -217,6 +218,45 @@ class _Group(_Listing):
             if _DEBUG["on"] or isinstance(exc, (GeneratorExit, SystemExit)):
                 raise
             _internal(exc, ctx)
+
+
+# numpy's floating-point warnings, said in nngraph's words (once each, at the end of the command)
+_FLOAT_WARNINGS = {
+    "overflow": "some numbers overflowed while computing (they became inf): values beyond the precision's range "
+                "(about 3.4e38 in float32) came up; scale the inputs down, or use --float64 where the command takes it",
+    "invalid value": "some numbers became nan (not a number) while computing: from values beyond the precision's "
+                     "range (inf - inf, 0 x inf); scale the inputs down, or use --float64 where the command takes it",
+    "divide by zero": "a division by zero gave inf while computing",
+}
+
+
+class _float_warnings_said:
+    """Within it, numpy's RuntimeWarnings about floating-point arithmetic (``overflow encountered in
+    dot``, pointing into nngraph's source) are not printed as numpy words them; each kind is said
+    once, as a ``warning:`` line, when the command ends. Other warnings are shown as before."""
+
+    def __enter__(self):
+        import warnings
+
+        self.kinds, self.ctx = [], warnings.catch_warnings()
+        self.ctx.__enter__()
+        before = warnings.showwarning
+
+        def show(message, category, *args, **kwargs):
+            kind = next((k for k in _FLOAT_WARNINGS if f"{k} encountered" in str(message)), None)
+            if not issubclass(category, RuntimeWarning) or kind is None:
+                return before(message, category, *args, **kwargs)
+            if kind not in self.kinds:
+                self.kinds.append(kind)
+
+        warnings.showwarning = show
+        return self
+
+    def __exit__(self, *exc):
+        self.ctx.__exit__(*exc)
+        for kind in self.kinds:
+            click.echo(f"warning: {_FLOAT_WARNINGS[kind]}", err=True)
+        return False
 
 
 def _internal(exc: Exception, ctx) -> None:

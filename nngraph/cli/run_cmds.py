@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import click
@@ -568,8 +569,13 @@ def _print_test(test, data, spec, plan=None):
             out.print(t)
     elif "loss" in test:
         out.print(f"test loss ({rich_text(spec.train.loss) if spec.train else ''}): {test['loss']:.6g} ({_plural(test['n'], 'sample')})")
+    if "loss" in test and not math.isfinite(test["loss"]):
+        from ..training import overflow_note
+
+        _console(stderr=True).print(f"warning: {overflow_note('the test loss', test['loss'], data.x_test, plan.dtype if plan else 'float32')}")
     if "rmse" in test:
-        out.print(f"MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R² {test['r2']:.4f}")
+        r2 = f"{test['r2']:.4f}" if test["r2"] is not None else f"undefined ({test['r2_undefined']})"
+        out.print(f"MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R² {r2}")
 
 
 def _class_names(spec, data, n: int) -> list[str]:
