@@ -53,6 +53,18 @@ def fingerprint(spec, dtype, connections=()) -> str:
     return h.hexdigest()[:16]
 
 
+def data_hash(*arrays) -> str:
+    """What training reads of its data, as loaded (the training rows and their targets): a resumed
+    run on other rows would not continue the same run. A hash of the arrays' bytes, shapes and
+    dtypes (one pass over them: blake2b, about 0.3 s of CPU for Fashion-MNIST's 60,000 x 784 float32)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"|{a.dtype.str}{a.shape}|".encode())
+        h.update(memoryview(a).cast("B") if a.dtype.kind != "O" else json.dumps(a.tolist()).encode())
+    return h.hexdigest()
+
+
 def owner(spec, folder: Path) -> str | None:
     """The spec file a run's checkpoints belong to, as a path relative to their ``folder`` (so a
     project folder moved or copied whole keeps its checkpoints, and no absolute path is written
@@ -66,8 +78,14 @@ def owner(spec, folder: Path) -> str | None:
 
 
 def _ours(meta: dict, spec_file) -> bool:
-    # a record without the key predates it, a spec not read from a file cannot say: as before
-    return spec_file is None or "spec" not in meta or meta["spec"] == spec_file
+    # a record without the key predates it; a spec not read from a file (None) owns only the
+    # checkpoints of specs not read from a file, never a spec file's
+    return "spec" not in meta or meta["spec"] == spec_file
+
+
+def shown_owner(spec_file) -> str:
+    """How a checkpoint's owner reads in a message."""
+    return "a spec not read from a file" if spec_file is None else str(spec_file)
 
 
 def _covered(spec) -> dict:
@@ -156,13 +174,24 @@ def newest_of(folder: Path, spec_file, max_bytes: int = META_BYTES) -> tuple[Pat
     return None, None
 
 
+def own(folder: Path, spec_file, max_bytes: int = META_BYTES) -> list:
+    """``(checkpoint, record)`` of the readable checkpoints in ``folder`` written by runs of
+    ``spec_file``, oldest first (unreadable ones are passed over)."""
+    found = []
+    for path in sorted(folder.glob(PATTERN)) if folder.is_dir() else []:
+        meta = peek(path, max_bytes)
+        if meta is not None and _ours(meta, spec_file):
+            found.append((path, meta))
+    return found
+
+
 def foreign(folder: Path, spec_file, max_bytes: int = META_BYTES) -> list:
     """``(checkpoint, spec file)`` of the checkpoints in ``folder`` written by runs of another spec file."""
     found = []
     for path in sorted(folder.glob(PATTERN)) if folder.is_dir() else []:
         meta = peek(path, max_bytes)
         if meta is not None and not _ours(meta, spec_file):
-            found.append((path, meta["spec"]))
+            found.append((path, shown_owner(meta["spec"])))
     return found
 
 
@@ -271,7 +300,7 @@ def check_record(path: Path, meta: dict, *, epochs: int, steps: int, rng_state: 
     def number(field, value, infinite=False):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise bad(field, f"is {type(value).__name__}, not a number")
-        if not (np.isfinite(value) or infinite and value == np.inf):
+        if not (np.isfinite(value) or infinite is True and value == np.inf or infinite == "any"):
             raise bad(field, f"is {value}, not a finite number")
 
     def flag(field, value):
@@ -319,8 +348,8 @@ def check_record(path: Path, meta: dict, *, epochs: int, steps: int, rng_state: 
         for key, value in row.items():
             if key == "stopped_early":
                 flag(f"{where}.{key}", value)
-            elif key in _ROW_NUMBERS:
-                number(f"{where}.{key}", value)
+            elif key in _ROW_NUMBERS:  # a validation loss may overflow (training goes on): inf, or nan
+                number(f"{where}.{key}", value, infinite="any" if key in ("loss", "val_loss") else False)
             elif key != "epoch":
                 raise bad(f"{where}.{key}", "is not a field training writes")
 

@@ -11,12 +11,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 from .errors import TrainingError
 from .writes import atomic_write, record
 
 SUFFIXES = (".csv", ".jsonl")
+
+
+def json_ready(value):
+    """``value`` with each infinite or NaN float as None: JSON has no Infinity nor NaN (a
+    validation loss that overflowed is written ``null``)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "dtype") and getattr(value, "shape", None) == ():  # a numpy scalar
+        return json_ready(value.item())
+    return value
 
 
 class EpochLog:
@@ -59,7 +74,7 @@ class EpochLog:
         out = io.StringIO()
         rows = [{k: v for k, v in r.items() if k != "stopped_early"} for r in records]
         if self.jsonl:
-            out.writelines(json.dumps(row) + "\n" for row in rows)
+            out.writelines(json.dumps(json_ready(row), allow_nan=False) + "\n" for row in rows)
         else:
             if self.columns is None:
                 self.columns = list(rows[0])
@@ -101,7 +116,7 @@ class EpochLog:
             for key, value in rec.items():
                 if key == "stopped_early" or key not in row:
                     continue
-                text = json.dumps(value) if self.jsonl else str(value)
+                text = json.dumps(json_ready(value)) if self.jsonl else str(value)
                 if row[key] != text:
                     raise TrainingError(
                         f"{self.path}: row {n} ({key} {row[key]}) is not epoch {rec['epoch']} of the run in {checkpoint} "

@@ -151,10 +151,15 @@ def _checkpoint_folder(graph, report):
         where = ("train", "checkpoint", "directory") if ck.directory else ("train", "checkpoint")
         report.error(where, "unsafe_folder", str(exc).removeprefix("train.checkpoint.directory: "))
         return
-    problem = missing_folder(ck.directory or f"{graph.spec.name}.checkpoints", folder)
+    name = ck.directory or f"{graph.spec.name}.checkpoints"
+    where = ("train", "checkpoint", "directory") if ck.directory else ("train", "checkpoint")
+    problem = missing_folder(name, folder)
     if problem:
-        report.error(("train", "checkpoint", "directory") if ck.directory else ("train", "checkpoint"), "no_folder",
-                     f"{problem} (nngraph makes the checkpoint folder itself, not the folders above it)")
+        report.error(where, "no_folder", f"{problem} (nngraph makes the checkpoint folder itself, not the folders "
+                     "above it)")
+    elif (folder.exists() or folder.is_symlink()) and not folder.is_dir():  # found at the first checkpoint, too late
+        report.error(where, "no_folder", f"the checkpoint folder '{name}' is a file, not a folder: move it away, or "
+                     "name another folder with train.checkpoint.directory")
 
 
 def _data(graph, report, index):

@@ -147,7 +147,7 @@ def task_classes(plan: Plan, loss: str | None, y, classes):
 
 
 def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | None = None, dtype=np.float32,
-          plan: Plan | None = None, threads: int | None = None, resume: bool = False):
+          plan: Plan | None = None, threads: int | None = None, resume: bool = False, restart: bool = False):
     """Train the network a spec declares; return ``(plan, history)``.
 
     Parameters
@@ -166,6 +166,9 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     resume : bool
         Continue from the newest checkpoint of ``train.checkpoint`` (from the start if there is none
         yet); refused for a spec without ``train.checkpoint``, which writes none.
+    restart : bool
+        Start afresh although the newest checkpoint is of a run that did not finish (without it,
+        such a run is refused before any work); its checkpoints are replaced at this run's first.
 
     Returns
     -------
@@ -185,7 +188,8 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         checkpoint; ``.history`` holds the finished epochs, ``.checkpoint`` the newest checkpoint.
     """
     _check_epochs(epochs)
-
+    if resume and restart:
+        raise TrainingError("resume continues the newest checkpoint's run and restart discards it: ask for one of them")
 
     from .spec import load
 
@@ -194,7 +198,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     graph = spec if isinstance(spec, Graph) else build(spec)
     if threads is not None:
         return _with_threads(threads, lambda: train(graph, data, epochs=epochs, callbacks=callbacks, dtype=dtype,
-                                                    plan=plan, resume=resume))
+                                                    plan=plan, resume=resume, restart=restart))
     cfg = graph.spec.train
     if cfg is None:
         from .trainchecks import no_train_section
@@ -226,6 +230,7 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
         run.resume()
     elif cfg.checkpoint is not None:
         run.refuse_foreign()
+        run.refuse_unfinished(restart)
     run.callbacks.begin(plan, epochs)
     run.callbacks.history_start(list(run.history), run.last_checkpoint)
     try:
@@ -322,7 +327,7 @@ class _Run:
         # the spec's fingerprint, taken once before training (not dumping the spec again at every
         # checkpoint: that costs a pass over its edges, and a Ctrl-C inside pydantic's serializer
         # comes out as a serialization error rather than an interrupt)
-        self._fingerprint = None
+        self._fingerprint, self._data_hash, self._covers, self.superseding = None, None, None, []
         if cfg.checkpoint is not None:
             self._fingerprint = self.fingerprint()
         self.rng = np.random.default_rng(cfg.seed)
@@ -525,6 +530,14 @@ class _Run:
             self._fingerprint = checkpoint.fingerprint(self.plan.spec, self.plan.dtype, self.plan.graph.connections)
         return self._fingerprint
 
+    def data_hash(self) -> str:
+        """The hash of the training rows and targets as loaded (see :func:`checkpoint.data_hash`)."""
+        if self._data_hash is None:
+            from . import checkpoint
+
+            self._data_hash = checkpoint.data_hash(self.data.x_train, self.data.y_train)
+        return self._data_hash
+
     def write_checkpoint(self, epoch):
         from . import checkpoint
 
@@ -536,7 +549,7 @@ class _Run:
         meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
                 "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
-                "fingerprint": self.fingerprint(), "run": self.run_id,
+                "fingerprint": self.fingerprint(), "data": self.data_hash(), "run": self.run_id,
                 "spec": checkpoint.owner(self.plan.spec, checkpoint.directory(self.plan.graph)),
                 "final": bool(epoch == self.epochs or self.stopped),  # the run's parameters file is written after it
                 "covers": checkpoint.described(self.plan.spec, self.plan.dtype),  # to name what changed
@@ -545,6 +558,10 @@ class _Run:
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
         record(path, replaces=self.last_checkpoint)
         self.last_checkpoint = path
+        gone = [p for p in self.superseding if p == path or not p.exists()]  # (the same name: overwritten)
+        self.superseding = []
+        if gone:  # an earlier run's checkpoints, replaced by this run's first
+            getattr(self.callbacks, "replaced", lambda paths: None)(gone)
         getattr(self.callbacks, "checkpoint", lambda path: None)(self.last_checkpoint)
 
     def resume(self):
@@ -558,6 +575,7 @@ class _Run:
             getattr(self.callbacks, "resumed", lambda path, epoch: None)(None, 0)
             return
         self._same_spec(path, first)  # before the arrays' shapes: a checkpoint of another spec says so
+        self._same_data(path, first)  # before the record's ranges, which other data changes
         self._refuse_older(path, first)
         expected = {f"param_{i}": t.value.shape for i, t in enumerate(self.tensors)}
         expected.update({f"best_{i}": t.value.shape for i, t in enumerate(self.tensors)})
@@ -605,6 +623,12 @@ class _Run:
                                 "change between a run and its resumption: undo the change, or delete the checkpoints "
                                 "to start over")
 
+    def _same_data(self, path, meta):
+        if "data" in meta and meta["data"] != self.data_hash():  # (records written before it: cannot say)
+            raise TrainingError(f"{path} was written for other training data: the data differ from that run's (its "
+                                "rows, values or targets changed since), so resuming would not continue it; restore "
+                                "that data, or start over with --restart (Python: restart=True)")
+
     def refuse_foreign(self):
         """A run that starts afresh refuses a checkpoint folder holding another spec file's
         checkpoints (two specs of the same name share ``<name>.checkpoints``): its own would be
@@ -615,9 +639,34 @@ class _Run:
         found = checkpoint.foreign(folder, checkpoint.owner(self.plan.spec, folder), checkpoint.meta_bytes(self.epochs))
         if found:
             path, spec_file = found[-1]
-            raise TrainingError(f"train.checkpoint: {folder} holds checkpoints of another spec file ({path.name}, "
+            other = "another spec file" if checkpoint.owner(self.plan.spec, folder) is not None else "a spec file"
+            raise TrainingError(f"train.checkpoint: {folder} holds checkpoints of {other} ({path.name}, "
                                 f"written for {spec_file}); name a folder of this spec's own with "
                                 "train.checkpoint.directory, or delete them")
+
+    def refuse_unfinished(self, restart):
+        """A run that starts afresh would replace, at its first checkpoint, the checkpoints of the
+        spec's earlier run: refused, before any work, when that run did not finish (unless
+        ``restart``); a finished run's are replaced, and the callbacks' ``replaced`` says so then."""
+        from . import checkpoint
+
+        folder = checkpoint.directory(self.plan.graph)
+        older = checkpoint.own(folder, checkpoint.owner(self.plan.spec, folder), checkpoint.meta_bytes(self.epochs))
+        self.superseding = [path for path, _ in older]
+        if not older or restart:
+            return
+        path, meta = older[-1]
+        if meta.get("final") is True or meta.get("stopped") is True:
+            return
+        epoch = meta.get("epoch")
+        after = f" after epoch {epoch}" if isinstance(epoch, int) else ""
+        if meta.get("fingerprint") == self.fingerprint() and meta.get("data", self.data_hash()) == self.data_hash():
+            how = "continue it with --resume (Python: resume=True), or"
+        else:
+            how = "it was written for another spec, dtype or data, so it cannot be resumed as it is;"
+        raise TrainingError(f"{path} is the newest checkpoint of a run that did not finish (it stopped{after}): "
+                            f"starting afresh would delete it; {how} start over with --restart (Python: "
+                            "restart=True), which replaces its checkpoints")
 
     def _restore(self, arrays, meta):
         for name, a in arrays.items():

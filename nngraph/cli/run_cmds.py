@@ -192,10 +192,12 @@ def _refuse_untrained(plan, untrained_ok, spec_path):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--float64", is_flag=True, help="Train in float64.")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint (train.checkpoint).")
+@click.option("--restart", is_flag=True, help="Start afresh, replacing the checkpoints of a run that did not finish.")
 @click.option("--threads", type=click.IntRange(1, 256), help="BLAS threads while training (default: as many as BLAS "
               "starts with; 1 is much faster on a busy machine).")
 @_training_options
-def train(spec, float64, resume, threads, epochs, sets, plot, regions, regions_every, as_json, no_save, log_file):
+def train(spec, float64, resume, restart, threads, epochs, sets, plot, regions, regions_every, as_json, no_save,
+          log_file):
     """Train the spec's network (from its initial weights) and write its parameters file.
 
     \b
@@ -211,7 +213,8 @@ def train(spec, float64, resume, threads, epochs, sets, plot, regions, regions_e
     if sets:
         s = _at_options(with_overrides(s, sets))
     _train_and_report(build(s), epochs, plot, as_json, no_save, "float64" if float64 else "float32",
-                      resume=resume, log_file=log_file, regions=(regions, regions_every), threads=threads)
+                      resume=resume, log_file=log_file, regions=(regions, regions_every), threads=threads,
+                      restart=restart)
 
 
 def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, untrained_ok=False, spec_path=None):
@@ -354,6 +357,12 @@ class _RichProgress:
             self.console.print(f"resumed after epoch {epoch} from {rich_text(str(path))}" if path else
                                "no checkpoint to resume from: starting at epoch 1")
 
+    def replaced(self, paths):
+        """An earlier run's checkpoints, deleted at this run's first (said even with --json: on stderr)."""
+        shown = paths[0].name if len(paths) == 1 else f"{paths[0].name} to {paths[-1].name}"
+        self.progress.console.print(f"replaced the earlier run's checkpoints in {rich_text(str(paths[0].parent))} "
+                                    f"({rich_text(shown)})")
+
     def close(self):
         if self.task is not None:
             self.progress.stop()
@@ -385,7 +394,7 @@ def _region_frames(regions, data):
 
 
 def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False, log_file=None, regions=(None, None),
-                      threads=None):
+                      threads=None, restart=False):
     from ..data import load_data
     from ..io import check_output_path
     from ..params import check_writable, parameters_path
@@ -432,7 +441,7 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     frames = _region_frames(regions, data)
     try:
         plan, history = train(graph, data, epochs=epochs, callbacks=_Both(bar, frames, log), dtype=dtype, resume=resume,
-                              threads=threads)
+                              threads=threads, restart=restart)
     except BaseException as exc:
         if frames is not None:
             frames.close(write=False)
@@ -466,7 +475,9 @@ def _train_and_report(graph, epochs, plot, as_json, no_save, dtype, resume=False
     if log_file:
         result["log"] = log_file
     if as_json:
-        click.echo(json.dumps(result, indent=2, default=float))
+        from ..epochlog import json_ready
+
+        click.echo(json.dumps(json_ready(result), indent=2, default=float))
         return
     _print_test(test, data, spec, plan)
     _print_learned(plan)
@@ -529,9 +540,10 @@ def _evaluate_only(graph, dtype, as_json, untrained_ok=False, spec_path=None):
     loss = spec.train.loss if spec.train else None
     test = evaluate(plan, data.x_test, data.y_test, data.classes, loss)
     if as_json:
-        click.echo(json.dumps({"spec": spec.name, "data": data.description, "parameters": plan.params_origin,
-                               "test": _json_test(test, spec)},
-                              indent=2))
+        from ..epochlog import json_ready
+
+        click.echo(json.dumps(json_ready({"spec": spec.name, "data": data.description, "parameters": plan.params_origin,
+                                          "test": _json_test(test, spec)}), indent=2))
         return
     err = _console(stderr=True)
     err.print(f"data: {rich_text(data.description)}")
