@@ -454,8 +454,12 @@ class _Run:
                 self.restore_last_good()
                 kept = f"the parameters of epoch {self.kept}" if self.kept else "the initial parameters"
                 last = (f"; the last checkpoint is {self.last_checkpoint}" if self.last_checkpoint is not None else "")
+                cure = "lower the learning rate"
+                if not self._finite_at_last_good(sel):  # not a step too long: the data overflows at the kept weights
+                    cure = overflow_note("the learning rate is not the cause: with the kept parameters the loss of "
+                                         "this batch", "not finite either", self.x_all[sel], self.plan.dtype)
                 error = TrainingError(f"the loss became {loss} at epoch {epoch}, step {step + 1}; training stopped "
-                                      f"and {kept}, the last good ones, were kept{last}; lower the learning rate")
+                                      f"and {kept}, the last good ones, were kept{last}; {cure}")
                 error.plan, error.history = self.plan, self.history
                 raise error
             total += loss * len(sel)
@@ -475,6 +479,11 @@ class _Run:
                 record["val_accuracy"] = ev["accuracy"]
         record["seconds"] = time.perf_counter() - start
         return record
+
+    def _finite_at_last_good(self, sel) -> bool:
+        """Whether the loss of the rows ``sel`` is finite with the parameters in place (the last good ones)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return bool(np.isfinite(loss_value(self.cfg.loss, self.plan.forward(self.x_all[sel]), self.t_all[sel])))
 
     def say(self, message):
         """A note for the user while training goes on: to the callbacks' ``note``, else a

@@ -292,3 +292,17 @@ def test_r2_of_a_single_test_row_is_undefined_and_says_why(tmp_path):
 
     two = metrics.regression(np.array([[1.0], [2.0]]), np.array([[1.5], [2.5]]))
     assert two["r2"] == 0.0 and "r2_undefined" not in two  # two samples: defined, 1 - 0.5 / 0.5
+
+
+def test_a_nan_loss_that_no_learning_rate_cures_says_so(tmp_path):
+    rows = [[i / 10, i / 5] for i in range(30)]
+    rows[2] = [1e30, 5.0]  # in the training rows now: w * 1e30 squared overflows once w moves off 0
+    with pytest.raises(nngraph.TrainingError) as info:
+        nngraph.train(REGRESSION.replace("TEST", "0").replace("ROWS", str(rows)).replace("0.5, seed", "0, seed"))
+    message = str(info.value)
+    assert message.startswith("the loss became inf at epoch 2, step 1;")
+    assert message.endswith("the learning rate is not the cause: with the kept parameters the loss of this batch is "
+                            "not finite either: the network's values overflow float32 (whose largest number is about "
+                            "3.4e+38) for some rows (the largest input is 1e+30); scale the data down, or train in "
+                            "float64 (--float64; in Python dtype=np.float64)")
+    assert "lower the learning rate" not in message
