@@ -46,8 +46,22 @@ def _array(x, name: str, what: str) -> np.ndarray:
     try:
         return np.asarray(x)
     except (ValueError, TypeError) as exc:
-        raise DataError(f"{name} is not a rectangular array ({str(exc).split('.')[0]}); every row needs the same "
-                        "number of values") from None
+        raise DataError(f"{name} is not a rectangular array ({_ragged_row(x) or str(exc).split('.')[0]}); every row "
+                        "needs the same number of values") from None
+
+
+def _ragged_row(x) -> str | None:
+    """``row 1 has 1 value, row 0 has 2``: the first row of a list of rows whose length differs from
+    the first row's; None when that is not what is wrong."""
+    try:
+        lengths = [len(row) if isinstance(row, (list, tuple, np.ndarray)) else None for row in x]
+    except TypeError:
+        return None
+    for i, n in enumerate(lengths[1:], 1):
+        if n != lengths[0]:
+            said = (lambda k, m: f"row {k} is a single number" if m is None else f"row {k} has {plural(m, 'value')}")
+            return f"{said(i, n)}, {said(0, lengths[0])}"
+    return None
 
 
 def _first_not_number(arr: np.ndarray):

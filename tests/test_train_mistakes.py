@@ -306,3 +306,11 @@ def test_a_nan_loss_that_no_learning_rate_cures_says_so(tmp_path):
                             "3.4e+38) for some rows (the largest input is 1e+30); scale the data down, or train in "
                             "float64 (--float64; in Python dtype=np.float64)")
     assert "lower the learning rate" not in message
+
+
+@pytest.mark.parametrize("rows, said", [([[0, 0], [1]], "row 1 has 1 value, row 0 has 2 values"),
+                                        ([[0, 0], [1, 1], 5, [0, 1]], "row 2 is a single number, row 0 has 2 values")])
+def test_ragged_rows_are_refused_naming_the_row(rows, said):
+    with pytest.raises(DataError, match=rf"^X is not a rectangular array \({said}\); every row needs the same number "
+                                        "of values$"):
+        nngraph.train(helpers.XOR_TRAIN, data=(rows, Y[:len(rows)]))
