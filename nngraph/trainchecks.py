@@ -57,6 +57,8 @@ def findings(graph, *, data: bool = True, dtype=None) -> tuple[list, list]:
                                "changes nothing: its weights never move")
     _schedule_floor(cfg, report)
     _precision(graph, report, dtype)
+    _frozen_node_penalties(graph, report)
+    _step_never_taken(cfg, report)
     if data:
         _data(graph, report, index)
         _hyper(graph, report)
@@ -415,6 +417,33 @@ def _precision(graph, report, dtype):
                              f"{name}'s largest number ({info.max:.1e}), so the loss would become nan; penalties "
                              "are small numbers (1e-4 to 1e-2 as a rule)"
                              + (in64 if name == "float32" and value <= float(np.sqrt(f64.max)) else ""))
+
+
+def _frozen_node_penalties(graph, report):
+    """``l1``, ``l2`` or ``max_norm`` on a node every connection into which is frozen change nothing."""
+    into = {}
+    for c in graph.connections:
+        into.setdefault(c.dst, []).append(c.trainable)
+    for node in graph.nodes:
+        frozen = into.get(node.index)
+        if not frozen or any(frozen):
+            continue
+        for key in ("l1", "l2", "max_norm"):
+            if getattr(node.spec, key, None):
+                report.warning(("nodes", node.index, key), "frozen_penalty", f"{key} on {node.name} changes nothing: "
+                               "every connection into it is frozen (trainable: false), so its weights never move")
+
+
+def _step_never_taken(cfg, report):
+    """A step schedule whose first step comes after the last epoch never changes the rate."""
+    sched = cfg.optimizer.schedule
+    if sched is None or sched.name != "step":
+        return
+    first = sched.warmup + sched.step_size + 1  # the first epoch at the lowered rate
+    if first > cfg.epochs:
+        report.warning(("train", "optimizer", "schedule", "step_size"), "step_never_taken",
+                       f"step_size {sched.step_size}: the first step would come at epoch {first}, after the "
+                       f"{cfg.epochs} epochs of training, so the rate never changes")
 
 
 def _schedule_floor(cfg, report):

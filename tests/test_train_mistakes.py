@@ -314,3 +314,40 @@ def test_ragged_rows_are_refused_naming_the_row(rows, said):
     with pytest.raises(DataError, match=rf"^X is not a rectangular array \({said}\); every row needs the same number "
                                         "of values$"):
         nngraph.train(helpers.XOR_TRAIN, data=(rows, Y[:len(rows)]))
+
+
+def test_a_test_set_given_to_train_is_checked_though_train_does_not_score_it():
+    with pytest.raises(DataError, match=r"^X_test has 3 values per row; the network has 2 inputs \(x 2\): give rows "
+                                        r"of 2$"):
+        nngraph.train(helpers.XOR_TRAIN, data=(X, Y, np.zeros((4, 3)), Y))
+    with pytest.raises(DataError, match=r"^X_test row 0, column 1 \(x\[1\]\): 1e\+300 is too large for float32"):
+        nngraph.train(helpers.XOR_TRAIN, data=(X, Y, [[0, 1e300]], [1]))
+
+
+def test_a_penalty_on_a_frozen_node_and_a_step_never_taken_are_warnings(write_spec):
+    path = write_spec("""
+        nngraph: 1
+        name: v
+        nodes:
+          - {name: x, role: input, size: 2}
+          - {name: h, size: 4, activation: tanh, l2: 0.3, max_norm: 2}
+          - {name: out, role: output, activation: sigmoid, l2: 0.1}
+        edges:
+          - {from: x, to: h, init: xavier_uniform, trainable: false}
+          - {from: h, to: out, init: xavier_uniform}
+        data: {source: moons, samples: 200}
+        train: {loss: binary_cross_entropy, epochs: 5, optimizer: {name: sgd, schedule: {name: step, step_size: 4, warmup: 1}}}
+    """)
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0
+    found = [line.split(": warning: ")[1] for line in err.splitlines() if ": warning: " in line]
+    assert found == [
+        "nodes[1].l2: l2 on h changes nothing: every connection into it is frozen (trainable: false), so its weights "
+        "never move",
+        "nodes[1].max_norm: max_norm on h changes nothing: every connection into it is frozen (trainable: false), so "
+        "its weights never move",
+        "train.optimizer.schedule.step_size: step_size 4: the first step would come at epoch 6, after the 5 epochs "
+        "of training, so the rate never changes"]
+    path.write_text(path.read_text().replace("epochs: 5", "epochs: 6").replace(", trainable: false", ""))
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0 and "warning" not in err
