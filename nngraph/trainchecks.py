@@ -440,7 +440,7 @@ def _step_never_taken(cfg, report):
     if sched is None or sched.name != "step":
         return
     first = sched.warmup + sched.step_size + 1  # the first epoch at the lowered rate
-    if first > cfg.epochs:
+    if first > cfg.epochs and sched.warmup < cfg.epochs:  # (a warm-up as long as the training is said already)
         report.warning(("train", "optimizer", "schedule", "step_size"), "step_never_taken",
                        f"step_size {sched.step_size}: the first step would come at epoch {first}, after the "
                        f"{cfg.epochs} epochs of training, so the rate never changes")
