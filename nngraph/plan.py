@@ -28,6 +28,16 @@ def _numbers(x, what: str, dtype=None) -> np.ndarray:
     return arr
 
 
+def _too_large(x: np.ndarray, dtype) -> DataError:
+    """The first input beyond the largest number of ``dtype``, named by row and column."""
+    top = float(np.finfo(dtype).max)
+    with np.errstate(invalid="ignore"):
+        r, c = (int(i) for i in np.argwhere(np.abs(x) > top)[0])
+    return DataError(f"inputs row {r}, column {c}: {x[r, c]:g} is too large for {np.dtype(dtype).name} (at most about "
+                     f"{top:.1e}), the plan's precision: it would become inf; scale the inputs down, or compile in "
+                     "float64 (compile(spec, dtype='float64'); the CLI's --float64)")
+
+
 def stage_count(computed: int) -> str:
     """How every count of stages is said to a user: the stages that compute, after the inputs'
     stage 0 (``len(plan.stages) - 1``, the network's depth), e.g. "2 stages after the inputs"."""
@@ -160,7 +170,11 @@ class Plan:
             raise DataError(f"expected an array of shape (batch, {self.input_width}) "
                             f"({', '.join(f'{n} {s}' for n, s in self.inputs)}); found shape {x.shape}")
         if x.dtype != self.dtype or not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x, dtype=self.dtype)
+            with np.errstate(over="raise"):  # 1e300 in float32 would be inf: said, at no cost when it fits
+                try:
+                    x = np.ascontiguousarray(x, dtype=self.dtype)
+                except FloatingPointError:
+                    raise _too_large(x, self.dtype) from None
         return x
 
     def _labels_to_nodes(self, x: dict) -> dict:

@@ -351,3 +351,16 @@ def test_a_penalty_on_a_frozen_node_and_a_step_never_taken_are_warnings(write_sp
     path.write_text(path.read_text().replace("epochs: 5", "epochs: 6").replace(", trainable: false", ""))
     code, _, err = helpers.cli("validate", path)
     assert code == 0 and "warning" not in err
+
+
+def test_a_plan_refuses_inputs_its_precision_cannot_hold():
+    _, plan = _xor()
+    said = (r"^inputs row 1, column 0: -1e\+300 is too large for float32 \(at most about 3.4e\+38\), the plan's "
+            r"precision: it would become inf; scale the inputs down, or compile in float64")
+    big = np.array([[0, 1], [-1e300, 0]])
+    for call in (lambda: plan.forward(big), lambda: plan.predict(big), lambda: plan.evaluate(big, [1, 0])):
+        with pytest.raises(DataError, match=said):  # evaluate scored inf silently (accuracy 1.0)
+            call()
+    wide = compile(nngraph.load(helpers.XOR_TRAIN), dtype="float64", use_file=False)
+    assert np.isfinite(wide.forward(big)).all()
+    assert plan.forward(big[:1]).shape == (1, 1)  # (what fits is cast as before)
