@@ -3,7 +3,8 @@
 A checkpoint is an ``.npz`` (no pickle) holding the trainable arrays as they are in the plan,
 the optimizer's slots, the best-on-validation arrays (early stopping), and one JSON document with
 the epoch, the random generator's state, the optimizer's step count, the schedule's state, the
-history so far, and a fingerprint of the spec. Each is written to a temporary file and renamed
+name of the run's history file (see :func:`append_history`), a fingerprint of the spec and a
+hash of the training data. Each is written to a temporary file and renamed
 into place, so a run killed at any moment leaves only whole checkpoints; the ``keep`` most recent
 are kept. Resuming from one, with the same spec and seed, gives bit for bit the parameters an
 uninterrupted run would have.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,7 +24,7 @@ from .errors import TrainingError
 from .writes import atomic_write
 
 PATTERN = "epoch-*.npz"
-META_BYTES = 8 << 20  # a checkpoint's JSON record: the history's rows (about 200 bytes an epoch) and a few numbers
+META_BYTES = 8 << 20  # a checkpoint's JSON record (a few kB), or one written before the history had its file
 
 
 def directory(graph) -> Path:
@@ -69,8 +71,6 @@ def owner(spec, folder: Path) -> str | None:
     """The spec file a run's checkpoints belong to, as a path relative to their ``folder`` (so a
     project folder moved or copied whole keeps its checkpoints, and no absolute path is written
     into them), or None for a spec not read from a file."""
-    import os
-
     src = spec.source
     if src is None or src.name in ("<string>", ""):
         return None
@@ -135,13 +135,15 @@ def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
     target = folder / f"epoch-{epoch:06d}.npz"
     blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     atomic_write(target, lambda f: np.savez(f, __meta__=blob, **arrays))
-    ours = []
+    ours, runs, unknown = [], {meta["run"]}, False
     for path in sorted(folder.glob(PATTERN)):
         if path == target:
             ours.append(path)
             continue
         other = peek(path, max(META_BYTES, 2 * blob.size))
         if other is None or not _ours(other, meta["spec"]):
+            runs.add(other.get("run") if other is not None else None)
+            unknown = unknown or other is None
             continue
         if other.get("run") != meta["run"]:
             path.unlink(missing_ok=True)
@@ -149,7 +151,88 @@ def save(folder: Path, epoch: int, arrays: dict, meta: dict, keep: int) -> Path:
             ours.append(path)
     for old in ours[:-keep]:
         old.unlink(missing_ok=True)
+    if not unknown:  # the histories of runs no checkpoint names any more (superseded, or killed before their first)
+        for path in folder.glob("history-*.jsonl"):
+            if path.name[len("history-"):-len(".jsonl")] not in runs:
+                path.unlink(missing_ok=True)
     return target
+
+
+# -- the history: one file a run, appended at each checkpoint --------------------------------------
+# A checkpoint's record names it and how many of its rows are the checkpoint's (its epoch), so a
+# checkpoint costs the same at epoch 8,000 as at epoch 8 (it held the whole history as JSON, and
+# each was read back at the next). The rows are flushed to disk before the checkpoint that counts
+# them is renamed into place; rows after the newest checkpoint's (a kill between the two) are
+# dropped when the run resumes.
+
+_INFINITE = ("inf", "-inf", "nan")  # a loss that overflowed, as text: the file stays JSON
+
+
+def _text_if_infinite(value):
+    return repr(value) if isinstance(value, float) and not np.isfinite(value) else value
+
+
+def history_name(run: str) -> str:
+    return f"history-{run}.jsonl"
+
+
+def append_history(folder: Path, run: str, rows: list) -> None:
+    """Append ``rows`` (the epochs since the run's last checkpoint) to the run's history file."""
+    folder.mkdir(exist_ok=True)  # the folder itself, as save() (checked before training)
+    if not rows:
+        return
+    text = "".join(json.dumps({k: _text_if_infinite(v) for k, v in r.items()}, allow_nan=False) + "\n"
+                   for r in rows).encode()
+    fd = os.open(folder / history_name(run), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, text)
+        getattr(os, "fdatasync", os.fsync)(fd)
+    finally:
+        os.close(fd)
+
+
+def read_history(path: Path, meta: dict, max_bytes: int) -> tuple[list, int]:
+    """The first ``meta["epoch"]`` rows of the history file ``path``'s record names, and the bytes
+    they take (:func:`cut_history` cuts the file there when the run resumes)."""
+    import re
+
+    name, epoch = meta.get("history_file"), meta.get("epoch")
+
+    def bad(why):
+        return TrainingError(f"{path}: not a readable checkpoint ({why}); delete it to resume from an older one")
+
+    if not isinstance(name, str) or not re.fullmatch(r"history-[0-9A-Za-z_-]{1,64}\.jsonl", name):
+        raise bad(f"its record's 'history_file' is {name!r}, not a history file's name")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 1:
+        return [], 0  # refused, named, by check_record
+    file = path.parent / name
+    rows, used = [], 0
+    try:
+        with open(file, "rb") as f:
+            for line in f:
+                if len(rows) == epoch:
+                    break
+                used += len(line)
+                if used > max_bytes or not line.endswith(b"\n"):
+                    break
+                rows.append({k: float(v) if v in _INFINITE else v for k, v in json.loads(line).items()})
+    except FileNotFoundError:
+        raise bad(f"its history file {name} is missing") from None
+    except (OSError, ValueError, AttributeError) as exc:  # (AttributeError: a row not an object)
+        raise bad(f"its history file {name}: {exc}") from None
+    if len(rows) < epoch:
+        raise bad(f"its history file {name} holds {len(rows)} of its {epoch} epochs' rows")
+    return rows, used
+
+
+def cut_history(path: Path, meta: dict, used: int) -> None:
+    """Drop the rows after the checkpoint ``path``'s (written before a kill, recomputed by the resumed run)."""
+    file = path.parent / meta["history_file"]
+    try:
+        if os.path.getsize(file) > used:
+            os.truncate(file, used)
+    except OSError as exc:
+        raise TrainingError(f"{file}: cannot continue the run's history ({exc.strerror})") from None
 
 
 def latest(folder: Path) -> Path | None:

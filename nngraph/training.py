@@ -375,6 +375,7 @@ class _Run:
         if self.bs > batch_rows_allowed(plan, training=True):  # buffers are batch x all stage widths, twice
             raise batch_limit_error(plan, self.bs, training=True, where="train.batch_size")
         self.epoch, self.first, self.last_checkpoint = 0, 1, None
+        self.history_kept = 0  # the history's rows in the run's history file (see checkpoint.append_history)
         self.kept = 0  # the last epoch whose weights are kept (restore_last_good goes back to them)
         self.run_id = os.urandom(8).hex()  # whose checkpoints are whose: a new run supersedes an older one's
         self.stopped = False
@@ -555,15 +556,22 @@ class _Run:
             arrays.update({f"opt_{i}_{k}": s for k, s in enumerate(slots)})
         if self.best is not None:
             arrays.update({f"best_{i}": b for i, b in enumerate(self.best)})
+        if self._covers is None:  # the same at every checkpoint: taken once (a pass over the spec)
+            folder = checkpoint.directory(self.plan.graph)
+            self._covers = (folder, checkpoint.owner(self.plan.spec, folder),
+                            checkpoint.described(self.plan.spec, self.plan.dtype))
+        folder, owner, covers = self._covers
+        # the rows since the last checkpoint go to the run's history file, on disk before the checkpoint
+        checkpoint.append_history(folder, self.run_id, self.history[self.history_kept:epoch])
+        self.history_kept = epoch
         meta = {"epoch": epoch, "rng": self.rng.bit_generator.state, "opt_t": self.opt.t,
                 "schedule": self.schedule.state(), "best_loss": self.best_loss, "waited": self.waited,
-                "stopped": self.stopped, "history": self.history, "has_best": self.best is not None,
-                "fingerprint": self.fingerprint(), "data": self.data_hash(), "run": self.run_id,
-                "spec": checkpoint.owner(self.plan.spec, checkpoint.directory(self.plan.graph)),
+                "stopped": self.stopped, "history_file": checkpoint.history_name(self.run_id),
+                "has_best": self.best is not None,
+                "fingerprint": self.fingerprint(), "data": self.data_hash(), "run": self.run_id, "spec": owner,
                 "final": bool(epoch == self.epochs or self.stopped),  # the run's parameters file is written after it
-                "covers": checkpoint.described(self.plan.spec, self.plan.dtype),  # to name what changed
+                "covers": covers,  # to name what changed
                 "optimizer_state": 2}  # 2: Adam's moments unnormalised (see nngraph.optimizers)
-        folder = checkpoint.directory(self.plan.graph)
         path = checkpoint.save(folder, epoch, arrays, meta, self.cfg.checkpoint.keep)
         record(path, replaces=self.last_checkpoint)
         self.last_checkpoint = path
@@ -591,6 +599,9 @@ class _Run:
         expected.update({f"opt_{i}_{k}": s.shape for i, slots in enumerate(self.opt.state) for k, s in enumerate(slots)})
         arrays, meta = checkpoint.load(path, expected, cap)
         self._same_spec(path, meta)
+        used = None
+        if "history" not in meta:  # (checkpoints written before the history file held it in their record)
+            meta["history"], used = checkpoint.read_history(path, meta, cap)
         checkpoint.check_record(path, meta, epochs=self.epochs, steps=-(-len(self.tr_idx) // max(self.bs, 1)),
                                 rng_state=self.rng.bit_generator.state)
         try:
@@ -599,8 +610,11 @@ class _Run:
             raise TrainingError(f"{path}: not a readable checkpoint (its record is damaged: "
                                 f"{type(exc).__name__}: {str(exc)[:200]}); delete it to resume from an older "
                                 "one") from None
+        if used is not None:
+            checkpoint.cut_history(path, meta, used)
+            self.history_kept = len(self.history)
         self.last_checkpoint = path
-        self.run_id = meta.get("run")  # the run goes on: its checkpoints stay one run's
+        self.run_id = meta.get("run") or self.run_id  # the run goes on: its checkpoints stay one run's
         if meta.get("stopped"):
             self.first = self.epochs + 1  # it had stopped early: nothing left to do
         getattr(self.callbacks, "resumed", lambda path, epoch: None)(path, meta["epoch"])

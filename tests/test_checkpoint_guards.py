@@ -64,7 +64,7 @@ def test_a_fresh_run_refuses_to_replace_an_unfinished_runs_checkpoints_before_an
     assert code == 0, err
     assert f"replaced the earlier run's checkpoints in {folder} (epoch-000002.npz to epoch-000003.npz)" in \
         " ".join(err.split())
-    assert sorted(_files(folder)) == ["epoch-000001.npz"]
+    assert sorted(p.name for p in folder.glob("epoch-*")) == ["epoch-000001.npz"]
     # that run finished: the next fresh run replaces its checkpoints without being asked, saying so
     stop = _Stop()
     train(spec, epochs=2, callbacks=stop)
@@ -78,7 +78,7 @@ def test_an_unfinished_run_of_another_spec_version_offers_restart_not_resume(tmp
                                             r"cannot be resumed as it is; start over with --restart"):
         train(spec, epochs=2)
     _, history = train(spec, epochs=2, restart=True)
-    assert len(history) == 2 and sorted(p.name for p in folder.iterdir()) == ["epoch-000001.npz", "epoch-000002.npz"]
+    assert len(history) == 2 and sorted(p.name for p in folder.glob("epoch-*")) == ["epoch-000001.npz", "epoch-000002.npz"]
 
 
 def test_a_spec_not_read_from_a_file_never_takes_a_spec_files_checkpoints(tmp_path):
@@ -128,6 +128,8 @@ train: {{loss: mse, epochs: 4, validation_split: 0.5, seed: 3, optimizer: {{name
     assert code == 0, err
     assert [r["val_loss"] for r in strict(out)["history"]] == [None] * 4
     assert len((tmp_path / "run.jsonl").read_text().splitlines()) == 4
+    for history in (tmp_path / "vi.checkpoints").glob("history-*.jsonl"):  # the checkpoints' history: JSON too
+        assert [strict(line)["val_loss"] for line in history.read_text().splitlines()] == ["inf"] * 4
     _, whole = train("vi.yaml", restart=True)
     _, resumed = train("vi.yaml", epochs=2), train("vi.yaml", resume=True)[1]
     assert [r["loss"] for r in resumed] == [r["loss"] for r in whole] and resumed[-1]["val_loss"] == np.inf
@@ -165,3 +167,53 @@ def test_resume_refuses_data_that_changed_since_the_checkpoint(tmp_path, rows):
     _csv(tmp_path, 0, 40, 1)  # the same data again: it resumes
     _, history = train(spec, resume=True)
     assert len(history) == 8
+
+
+def _record_bytes(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return zf.getinfo("__meta__.npy").file_size
+
+
+def test_a_checkpoint_costs_the_same_at_every_epoch_and_resumes_the_whole_history(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    folder = tmp_path / "g.checkpoints"
+    _, whole = train(spec, epochs=120)
+    sizes = {p.name: _record_bytes(p) for p in folder.glob("epoch-*.npz")}
+    assert sorted(sizes) == ["epoch-000119.npz", "epoch-000120.npz"]
+    train(spec, epochs=3, restart=True)
+    early = _record_bytes(folder / "epoch-000003.npz")
+    assert max(sizes.values()) <= early + 64  # the record holds no history: its size does not grow with the epochs
+    # the history is the run's file, one row an epoch; a resumed run continues it as the uninterrupted one did
+    (history,) = folder.glob("history-*.jsonl")
+    assert len(history.read_text().splitlines()) == 3
+    for f in folder.iterdir():
+        f.unlink()
+    with pytest.raises(TrainingError, match="interrupted during epoch 81"):
+        train(spec, epochs=120, callbacks=_Stop(81))
+    with next(folder.glob("history-*.jsonl")).open("a") as f:  # a kill between a row and its checkpoint
+        f.write('{"epoch": 81, "loss": 1.0, "learning_rate": 0.1, "seconds": 0.0}\n{"epoch": 8')
+    _, resumed = train(spec, epochs=120, resume=True)
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in resumed] == \
+        [{k: v for k, v in r.items() if k != "seconds"} for r in whole]
+    (history,) = folder.glob("history-*.jsonl")
+    assert [json.loads(line)["epoch"] for line in history.read_text().splitlines()] == list(range(1, 121))
+
+
+def test_a_checkpoint_whose_history_file_is_damaged_is_refused_by_name(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    folder = tmp_path / "g.checkpoints"
+    with pytest.raises(TrainingError, match="interrupted"):
+        train(spec, callbacks=_Stop(5))
+    (history,) = folder.glob("history-*.jsonl")
+    rows = history.read_text().splitlines()
+    history.write_text("\n".join(rows[:2]) + "\n")
+    with pytest.raises(TrainingError, match=rf"epoch-000004\.npz: not a readable checkpoint \(its history file "
+                                            rf"{history.name} holds 2 of its 4 epochs' rows\); delete it"):
+        train(spec, resume=True)
+    history.unlink()
+    with pytest.raises(TrainingError, match=rf"\(its history file {history.name} is missing\)"):
+        train(spec, resume=True)
