@@ -67,7 +67,16 @@ class EpochLog:
             self.file = None
 
     def describe(self) -> str:
-        return f"the epoch log {self.path} holds epochs 1 to {self.rows}"
+        """What the log holds, counted in the file: a Ctrl-C between writing a row and counting it
+        must not make the message one epoch short."""
+        rows = self.rows
+        try:
+            if self.file is not None:
+                self.file.flush()
+            rows = len(self._read())
+        except (OSError, TrainingError):
+            pass
+        return f"the epoch log {self.path} holds epochs 1 to {rows}"
 
     # -- rows -----------------------------------------------------------------------------------
     def _lines(self, records, header) -> str:

@@ -684,12 +684,13 @@ class _Run:
         epoch = meta.get("epoch")
         after = f" after epoch {epoch}" if isinstance(epoch, int) else ""
         if meta.get("fingerprint") == self.fingerprint() and meta.get("data", self.data_hash()) == self.data_hash():
-            how = "continue it with --resume (Python: resume=True), or"
+            how = "continue it with nngraph train --resume (Python: resume=True), or"
         else:
             how = "it was written for another spec, dtype or data, so it cannot be resumed as it is;"
+        # `nngraph train` has both options (`run --retrain` trains too, but neither resumes nor restarts)
         raise TrainingError(f"{path} is the newest checkpoint of a run that did not finish (it stopped{after}): "
-                            f"starting afresh would delete it; {how} start over with --restart (Python: "
-                            "restart=True), which replaces its checkpoints")
+                            f"starting afresh would delete it; {how} start over with nngraph train --restart "
+                            "(Python: restart=True), which replaces its checkpoints")
 
     def _restore(self, arrays, meta):
         for name, a in arrays.items():

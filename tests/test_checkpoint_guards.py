@@ -54,7 +54,7 @@ def test_a_fresh_run_refuses_to_replace_an_unfinished_runs_checkpoints_before_an
     code, _, err = cli("train", spec, "--epochs", 1, "--no-save", "--log", "run.csv")
     assert code != 0
     assert (f"{folder / 'epoch-000003.npz'} is the newest checkpoint of a run that did not finish (it stopped after "
-            "epoch 3): starting afresh would delete it; continue it with --resume") in " ".join(err.split()), err
+            "epoch 3): starting afresh would delete it; continue it with nngraph train --resume") in " ".join(err.split()), err
     assert "--restart" in err and "epoch 1 " not in err
     assert _files(folder) == kept and (tmp_path / "run.csv").read_text() == "an older log\n"
     with pytest.raises(TrainingError, match="ask for one of them"):
@@ -75,7 +75,7 @@ def test_an_unfinished_run_of_another_spec_version_offers_restart_not_resume(tmp
     spec, folder = _interrupted(tmp_path)
     spec.write_text(SPEC.replace("seed: 1", "seed: 2"))
     with pytest.raises(TrainingError, match=r"epoch-000003\.npz is the newest checkpoint of a run that did not finish.*"
-                                            r"cannot be resumed as it is; start over with --restart"):
+                                            r"cannot be resumed as it is; start over with nngraph train --restart"):
         train(spec, epochs=2)
     _, history = train(spec, epochs=2, restart=True)
     assert len(history) == 2 and sorted(p.name for p in folder.glob("epoch-*")) == ["epoch-000001.npz", "epoch-000002.npz"]
