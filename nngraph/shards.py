@@ -123,10 +123,11 @@ def check_finite(x: np.ndarray, where: str, first_row: int, blas: bool = True) -
     something off (a large but finite sum can overflow)."""
     if x.dtype.kind != "f" or not x.size:
         return
-    if blas and x.ndim == 2 and x.dtype in (np.float32, np.float64) and x.flags.c_contiguous:
-        ok = np.isfinite(x @ np.ones(x.shape[1], x.dtype)).all()
-    else:
-        ok = np.isfinite(np.add.reduce(x, axis=None))
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite sum is what is looked for, not news
+        if blas and x.ndim == 2 and x.dtype in (np.float32, np.float64) and x.flags.c_contiguous:
+            ok = np.isfinite(x @ np.ones(x.shape[1], x.dtype)).all()
+        else:
+            ok = np.isfinite(np.add.reduce(x, axis=None))
     if not ok:
         bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
         if bad.any():

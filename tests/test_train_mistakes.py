@@ -364,3 +364,15 @@ def test_a_plan_refuses_inputs_its_precision_cannot_hold():
     wide = compile(nngraph.load(helpers.XOR_TRAIN), dtype="float64", use_file=False)
     assert np.isfinite(wide.forward(big)).all()
     assert plan.forward(big[:1]).shape == (1, 1)  # (what fits is cast as before)
+
+
+def test_a_refused_non_finite_input_brings_no_floating_point_warning(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(HUGE.replace("weight: 1e20", "init: zeros").replace("{name: x, role: input}",
+                                                                     "{name: x, role: input, size: 2}"))
+    x = np.ones((50, 2))
+    x[3] = [np.inf, -np.inf]  # the finiteness check's own sum is nan: what it looks for, not news
+    np.save(tmp_path / "in.npy", x)
+    code, _, err = helpers.cli("run", path, "--inputs", tmp_path / "in.npy", "--chunk-rows", 10,
+                               "--output", tmp_path / "o.npy")
+    assert code == 1 and err.strip() == f"error: {tmp_path / 'in.npy'}: row 4: inputs must be finite numbers"
