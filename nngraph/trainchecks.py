@@ -392,9 +392,11 @@ def _precision(graph, report, dtype):
 
     try:
         kind = np.dtype(dtype or "float32")
-        info = np.finfo(kind)
-    except (TypeError, ValueError):  # compile refuses the dtype itself, saying which are valid
+    except (TypeError, ValueError):
         return
+    if kind not in (np.float32, np.float64):  # compile refuses the dtype itself, saying which are valid
+        return
+    info = np.finfo(kind)
     name, f64 = kind.name, np.finfo(np.float64)
     in64 = ", or train in float64 (nngraph train --float64; in Python dtype=np.float64)"
     opt = graph.spec.train.optimizer

@@ -213,13 +213,13 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
 
     given = data
     data = as_dataset(graph.spec, data)
+    if plan is None:
+        plan = compile(graph, dtype=dtype, use_file=False)
     if not isinstance(given, Dataset):  # (a Dataset is the CLI's, whose spec data validate has counted)
         from .samples import within
 
-        within(data, graph.spec, plan.dtype if plan is not None else dtype)
+        within(data, graph.spec, plan.dtype)
         _warn_no_validation(graph, len(data.x_train))
-    if plan is None:
-        plan = compile(graph, dtype=dtype, use_file=False)
     if data.x_train.shape[1] != plan.input_width:
         width = data.x_train.shape[1]
         raise DataError(f"the data has {width} feature{'' if width == 1 else 's'} per sample; the network has "

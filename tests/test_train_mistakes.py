@@ -376,3 +376,10 @@ def test_a_refused_non_finite_input_brings_no_floating_point_warning(tmp_path):
     code, _, err = helpers.cli("run", path, "--inputs", tmp_path / "in.npy", "--chunk-rows", 10,
                                "--output", tmp_path / "o.npy")
     assert code == 1 and err.strip() == f"error: {tmp_path / 'in.npy'}: row 4: inputs must be finite numbers"
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.float16])
+def test_a_dtype_that_training_does_not_take_is_refused_as_such(dtype):
+    with pytest.raises(nngraph.NNGraphError, match=rf"^dtype must be float32 or float64, not <class "
+                                                   rf"'numpy.{dtype.__name__}'>$"):
+        nngraph.train(helpers.XOR_TRAIN, data=(X, Y), dtype=dtype)
