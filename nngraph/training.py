@@ -212,9 +212,11 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     from .data import Dataset
 
     given = data
-    data = as_dataset(graph.spec, data)
     if plan is None:
         plan = compile(graph, dtype=dtype, use_file=False)
+    if isinstance(data, (tuple, list)) and len(data) in (2, 4):  # inputs by node name or label, as forward takes
+        data = type(data)(plan.as_input(a) if i % 2 == 0 and isinstance(a, dict) else a for i, a in enumerate(data))
+    data = as_dataset(graph.spec, data)
     if not isinstance(given, Dataset):  # (a Dataset is the CLI's, whose spec data validate has counted)
         from .samples import within
 

@@ -108,6 +108,8 @@ def test_fit_takes_inputs_by_label_as_forward_does():
     assert [r["loss"] for r in got] == [r["loss"] for r in want]
     with pytest.raises(DataError, match="'c' is not an input node"):
         plan.fit({"c": X[:, 0]}, Y, epochs=1)
+    _, history = nngraph.train(spec, data=(by_label, Y, {"x": X}, Y), epochs=3)  # and train, by label or node
+    assert [r["loss"] for r in history] == [r["loss"] for r in nngraph.train(spec, data=(X, Y, X, Y), epochs=3)[1]]
 
 
 TINY = """\
