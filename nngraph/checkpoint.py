@@ -57,13 +57,17 @@ def fingerprint(spec, dtype, connections=()) -> str:
 
 def data_hash(*arrays) -> str:
     """What training reads of its data, as loaded (the training rows and their targets): a resumed
-    run on other rows would not continue the same run. A hash of the arrays' bytes, shapes and
-    dtypes (one pass over them: blake2b, about 0.3 s of CPU for Fashion-MNIST's 60,000 x 784 float32)."""
+    run on other rows would not continue the same run. The arrays' shapes and dtypes and the CRC-32
+    of their bytes, the check zip files (and so these checkpoints) make of their contents: it finds
+    any accidental change, and takes one fast pass (0.06 s of CPU for Fashion-MNIST's 60,000 x 784
+    float32, where blake2b took 0.3 s)."""
     h = hashlib.blake2b(digest_size=16)
+    h.update(b"crc32")
     for a in arrays:
         a = np.ascontiguousarray(a)
         h.update(f"|{a.dtype.str}{a.shape}|".encode())
-        h.update(memoryview(a).cast("B") if a.dtype.kind != "O" else json.dumps(a.tolist()).encode())
+        h.update(str(zlib.crc32(memoryview(a).cast("B") if a.dtype.kind != "O" else
+                                json.dumps(a.tolist()).encode())).encode())
     return h.hexdigest()
 
 

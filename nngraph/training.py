@@ -407,6 +407,8 @@ class _Run:
         return self.last_checkpoint
 
     def loop(self):
+        if self.cfg.checkpoint is not None:
+            self.data_hash()  # once per run, with the set-up, not inside the first epoch
         for epoch in range(self.first, self.epochs + 1):
             self.epoch = epoch
             record = self.one_epoch(epoch)
