@@ -62,7 +62,7 @@ def findings(graph, *, data: bool = True, dtype=None) -> tuple[list, list]:
     if data:
         _data(graph, report, index)
         _hyper(graph, report)
-        rows = _training_rows(graph.spec)
+        rows = training_rows(graph.spec)
         if rows is not None:
             no_validation(graph, rows, report)
     _checkpoint_folder(graph, report)
@@ -320,7 +320,7 @@ def no_validation(graph, n: int, report=None):
     return None if report is not None else own.warnings()[0]
 
 
-def _training_rows(spec):
+def training_rows(spec):
     """How many rows training gets from the spec's data source (after its test split), when that
     is known cheaply (inline rows, generated sets, a CSV file of at most ``_HEADER_BYTES``, an npz
     file's .npy header); else None."""

@@ -217,10 +217,13 @@ def train(spec, data=None, *, epochs: int | None = None, callbacks: Callbacks | 
     if isinstance(data, (tuple, list)) and len(data) in (2, 4):  # inputs by node name or label, as forward takes
         data = type(data)(plan.as_input(a) if i % 2 == 0 and isinstance(a, dict) else a for i, a in enumerate(data))
     data = as_dataset(graph.spec, data)
-    if not isinstance(given, Dataset):  # (a Dataset is the CLI's, whose spec data validate has counted)
+    if not isinstance(given, Dataset):  # (a Dataset is the CLI's: its reader refuses what float32 cannot hold)
         from .samples import within
 
         within(data, graph.spec, plan.dtype)
+    from .trainchecks import training_rows
+
+    if not isinstance(given, Dataset) or training_rows(graph.spec) is None:  # rows validate could not count
         _warn_no_validation(graph, len(data.x_train))
     if data.x_train.shape[1] != plan.input_width:
         width = data.x_train.shape[1]

@@ -1,5 +1,6 @@
 """Training mistakes a hostile or careless user makes: each refused (or warned of) before training,
 located, in nngraph's own words, never a traceback nor a silently useless run."""
+import re
 import warnings
 
 import numpy as np
@@ -385,3 +386,18 @@ def test_a_dtype_that_training_does_not_take_is_refused_as_such(dtype):
     with pytest.raises(nngraph.NNGraphError, match=rf"^dtype must be float32 or float64, not <class "
                                                    rf"'numpy.{dtype.__name__}'>$"):
         nngraph.train(helpers.XOR_TRAIN, data=(X, Y), dtype=dtype)
+
+
+def test_rows_validate_cannot_count_are_counted_when_training(tmp_path):
+    rows = "".join(f"{i / 1000:.6f},{int(i > 5000)}\n" for i in range(10_000))  # over 64 KiB: not read by validate
+    (tmp_path / "many.csv").write_text("x,y\n" + rows)
+    path = tmp_path / "many.yaml"
+    path.write_text(TINY.replace("epochs: 3", "epochs: 1, batch_size: 1000").replace("0.3", "0.00002").replace(
+        TINY.split("data: ")[1].split("\n")[0], "{source: csv, path: many.csv, target: y, test_split: 0}"))
+    code, _, err = helpers.cli("validate", path)
+    assert code == 0 and "validation_split" not in err
+    code, _, err = helpers.cli("train", path, "--no-save")
+    said = ("warning: train.validation_split: 2e-05 of 10,000 training rows rounds to no row held out for validation, "
+            "so early stopping and the plateau schedule will not act")
+    assert code == 0 and err.count(said) == 1 and "TrainingWarning" not in err
+    assert re.search(r"many\.yaml:9:\d+: " + re.escape(said), err)

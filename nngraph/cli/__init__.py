@@ -243,6 +243,12 @@ class _float_warnings_said:
         before = warnings.showwarning
 
         def show(message, category, *args, **kwargs):
+            from ..errors import TrainingWarning
+
+            if issubclass(category, TrainingWarning):  # located and worded already ("spec.yaml:9:3: warning: ...")
+                from ..text import terminal
+
+                return click.echo(terminal(str(message)), err=True)
             kind = next((k for k in _FLOAT_WARNINGS if f"{k} encountered" in str(message)), None)
             if not issubclass(category, RuntimeWarning) or kind is None:
                 return before(message, category, *args, **kwargs)
