@@ -831,7 +831,10 @@ TABLES = [
     ("Training 784-256-128-10, Adam", "One training epoch by nngraph, by the same training written in numpy, and "
      "by PyTorch, each in its own process. \"nngraph time / this\" below 1 means nngraph is faster."),
     ("What regularizers, a", "What training features cost: an epoch with the feature over one without, timed "
-     "in the same rounds."),
+     "in the same rounds. The optimizer's compiled step takes the L1 term and max-norm's norms in its own pass "
+     "(see [design.md](design.md#training)); on a shared machine the rounds spread widely, and "
+     "`benchmarks/train_features.py --breakdown`, which times each part of a step by thread CPU in interleaved "
+     "blocks, is the steadier view of what the three together add to a step."),
     ("The matrix products", "Only the matrix products of one training step, in numpy's BLAS and in PyTorch's: "
      "the part of a difference from PyTorch that is the kernel, which the code around it cannot change."),
     ("Start-up: whole processes", "How long a command takes, as a whole process, against the Python interpreter "
