@@ -124,3 +124,19 @@ def test_a_small_loss_never_reads_as_zero():
 
     assert [loss(x) for x in (42.11713, 0.0944, 0.001, 0.000718, 2.8e-05, 0.0, float("nan"), float("inf"))] == \
         ["42.1171", "0.0944", "0.0010", "0.000718", "2.8e-05", "0.0000", "nan", "inf"]
+
+
+def test_run_json_is_strict_json_when_an_output_overflows(tmp_path):
+    import json
+
+    from helpers import cli
+
+    spec = tmp_path / "big.yaml"
+    spec.write_text("nngraph: 1\nname: big\nnodes:\n  - {name: x, role: input}\n  - {name: y, role: output}\n"
+                    "edges:\n  - {from: x, to: y, weight: 1.0e+38}\n")
+    code, out, err = cli("run", spec, "--input", "x=10", "--json")
+    assert code == 0, err
+
+    def refuse(name):
+        raise AssertionError(f"{name} is not JSON")
+    assert json.loads(out, parse_constant=refuse)["values"] == [[None]]  # 1e39 overflows float32: null

@@ -146,8 +146,11 @@ def sweep(spec, grid, random_k, seed, cluster, threads, as_json, csv_file, no_sa
     if csv_file:
         _write_csv(csv_file, rows, keys)
     if as_json:
-        click.echo(json.dumps({"trials": rows, "best": None if top is None else top["trial"],
-                               "parameters": None if top is None or no_save else str(target)}, default=float))
+        from ..epochlog import json_ready  # a trial's loss that overflowed is null: JSON has no Infinity
+
+        click.echo(json.dumps(json_ready({"trials": rows, "best": None if top is None else top["trial"],
+                                          "parameters": None if top is None or no_save else str(target)}),
+                              default=float))
         return
     err = _console(stderr=True)
     failed = sum("error" in r for r in results)

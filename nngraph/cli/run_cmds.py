@@ -235,8 +235,10 @@ def _run_inputs(graph, inputs_file, input_pairs, output_file, dtype, as_json, un
         return
     if as_json:
         predicted = _predicted_classes(plan, y)  # the table's predicted column: a label (or index) per row
-        click.echo(json.dumps({"outputs": names, "values": y.tolist(),
-                               **({"predicted": predicted} if predicted is not None else {})}))
+        from ..epochlog import json_ready  # an output that overflowed is null: JSON has no Infinity
+
+        click.echo(json.dumps(json_ready({"outputs": names, "values": y.tolist(),
+                                          **({"predicted": predicted} if predicted is not None else {})})))
         return
     if y.shape[0] > 50 or y.shape[1] > 20:
         click.echo(f"{y.shape[0]:,} x {y.shape[1]} outputs; write them with --output FILE.npy or .csv", err=True)
