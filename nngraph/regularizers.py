@@ -423,7 +423,7 @@ class MaxNorm:
         n = len(self._sums[k])
         w = t.value
         if kernels is not None and not sparse and n > 1 and w.flags.c_contiguous:  # one pass, the same sums
-            kernels.after(w[lo:hi], w[lo:hi], n, 0, 0.0, self._sums[k])
+            kernels.after(w[lo:hi], w[lo:hi], w.shape[1], 0, 0.0, self._sums[k])  # (checks sums: one per column)
             return
         self._sums[k] += self._squares(t.value[lo:hi], sparse, None if rows is None else rows[lo:hi], n)
 
