@@ -657,7 +657,8 @@ class _Run:
         if "data" in meta and meta["data"] != self.data_hash():  # (records written before it: cannot say)
             raise TrainingError(f"{path} was written for other training data: the data differ from that run's (its "
                                 "rows, values or targets changed since), so resuming would not continue it; restore "
-                                "that data, or start over with --restart (Python: restart=True)")
+                                "that data, or start over: nngraph train --restart instead of --resume (Python: "
+                                "restart=True instead of resume=True)")
 
     def refuse_foreign(self):
         """A run that starts afresh refuses a checkpoint folder holding another spec file's
