@@ -59,6 +59,14 @@ def read_inputs(path, plan) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
     if len(bad):
         raise DataError(f"{path}: row {int(bad[0]) + 1}: inputs must be finite numbers")
+    top = float(np.finfo(plan.dtype).max)
+    over = np.flatnonzero((np.abs(x) > top).any(axis=1))
+    if len(over):  # the plan's precision would make it inf: said here, where the file's row is known
+        r = int(over[0])
+        c = int(np.flatnonzero(np.abs(x[r]) > top)[0])
+        raise DataError(f"{path}: row {r + 1}, column {c + 1}: {x[r, c]:g} is too large for "
+                        f"{np.dtype(plan.dtype).name} (at most about {top:.1e}), the network's precision; scale "
+                        "the inputs down, or run in float64 (--float64)")
     return x
 
 

@@ -354,3 +354,14 @@ def test_cli_commands_with_one_hostile_file(tmp_path, kind, command, data):
     if result.exit_code == 1:  # located: names a file or the option
         assert any(w in result.stderr for w in ("s.json", "p.npz", "e.csv", "d.csv", "in.csv", "out.svg", "--input")), \
             result.stderr
+
+
+def test_inputs_beyond_the_plans_precision_are_refused_at_their_row(tmp_path, plan):
+    """A finite float64 input too large for a float32 plan (it would become inf) is refused where
+    it is in the file, before the forward pass (which would say it without the file)."""
+    from nngraph.errors import DataError
+
+    path = tmp_path / "in.npy"
+    np.save(path, np.array([[0.0, 1.0], [2.0, 1e300]]))
+    with pytest.raises(DataError, match=r"in\.npy: row 2, column 2: 1e\+300 is too large for float32"):
+        read_inputs(path, plan)
